@@ -1,0 +1,1 @@
+# fs/ — (empty so far)

@@ -1,0 +1,1 @@
+# mount/ — (empty so far)

@@ -1,0 +1,1 @@
+# paxos/ — (empty so far)

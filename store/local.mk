@@ -1,0 +1,1 @@
+# store/ — (empty so far)

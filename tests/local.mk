@@ -1,0 +1,2 @@
+# tests/ — every module's tests; each folder keeps its own local.mk.
+include tests/unit/util/local.mk

@@ -1,0 +1,10 @@
+# util/ — libc-only helpers: crc32c, logging, PRNG, byte order.
+
+noinst_LIBRARIES += util/libutil.a
+util_libutil_a_SOURCES = \
+	util/crc32c.c util/crc32c.h \
+	util/endian.h \
+	util/log.c util/log.h \
+	util/prng.c util/prng.h
+
+UTIL_LIBS = util/libutil.a -lpthread
