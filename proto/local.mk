@@ -5,6 +5,7 @@ PROTO_FILES = \
 	proto/record.proto \
 	proto/command.proto \
 	proto/paxos.proto \
+	proto/net.proto \
 	proto/envelope.proto
 
 PROTO_GEN_C = $(PROTO_FILES:.proto=.pb-c.c)

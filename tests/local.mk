@@ -1,2 +1,11 @@
 # tests/ — every module's tests; each folder keeps its own local.mk.
 include tests/unit/util/local.mk
+include tests/unit/store/local.mk
+include tests/unit/paxos/local.mk
+include tests/unit/net/local.mk
+include tests/unit/fs/local.mk
+include tests/unit/mount/local.mk
+include tests/unit/tools/local.mk
+include tests/sim/local.mk
+include tests/system/local.mk
+include tests/faults/local.mk

@@ -1,0 +1,1 @@
+# bench/sim — (not yet)

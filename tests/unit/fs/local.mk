@@ -1,0 +1,1 @@
+# tests/unit/fs — (no tests yet)

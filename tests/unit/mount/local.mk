@@ -1,0 +1,1 @@
+# tests/unit/mount — (no tests yet)

@@ -1,0 +1,1 @@
+# tests/unit/net — (no tests yet)

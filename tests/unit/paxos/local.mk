@@ -1,0 +1,1 @@
+# tests/unit/paxos — (no tests yet)

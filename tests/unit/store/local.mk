@@ -1,0 +1,1 @@
+# tests/unit/store — (no tests yet)

@@ -1,0 +1,1 @@
+# tests/unit/tools — (no tests yet)
