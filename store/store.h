@@ -139,6 +139,7 @@ struct store_paxos_meta {
 	uint32_t chosen_proposer;  /* node whose value was chosen at chosen_entry */
 	uint64_t trimmed_entry;    /* entries <= this are gone from the log */
 	uint32_t trimmed_crc;      /* chained checksum at trimmed_entry */
+	uint64_t vote_after;       /* amnesia fence: vote only at entries above this */
 };
 
 struct store_apply_meta {
