@@ -2,6 +2,7 @@
 
 noinst_LIBRARIES += util/libutil.a
 util_libutil_a_SOURCES = \
+	util/conf.c util/conf.h \
 	util/crc32c.c util/crc32c.h \
 	util/endian.h \
 	util/log.c util/log.h \

@@ -1,0 +1,146 @@
+/* tests/unit/util/test_conf.c — the cluster config: good files parse, every
+ * mistake is refused with file:line and the problem. */
+#define PAXFS_CHECK_MAIN
+#include "tests/lib/check_main.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/conf.h"
+
+static char dir[] = "/tmp/paxfs-conf-XXXXXX";
+static struct util_conf conf;
+static char err[512];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	fchmod(fd, mode);
+	close(fd);
+}
+
+static int load(const char *text)
+{
+	char path[256];
+	write_file("cluster.conf", text, 0644);
+	snprintf(path, sizeof(path), "%s/cluster.conf", dir);
+	err[0] = '\0';
+	return util_conf_load(path, &conf, err, sizeof(err));
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_file("demo.key", "0123456789abcdef0123456789abcdef\n", 0600);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+#define EXPECT_ERROR(text, rc, fragment)                                                           \
+	do {                                                                                       \
+		ck_assert_int_eq(load(text), (rc));                                                \
+		ck_assert_msg(strstr(err, (fragment)), "error '%s' lacks '%s'", err, (fragment));  \
+	} while (0)
+
+START_TEST(good_config_parses)
+{
+	ck_assert_int_eq(load("# demo cluster\n"
+			      "cluster = demo\n"
+			      "secret_file = demo.key   # relative to this file\n"
+			      "\n"
+			      "node.3 = 127.0.0.1:7103\n"
+			      "node.1 = 127.0.0.1:7101\n"
+			      "node.2 = [::1]:7102\n"),
+			 0);
+	ck_assert_str_eq(conf.cluster, "demo");
+	ck_assert_uint_eq(conf.n_nodes, 3);
+	ck_assert_uint_eq(conf.nodes[0].id, 1);
+	ck_assert_uint_eq(conf.nodes[2].id, 3);
+	ck_assert_str_eq(util_conf_node(&conf, 2)->host, "::1");
+	ck_assert_uint_eq(util_conf_node(&conf, 2)->port, 7102);
+	ck_assert_ptr_null(util_conf_node(&conf, 4));
+	ck_assert_uint_eq(conf.secret_len, 32); /* trailing newline dropped */
+	ck_assert_int_eq(memcmp(conf.secret, "0123456789abcdef", 16), 0);
+	util_conf_close(&conf);
+	ck_assert_uint_eq(conf.secret_len, 0);
+}
+END_TEST
+
+START_TEST(mistakes_name_file_line_and_problem)
+{
+	const char *head = "cluster = demo\nsecret_file = demo.key\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), "%snod.1 = 127.0.0.1:7101\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: unknown key 'nod.1'");
+	snprintf(text, sizeof(text), "%snode.1 = 127.0.0.1:7101\nnode.1 = 127.0.0.1:7102\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:4: node 1 given twice");
+	snprintf(text, sizeof(text), "%snode.0 = 127.0.0.1:7101\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: 'node.0'");
+	snprintf(text, sizeof(text), "%snode.256 = 127.0.0.1:7101\n", head);
+	EXPECT_ERROR(text, -EINVAL, ":3:");
+	snprintf(text, sizeof(text), "%snode.1 = 127.0.0.1:99999\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: node 1: '127.0.0.1:99999' is not host:port");
+	snprintf(text, sizeof(text), "%snode.1 = 127.0.0.1\n", head);
+	EXPECT_ERROR(text, -EINVAL, "is not host:port");
+	snprintf(text, sizeof(text), "%snode.1 127.0.0.1:7101\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: expected 'key = value'");
+	snprintf(text, sizeof(text), "%snode.1 =\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: 'node.1' has no value");
+	snprintf(text, sizeof(text), "%scluster = other\nnode.1 = a:1\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: 'cluster' given twice");
+	EXPECT_ERROR("cluster = my cluster\n", -EINVAL, "cluster.conf:1: cluster name");
+	EXPECT_ERROR("secret_file = demo.key\nnode.1 = a:1\n", -EINVAL, "'cluster' is missing");
+	EXPECT_ERROR("cluster = demo\nnode.1 = a:1\n", -EINVAL, "'secret_file' is missing");
+	EXPECT_ERROR(head, -EINVAL, "no 'node.N = host:port' line");
+	snprintf(text, sizeof(text), "%snode.1 = a:1\nnode.2 = a:1\n", head);
+	EXPECT_ERROR(text, -EINVAL, "nodes 1 and 2 have the same address a:1");
+}
+END_TEST
+
+START_TEST(secret_file_is_checked)
+{
+	const char *text = "cluster = demo\nsecret_file = demo.key\nnode.1 = 127.0.0.1:7101\n";
+	write_file("demo.key", "0123456789abcdef0123\n", 0644);
+	EXPECT_ERROR(text, -EPERM, "chmod 600");
+	write_file("demo.key", "short\n", 0600);
+	EXPECT_ERROR(text, -EINVAL, "at least 16 are needed");
+	unlink(strcat(strcpy(err, dir), "/demo.key"));
+	EXPECT_ERROR(text, -ENOENT, "demo.key");
+}
+END_TEST
+
+START_TEST(missing_config_file)
+{
+	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/paxfs.conf"));
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, good_config_parses);
+	tcase_add_test(tc, mistakes_name_file_line_and_problem);
+	tcase_add_test(tc, secret_file_is_checked);
+	tcase_add_test(tc, missing_config_file);
+	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,283 @@
+/* util/conf.c — the cluster config parser: strict, every error with file:line. */
+#include "util/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool valid_cluster_name(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 63)
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && *v != '-' && *v != '_' && *v != '.')
+			return false;
+	return true;
+}
+
+/* "host:port", "[v6]:port" → host, port. */
+static int parse_address(const char *v, struct util_conf_node *n)
+{
+	const char *colon, *host = v;
+	size_t hlen;
+	char *end;
+	long port;
+
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		host = v + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || strchr(v, ':') != colon)
+			return -1;
+		hlen = (size_t)(colon - v);
+	}
+	if (hlen == 0 || hlen >= sizeof(n->host))
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		return -1;
+	memcpy(n->host, host, hlen);
+	n->host[hlen] = '\0';
+	n->port = (uint16_t)port;
+	return 0;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct util_conf_node *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int load_secret(struct util_conf *c, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t got;
+	int fd = open(c->secret_file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail(err, errlen, -errno, "%s: secret_file %s: %s", c->path, c->secret_file,
+			    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, "%s: secret_file %s is not a regular file", c->path,
+			    c->secret_file);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return fail(err, errlen, -EPERM,
+			    "%s: secret_file %s is accessible by group or others (mode %03o); "
+			    "chmod 600 it",
+			    c->path, c->secret_file, (unsigned)(st.st_mode & 0777));
+	}
+	got = read(fd, c->secret, sizeof(c->secret));
+	close(fd);
+	if (got < 0)
+		return fail(err, errlen, -EIO, "%s: secret_file %s: %s", c->path, c->secret_file,
+			    strerror(errno));
+	if ((size_t)got == sizeof(c->secret))
+		return fail(err, errlen, -EINVAL, "%s: secret_file %s is larger than %d bytes",
+			    c->path, c->secret_file, UTIL_CONF_SECRET_MAX - 1);
+	while (got > 0 && (c->secret[got - 1] == '\n' || c->secret[got - 1] == '\r'))
+		got--;
+	if (got < UTIL_CONF_SECRET_MIN)
+		return fail(err, errlen, -EINVAL,
+			    "%s: secret_file %s holds %zd bytes; at least %d are needed", c->path,
+			    c->secret_file, got, UTIL_CONF_SECRET_MIN);
+	c->secret_len = (size_t)got;
+	return 0;
+}
+
+static void resolve_relative(struct util_conf *c, const char *value)
+{
+	const char *slash = strrchr(c->path, '/');
+	if (value[0] == '/' || !slash)
+		snprintf(c->secret_file, sizeof(c->secret_file), "%s", value);
+	else
+		snprintf(c->secret_file, sizeof(c->secret_file), "%.*s/%s",
+			 (int)(slash - c->path), c->path, value);
+}
+
+int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errlen)
+{
+	char line[8192];
+	bool have_cluster = false, have_secret = false;
+	bool seen[UTIL_CONF_MAX_NODES + 1] = {false};
+	unsigned lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	f = fopen(path, "re");
+	if (!f)
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+
+	while (fgets(line, sizeof(line), f)) {
+		char *key, *value, *eq, *hash;
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = fail(err, errlen, -EINVAL, "%s:%u: line too long", path, lineno);
+			goto out;
+		}
+		/* '#' starts a comment at the line's start or after a blank. */
+		for (hash = line; (hash = strchr(hash, '#')); hash++)
+			if (hash == line || isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			rc = fail(err, errlen, -EINVAL, "%s:%u: expected 'key = value', got '%s'", path,
+				  lineno, key);
+			goto out;
+		}
+		*eq = '\0';
+		value = trim(eq + 1);
+		key = trim(key);
+		if (!*value) {
+			rc = fail(err, errlen, -EINVAL, "%s:%u: '%s' has no value", path, lineno, key);
+			goto out;
+		}
+		if (!strcmp(key, "cluster")) {
+			if (have_cluster) {
+				rc = fail(err, errlen, -EINVAL, "%s:%u: 'cluster' given twice", path,
+					  lineno);
+				goto out;
+			}
+			if (!valid_cluster_name(value)) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: cluster name '%s' must be 1-63 letters, digits, '-', '_' "
+					  "or '.'",
+					  path, lineno, value);
+				goto out;
+			}
+			snprintf(c->cluster, sizeof(c->cluster), "%s", value);
+			have_cluster = true;
+		} else if (!strcmp(key, "secret_file")) {
+			if (have_secret) {
+				rc = fail(err, errlen, -EINVAL, "%s:%u: 'secret_file' given twice", path,
+					  lineno);
+				goto out;
+			}
+			resolve_relative(c, value);
+			have_secret = true;
+		} else if (!strncmp(key, "node.", 5)) {
+			char *end;
+			long id;
+			struct util_conf_node *n;
+			errno = 0;
+			id = strtol(key + 5, &end, 10);
+			if (errno || *end || end == key + 5 || id < 1 || id > UTIL_CONF_MAX_NODES) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: '%s': node ids are numbers from 1 to %d", path, lineno,
+					  key, UTIL_CONF_MAX_NODES);
+				goto out;
+			}
+			if (seen[id]) {
+				rc = fail(err, errlen, -EINVAL, "%s:%u: node %ld given twice", path,
+					  lineno, id);
+				goto out;
+			}
+			seen[id] = true;
+			n = &c->nodes[c->n_nodes];
+			n->id = (uint32_t)id;
+			if (parse_address(value, n) < 0) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: node %ld: '%s' is not host:port (port 1-65535)", path,
+					  lineno, id, value);
+				goto out;
+			}
+			c->n_nodes++;
+		} else {
+			rc = fail(err, errlen, -EINVAL, "%s:%u: unknown key '%s'", path, lineno, key);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = fail(err, errlen, -EIO, "%s: read error", path);
+		goto out;
+	}
+	if (!have_cluster)
+		rc = fail(err, errlen, -EINVAL, "%s: 'cluster' is missing", path);
+	else if (!have_secret)
+		rc = fail(err, errlen, -EINVAL, "%s: 'secret_file' is missing", path);
+	else if (c->n_nodes == 0)
+		rc = fail(err, errlen, -EINVAL, "%s: no 'node.N = host:port' line", path);
+	if (rc)
+		goto out;
+	qsort(c->nodes, c->n_nodes, sizeof(c->nodes[0]), cmp_node);
+	for (size_t i = 0; i < c->n_nodes; i++)
+		for (size_t j = i + 1; j < c->n_nodes; j++)
+			if (c->nodes[i].port == c->nodes[j].port &&
+			    !strcmp(c->nodes[i].host, c->nodes[j].host)) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s: nodes %u and %u have the same address %s:%u", path,
+					  c->nodes[i].id, c->nodes[j].id, c->nodes[i].host,
+					  c->nodes[i].port);
+				goto out;
+			}
+	rc = load_secret(c, err, errlen);
+out:
+	fclose(f);
+	if (rc)
+		util_conf_close(c);
+	return rc;
+}
+
+const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id == id)
+			return &c->nodes[i];
+	return NULL;
+}
+
+void util_conf_close(struct util_conf *c)
+{
+	/* volatile writes so the wipe is not optimised away */
+	volatile uint8_t *p = c->secret;
+	for (size_t i = 0; i < sizeof(c->secret); i++)
+		p[i] = 0;
+	c->secret_len = 0;
+}

@@ -1,0 +1,52 @@
+/* util/conf.h — the cluster config file (DESIGN.md "Running it").
+ *
+ *     cluster = demo
+ *     secret_file = demo.key        # peers prove they hold it
+ *     node.1 = 127.0.0.1:7101
+ *
+ * One `key = value` per line; `#` starts a comment; blank lines are fine.
+ * Every key once; node ids 1..255; a relative secret_file is relative to
+ * the config file's directory. The secret file must not be readable by
+ * group or others (as ssh refuses a world-readable key) and must hold at
+ * least UTIL_CONF_SECRET_MIN bytes. Every error names the file, the line
+ * and the problem: "cluster.conf:3: unknown key 'nod.1'". */
+#ifndef PAXFS_UTIL_CONF_H
+#define PAXFS_UTIL_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTIL_CONF_MAX_NODES 255
+#define UTIL_CONF_SECRET_MIN 16
+#define UTIL_CONF_SECRET_MAX 4096
+
+struct util_conf_node {
+	uint32_t id;     /* 1..255 */
+	char host[256];  /* as written: an IPv4/IPv6 literal or a host name */
+	uint16_t port;
+};
+
+struct util_conf {
+	char path[4096];          /* the config file, as given */
+	char cluster[64];
+	char secret_file[4096];   /* resolved path */
+	uint8_t secret[UTIL_CONF_SECRET_MAX];
+	size_t secret_len;
+	struct util_conf_node nodes[UTIL_CONF_MAX_NODES];
+	size_t n_nodes;           /* sorted by id */
+};
+
+/* Reads and checks `path` and its secret file into *out (caller-allocated;
+ * it is large, so not on a small stack). Returns 0, or -errno with a message
+ * for a person in `err`: -ENOENT / -EACCES for files that cannot be read,
+ * -EINVAL for anything wrong in their content, -EPERM for a secret file
+ * that others can read. */
+int util_conf_load(const char *path, struct util_conf *out, char *err, size_t errlen);
+
+/* The node with this id, or NULL. */
+const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t id);
+
+/* Wipes the secret from memory. */
+void util_conf_close(struct util_conf *c);
+
+#endif
