@@ -6,6 +6,7 @@ util_libutil_a_SOURCES = \
 	util/crc32c.c util/crc32c.h \
 	util/endian.h \
 	util/log.c util/log.h \
-	util/prng.c util/prng.h
+	util/prng.c util/prng.h \
+	util/u64map.c util/u64map.h
 
 UTIL_LIBS = util/libutil.a -lpthread

@@ -7,6 +7,7 @@
 #include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/prng.h"
+#include "util/u64map.h"
 
 uint32_t util_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
@@ -75,6 +76,42 @@ START_TEST(big_endian_round_trip_and_order)
 }
 END_TEST
 
+START_TEST(u64map_matches_a_model_under_churn)
+{
+	enum { N = 4096 };
+	static void *model[N];
+	struct util_u64map m;
+	struct util_prng p;
+	util_u64map_init(&m);
+	util_prng_seed(&p, 11);
+	for (int step = 0; step < 200000; step++) {
+		uint64_t k = 1 + util_prng_below(&p, N - 1);
+		if (util_prng_below(&p, 3) == 0) {
+			ck_assert_ptr_eq(util_u64map_del(&m, k), model[k]);
+			model[k] = NULL;
+		} else {
+			void *v = (void *)(uintptr_t)(step + 1);
+			ck_assert_int_eq(util_u64map_put(&m, k, v), 0);
+			model[k] = v;
+		}
+		uint64_t q = 1 + util_prng_below(&p, N - 1);
+		ck_assert_ptr_eq(util_u64map_get(&m, q), model[q]);
+	}
+	size_t live = 0, pos = 0, seen = 0;
+	uint64_t k;
+	void *v;
+	for (int i = 1; i < N; i++)
+		live += model[i] != NULL;
+	ck_assert_uint_eq(m.len, live);
+	while (util_u64map_next(&m, &pos, &k, &v)) {
+		ck_assert_ptr_eq(v, model[k]);
+		seen++;
+	}
+	ck_assert_uint_eq(seen, live);
+	util_u64map_close(&m);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -82,5 +119,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, crc32c_hw_matches_sw_and_chains, 30);
 	TEST_CASE(s, prng_is_deterministic_and_bounded, 10);
 	TEST_CASE(s, big_endian_round_trip_and_order, 10);
+	TEST_CASE(s, u64map_matches_a_model_under_churn, 30);
 	return s;
 }

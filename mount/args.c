@@ -1,0 +1,200 @@
+/* mount/args.c — command-line parsing with fuse_opt: our options are taken
+ * out, everything else is handed to FUSE untouched. */
+#include "mount/args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	KEY_HELP = 1,
+	KEY_VERSION,
+	KEY_FOREGROUND,
+	KEY_DEBUG,
+	KEY_IGNORED,
+	KEY_ALLOW_OTHER,
+};
+
+struct parse_state {
+	struct mount_args *a;
+	int positional;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+#define OPT(t, field) {t, offsetof(struct mount_args, field), 0}
+static const struct fuse_opt opts[] = {
+	OPT("node=%u", node),
+	OPT("--node=%u", node),
+	OPT("--node %u", node),
+	OPT("data=%s", data),
+	OPT("--data=%s", data),
+	OPT("--data %s", data),
+	OPT("timeout=%u", timeout_s),
+	OPT("retention=%u", retention),
+	OPT("log=%s", log),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-s", KEY_IGNORED), /* always one event loop */
+	FUSE_OPT_KEY("_netdev", KEY_IGNORED),
+	FUSE_OPT_KEY("nofail", KEY_IGNORED),
+	FUSE_OPT_KEY("auto", KEY_IGNORED),
+	FUSE_OPT_KEY("noauto", KEY_IGNORED),
+	FUSE_OPT_KEY("user", KEY_IGNORED),
+	FUSE_OPT_KEY("nouser", KEY_IGNORED),
+	FUSE_OPT_KEY("users", KEY_IGNORED),
+	FUSE_OPT_KEY("defaults", KEY_IGNORED),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_END,
+};
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+static int opt_cb(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct parse_state *st = data;
+	struct mount_args *a = st->a;
+
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (st->positional == 0)
+			a->config = absolute(arg);
+		else if (st->positional == 1)
+			a->mountpoint = absolute(arg);
+		else {
+			snprintf(st->err, st->errlen, "unexpected argument '%s'", arg);
+			st->failed = 1;
+			return -1;
+		}
+		st->positional++;
+		return 0;
+	case KEY_HELP:
+		a->show_help = true;
+		return 0;
+	case KEY_VERSION:
+		a->show_version = true;
+		return 0;
+	case KEY_FOREGROUND:
+		a->foreground = true;
+		return 0;
+	case KEY_DEBUG:
+		a->debug = true;
+		a->foreground = true;
+		return 0;
+	case KEY_IGNORED:
+		return 0;
+	case KEY_ALLOW_OTHER:
+		a->allow_other = true;
+		return 1; /* FUSE needs it too */
+	default:
+		if (arg[0] == '-' && arg[1] != 'o') {
+			snprintf(st->err, st->errlen, "unknown option '%s'", arg);
+			st->failed = 1;
+			return -1;
+		}
+		return 1; /* a -o option for FUSE */
+	}
+}
+
+int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, size_t errlen)
+{
+	struct parse_state st = {.a = a, .err = err, .errlen = errlen};
+	char *abs_data;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_s = MOUNT_DEFAULT_TIMEOUT_S;
+	a->retention = MOUNT_DEFAULT_RETENTION;
+	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
+	if (fuse_opt_parse(&a->fuse, a, opts, opt_cb) < 0) {
+		if (!st.failed)
+			snprintf(err, errlen, "cannot parse the options");
+		goto fail;
+	}
+	if (a->show_help || a->show_version)
+		return 0;
+	if (st.positional < 2) {
+		snprintf(err, errlen, "usage: %s [options] CONFIG MOUNTPOINT (see --help)",
+			 argv[0]);
+		goto fail;
+	}
+	if (!a->node || a->node > 255) {
+		snprintf(err, errlen, "which node is this? give -o node=ID (1..255) from %s",
+			 a->config);
+		goto fail;
+	}
+	if (!a->timeout_s) {
+		snprintf(err, errlen, "timeout must be at least 1 second");
+		goto fail;
+	}
+	if (a->data) {
+		abs_data = absolute(a->data);
+		free(a->data);
+		a->data = abs_data;
+	}
+	if (a->log) {
+		char *abs_log = absolute(a->log);
+		free(a->log);
+		a->log = abs_log;
+	}
+	/* Shared with other users only with the kernel enforcing modes. */
+	if (a->allow_other && fuse_opt_add_arg(&a->fuse, "-odefault_permissions") < 0)
+		goto nomem;
+	if (a->debug && fuse_opt_add_arg(&a->fuse, "-odebug") < 0)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	mount_args_close(a);
+	return -EINVAL;
+}
+
+void mount_args_usage(const char *prog)
+{
+	printf("usage: %s [options] CONFIG MOUNTPOINT\n"
+	       "\n"
+	       "Mounts the replicated file system of the cluster in CONFIG as node ID.\n"
+	       "\n"
+	       "  -o node=ID, --node ID     this node's id in CONFIG (required)\n"
+	       "  -o data=DIR, --data DIR   data directory (default /var/lib/paxfs/CLUSTER/node-ID)\n"
+	       "  -o timeout=SECONDS        changes and open() fail with EIO after this long\n"
+	       "                            without a majority (default %d)\n"
+	       "  -o retention=ENTRIES      log entries kept per file after apply (default %d)\n"
+	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
+	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
+	       "  -f                        stay in the foreground, log to stderr\n"
+	       "  -d                        debug: foreground, FUSE and paxfs debug logs\n"
+	       "  -h, --help                this text\n"
+	       "  -V, --version             version\n"
+	       "\n"
+	       "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
+	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION);
+}
+
+void mount_args_close(struct mount_args *a)
+{
+	free(a->config);
+	free(a->mountpoint);
+	free(a->data);
+	free(a->log);
+	fuse_opt_free_args(&a->fuse);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,96 @@
+# tests/system/lib.sh — shared by the system tests: TAP output, a cluster of
+# real mounts made with scripts/cluster in a temporary directory, and its
+# teardown on every exit (trap). Source it, then call cluster_up.
+#
+# Every wait is bounded; only processes this test started are signalled
+# (scripts/cluster does it by the pids it recorded).
+
+set -u
+: "${PAXFS_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${PAXFS_BUILDDIR:=$PAXFS_SRCDIR}"
+export PAXFS_SRCDIR PAXFS_BUILDDIR
+CLUSTER="$PAXFS_SRCDIR/scripts/cluster"
+VERIFY="$PAXFS_BUILDDIR/tools/paxfs-verify"
+
+_tap_n=0
+_tap_failed=0
+_tmp=""
+C="" # the cluster dir; mounts are $C/mnt/1 ...
+
+# ok COND-STATUS DESCRIPTION: one TAP line from the exit status of the last command.
+ok() {
+	local status=$1
+	shift
+	_tap_n=$((_tap_n + 1))
+	if [[ $status -eq 0 ]]; then
+		echo "ok $_tap_n - $*"
+	else
+		echo "not ok $_tap_n - $*"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+# check DESCRIPTION -- COMMAND...: runs COMMAND, one TAP line; its output is
+# shown (as TAP comments) only when it fails.
+check() {
+	local desc=$1 out status
+	shift
+	[[ ${1:-} == -- ]] && shift
+	out=$("$@" 2>&1)
+	status=$?
+	ok "$status" "$desc"
+	[[ $status -ne 0 ]] && printf '%s\n' "$out" | sed 's/^/# /' | tail -n 40
+	return 0
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+
+_cleanup() {
+	local rc=$?
+	if [[ -n $C && -f $C/cluster.conf ]]; then
+		if ((_tap_failed > 0)); then
+			for log in "$C"/log/*.log; do
+				[[ -f $log ]] || continue
+				echo "# --- tail of $log"
+				tail -n 30 "$log" | sed 's/^/# /'
+			done
+		fi
+		"$CLUSTER" down "$C" >/dev/null 2>&1 || true
+	fi
+	[[ -n $_tmp ]] && rm -rf "$_tmp"
+	echo "1..$_tap_n"
+	((_tap_failed > 0)) && exit 1
+	exit "$rc"
+}
+
+# cluster_up [-n N] [-o OPTS]: a fresh cluster in a temp dir; sets C.
+cluster_up() {
+	[[ $(id -u) -eq 0 ]] || skip_all "needs root for FUSE mounts with allow_other"
+	[[ -c /dev/fuse ]] || skip_all "no /dev/fuse"
+	_tmp=$(mktemp -d /tmp/paxfs-test.XXXXXX)
+	C=$_tmp/c
+	trap _cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! "$CLUSTER" up "$C" "$@" >"$_tmp/up.log" 2>&1; then
+		ok 1 "cluster up"
+		sed 's/^/# /' "$_tmp/up.log"
+		exit 1
+	fi
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
