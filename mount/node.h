@@ -1,0 +1,174 @@
+/* mount/node.h — one paxfs node: the parts and how mount/*.c share them.
+ *
+ *   FUSE ops ──commands──▶ engine ◀──messages── net mesh
+ *      ▲                    │ updates
+ *      │ replies            ▼
+ *   requests ◀──results── applier ◀──chosen── turn (persist → send → deliver)
+ *                           │
+ *                           ▼
+ *                      fs (+ store)   ──invalidations──▶ notify thread
+ *
+ * Everything runs on one thread, the libevent loop; only the notify thread
+ * (kernel cache invalidation) and leveldb's own compaction thread run beside it.
+ *
+ * The turn (mount/turn.c) is how the engine's updates are carried out. Each
+ * step's records are written to the store at once, without sync, so later
+ * reads see them; its messages, chosen values and answers are held. At the
+ * end of the loop turn one synced write makes everything durable (group
+ * commit), and only then are the held messages sent and the chosen values
+ * applied. A store write that fails resets the engine as a crash would. */
+#ifndef PAXFS_MOUNT_NODE_H
+#define PAXFS_MOUNT_NODE_H
+
+#include <event2/event.h>
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fs/fs.h"
+#include "mount/args.h"
+#include "net/net.h"
+#include "paxos/paxos.h"
+#include "store/store.h"
+#include "util/conf.h"
+#include "util/u64map.h"
+
+struct mount_turn;
+struct mount_req;
+struct mount_session;
+struct mount_notify;
+struct mount_snapshots;
+
+struct mount_node {
+	const struct mount_args *args;
+	const struct util_conf *conf;
+	uint32_t self;
+	char data_dir[4096];
+
+	struct event_base *base;
+	struct store *store;
+	struct fs *fs;
+	struct paxos *paxos;   /* NULL while the engine is being reset */
+	struct net_mesh *mesh;
+	struct mount_session *session;
+	struct mount_notify *notify;
+	struct mount_snapshots *snapshots;
+	uint64_t boot_count;
+	bool amnesia;
+
+	/* the turn */
+	struct mount_turn *turn;    /* collecting the current loop turn */
+	struct event *flush_ev;     /* lowest priority: runs at the end of a turn */
+	struct event *tick_ev;      /* the engine's deadline */
+	struct event *reset_ev;     /* retries an engine reset */
+	struct event *retry_ev;     /* retries deferred applies */
+	struct event *notify_ev;    /* the notify thread made progress */
+	uint64_t deadline_ms;
+
+	/* requests waiting for the engine */
+	struct util_u64map cmds;     /* command id → struct mount_req */
+	struct util_u64map barriers; /* barrier id → struct mount_req */
+	uint64_t next_barrier_id;
+	struct mount_req *waiting;   /* requests waiting for an apply or the notify thread */
+	size_t pending;              /* requests not yet answered */
+
+	/* local state of inodes */
+	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
+	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
+
+	/* shutting down */
+	struct event *sig_ev[3];
+	struct event *stop_ev;
+	bool stopping;
+	int exit_code;
+};
+
+/* ---- life cycle (mount/node.c) ----------------------------------------- */
+
+/* Opens the data dir, the store, the peer mesh and the engine, then mounts.
+ * `a` and `conf` are borrowed for the node's life. Returns 0, or -errno with
+ * a message for a person in err (the caller then calls mount_node_close). */
+int mount_node_open(struct mount_node *n, const struct mount_args *a, const struct util_conf *conf,
+		    char *err, size_t errlen);
+
+/* Runs the loop until the node is stopped; returns the exit status. */
+int mount_node_run(struct mount_node *n);
+
+/* Unmounts and closes everything (after a failed open too). */
+void mount_node_close(struct mount_node *n);
+
+/* ---- time ----------------------------------------------------------------- */
+
+uint64_t mount_now_ms(void);   /* monotonic */
+int64_t mount_wall_ns(void);   /* wall clock, for timestamps in commands */
+
+/* ---- the turn (mount/turn.c) ------------------------------------------- */
+
+int mount_turn_init(struct mount_node *n);
+void mount_turn_close(struct mount_node *n);
+
+/* Feeds one event to the engine (now_ms is filled in) and takes in its
+ * update. Returns paxos_step's result; *submit_id (may be NULL) gets the id
+ * of a submitted command. -ENOTCONN while the engine is being reset. */
+int mount_step(struct mount_node *n, struct paxos_event *ev, uint64_t *submit_id);
+
+/* Drops the engine and everything it had in flight, answers every waiting
+ * request with `err`, and builds a new engine (now, or later if the store
+ * refuses writes): what a crash and restart would do, without losing the
+ * mount. */
+void mount_engine_reset(struct mount_node *n, int err);
+
+/* Creates the engine from the store's state (boot count bumped and synced). */
+int mount_engine_start(struct mount_node *n, char *err, size_t errlen);
+
+/* ---- applying chosen entries (mount/apply.c) --------------------------- */
+
+/* Applies entity's chosen entries through `entry`, taking `value` for that
+ * entry (NULL: read every value from the log). Answers the requests whose
+ * commands were applied, invalidates caches, reclaims unlinked files. */
+void mount_apply(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,
+		 size_t len);
+
+/* Applies whatever the log holds beyond the applied entry of every entity
+ * (at start-up, and after an apply was deferred or failed). */
+void mount_apply_catch_up(struct mount_node *n);
+
+/* Retries the entities whose applies were deferred (-EAGAIN, -ENOSPC). */
+void mount_apply_retry_deferred(struct mount_node *n);
+
+/* The open-handle count of an inode changed; reclaims an unlinked file whose
+ * last handle went. */
+void mount_inode_release(struct mount_node *n, uint64_t ino);
+
+/* ---- requests (mount/req.c) --------------------------------------------- */
+
+/* Proposes command `cmd` (its body is freed) for FUSE request `r`; the
+ * answer comes when it is applied here (mount_req_applied) or fails. */
+void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *cmd);
+
+/* An applied command of this node: answers its request, if still waiting. */
+void mount_req_applied(struct mount_node *n, const struct fs_result *res);
+
+/* A command or barrier the engine gave up on. */
+void mount_req_failed(struct mount_node *n, uint64_t cmd_id, int err);
+void mount_req_barrier_done(struct mount_node *n, const struct paxos_barrier_done *b);
+
+/* Re-checks requests waiting for an apply or for the notify thread. */
+void mount_req_recheck(struct mount_node *n);
+
+/* Answers every waiting request with `err` (shutdown, engine reset). */
+void mount_req_fail_all(struct mount_node *n, int err);
+
+/* ---- FUSE (mount/ops.c) ------------------------------------------------- */
+
+extern const struct fuse_lowlevel_ops mount_ops;
+
+/* ---- peers (mount/peer.c) ----------------------------------------------- */
+
+int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env);
+void mount_peer_up_cb(void *arg, uint32_t peer, bool up);
+
+/* The engine's storage callbacks over the store (mount/storage.c). */
+extern const struct paxos_storage_ops mount_storage_ops;
+
+#endif

@@ -1,0 +1,625 @@
+/* mount/ops.c — the FUSE low-level operations.
+ *
+ * Each op only translates: reads go to fs/ and are answered at once from
+ * the local applied state; changes become commands (fs_cmd_*) that wait in
+ * mount/req.c until applied; open, opendir and a lookup that finds nothing
+ * first pass read barriers (DESIGN.md, Consistency). Every fuse_req_t is
+ * answered exactly once. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "mount/node.h"
+#include "mount/req.h"
+#include "util/log.h"
+
+#define CACHE_TIMEOUT_S 1.0
+
+static struct mount_node *node_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void caller_of(fuse_req_t req, struct fs_caller *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	c->uid = ctx->uid;
+	c->gid = ctx->gid;
+	c->time_ns = mount_wall_ns();
+}
+
+/* Proposes a built command, or answers the build error at once. */
+static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, struct fs_cmd *cmd,
+		    const struct fuse_file_info *fi)
+{
+	struct mount_node *n = node_of(req);
+	struct mount_req *r;
+
+	if (build_rc < 0) {
+		fs_cmd_close(cmd);
+		fuse_reply_err(req, -build_rc);
+		return;
+	}
+	r = mount_req_new(n, kind, req);
+	if (!r) {
+		fs_cmd_close(cmd);
+		return;
+	}
+	if (fi)
+		r->fi = *fi;
+	mount_req_submit(n, r, cmd);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
+	conn->time_gran = 1;
+	/* O_TRUNC arrives as a setattr (a command) before open, not inside open. */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Writes are commands in order; the kernel must not cache them. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* suid/sgid clearing on write is left to the kernel (a setattr). */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+}
+
+static void reply_entry_stat(fuse_req_t req, const struct stat *st)
+{
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	e.ino = st->st_ino;
+	e.attr = *st;
+	e.attr_timeout = CACHE_TIMEOUT_S;
+	e.entry_timeout = CACHE_TIMEOUT_S;
+	fuse_reply_entry(req, &e);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mount_node *n = node_of(req);
+	struct stat st;
+	struct mount_req *r;
+	uint64_t ns = FS_NAMESPACE;
+	int rc = fs_lookup(n->fs, parent, name, &st);
+
+	if (rc == 0) {
+		reply_entry_stat(req, &st);
+		return;
+	}
+	if (rc != -ENOENT) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	/* Not here: perhaps created elsewhere a moment ago. Ask before saying no. */
+	r = mount_req_new(n, MREQ_LOOKUP, req);
+	if (!r)
+		return;
+	r->parent = parent;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	mount_req_barrier(n, r, &ns, 1);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	int rc = fs_getattr(node_of(req)->fs, ino, &st);
+	(void)fi;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, CACHE_TIMEOUT_S);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct mount_node *n = node_of(req);
+	struct fs_setattr a = {0};
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	(void)fi;
+
+	caller_of(req, &c);
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		a.valid |= FS_SET_MODE;
+		a.mode = attr->st_mode & 07777;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		a.valid |= FS_SET_UID;
+		a.uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		a.valid |= FS_SET_GID;
+		a.gid = attr->st_gid;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		a.valid |= FS_SET_SIZE;
+		a.size = (uint64_t)attr->st_size;
+	}
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		a.valid |= FS_SET_ATIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_ATIME) {
+		a.valid |= FS_SET_ATIME;
+		a.atime_ns = (int64_t)attr->st_atim.tv_sec * 1000000000 + attr->st_atim.tv_nsec;
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		a.valid |= FS_SET_MTIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_MTIME) {
+		a.valid |= FS_SET_MTIME;
+		a.mtime_ns = (int64_t)attr->st_mtim.tv_sec * 1000000000 + attr->st_mtim.tv_nsec;
+	}
+	if (to_set & FUSE_SET_ATTR_CTIME) {
+		a.valid |= FS_SET_CTIME;
+		a.ctime_ns = (int64_t)attr->st_ctim.tv_sec * 1000000000 + attr->st_ctim.tv_nsec;
+	}
+	propose(req, MREQ_ATTR, fs_cmd_setattr(n->fs, &c, ino, &a, &cmd), &cmd, NULL);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[FS_SYMLINK_MAX + 1];
+	size_t len;
+	int rc = fs_readlink(node_of(req)->fs, ino, buf, sizeof(buf), &len);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ENTRY, fs_cmd_mknod(&c, parent, name, mode, rdev, &cmd), &cmd, NULL);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ENTRY, fs_cmd_mkdir(&c, parent, name, mode & 07777, &cmd), &cmd, NULL);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ERR, fs_cmd_unlink(&c, parent, name, &cmd), &cmd, NULL);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ERR, fs_cmd_rmdir(&c, parent, name, &cmd), &cmd, NULL);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ENTRY, fs_cmd_symlink(&c, parent, name, link, &cmd), &cmd, NULL);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ERR, fs_cmd_rename(&c, parent, name, newparent, newname, flags, &cmd), &cmd,
+		NULL);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ENTRY, fs_cmd_link(&c, ino, newparent, newname, &cmd), &cmd, NULL);
+}
+
+/* open and opendir pass the read barrier of DESIGN.md: the entity holding
+ * the inode's state and the namespace (so a file renamed over or unlinked
+ * elsewhere is not served from a stale name). */
+static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, bool is_dir)
+{
+	struct mount_node *n = node_of(req);
+	uint64_t entities[2] = {FS_NAMESPACE, 0};
+	struct mount_req *r;
+	int count = 1, rc = fs_entity_of(n->fs, ino, &entities[1]);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (entities[1] != FS_NAMESPACE)
+		count = 2;
+	r = mount_req_new(n, MREQ_OPEN, req);
+	if (!r)
+		return;
+	r->ino = ino;
+	r->is_dir = is_dir;
+	r->fi = *fi;
+	mount_req_barrier(n, r, entities, count);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fi->fh = (uint64_t)(unsigned)fi->flags;
+	open_common(req, ino, fi, false);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct mount_node *n = node_of(req);
+	size_t got = 0;
+	void *buf = malloc(size ? size : 1);
+	int rc;
+	(void)fi;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = fs_read(n->fs, ino, (uint64_t)off, size, buf, &got);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	int rc;
+
+	caller_of(req, &c);
+	if ((fi->flags | (int)fi->fh) & O_APPEND)
+		rc = fs_cmd_append(&c, ino, buf, size, &cmd);
+	else
+		rc = fs_cmd_write(&c, ino, (uint64_t)off, buf, size, &cmd);
+	propose(req, MREQ_WRITE, rc, &cmd, NULL);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0); /* every write is already chosen and durable on a majority */
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mount_node *n = node_of(req);
+	uintptr_t c = (uintptr_t)util_u64map_get(&n->opens, ino);
+	(void)fi;
+	if (c > 1)
+		util_u64map_put(&n->opens, ino, (void *)(c - 1));
+	else {
+		util_u64map_del(&n->opens, ino);
+		mount_inode_release(n, ino);
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0); /* as for flush: nothing is ever only here */
+}
+
+/* ---- directories ------------------------------------------------------ */
+
+/* A directory handle: where the last readdir stopped, so the next one goes
+ * on after that name even if entries were added or removed meanwhile. */
+struct dir_handle {
+	off_t last_off;      /* cookie of the last entry returned */
+	bool have_last;
+	char last[FS_NAME_MAX + 1];
+};
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_handle *dh = calloc(1, sizeof(*dh));
+	struct stat st;
+	int rc = fs_getattr(node_of(req)->fs, ino, &st);
+
+	if (!dh) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (rc == 0 && !S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	if (rc < 0) {
+		free(dh);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)dh;
+	open_common(req, ino, fi, true);
+}
+
+struct fill_state {
+	struct mount_node *n;
+	fuse_req_t req;
+	struct dir_handle *dh;
+	char *buf;
+	size_t size, used;
+	off_t off;   /* cookie of the entry being added */
+	off_t skip;  /* entries still to skip (a seek back to an older cookie) */
+	bool plus;
+};
+
+static int fill_cb(void *arg, const char *name, uint64_t ino, uint32_t type)
+{
+	struct fill_state *f = arg;
+	size_t need;
+
+	if (f->skip > 0) {
+		f->skip--;
+		f->off++;
+		return 0;
+	}
+	if (f->plus) {
+		struct fuse_entry_param e;
+		memset(&e, 0, sizeof(e));
+		if (strcmp(name, ".") && strcmp(name, "..")) {
+			if (fs_getattr(f->n->fs, ino, &e.attr) < 0)
+				return 0; /* gone since listed: skip it */
+			e.ino = ino;
+			e.attr_timeout = CACHE_TIMEOUT_S;
+			e.entry_timeout = CACHE_TIMEOUT_S;
+		} else {
+			e.attr.st_ino = ino;
+			e.attr.st_mode = type;
+		}
+		need = fuse_add_direntry_plus(f->req, f->buf + f->used, f->size - f->used, name, &e,
+					      f->off + 1);
+	} else {
+		struct stat st = {.st_ino = ino, .st_mode = type};
+		need = fuse_add_direntry(f->req, f->buf + f->used, f->size - f->used, name, &st,
+					 f->off + 1);
+	}
+	if (need > f->size - f->used)
+		return 1; /* full: this entry goes in the next call */
+	f->used += need;
+	f->off++;
+	f->dh->last_off = f->off;
+	f->dh->have_last = true;
+	snprintf(f->dh->last, sizeof(f->dh->last), "%s", name);
+	return 0;
+}
+
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi, bool plus)
+{
+	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
+	struct fill_state f = {.n = node_of(req), .req = req, .dh = dh, .size = size, .plus = plus};
+	const char *after = NULL;
+	int rc;
+
+	f.buf = malloc(size);
+	if (!f.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off != 0 && dh->have_last && off == dh->last_off) {
+		after = dh->last; /* the usual case: go on where the last call stopped */
+		f.off = off;
+	} else if (off != 0) {
+		f.skip = off; /* a seek back: count from the start */
+	}
+	rc = fs_readdir(f.n->fs, ino, after, fill_cb, &f);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, f.buf, f.used);
+	free(f.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	free((void *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mount_node *n = node_of(req);
+	struct statvfs sv, disk;
+	int rc = fs_statfs(n->fs, &sv);
+	(void)ino;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	/* Space is what this node's disk has left for its data directory. */
+	if (statvfs(n->data_dir, &disk) == 0) {
+		sv.f_blocks = disk.f_blocks * disk.f_frsize / sv.f_frsize;
+		sv.f_bfree = disk.f_bfree * disk.f_frsize / sv.f_frsize;
+		sv.f_bavail = disk.f_bavail * disk.f_frsize / sv.f_frsize;
+	}
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- xattrs ------------------------------------------------------------- */
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct mount_node *n = node_of(req);
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ERR,
+		fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd), &cmd,
+		NULL);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct mount_node *n = node_of(req);
+	size_t len = 0;
+	void *buf = size ? malloc(size) : NULL;
+	int rc;
+
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = fs_getxattr(n->fs, ino, name, buf, size, &len);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (!size)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct mount_node *n = node_of(req);
+	size_t len = 0;
+	char *buf = size ? malloc(size) : NULL;
+	int rc;
+
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = fs_listxattr(n->fs, ino, buf, size, &len);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (!size)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct mount_node *n = node_of(req);
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	propose(req, MREQ_ERR, fs_cmd_removexattr(n->fs, &c, ino, name, &cmd), &cmd, NULL);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	caller_of(req, &c);
+	fi->fh = (uint64_t)(unsigned)fi->flags;
+	propose(req, MREQ_CREATE,
+		fs_cmd_create(&c, parent, name, mode & 07777, (fi->flags & O_EXCL) != 0, &cmd),
+		&cmd, fi);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			 struct fuse_file_info *fi)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	(void)fi;
+	caller_of(req, &c);
+	if (offset < 0 || length <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	propose(req, MREQ_ERR,
+		fs_cmd_fallocate(&c, ino, (uint32_t)mode, (uint64_t)offset, (uint64_t)length, &cmd),
+		&cmd, NULL);
+}
+
+const struct fuse_lowlevel_ops mount_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.create = op_create,
+	.fallocate = op_fallocate,
+};

@@ -1,0 +1,314 @@
+/* mount/req.c — FUSE requests waiting for the cluster, and their answers.
+ *
+ * A request is in exactly one place until it is answered: n->cmds (its
+ * command is in the engine), n->barriers (once per barrier it waits for), or
+ * n->waiting (barriers done, waiting for applies or invalidations). */
+#include "mount/req.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mount/notify.h"
+#include "util/log.h"
+
+#define CACHE_TIMEOUT_S 1.0
+
+struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, fuse_req_t req)
+{
+	struct mount_req *r = calloc(1, sizeof(*r));
+	if (!r) {
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	r->kind = kind;
+	r->req = req;
+	r->started_ms = (int64_t)mount_now_ms();
+	n->pending++;
+	return r;
+}
+
+static void req_free(struct mount_node *n, struct mount_req *r)
+{
+	n->pending--;
+	free(r);
+	if (n->stopping && n->pending == 0 && n->stop_ev)
+		event_active(n->stop_ev, 0, 0);
+}
+
+void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err)
+{
+	if (r->kind == MREQ_OPEN && r->is_dir && err)
+		free((void *)(uintptr_t)r->fi.fh); /* no releasedir follows a failed opendir */
+	fuse_reply_err(r->req, err < 0 ? -err : err);
+	req_free(n, r);
+}
+
+static void fill_entry(struct fuse_entry_param *e, uint64_t ino, const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->attr = *st;
+	e->attr_timeout = CACHE_TIMEOUT_S;
+	e->entry_timeout = CACHE_TIMEOUT_S;
+}
+
+static void count_open(struct mount_node *n, uint64_t ino)
+{
+	uintptr_t c = (uintptr_t)util_u64map_get(&n->opens, ino);
+	if (util_u64map_put(&n->opens, ino, (void *)(c + 1)) < 0)
+		abort();
+}
+
+void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *cmd)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	uint64_t id = 0;
+	int rc;
+
+	ev.submit.entity = cmd->entity;
+	ev.submit.body = cmd->body;
+	ev.submit.len = cmd->len;
+	rc = mount_step(n, &ev, &id);
+	fs_cmd_close(cmd);
+	if (rc < 0 || !id) {
+		mount_req_reply_err(n, r, rc == -EMSGSIZE ? -EFBIG : -EIO);
+		return;
+	}
+	r->cmd_id = id;
+	if (util_u64map_put(&n->cmds, id, r) < 0)
+		abort();
+}
+
+/* create without O_EXCL met an existing file and O_TRUNC asks to empty it. */
+static bool create_needs_truncate(struct mount_node *n, struct mount_req *r,
+				  const struct fs_result *res)
+{
+	struct fs_caller c;
+	struct fs_cmd cmd;
+	const struct fuse_ctx *ctx = fuse_req_ctx(r->req);
+
+	if (r->truncate || res->created || !(r->fi.flags & O_TRUNC) || res->st.st_size == 0)
+		return false;
+	c.uid = ctx->uid;
+	c.gid = ctx->gid;
+	c.time_ns = mount_wall_ns();
+	if (fs_cmd_truncate(&c, res->ino, 0, &cmd) < 0)
+		return false;
+	r->truncate = true;
+	r->ino = res->ino;
+	mount_req_submit(n, r, &cmd);
+	return true;
+}
+
+void mount_req_applied(struct mount_node *n, const struct fs_result *res)
+{
+	struct mount_req *r = util_u64map_del(&n->cmds, res->cmd_id);
+	struct fuse_entry_param e;
+
+	if (!r)
+		return; /* its request was already answered (failed, or the engine was reset) */
+	if (res->err) {
+		mount_req_reply_err(n, r, res->err);
+		return;
+	}
+	switch (r->kind) {
+	case MREQ_ENTRY:
+		fill_entry(&e, res->ino, &res->st);
+		fuse_reply_entry(r->req, &e);
+		break;
+	case MREQ_CREATE:
+		if (create_needs_truncate(n, r, res))
+			return;
+		fill_entry(&e, r->truncate ? r->ino : res->ino, &res->st);
+		count_open(n, e.ino);
+		r->fi.keep_cache = 1;
+		if (fuse_reply_create(r->req, &e, &r->fi) == -ENOENT)
+			mount_inode_release(n, e.ino); /* the caller was interrupted: no handle */
+		break;
+	case MREQ_ATTR:
+		fuse_reply_attr(r->req, &res->st, CACHE_TIMEOUT_S);
+		break;
+	case MREQ_WRITE:
+		fuse_reply_write(r->req, res->written);
+		break;
+	case MREQ_ERR:
+		fuse_reply_err(r->req, 0);
+		break;
+	default:
+		LOG_ERR("request of kind %d got a command result", r->kind);
+		fuse_reply_err(r->req, EIO);
+		break;
+	}
+	req_free(n, r);
+}
+
+void mount_req_failed(struct mount_node *n, uint64_t cmd_id, int err)
+{
+	struct mount_req *r = util_u64map_del(&n->cmds, cmd_id);
+	if (!r)
+		return;
+	LOG_WARN("a change failed: %s (no majority answered in time)", strerror(-err));
+	/* The caller's contract: EIO means "not known to be done". */
+	mount_req_reply_err(n, r, -EIO);
+}
+
+void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t *entities,
+		       int count)
+{
+	r->barriers_left = count;
+	for (int i = 0; i < count; i++) {
+		struct paxos_event ev = {.type = PAXOS_EV_BARRIER};
+		uint64_t id = ++n->next_barrier_id;
+		if (util_u64map_put(&n->barriers, id, r) < 0)
+			abort();
+		ev.barrier.entity = entities[i];
+		ev.barrier.req_id = id;
+		if (mount_step(n, &ev, NULL) < 0 && util_u64map_del(&n->barriers, id)) {
+			/* refused at once: count it as a failed barrier */
+			r->err = r->err ? r->err : -EIO;
+			if (--r->barriers_left == 0) {
+				mount_req_reply_err(n, r, r->err);
+				return;
+			}
+		}
+	}
+}
+
+void mount_req_barrier_done(struct mount_node *n, const struct paxos_barrier_done *b)
+{
+	struct mount_req *r = util_u64map_del(&n->barriers, b->req_id);
+	if (!r)
+		return;
+	if (b->result < 0) {
+		if (!r->err)
+			r->err = b->result;
+	} else if (r->n_wait < MREQ_MAX_WAIT) {
+		r->wait_entity[r->n_wait] = b->entity;
+		r->wait_entry[r->n_wait] = b->entry;
+		r->n_wait++;
+	}
+	if (--r->barriers_left > 0)
+		return;
+	if (r->err) {
+		LOG_WARN("a read barrier failed: %s", strerror(-r->err));
+		mount_req_reply_err(n, r, -EIO);
+		return;
+	}
+	r->next = n->waiting;
+	n->waiting = r;
+	mount_req_recheck(n);
+}
+
+static bool applied_through(struct mount_node *n, uint64_t entity, uint64_t entry)
+{
+	struct store_apply_meta m;
+	if (entry == 0)
+		return true;
+	if (fs_applied(n->fs, entity, &m) < 0)
+		return false;
+	return m.applied_entry >= entry;
+}
+
+/* The barriers and applies are done, and the kernel dropped older caches. */
+static void finish(struct mount_node *n, struct mount_req *r)
+{
+	struct stat st;
+	struct fuse_entry_param e;
+	int rc;
+
+	switch (r->kind) {
+	case MREQ_OPEN:
+		if (r->is_dir) {
+			fuse_reply_open(r->req, &r->fi);
+			break;
+		}
+		rc = fs_getattr(n->fs, r->ino, &st);
+		if (rc == 0 && st.st_nlink == 0)
+			rc = -ESTALE; /* unlinked elsewhere: the kernel looks the path up again */
+		if (rc < 0) {
+			fuse_reply_err(r->req, -rc);
+			break;
+		}
+		count_open(n, r->ino);
+		r->fi.keep_cache = 1; /* older cached data was invalidated before this answer */
+		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
+			mount_inode_release(n, r->ino);
+		break;
+	case MREQ_LOOKUP:
+		rc = fs_lookup(n->fs, r->parent, r->name, &st);
+		if (rc < 0) {
+			fuse_reply_err(r->req, -rc);
+			break;
+		}
+		fill_entry(&e, st.st_ino, &st);
+		fuse_reply_entry(r->req, &e);
+		break;
+	default:
+		fuse_reply_err(r->req, EIO);
+		break;
+	}
+	req_free(n, r);
+}
+
+void mount_req_recheck(struct mount_node *n)
+{
+	struct mount_req **pp = &n->waiting;
+	int64_t now = (int64_t)mount_now_ms();
+
+	while (*pp) {
+		struct mount_req *r = *pp;
+		bool ready = true;
+		for (int i = 0; i < r->n_wait && ready; i++)
+			ready = applied_through(n, r->wait_entity[i], r->wait_entry[i]);
+		if (ready && n->notify) {
+			if (!r->notify_seq)
+				r->notify_seq = mount_notify_queued(n->notify);
+			ready = mount_notify_done(n->notify) >= r->notify_seq;
+		}
+		if (!ready && now - r->started_ms > (int64_t)n->args->timeout_s * 1000) {
+			*pp = r->next;
+			LOG_WARN("open gave up waiting for this node to apply what it learned");
+			mount_req_reply_err(n, r, -EIO);
+			continue;
+		}
+		if (!ready) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		finish(n, r);
+	}
+	if (n->waiting && n->retry_ev && !evtimer_pending(n->retry_ev, NULL)) {
+		struct timeval tv = {1, 0}; /* to give up on time if nothing else happens */
+		evtimer_add(n->retry_ev, &tv);
+	}
+}
+
+void mount_req_fail_all(struct mount_node *n, int err)
+{
+	size_t pos = 0;
+	uint64_t key;
+	void *val;
+	struct util_u64map seen;
+
+	util_u64map_init(&seen);
+	/* A request may be in n->barriers more than once: answer it once. */
+	while (util_u64map_next(&n->barriers, &pos, &key, &val))
+		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
+	pos = 0;
+	while (util_u64map_next(&n->cmds, &pos, &key, &val))
+		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
+	while (n->waiting) {
+		struct mount_req *r = n->waiting;
+		n->waiting = r->next;
+		util_u64map_put(&seen, (uint64_t)(uintptr_t)r, r);
+	}
+	util_u64map_close(&n->barriers);
+	util_u64map_close(&n->cmds);
+	pos = 0;
+	while (util_u64map_next(&seen, &pos, &key, &val))
+		mount_req_reply_err(n, val, err);
+	util_u64map_close(&seen);
+}

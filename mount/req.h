@@ -1,0 +1,61 @@
+/* mount/req.h — a FUSE request waiting for the cluster.
+ *
+ * Requests that change state wait for their command to be applied here;
+ * open() waits for read barriers, then for the applies they call for, then
+ * for the notify thread to have dropped older cached data. Every request is
+ * answered exactly once: by its outcome, by an engine failure (EIO), or by
+ * mount_req_fail_all at shutdown. */
+#ifndef PAXFS_MOUNT_REQ_H
+#define PAXFS_MOUNT_REQ_H
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mount/node.h"
+
+enum mount_req_kind {
+	MREQ_ENTRY = 1, /* mknod, mkdir, symlink, link: fuse_reply_entry */
+	MREQ_CREATE,    /* create: fuse_reply_create */
+	MREQ_ERR,       /* unlink, rmdir, rename, xattrs, fallocate: fuse_reply_err */
+	MREQ_ATTR,      /* setattr: fuse_reply_attr */
+	MREQ_WRITE,     /* write: fuse_reply_write */
+	MREQ_OPEN,      /* open, opendir: barriers, then fuse_reply_open */
+	MREQ_LOOKUP,    /* a lookup that missed: namespace barrier, then look again */
+};
+
+#define MREQ_MAX_WAIT 2
+
+struct mount_req {
+	enum mount_req_kind kind;
+	fuse_req_t req;
+	struct mount_req *next; /* on n->waiting */
+	uint64_t cmd_id;
+	int64_t started_ms;
+
+	/* open / lookup */
+	uint64_t ino;                /* open: the inode; create: the new one */
+	uint64_t parent;             /* lookup */
+	char name[256];              /* lookup */
+	struct fuse_file_info fi;    /* open, create */
+	bool is_dir;
+	int barriers_left;
+	int err;                     /* first failure among the barriers */
+	uint64_t wait_entity[MREQ_MAX_WAIT]; /* wait until fs has applied these... */
+	uint64_t wait_entry[MREQ_MAX_WAIT];  /* ...through these entries */
+	int n_wait;
+	uint64_t notify_seq;         /* and until the notify thread passed this */
+	bool truncate;               /* create found an existing file and O_TRUNC asks to empty it */
+};
+
+/* A new request of `kind` for FUSE request `req` (counted in n->pending). */
+struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, fuse_req_t req);
+
+/* Answers `r` with an error (0 for success of MREQ_ERR) and frees it. */
+void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err);
+
+/* open / opendir / a missed lookup: asks read barriers on `entities` and
+ * answers when the local copy holds everything chosen before now. */
+void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t *entities, int count);
+
+#endif

@@ -1,0 +1,333 @@
+/* mount/snapshot.c — snapshot transfers, both directions.
+ *
+ *   asker                                     server
+ *   engine: paxos_snapshot_req ──▶ SnapshotRequest(entity, transfer) ──▶ fs_export_open
+ *   fs_install_chunk ◀── SnapshotPiece(seq 0..k, last) ◀── fs_export_next (paused on -ENOBUFS)
+ *   fs_install_finish → SNAPSHOT_INSTALLED(entity, entry, crc)
+ *
+ * An incoming transfer that stalls for TRANSFER_TIMEOUT_MS is abandoned and
+ * reported SNAPSHOT_FAILED; the engine asks again. */
+#include "mount/snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mount/notify.h"
+#include "proto/envelope.pb-c.h"
+#include "util/log.h"
+
+#define PIECE_BYTES (1u << 20)
+#define TRANSFER_TIMEOUT_MS 30000
+
+struct incoming {
+	struct incoming *next;
+	uint64_t entity;
+	uint64_t transfer;
+	uint32_t from;
+	uint32_t next_seq;
+	uint64_t last_ms;
+	struct fs_install *install;
+};
+
+struct outgoing {
+	struct outgoing *next;
+	uint64_t entity;
+	uint64_t transfer;
+	uint32_t to;
+	uint32_t seq;
+	struct fs_export *exp;
+	uint8_t *held;   /* a piece the link had no room for: sent first on resume */
+	size_t held_len;
+	bool held_last;
+};
+
+struct mount_snapshots {
+	struct incoming *in;
+	struct outgoing *out;
+	uint64_t next_transfer;
+	struct event *timer;
+};
+
+static void report(struct mount_node *n, uint64_t entity, bool ok)
+{
+	struct paxos_event ev = {.type = ok ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED};
+	struct store_apply_meta m = {0};
+	ev.snapshot.entity = entity;
+	if (ok && fs_applied(n->fs, entity, &m) == 0) {
+		ev.snapshot.entry = m.applied_entry;
+		ev.snapshot.chain_crc = m.chain_crc;
+	} else if (ok) {
+		ev.type = PAXOS_EV_SNAPSHOT_FAILED;
+	}
+	mount_step(n, &ev, NULL);
+	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED)
+		mount_apply_retry_deferred(n);
+}
+
+static void drop_incoming(struct mount_node *n, struct incoming *in, bool ok)
+{
+	struct incoming **pp;
+	for (pp = &n->snapshots->in; *pp; pp = &(*pp)->next)
+		if (*pp == in) {
+			*pp = in->next;
+			break;
+		}
+	fs_install_free(in->install);
+	report(n, in->entity, ok);
+	free(in);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount_node *n = arg;
+	struct incoming *in, *next;
+	uint64_t now = mount_now_ms();
+	struct timeval tv = {1, 0};
+	(void)fd;
+	(void)what;
+	for (in = n->snapshots->in; in; in = next) {
+		next = in->next;
+		if (now - in->last_ms > TRANSFER_TIMEOUT_MS) {
+			LOG_WARN("snapshot of entity %llu from node %u stalled: abandoned",
+				 (unsigned long long)in->entity, in->from);
+			drop_incoming(n, in, false);
+		}
+	}
+	if (n->snapshots->in)
+		evtimer_add(n->snapshots->timer, &tv);
+}
+
+int mount_snapshots_new(struct mount_node *n)
+{
+	n->snapshots = calloc(1, sizeof(*n->snapshots));
+	if (!n->snapshots)
+		return -ENOMEM;
+	n->snapshots->timer = evtimer_new(n->base, timer_cb, n);
+	return n->snapshots->timer ? 0 : -ENOMEM;
+}
+
+void mount_snapshots_free(struct mount_node *n)
+{
+	struct mount_snapshots *s = n->snapshots;
+	if (!s)
+		return;
+	while (s->in) {
+		struct incoming *in = s->in;
+		s->in = in->next;
+		fs_install_free(in->install);
+		free(in);
+	}
+	while (s->out) {
+		struct outgoing *o = s->out;
+		s->out = o->next;
+		fs_export_free(o->exp);
+		free(o->held);
+		free(o);
+	}
+	if (s->timer)
+		event_free(s->timer);
+	free(s);
+	n->snapshots = NULL;
+}
+
+void mount_snapshot_fetch(struct mount_node *n, const struct paxos_snapshot_req *req)
+{
+	struct mount_snapshots *s = n->snapshots;
+	Paxfs__Envelope env = PAXFS__ENVELOPE__INIT;
+	Paxfs__SnapshotRequest m = PAXFS__SNAPSHOT_REQUEST__INIT;
+	struct incoming *in;
+	struct timeval tv = {1, 0};
+	int rc;
+
+	for (in = s->in; in; in = in->next)
+		if (in->entity == req->entity)
+			return; /* one transfer per entity at a time */
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return;
+	in->entity = req->entity;
+	in->from = req->from;
+	in->transfer = ++s->next_transfer;
+	in->last_ms = mount_now_ms();
+	in->next = s->in;
+	s->in = in;
+	m.entity = req->entity;
+	m.transfer = in->transfer;
+	env.version = 1;
+	env.body_case = PAXFS__ENVELOPE__BODY_SNAPSHOT_REQUEST;
+	env.snapshot_request = &m;
+	LOG_INFO("entity %llu is behind node %u's trim point: fetching its state",
+		 (unsigned long long)req->entity, req->from);
+	rc = net_send(n->mesh, req->from, &env);
+	if (rc < 0) {
+		drop_incoming(n, in, false);
+		return;
+	}
+	if (!evtimer_pending(s->timer, NULL))
+		evtimer_add(s->timer, &tv);
+}
+
+static int send_piece(struct mount_node *n, uint32_t to, uint64_t entity, uint64_t transfer,
+		      uint32_t seq, const uint8_t *data, size_t len, bool last, int err)
+{
+	Paxfs__Envelope env = PAXFS__ENVELOPE__INIT;
+	Paxfs__SnapshotPiece p = PAXFS__SNAPSHOT_PIECE__INIT;
+	p.entity = entity;
+	p.transfer = transfer;
+	p.seq = seq;
+	p.data.data = (uint8_t *)data;
+	p.data.len = len;
+	p.last = last;
+	p.error = (uint32_t)(err < 0 ? -err : err);
+	env.version = 1;
+	env.body_case = PAXFS__ENVELOPE__BODY_SNAPSHOT_PIECE;
+	env.snapshot_piece = &p;
+	return net_send(n->mesh, to, &env);
+}
+
+static void drop_outgoing(struct mount_node *n, struct outgoing *o)
+{
+	struct outgoing **pp;
+	for (pp = &n->snapshots->out; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	fs_export_free(o->exp);
+	free(o->held);
+	free(o);
+	/* applies of the entity waited for the export to end */
+	mount_apply_retry_deferred(n);
+}
+
+/* Sends pieces until the stream ends or the link's queue is full; then
+ * waits for mount_snapshot_writable with the piece that did not fit held. */
+static void pump(struct mount_node *n, struct outgoing *o)
+{
+	for (;;) {
+		int rc;
+		if (!o->held) {
+			rc = fs_export_next(o->exp, PIECE_BYTES, &o->held, &o->held_len,
+					    &o->held_last);
+			if (rc < 0) {
+				send_piece(n, o->to, o->entity, o->transfer, o->seq, NULL, 0, true,
+					   rc);
+				drop_outgoing(n, o);
+				return;
+			}
+		}
+		rc = send_piece(n, o->to, o->entity, o->transfer, o->seq, o->held, o->held_len,
+				o->held_last, 0);
+		if (rc == -ENOBUFS)
+			return;
+		if (rc < 0 || o->held_last) {
+			drop_outgoing(n, o);
+			return;
+		}
+		free(o->held);
+		o->held = NULL;
+		o->seq++;
+	}
+}
+
+int mount_snapshot_on_request(struct mount_node *n, uint32_t from, const Paxfs__SnapshotRequest *m)
+{
+	struct outgoing *o;
+	int rc;
+
+	if (!m->entity)
+		return -EBADMSG;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return 0;
+	o->entity = m->entity;
+	o->transfer = m->transfer;
+	o->to = from;
+	rc = fs_export_open(n->fs, m->entity, &o->exp);
+	if (rc < 0) {
+		send_piece(n, from, m->entity, m->transfer, 0, NULL, 0, true, rc);
+		free(o);
+		return 0;
+	}
+	LOG_INFO("sending the state of entity %llu to node %u", (unsigned long long)m->entity,
+		 from);
+	o->next = n->snapshots->out;
+	n->snapshots->out = o;
+	pump(n, o);
+	return 0;
+}
+
+void mount_snapshot_writable(struct mount_node *n, uint32_t peer)
+{
+	struct outgoing *o, *next;
+	for (o = n->snapshots->out; o; o = next) {
+		next = o->next;
+		if (o->to == peer)
+			pump(n, o);
+	}
+}
+
+bool mount_snapshot_exporting(struct mount_node *n, uint64_t entity)
+{
+	for (struct outgoing *o = n->snapshots ? n->snapshots->out : NULL; o; o = o->next)
+		if (o->entity == entity)
+			return true;
+	return false;
+}
+
+int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__SnapshotPiece *m)
+{
+	struct incoming *in;
+	int rc;
+
+	for (in = n->snapshots->in; in; in = in->next)
+		if (in->transfer == m->transfer && in->from == from)
+			break;
+	if (!in)
+		return 0; /* a transfer already abandoned */
+	if (m->entity != in->entity || m->seq != in->next_seq)
+		return -EBADMSG;
+	in->last_ms = mount_now_ms();
+	if (m->error) {
+		LOG_WARN("node %u could not send entity %llu: %s", from,
+			 (unsigned long long)in->entity, strerror((int)m->error));
+		drop_incoming(n, in, false);
+		return 0;
+	}
+	if (m->seq == 0) {
+		rc = fs_install_open(n->fs, in->entity, &in->install);
+		if (rc < 0)
+			goto failed;
+	}
+	rc = fs_install_chunk(in->install, m->data.data, m->data.len);
+	if (rc == -EALREADY) {
+		drop_incoming(n, in, true); /* this node is already that far */
+		return 0;
+	}
+	if (rc < 0)
+		goto failed;
+	in->next_seq++;
+	if (m->last) {
+		struct fs_apply_out out;
+		fs_apply_out_init(&out);
+		rc = fs_install_finish(in->install, &out);
+		if (rc == 0)
+			for (size_t i = 0; i < out.n_unlinked; i++)
+				mount_inode_release(n, out.unlinked[i]);
+		fs_apply_out_close(&out);
+		if (rc < 0)
+			goto failed;
+		LOG_INFO("installed the state of entity %llu from node %u",
+			 (unsigned long long)in->entity, from);
+		if (n->notify && in->entity != FS_NAMESPACE)
+			mount_notify_inode(n->notify, in->entity);
+		drop_incoming(n, in, true);
+	}
+	return 0;
+failed:
+	LOG_WARN("installing entity %llu from node %u failed: %s", (unsigned long long)in->entity,
+		 from, strerror(-rc));
+	drop_incoming(n, in, false);
+	return 0;
+}
