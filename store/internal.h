@@ -26,6 +26,9 @@
 #include "store/store.h"
 
 #define STORE_DEFAULT_INLINE_MAX 1024
+/* The inline limit can be set up to this. A longer value is therefore always
+ * separate, and a rewrite of its record (value_stored) needs no copy of it. */
+#define STORE_INLINE_MAX_LIMIT ((size_t)64 << 10)
 
 /* Keys and values beyond this are refused: leveldb frames lengths as 32-bit
  * varints, and a batch holds its own copy of every value. */
@@ -60,7 +63,9 @@ struct store_op {
 	enum store_op_kind kind;
 	size_t key, klen; /* PUT, DEL: arena offset and length of the key */
 	size_t val, vlen; /* PUT: framed value; RECORD: STORE_FRAME_HDR slot, then
-			     vlen value bytes (val = offset of the slot) */
+			     vlen value bytes (val = offset of the slot), or no
+			     bytes at all when value_stored and vlen is over
+			     STORE_INLINE_MAX_LIMIT (vlen is still the length) */
 	/* RECORD only */
 	uint64_t entity, entry, promised, accepted, value_id;
 	uint32_t value_crc;

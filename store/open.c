@@ -371,6 +371,11 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 		}
 		s->inline_max = opt->inline_value_max ? opt->inline_value_max
 						      : STORE_DEFAULT_INLINE_MAX;
+		if (s->inline_max > STORE_INLINE_MAX_LIMIT) {
+			LOG_INFO("store: inline value limit %zu capped at %zu", s->inline_max,
+				 STORE_INLINE_MAX_LIMIT);
+			s->inline_max = STORE_INLINE_MAX_LIMIT;
+		}
 		return write_format(s, s->inline_max, err, errlen);
 	}
 	if (rc == -EBADMSG) {
@@ -396,6 +401,12 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 	 * rewritten with value_stored must find its value where it was put. */
 	s->inline_max = f->inline_value_max ? (size_t)f->inline_value_max
 					    : STORE_DEFAULT_INLINE_MAX;
+	if (s->inline_max > STORE_INLINE_MAX_LIMIT) {
+		seterr(err, errlen, "the store in %s is damaged: inline value limit %zu is over %zu",
+		       s->dir, s->inline_max, STORE_INLINE_MAX_LIMIT);
+		paxfs__store_format__free_unpacked(f, NULL);
+		return -EBADMSG;
+	}
 	if (opt->inline_value_max && opt->inline_value_max != s->inline_max)
 		LOG_INFO("store: %s keeps the inline value limit it was created with (%zu bytes), "
 			 "not %zu",

@@ -33,6 +33,8 @@ void store_batch_put_record(struct store_batch *b, uint64_t entity, uint64_t ent
 {
 	bool has_value = rec->accepted != 0 || rec->value_len > 0;
 	size_t vlen = has_value ? rec->value_len : 0, off;
+	/* Only the record is rewritten, and it cannot hold the value inline. */
+	bool no_copy = value_stored && vlen > STORE_INLINE_MAX_LIMIT;
 	struct store_op *op;
 
 	assert(vlen == 0 || rec->value != NULL);
@@ -42,7 +44,7 @@ void store_batch_put_record(struct store_batch *b, uint64_t entity, uint64_t ent
 		store_batch_fail(b, -EINVAL);
 		return;
 	}
-	off = store_batch_alloc(b, STORE_FRAME_HDR + vlen);
+	off = store_batch_alloc(b, STORE_FRAME_HDR + (no_copy ? 0 : vlen));
 	if (off == SIZE_MAX)
 		return;
 	op = store_batch_op(b, STORE_OP_RECORD);
@@ -50,7 +52,7 @@ void store_batch_put_record(struct store_batch *b, uint64_t entity, uint64_t ent
 		b->used = off;
 		return;
 	}
-	if (vlen)
+	if (vlen && !no_copy)
 		memcpy(b->arena + off + STORE_FRAME_HDR, rec->value, vlen);
 	op->val = off;
 	op->vlen = vlen;
@@ -63,7 +65,7 @@ void store_batch_put_record(struct store_batch *b, uint64_t entity, uint64_t ent
 	op->has_value = has_value;
 	op->value_stored = value_stored;
 	op->value_crc = vlen ? util_crc32c(0, rec->value, vlen) : 0;
-	b->bytes += RECORD_OVERHEAD + vlen;
+	b->bytes += RECORD_OVERHEAD + (no_copy ? 0 : vlen);
 }
 
 int store_record_encode(struct store *s, struct store_batch *b, const struct store_op *op)

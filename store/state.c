@@ -113,6 +113,10 @@ void store_batch_put_state(struct store_batch *b, const void *key, size_t klen, 
 
 	if (b->err)
 		return;
+	if (klen >= STORE_BATCH_ITEM_MAX) {
+		store_batch_fail(b, -EINVAL);
+		return;
+	}
 	k = state_key(buf, key, klen);
 	if (!k) {
 		store_batch_fail(b, -ENOMEM);
@@ -134,6 +138,10 @@ void store_batch_del_state(struct store_batch *b, const void *key, size_t klen)
 
 	if (b->err)
 		return;
+	if (klen >= STORE_BATCH_ITEM_MAX) {
+		store_batch_fail(b, -EINVAL);
+		return;
+	}
 	k = state_key(buf, key, klen);
 	if (!k) {
 		store_batch_fail(b, -ENOMEM);

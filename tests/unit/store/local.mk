@@ -1,1 +1,14 @@
-# tests/unit/store — (no tests yet)
+# tests/unit/store — the store's tests. Each links store/ + proto/ + util/ only
+# (and leveldb, which some use directly to plant damage).
+STORE_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+STORE_TEST_LIBS = $(STORE_LIBS) $(CHECK_LIBS)
+STORE_TEST_COMMON = tests/lib/check_main.h tests/unit/store/helpers.h
+
+check_PROGRAMS += \
+	tests/unit/store/test_store_records
+TESTS += \
+	tests/unit/store/test_store_records
+
+tests_unit_store_test_store_records_SOURCES = tests/unit/store/test_store_records.c $(STORE_TEST_COMMON)
+tests_unit_store_test_store_records_CFLAGS = $(STORE_TEST_CFLAGS)
+tests_unit_store_test_store_records_LDADD = $(STORE_TEST_LIBS)
