@@ -123,6 +123,16 @@ static int corrupt(const uint8_t *key, size_t klen, const char *why)
 	return -EBADMSG;
 }
 
+/* A record whose separately stored value is not the one it names. */
+static int corrupt_value(const uint8_t *key, const uint8_t *vkey, const char *why)
+{
+	char name[160], vname[160];
+	store_key_describe(key, STORE_KEY_RECORD_LEN, name, sizeof(name));
+	store_key_describe(vkey, STORE_KEY_VALUE_LEN, vname, sizeof(vname));
+	LOG_ERR("store: damaged %s: %s (%s)", name, why, vname);
+	return -EBADMSG;
+}
+
 /* Decodes the payload of the record under key (entity, entry) into *out.
  * With `with_value`, out->value is malloc'd (NULL when empty). */
 static int record_decode(leveldb_t *db, const leveldb_readoptions_t *ro, const uint8_t *key,
@@ -160,7 +170,7 @@ static int record_decode(leveldb_t *db, const leveldb_readoptions_t *ro, const u
 		store_key_value(vkey, entity, entry, r->value_id);
 		rc = store_db_get(db, ro, vkey, sizeof(vkey), &raw, &vp, &vlen);
 		if (rc == -ENOENT) {
-			rc = corrupt(key, STORE_KEY_RECORD_LEN, "its separately stored value is missing");
+			rc = corrupt_value(key, vkey, "its separately stored value is missing");
 			goto out;
 		}
 		if (rc)
@@ -170,12 +180,15 @@ static int record_decode(leveldb_t *db, const leveldb_readoptions_t *ro, const u
 		vlen = r->value.len;
 	}
 	if (vlen != r->value_len) {
-		rc = corrupt(key, STORE_KEY_RECORD_LEN, "value length differs from the record");
+		rc = r->value_separate
+			     ? corrupt_value(key, vkey, "value length differs from the record")
+			     : corrupt(key, STORE_KEY_RECORD_LEN, "value length differs from the record");
 		goto out;
 	}
-	if (vlen && (!r->value_separate || with_value) &&
-	    util_crc32c(0, vp, vlen) != r->value_crc) {
-		rc = corrupt(key, STORE_KEY_RECORD_LEN, "value CRC differs from the record");
+	if (vlen && util_crc32c(0, vp, vlen) != r->value_crc) {
+		rc = r->value_separate
+			     ? corrupt_value(key, vkey, "value CRC differs from the record")
+			     : corrupt(key, STORE_KEY_RECORD_LEN, "value CRC differs from the record");
 		goto out;
 	}
 	if (with_value && vlen) {

@@ -4,11 +4,16 @@ STORE_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
 STORE_TEST_LIBS = $(STORE_LIBS) $(CHECK_LIBS)
 STORE_TEST_COMMON = tests/lib/check_main.h tests/unit/store/helpers.h
 
-check_PROGRAMS += \
-	tests/unit/store/test_store_records
-TESTS += \
-	tests/unit/store/test_store_records
+STORE_TESTS = \
+	tests/unit/store/test_store_records \
+	tests/unit/store/test_store_corrupt
+check_PROGRAMS += $(STORE_TESTS)
+TESTS += $(STORE_TESTS)
 
 tests_unit_store_test_store_records_SOURCES = tests/unit/store/test_store_records.c $(STORE_TEST_COMMON)
 tests_unit_store_test_store_records_CFLAGS = $(STORE_TEST_CFLAGS)
 tests_unit_store_test_store_records_LDADD = $(STORE_TEST_LIBS)
+
+tests_unit_store_test_store_corrupt_SOURCES = tests/unit/store/test_store_corrupt.c $(STORE_TEST_COMMON)
+tests_unit_store_test_store_corrupt_CFLAGS = $(STORE_TEST_CFLAGS)
+tests_unit_store_test_store_corrupt_LDADD = $(STORE_TEST_LIBS)
