@@ -132,6 +132,24 @@ static int classify_dir(const char *dir, enum dir_kind *kind, char *foreign, siz
 	return 0;
 }
 
+/* CURRENT must hold "MANIFEST-<digits>\n": anything else is damage that
+ * leveldb would report as some other error (an empty name opens the dir). */
+static bool current_is_sane(const char *dir)
+{
+	char path[PATH_MAX], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/CURRENT", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 10 && (size_t)n < sizeof(buf) && buf[n - 1] == '\n' &&
+	       !strncmp(buf, "MANIFEST-", 9) && all_digits(buf + 9, (size_t)n - 10);
+}
+
 /* mkdir -p, every created component 0700; fsyncs the parent of each. */
 static int make_dirs(const char *dir)
 {
@@ -310,6 +328,49 @@ int store_db_enter(struct store *s, leveldb_t **db)
 void store_db_leave(struct store *s)
 {
 	pthread_rwlock_unlock(&s->swap);
+}
+
+/* Every live table must be there with the size the MANIFEST recorded. leveldb
+ * checks only that the files exist; a truncated table would otherwise show
+ * up later as an I/O error on some read, and a missing one that vanishes
+ * while the store runs reads as "no such key" through the C API. */
+static int check_tables(struct store *s, char *err, size_t errlen)
+{
+	char *list = leveldb_property_value(s->db, "leveldb.sstables");
+	char path[PATH_MAX];
+	struct stat st;
+	int rc = 0;
+
+	if (!list)
+		return 0;
+	/* One line per table: " <number>:<size>[<smallest> .. <largest>]" */
+	for (char *line = list, *next; line && !rc; line = next) {
+		unsigned long long number, size;
+		next = strchr(line, '\n');
+		if (next)
+			next++;
+		if (line[0] != ' ' || sscanf(line, " %llu:%llu[", &number, &size) != 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/%06llu.ldb", s->dir, number);
+		if (stat(path, &st) < 0) {
+			snprintf(path, sizeof(path), "%s/%06llu.sst", s->dir, number);
+			if (stat(path, &st) < 0) {
+				seterr(err, errlen, "the store in %s is damaged: table %06llu is missing",
+				       s->dir, number);
+				rc = -EBADMSG;
+				break;
+			}
+		}
+		if ((unsigned long long)st.st_size != size) {
+			seterr(err, errlen,
+			       "the store in %s is damaged: table %s has %llu bytes, its MANIFEST "
+			       "says %llu",
+			       s->dir, path, (unsigned long long)st.st_size, size);
+			rc = -EBADMSG;
+		}
+	}
+	leveldb_free(list);
+	return rc;
 }
 
 /* ---- format record ------------------------------------------------------------ */
@@ -553,6 +614,13 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 		break;
 	case DIR_STORE:
 	default:
+		if (!current_is_sane(dir)) {
+			seterr(err, errlen,
+			       "the store in %s is damaged: its CURRENT file does not name a "
+			       "MANIFEST",
+			       dir);
+			return -EBADMSG;
+		}
 		create = false;
 		break;
 	}
@@ -568,6 +636,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 		if (rc)
 			seterr(err, errlen, "cannot open data dir %s: %s", dir, strerror(-rc));
 	}
+	if (!rc)
+		rc = check_tables(s, err, errlen);
 	if (!rc)
 		rc = check_format(s, opt, err, errlen);
 	if (!rc)

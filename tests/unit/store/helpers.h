@@ -25,8 +25,8 @@
 #include "util/prng.h"
 
 /* The case's own directory (empty at start) and the data dir inside it. */
-static char test_dir[PATH_MAX - 64];
-static char data_dir[PATH_MAX];
+static char test_dir[PATH_MAX - 400];
+static char data_dir[PATH_MAX - 300];
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -6,7 +6,8 @@ STORE_TEST_COMMON = tests/lib/check_main.h tests/unit/store/helpers.h
 
 STORE_TESTS = \
 	tests/unit/store/test_store_records \
-	tests/unit/store/test_store_corrupt
+	tests/unit/store/test_store_corrupt \
+	tests/unit/store/test_store_open
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 
@@ -17,3 +18,7 @@ tests_unit_store_test_store_records_LDADD = $(STORE_TEST_LIBS)
 tests_unit_store_test_store_corrupt_SOURCES = tests/unit/store/test_store_corrupt.c $(STORE_TEST_COMMON)
 tests_unit_store_test_store_corrupt_CFLAGS = $(STORE_TEST_CFLAGS)
 tests_unit_store_test_store_corrupt_LDADD = $(STORE_TEST_LIBS)
+
+tests_unit_store_test_store_open_SOURCES = tests/unit/store/test_store_open.c $(STORE_TEST_COMMON)
+tests_unit_store_test_store_open_CFLAGS = $(STORE_TEST_CFLAGS)
+tests_unit_store_test_store_open_LDADD = $(STORE_TEST_LIBS)
