@@ -21,7 +21,10 @@
  * returns (group commit: one synced batch per event-loop turn).
  *
  * Thread safety: a struct store may be used from several threads (leveldb
- * is); a struct store_batch belongs to one thread at a time.
+ * is); a struct store_batch belongs to one thread at a time. Scan callbacks
+ * may read the store; a store_write from inside one works too, except the
+ * write that must first reopen leveldb after a failure: it waits for readers
+ * for at most 5 s, then fails with -EIO.
  */
 #ifndef PAXFS_STORE_STORE_H
 #define PAXFS_STORE_STORE_H
@@ -39,7 +42,8 @@ struct store_options {
 	bool create;               /* create the data dir (mode 0700) and store if missing */
 	size_t cache_bytes;        /* leveldb block cache; 0 = default */
 	size_t write_buffer_bytes; /* leveldb memtable size; 0 = default */
-	size_t inline_value_max;   /* values longer than this are stored separately; 0 = default */
+	size_t inline_value_max;   /* values longer than this are stored separately; 0 = default
+				      (1 KiB), at most 64 KiB; fixed when the store is created */
 };
 
 /* Opens the store in `dir`. On failure returns a negative errno, writes the
@@ -56,11 +60,16 @@ struct store_options {
 int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
 	       size_t errlen);
 
-/* Closes the store (the leveldb lock is released). store_free(NULL) is a no-op. */
+/* Closes the store (the leveldb lock is released) after one last synced
+ * write, so that no batch written without sync is left only in the page
+ * cache. store_free(NULL) is a no-op. */
 void store_free(struct store *s);
 
 /* ---- batches ----------------------------------------------------------- */
 
+/* NULL when out of memory. A put that cannot be queued (out of memory, a key
+ * or value over 1 GiB) marks the batch failed: store_write then returns that
+ * error (-ENOMEM, -EINVAL) and writes nothing; store_batch_clear resets it. */
 struct store_batch *store_batch_new(void);
 void store_batch_free(struct store_batch *b);
 void store_batch_clear(struct store_batch *b);
@@ -74,7 +83,10 @@ size_t store_batch_bytes(const struct store_batch *b);
  * it is left as it was and nothing of it was applied:
  *   -ENOSPC  the disk is full (the store stays readable; once space is
  *            freed, later writes work again and nothing acknowledged is lost)
- *   -EIO     any other failure */
+ *   -EIO     any other failure
+ * (One exception, as in every log-based store: when the fsync itself fails,
+ * the batch may or may not have reached the disk, and may appear when the
+ * store reopens itself for the next write; still all of it or none.) */
 int store_write(struct store *s, struct store_batch *b, bool sync);
 
 /* ---- node meta -------------------------------------------------------- */
@@ -118,14 +130,15 @@ int store_get_record(struct store *s, uint64_t entity, uint64_t entry, struct st
 
 /* Calls cb for each record of `entity` with from <= entry <= to, in entry
  * order. `rec` (and rec->value, loaded only when `with_values`) is valid
- * during the call only. A non-zero return from cb stops the scan and is
+ * during the call only; rec->value_len is the value's length either way. A non-zero return from cb stops the scan and is
  * returned. -EBADMSG when a record fails its checksum. */
 typedef int (*store_record_cb)(void *arg, uint64_t entry, const struct store_record *rec);
 int store_scan_records(struct store *s, uint64_t entity, uint64_t from, uint64_t to, bool with_values,
 		       store_record_cb cb, void *arg);
 
 /* Queues deletion of every record (and separate value) of `entity` with
- * entry <= upto. Reads the store to find them: returns 0 or -EIO. */
+ * entry <= upto: those in the store and those queued earlier in `b`. Reads
+ * the store to find them: returns 0 or a negative errno (-EIO, -EBADMSG). */
 int store_batch_trim(struct store *s, struct store_batch *b, uint64_t entity, uint64_t upto);
 
 /* Queues deletion of everything the store keeps for `entity` outside the fs

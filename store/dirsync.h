@@ -1,0 +1,51 @@
+/* store/dirsync.h — what leveldb leaves out of "synced": new log files.
+ *
+ * A synced leveldb write fdatasyncs the current log file and nothing else.
+ * Two things are then still only in the page cache:
+ *
+ *   - the directory entry of a log file created when the memtable filled up
+ *     (leveldb syncs the directory only for a new MANIFEST), and
+ *   - the unsynced tail of the previous log file: non-synced batches written
+ *     just before the switch, which the background flush has not yet turned
+ *     into a synced table.
+ *
+ * A power cut would then keep a later synced batch but lose earlier ones,
+ * breaking "a synced write makes every batch before it durable", which the
+ * apply/trim order of docs/decisions.md relies on. This file closes the gap:
+ * an inotify watch on the data dir sees every new "<n>.log"; after the next
+ * synced write (before it is acknowledged), every older log still present is
+ * fdatasync'd and the directory fsync'd. Without inotify it does that after
+ * every synced write (correct, slower).
+ *
+ * Invariant: when store_dirsync_after_sync() returns 0, every log file that
+ * ever held a batch written before the synced one is durable with its name,
+ * or was already replaced by a table that leveldb synced.
+ */
+#ifndef PAXFS_STORE_DIRSYNC_H
+#define PAXFS_STORE_DIRSYNC_H
+
+#include <stdbool.h>
+
+struct store_dirsync {
+	int dirfd;    /* the data dir, O_RDONLY|O_DIRECTORY */
+	int ifd;      /* inotify watching it for new files; -1: unavailable */
+	bool pending; /* a new log file was seen and not yet made durable */
+};
+
+/* Opens the directory and the watch. Returns 0 or a negative errno (the
+ * directory cannot be opened). A missing inotify is logged, not an error. */
+int store_dirsync_init(struct store_dirsync *d, const char *dir);
+void store_dirsync_close(struct store_dirsync *d);
+
+/* Reads the watch's events without blocking and remembers a new log file.
+ * Cheap (one read(2)); call after every write so the queue never overflows. */
+void store_dirsync_poll(struct store_dirsync *d);
+
+/* Call after a synced leveldb write returned, before acknowledging it.
+ * Returns 0, or a negative errno when an fsync failed. */
+int store_dirsync_after_sync(struct store_dirsync *d);
+
+/* fsyncs the directory now (after open, which creates files). */
+int store_dirsync_dir(struct store_dirsync *d);
+
+#endif

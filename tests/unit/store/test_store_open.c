@@ -1,0 +1,532 @@
+/* tests/unit/store/test_store_open.c — bad input at open: a missing dir, an
+ * empty one, one holding something else, someone else's leveldb, another
+ * format version, a dir in use (by this process or another), and damaged or
+ * truncated leveldb files (CURRENT, MANIFEST, log, tables). Each gets its own
+ * error and a message for a person; none is "repaired" by losing data. */
+#include "config.h"
+
+#define PAXFS_CHECK_MAIN
+#include "tests/lib/check_main.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "proto/record.pb-c.h"
+#include "store/frame.h"
+#include "store/keys.h"
+#include "tests/unit/store/helpers.h"
+
+static int try_open(bool create, char *err, size_t errlen)
+{
+	struct store_options o = {.create = create};
+	struct store *s = (struct store *)1;
+	int rc = store_open(data_dir, &o, &s, err, errlen);
+	if (rc) {
+		ck_assert_ptr_null(s);
+		ck_assert_msg(err[0] != '\0', "no message for error %d", rc);
+	} else {
+		store_free(s);
+	}
+	return rc;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Writes records 1..n of entity 1 (plus state), closes. */
+static void populate(int n)
+{
+	struct store *s = open_store(NULL);
+	struct store_batch *b = store_batch_new();
+	for (int i = 1; i <= n; i++) {
+		uint8_t v[300];
+		fill_value(v, sizeof(v), (uint64_t)i);
+		struct store_record r = {.promised = 9, .accepted = 9, .value_id = (uint64_t)i,
+					 .value = v, .value_len = sizeof(v)};
+		store_batch_put_record(b, 1, (uint64_t)i, &r, false);
+		if (i % 50 == 0)
+			ck_assert_int_eq(store_write(s, b, true), 0);
+	}
+	store_batch_put_state(b, "k", 1, "v", 1);
+	ck_assert_int_eq(store_write(s, b, true), 0);
+	store_batch_free(b);
+	store_free(s);
+}
+
+/* All n records there with the right bytes. */
+static void check_populated(int n)
+{
+	struct store *s = open_store(NULL);
+	for (int i = 1; i <= n; i++) {
+		struct store_record r;
+		ck_assert_int_eq(store_get_record(s, 1, (uint64_t)i, &r), 0);
+		ck_assert(value_is(r.value, 300, (uint64_t)i));
+		free(r.value);
+	}
+	store_free(s);
+}
+
+/* Path of the first file in data_dir whose name ends with suffix (or starts
+ * with it, for "MANIFEST-"). */
+static bool find_file(const char *affix, char *path, size_t len)
+{
+	DIR *d = opendir(data_dir);
+	struct dirent *de;
+	bool found = false;
+	ck_assert_ptr_nonnull(d);
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name), a = strlen(affix);
+		if ((n > a && !strcmp(de->d_name + n - a, affix)) || !strncmp(de->d_name, affix, a)) {
+			snprintf(path, len, "%s/%s", data_dir, de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	uint8_t *buf = malloc((size_t)st.st_size + 1);
+	ck_assert_int_eq(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* ---- directories ----------------------------------------------------------- */
+
+START_TEST(missing_dir)
+{
+	char err[512];
+	struct store *s = (struct store *)1;
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "does not exist"), "%s", err);
+	ck_assert_int_eq(access(data_dir, F_OK), -1); /* not created */
+	ck_assert_int_eq(store_open(data_dir, NULL, &s, NULL, 0), -ENOENT);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(created_0700_with_parents)
+{
+	char err[512];
+	struct stat st;
+	snprintf(data_dir, sizeof(data_dir), "%s/a/b/data", test_dir);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	ck_assert_int_eq(stat(data_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(empty_dir)
+{
+	char err[512];
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "holds no paxfs store"), "%s", err);
+	ck_assert_int_eq(count_entries(data_dir), 0); /* nothing written */
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(dir_holding_something_else)
+{
+	char err[512], path[PATH_MAX];
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/notes.txt", data_dir);
+	write_file(path, "precious", 8);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a paxfs data dir") && strstr(err, "notes.txt"), "%s", err);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(count_entries(data_dir), 1); /* no LOCK, no LOG: untouched */
+
+	/* a plain file where the dir should be */
+	ck_assert_uint_lt(strlen(path), sizeof(data_dir));
+	memcpy(data_dir, path, strlen(path) + 1);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a directory"), "%s", err);
+	size_t len;
+	uint8_t *content = read_file(path, &len);
+	ck_assert_uint_eq(len, 8);
+	free(content);
+}
+END_TEST
+
+START_TEST(someone_elses_leveldb)
+{
+	char err[512];
+	leveldb_options_t *o = leveldb_options_create();
+	char *lerr = NULL;
+	leveldb_options_set_create_if_missing(o, 1);
+	leveldb_t *db = leveldb_open(o, data_dir, &lerr);
+	leveldb_options_destroy(o);
+	ck_assert_ptr_null(lerr);
+	raw_put(db, "hello", 5, "world", 5);
+	leveldb_close(db);
+
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a paxfs data dir"), "%s", err);
+	db = raw_open();
+	size_t len;
+	uint8_t *v = raw_get(db, "hello", 5, &len);
+	ck_assert_ptr_nonnull(v); /* its data left alone */
+	ck_assert_uint_eq(len, 5);
+	free(v);
+	ck_assert_ptr_null(raw_get(db, STORE_KEY_FORMAT, STORE_KEY_FORMAT_LEN, &len));
+	leveldb_close(db);
+}
+END_TEST
+
+static void plant_format(uint32_t version)
+{
+	Paxfs__StoreFormat f = PAXFS__STORE_FORMAT__INIT;
+	uint8_t buf[256];
+	f.version = version;
+	f.created_by = (char *)"paxfs 9.9.9";
+	size_t n = paxfs__store_format__pack(&f, buf + STORE_FRAME_HDR);
+	store_frame_seal(STORE_KEY_FORMAT, STORE_KEY_FORMAT_LEN, buf, n);
+	leveldb_t *db = raw_open();
+	raw_put(db, STORE_KEY_FORMAT, STORE_KEY_FORMAT_LEN, buf, STORE_FRAME_HDR + n);
+	leveldb_close(db);
+}
+
+START_TEST(incompatible_format_version)
+{
+	char err[512];
+	populate(10);
+	plant_format(2);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_msg(strstr(err, "format version 2") && strstr(err, "paxfs 9.9.9"), "%s", err);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EPROTONOSUPPORT);
+	plant_format(0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -EPROTONOSUPPORT);
+	plant_format(STORE_FORMAT_VERSION);
+	check_populated(10); /* refusing touched nothing */
+}
+END_TEST
+
+START_TEST(interrupted_creation_is_finished_or_reported)
+{
+	char err[512], path[PATH_MAX];
+	/* what leveldb leaves when killed before CURRENT exists */
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/LOCK", data_dir);
+	write_file(path, "", 0);
+	snprintf(path, sizeof(path), "%s/LOG", data_dir);
+	write_file(path, "log\n", 4);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	rm_rf(data_dir);
+
+	/* a leveldb created, killed before the format record was written */
+	leveldb_options_t *o = leveldb_options_create();
+	char *lerr = NULL;
+	leveldb_options_set_create_if_missing(o, 1);
+	leveldb_close(leveldb_open(o, data_dir, &lerr));
+	leveldb_options_destroy(o);
+	ck_assert_ptr_null(lerr);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "never finished"), "%s", err);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* ---- in use ------------------------------------------------------------------ */
+
+START_TEST(second_open_in_this_process_is_busy)
+{
+	char err[512];
+	struct store *s = open_store(NULL), *s2 = (struct store *)1;
+	struct store_options o = {.create = true};
+	ck_assert_int_eq(store_open(data_dir, &o, &s2, err, sizeof(err)), -EBUSY);
+	ck_assert_ptr_null(s2);
+	ck_assert_msg(strstr(err, "in use"), "%s", err);
+	store_free(s);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* Waits for pid at most timeout_ms; returns its exit status or -1. */
+static int wait_child(pid_t pid, int timeout_ms)
+{
+	int status;
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+START_TEST(another_process_holding_it_is_busy)
+{
+	char err[512], c;
+	struct store *s = open_store(NULL);
+	int ready[2], go[2];
+	pid_t pid;
+
+	/* the child tries while we hold it */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store_options o = {.create = true};
+		struct store *cs = NULL;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int rc = store_open(data_dir, &o, &cs, err, sizeof(err));
+		_exit(rc < 0 ? -rc : 200);
+	}
+	ck_assert_int_eq(wait_child(pid, 10000), EBUSY);
+	store_free(s);
+
+	/* we try while the child holds it */
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store_options o = {.create = false};
+		struct store *cs = NULL;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (store_open(data_dir, &o, &cs, err, sizeof(err)) != 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		store_free(cs);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -EBUSY);
+	ck_assert_msg(strstr(err, "in use"), "%s", err);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(wait_child(pid, 10000), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0); /* free again */
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
+/* ---- damaged leveldb files ------------------------------------------------------- */
+
+START_TEST(current_missing_is_damage_not_a_new_store)
+{
+	char err[512], path[PATH_MAX];
+	populate(100);
+	int files = count_entries(data_dir);
+	snprintf(path, sizeof(path), "%s/CURRENT", data_dir);
+	size_t len;
+	uint8_t *current = read_file(path, &len);
+	ck_assert_int_eq(unlink(path), 0);
+
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EBADMSG);
+	ck_assert_msg(strstr(err, "CURRENT"), "%s", err);
+	ck_assert_int_eq(count_entries(data_dir), files - 1); /* nothing created, nothing deleted */
+
+	write_file(path, current, len);
+	free(current);
+	check_populated(100);
+}
+END_TEST
+
+START_TEST(current_damaged)
+{
+	static const char *bad[] = {"", "garbage", "MANIFEST-999999\n", "\n"};
+	char err[512], path[PATH_MAX];
+	size_t len;
+	populate(100);
+	snprintf(path, sizeof(path), "%s/CURRENT", data_dir);
+	uint8_t *current = read_file(path, &len);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i], strlen(bad[i]));
+		int rc = try_open(true, err, sizeof(err));
+		ck_assert_msg(rc == -EBADMSG, "CURRENT '%s': %d %s", bad[i], rc, err);
+		ck_assert_msg(strstr(err, "damaged"), "%s", err);
+	}
+	write_file(path, current, len);
+	free(current);
+	check_populated(100);
+}
+END_TEST
+
+START_TEST(manifest_damaged_or_truncated)
+{
+	char err[512], path[PATH_MAX];
+	size_t len;
+	populate(100);
+	ck_assert(find_file("MANIFEST-", path, sizeof(path)));
+	uint8_t *manifest = read_file(path, &len);
+	ck_assert_uint_gt(len, 20);
+
+	uint8_t *bad = malloc(len);
+	memcpy(bad, manifest, len);
+	bad[len / 2] ^= 0xff;
+	write_file(path, bad, len);
+	int rc = try_open(false, err, sizeof(err));
+	ck_assert_msg(rc == -EBADMSG, "flipped MANIFEST: %d %s", rc, err);
+	for (size_t cut = 0; cut < 12; cut += 5) {
+		write_file(path, manifest, cut);
+		rc = try_open(false, err, sizeof(err));
+		ck_assert_msg(rc == -EBADMSG, "MANIFEST cut to %zu: %d %s", cut, rc, err);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	rc = try_open(false, err, sizeof(err));
+	ck_assert_msg(rc == -EBADMSG, "MANIFEST missing: %d %s", rc, err);
+
+	write_file(path, manifest, len);
+	free(bad);
+	free(manifest);
+	check_populated(100);
+}
+END_TEST
+
+START_TEST(log_record_damaged)
+{
+	char err[512], path[PATH_MAX];
+	size_t len;
+	populate(100); /* closed without compaction: the records are in the log */
+	ck_assert(find_file(".log", path, sizeof(path)));
+	uint8_t *log = read_file(path, &len);
+	ck_assert_uint_gt(len, 100 * 300);
+	log[len / 3] ^= 0xff;
+	write_file(path, log, len);
+	int rc = try_open(false, err, sizeof(err));
+	ck_assert_msg(rc == -EBADMSG, "flipped log byte: %d %s", rc, err);
+	log[len / 3] ^= 0xff;
+	write_file(path, log, len);
+	free(log);
+	check_populated(100);
+}
+END_TEST
+
+struct scan_count {
+	int n;
+};
+
+static int scan_count_cb(void *arg, uint64_t entry, const struct store_record *rec)
+{
+	((struct scan_count *)arg)->n++;
+	return 0;
+}
+
+/* Opens and reads everything: the damage must surface as -EBADMSG, from the
+ * open or from the reads, and no read may return other bytes. */
+static void expect_table_damage_detected(const char *how)
+{
+	struct store_options o = {.create = false};
+	struct store *s = NULL;
+	char err[512];
+	int rc = store_open(data_dir, &o, &s, err, sizeof(err)), bad = 0;
+
+	if (rc) {
+		ck_assert_msg(rc == -EBADMSG, "%s: open gave %d %s", how, rc, err);
+		return;
+	}
+	for (int i = 1; i <= 400; i++) {
+		struct store_record r;
+		rc = store_get_record(s, 1, (uint64_t)i, &r);
+		ck_assert_msg(rc == 0 || rc == -EBADMSG, "%s: record %d: %d", how, i, rc);
+		if (rc) {
+			bad++;
+			continue;
+		}
+		ck_assert_msg(value_is(r.value, 300, (uint64_t)i), "%s: record %d has other bytes",
+			      how, i);
+		free(r.value);
+	}
+	struct scan_count c = {0};
+	rc = store_scan_records(s, 1, 0, UINT64_MAX, true, scan_count_cb, &c);
+	ck_assert_msg(rc == -EBADMSG, "%s: scan gave %d after %d records", how, rc, c.n);
+	ck_assert_msg(bad > 0, "%s: every read succeeded", how);
+	store_free(s);
+}
+
+START_TEST(table_damaged_or_truncated)
+{
+	char path[PATH_MAX];
+	size_t len;
+	populate(400);
+	/* reopen twice: the first turns the log into a table */
+	check_populated(400);
+	ck_assert(find_file(".ldb", path, sizeof(path)));
+	uint8_t *table = read_file(path, &len);
+	ck_assert_uint_gt(len, 400 * 300);
+
+	/* a flipped byte in a data block, in the middle, near the end (index) */
+	size_t where[] = {100, len / 2, len - 60};
+	for (int i = 0; i < 3; i++) {
+		table[where[i]] ^= 0xff;
+		write_file(path, table, len);
+		char how[64];
+		snprintf(how, sizeof(how), "table byte %zu of %zu flipped", where[i], len);
+		expect_table_damage_detected(how);
+		table[where[i]] ^= 0xff;
+	}
+	write_file(path, table, len / 2);
+	expect_table_damage_detected("table cut in half");
+	write_file(path, table, 0);
+	expect_table_damage_detected("table emptied");
+
+	ck_assert_int_eq(unlink(path), 0);
+	char err[512];
+	int rc = try_open(false, err, sizeof(err));
+	ck_assert_msg(rc == -EBADMSG, "table missing: %d %s", rc, err);
+
+	write_file(path, table, len);
+	free(table);
+	check_populated(400);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *s = suite_create("store open");
+	STORE_TEST(s, missing_dir, 10);
+	STORE_TEST(s, created_0700_with_parents, 10);
+	STORE_TEST(s, empty_dir, 10);
+	STORE_TEST(s, dir_holding_something_else, 10);
+	STORE_TEST(s, someone_elses_leveldb, 10);
+	STORE_TEST(s, incompatible_format_version, 20);
+	STORE_TEST(s, interrupted_creation_is_finished_or_reported, 20);
+	STORE_TEST(s, second_open_in_this_process_is_busy, 10);
+	STORE_TEST(s, another_process_holding_it_is_busy, 30);
+	STORE_TEST(s, current_missing_is_damage_not_a_new_store, 20);
+	STORE_TEST(s, current_damaged, 20);
+	STORE_TEST(s, manifest_damaged_or_truncated, 20);
+	STORE_TEST(s, log_record_damaged, 20);
+	STORE_TEST(s, table_damaged_or_truncated, 60);
+	return s;
+}
