@@ -418,7 +418,7 @@ static void dispatch(struct net_link *l, struct net_frame_msg *msg)
 		default:
 			l->ctr->decode_errors++;
 			net_link_close(l, NET_CLOSE_PROTOCOL, UTIL_LOG_WARN,
-				       "refused: a %s frame before the handshake finished",
+				       "refused: a frame of type %s before the handshake finished",
 				       net_frame_type_name(msg->type));
 			return;
 		}
@@ -439,7 +439,7 @@ static void dispatch(struct net_link *l, struct net_frame_msg *msg)
 	default:
 		l->ctr->decode_errors++;
 		net_link_close(l, NET_CLOSE_PROTOCOL, UTIL_LOG_WARN,
-			       "closing: a %s frame on an authenticated link",
+			       "closing: a frame of type %s on an authenticated link",
 			       net_frame_type_name(msg->type));
 		return;
 	}

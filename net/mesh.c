@@ -251,6 +251,20 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 	return 0;
 }
 
+static void stats_add(struct net_peer_stats *to, const struct net_peer_stats *from)
+{
+	to->bytes_in += from->bytes_in;
+	to->bytes_out += from->bytes_out;
+	to->frames_in += from->frames_in;
+	to->frames_out += from->frames_out;
+	to->links_up += from->links_up;
+	to->auth_failures += from->auth_failures;
+	to->refused += from->refused;
+	to->decode_errors += from->decode_errors;
+	to->send_nobufs += from->send_nobufs;
+	to->filtered += from->filtered;
+}
+
 static struct net_link *find_client(struct net_mesh *m, uint32_t handle)
 {
 	struct net_link *l;
@@ -331,7 +345,11 @@ void net_mesh_link_gone(struct net_mesh *m, struct net_link *l)
 		if (l->state == NET_LINK_UP) {
 			TAILQ_REMOVE(&m->clients, l, pentry);
 			m->n_clients--;
-			LOG_INFO("%s: %s: disconnected", m->who, l->name);
+			/* A client's handle dies with its link: its counters go
+			 * to peer 0 so that what it did stays counted. */
+			net_link_flush_counters(l);
+			stats_add(&m->anon, &l->own);
+			l->ctr = &m->anon;
 		}
 		return;
 	}

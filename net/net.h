@@ -103,8 +103,10 @@ struct net_callbacks {
 };
 
 /* Per-peer counters. For a node id they add up over every link to that node
- * since net_mesh_new; for a client handle, over that one link. Peer 0 holds
- * the connections that never named a node (garbage, refused clients). */
+ * since net_mesh_new; for a client handle, over that one link while it is
+ * connected. Peer 0 holds everything else: connections that never named a
+ * configured node (garbage, refused or failed handshakes) and clients that
+ * have disconnected. */
 struct net_peer_stats {
 	bool up;                 /* a link is up now */
 	uint64_t bytes_in;       /* bytes received and consumed */

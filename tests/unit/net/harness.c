@@ -159,8 +159,23 @@ void th_run_for(struct event_base *base, unsigned ms)
 
 static char log_path[64];
 
+/* At exit (a failed assertion exits too), the captured log goes to stderr,
+ * which the test driver keeps in the test's .log file. */
+static void log_dump(void)
+{
+	char line[2048];
+	FILE *f = fopen(log_path, "r");
+	if (!f)
+		return;
+	fprintf(stderr, "# --- captured log ---\n");
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
+}
+
 const char *th_log_capture(void)
 {
+	static bool registered;
 	int fd;
 	snprintf(log_path, sizeof(log_path), "/tmp/paxfs-net-test-log-XXXXXX");
 	fd = mkstemp(log_path);
@@ -173,6 +188,10 @@ const char *th_log_capture(void)
 	unlink(log_path);
 	util_log_set_fd(fd);
 	snprintf(log_path, sizeof(log_path), "/proc/self/fd/%d", fd);
+	if (!registered) {
+		atexit(log_dump);
+		registered = true;
+	}
 	return log_path;
 }
 
