@@ -20,3 +20,9 @@ TESTS += tests/unit/fs/test_fs_ns
 tests_unit_fs_test_fs_ns_SOURCES = tests/unit/fs/test_fs_ns.c tests/lib/check_main.h
 tests_unit_fs_test_fs_ns_CFLAGS = $(FS_TEST_CFLAGS)
 tests_unit_fs_test_fs_ns_LDADD = $(FS_TEST_LDADD)
+
+check_PROGRAMS += tests/unit/fs/test_fs_file
+TESTS += tests/unit/fs/test_fs_file
+tests_unit_fs_test_fs_file_SOURCES = tests/unit/fs/test_fs_file.c tests/lib/check_main.h
+tests_unit_fs_test_fs_file_CFLAGS = $(FS_TEST_CFLAGS)
+tests_unit_fs_test_fs_file_LDADD = $(FS_TEST_LDADD)
