@@ -26,3 +26,9 @@ TESTS += tests/unit/fs/test_fs_file
 tests_unit_fs_test_fs_file_SOURCES = tests/unit/fs/test_fs_file.c tests/lib/check_main.h
 tests_unit_fs_test_fs_file_CFLAGS = $(FS_TEST_CFLAGS)
 tests_unit_fs_test_fs_file_LDADD = $(FS_TEST_LDADD)
+
+check_PROGRAMS += tests/unit/fs/test_fs_apply
+TESTS += tests/unit/fs/test_fs_apply
+tests_unit_fs_test_fs_apply_SOURCES = tests/unit/fs/test_fs_apply.c tests/lib/check_main.h
+tests_unit_fs_test_fs_apply_CFLAGS = $(FS_TEST_CFLAGS)
+tests_unit_fs_test_fs_apply_LDADD = $(FS_TEST_LDADD)
