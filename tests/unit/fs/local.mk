@@ -38,3 +38,9 @@ TESTS += tests/unit/fs/test_fs_model
 tests_unit_fs_test_fs_model_SOURCES = tests/unit/fs/test_fs_model.c tests/lib/check_main.h
 tests_unit_fs_test_fs_model_CFLAGS = $(FS_TEST_CFLAGS)
 tests_unit_fs_test_fs_model_LDADD = $(FS_TEST_LDADD)
+
+check_PROGRAMS += tests/unit/fs/test_fs_snapshot
+TESTS += tests/unit/fs/test_fs_snapshot
+tests_unit_fs_test_fs_snapshot_SOURCES = tests/unit/fs/test_fs_snapshot.c tests/lib/check_main.h
+tests_unit_fs_test_fs_snapshot_CFLAGS = $(FS_TEST_CFLAGS)
+tests_unit_fs_test_fs_snapshot_LDADD = $(FS_TEST_LDADD)
