@@ -6,7 +6,8 @@ PROTO_FILES = \
 	proto/command.proto \
 	proto/paxos.proto \
 	proto/net.proto \
-	proto/envelope.proto
+	proto/envelope.proto \
+	proto/fs.proto
 
 PROTO_GEN_C = $(PROTO_FILES:.proto=.pb-c.c)
 PROTO_GEN_H = $(PROTO_FILES:.proto=.pb-c.h)
