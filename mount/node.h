@@ -1,4 +1,4 @@
-/* mount/node.h — one paxfs node: the parts and how mount/*.c share them.
+/* mount/node.h — one paxfs node: its parts, shared by the files of mount/.
  *
  *   FUSE ops ──commands──▶ engine ◀──messages── net mesh
  *      ▲                    │ updates
