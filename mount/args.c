@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	KEY_HELP = 1,
@@ -19,7 +20,6 @@ enum {
 };
 
 struct parse_state {
-	struct mount_args *a;
 	int positional;
 	char *err;
 	size_t errlen;
@@ -68,10 +68,15 @@ static char *absolute(const char *path)
 	return out;
 }
 
+/* fuse_opt hands the callback the same pointer it fills templates into (the
+ * mount_args), so the rest of the parse state lives here, for one parse. */
+static struct parse_state *state;
+
 static int opt_cb(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
-	struct parse_state *st = data;
-	struct mount_args *a = st->a;
+	struct parse_state *st = state;
+	struct mount_args *a = data;
+	(void)outargs;
 
 	switch (key) {
 	case FUSE_OPT_KEY_NONOPT:
@@ -116,14 +121,18 @@ static int opt_cb(void *data, const char *arg, int key, struct fuse_args *outarg
 
 int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, size_t errlen)
 {
-	struct parse_state st = {.a = a, .err = err, .errlen = errlen};
+	struct parse_state st = {.err = err, .errlen = errlen};
 	char *abs_data;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = MOUNT_DEFAULT_TIMEOUT_S;
 	a->retention = MOUNT_DEFAULT_RETENTION;
 	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
-	if (fuse_opt_parse(&a->fuse, a, opts, opt_cb) < 0) {
+	state = &st;
+	rc = fuse_opt_parse(&a->fuse, a, opts, opt_cb);
+	state = NULL;
+	if (rc < 0) {
 		if (!st.failed)
 			snprintf(err, errlen, "cannot parse the options");
 		goto fail;

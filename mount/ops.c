@@ -5,7 +5,6 @@
  * mount/req.c until applied; open, opendir and a lookup that finds nothing
  * first pass read barriers (DESIGN.md, Consistency). Every fuse_req_t is
  * answered exactly once. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
