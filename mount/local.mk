@@ -1,1 +1,27 @@
-# mount/ — the paxfs daemon (built once paxos/, net/ and fs/ have landed)
+# mount/ — the paxfs daemon: the composition root (FUSE, loop, engine driver).
+
+MOUNT_FUSE_CFLAGS = $(FUSE_CFLAGS) -DFUSE_USE_VERSION=35
+
+noinst_LIBRARIES += mount/libmount.a
+mount_libmount_a_SOURCES = \
+	mount/apply.c \
+	mount/args.c mount/args.h \
+	mount/daemon.c mount/daemon.h \
+	mount/node.c mount/node.h \
+	mount/notify.c mount/notify.h \
+	mount/ops.c \
+	mount/peer.c \
+	mount/req.c mount/req.h \
+	mount/session.c mount/session.h \
+	mount/snapshot.c mount/snapshot.h \
+	mount/storage.c \
+	mount/turn.c
+mount_libmount_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_FUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+
+MOUNT_LIBS = mount/libmount.a $(FS_LIBS) $(PAXOS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \
+	$(UTIL_LIBS) $(FUSE_LIBS) $(LIBEVENT_LIBS)
+
+sbin_PROGRAMS += mount/paxfs
+mount_paxfs_SOURCES = mount/main.c
+mount_paxfs_CFLAGS = $(AM_CFLAGS) $(MOUNT_FUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+mount_paxfs_LDADD = $(MOUNT_LIBS)
