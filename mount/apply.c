@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mount/node.h"
+#include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/snapshot.h"
 #include "util/log.h"
@@ -46,9 +47,12 @@ static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 		return;
 	for (size_t i = 0; i < o->n_inodes; i++)
 		mount_notify_inode(n->notify, o->inodes[i].ino);
-	for (size_t i = 0; i < o->n_entries; i++)
+	for (size_t i = 0; i < o->n_entries; i++) {
+		if (o->entries[i].child)
+			mount_names_changed(n, o->entries[i].child);
 		mount_notify_entry(n->notify, o->entries[i].parent, o->entries[i].name,
 				   o->entries[i].namelen);
+	}
 }
 
 static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,

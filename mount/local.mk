@@ -7,6 +7,7 @@ mount_libmount_a_SOURCES = \
 	mount/apply.c \
 	mount/args.c mount/args.h \
 	mount/daemon.c mount/daemon.h \
+	mount/names.c mount/names.h \
 	mount/node.c mount/node.h \
 	mount/notify.c mount/notify.h \
 	mount/ops.c \

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/req.h"
 #include "mount/session.h"
@@ -34,7 +35,8 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 		mount_apply_retry_deferred(n);
 	if (n->waiting)
 		mount_req_recheck(n);
-	if ((n->deferred.len || n->waiting) && !evtimer_pending(n->retry_ev, NULL))
+	mount_names_prune(n);
+	if ((n->deferred.len || n->waiting || n->names.len) && !evtimer_pending(n->retry_ev, NULL))
 		evtimer_add(n->retry_ev, &tv);
 }
 
@@ -196,6 +198,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	util_u64map_init(&n->barriers);
 	util_u64map_init(&n->opens);
 	util_u64map_init(&n->deferred);
+	util_u64map_init(&n->names);
 	if (!util_conf_node(conf, n->self)) {
 		snprintf(err, errlen, "node %u is not in %s", n->self, conf->path);
 		return -EINVAL;
@@ -294,6 +297,7 @@ void mount_node_close(struct mount_node *n)
 	util_u64map_close(&n->barriers);
 	util_u64map_close(&n->opens);
 	util_u64map_close(&n->deferred);
+	mount_names_close(n);
 	if (n->base)
 		event_base_free(n->base);
 	n->base = NULL;

@@ -75,6 +75,8 @@ struct mount_node {
 	/* local state of inodes */
 	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
 	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
+	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
+	uint64_t name_seq;
 
 	/* shutting down */
 	struct event *sig_ev[3];

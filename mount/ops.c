@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "mount/names.h"
 #include "mount/node.h"
 #include "mount/req.h"
 #include "util/log.h"
@@ -88,6 +89,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = fs_lookup(n->fs, parent, name, &st);
 
 	if (rc == 0) {
+		mount_names_looked_up(n, st.st_ino);
 		reply_entry_stat(req, &st);
 		return;
 	}
@@ -398,6 +400,7 @@ static int fill_cb(void *arg, const char *name, uint64_t ino, uint32_t type)
 			if (fs_getattr(f->n->fs, ino, &e.attr) < 0)
 				return 0; /* gone since listed: skip it */
 			e.ino = ino;
+			mount_names_looked_up(f->n, ino);
 			e.attr_timeout = CACHE_TIMEOUT_S;
 			e.entry_timeout = CACHE_TIMEOUT_S;
 		} else {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/names.h"
 #include "mount/notify.h"
 #include "util/log.h"
 
@@ -220,6 +221,11 @@ static void finish(struct mount_node *n, struct mount_req *r)
 
 	switch (r->kind) {
 	case MREQ_OPEN:
+		if (mount_names_stale(n, r->ino)) {
+			/* reached through a name another node changed: walk again */
+			mount_req_reply_err(n, r, -ESTALE);
+			return;
+		}
 		if (r->is_dir) {
 			fuse_reply_open(r->req, &r->fi);
 			break;
@@ -238,10 +244,14 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		break;
 	case MREQ_LOOKUP:
 		rc = fs_lookup(n->fs, r->parent, r->name, &st);
+		if (rc == -ENOENT && (mount_names_stale(n, r->parent) ||
+				      fs_getattr(n->fs, r->parent, &st) < 0))
+			rc = -ESTALE; /* the directory itself was renamed or removed meanwhile */
 		if (rc < 0) {
 			fuse_reply_err(r->req, -rc);
 			break;
 		}
+		mount_names_looked_up(n, st.st_ino);
 		fill_entry(&e, st.st_ino, &st);
 		fuse_reply_entry(r->req, &e);
 		break;

@@ -1,4 +1,8 @@
 # tests/system — real mounts of a local 3-node cluster (scripts/cluster), as root.
+check_PROGRAMS += tests/system/posix
+tests_system_posix_SOURCES = tests/system/posix.c
+
 TESTS += \
-	tests/system/shell_tools.sh
+	tests/system/shell_tools.sh \
+	tests/system/posix.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh $(filter tests/system/%.sh,$(TESTS))
