@@ -270,9 +270,20 @@ static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	mount_req_barrier(n, r, entities, count);
 }
 
+/* O_APPEND writes bypass the page cache: the kernel would otherwise split a
+ * write at a page it has not cached (two appends, interleaved with other
+ * nodes' data) and cache the data at the offset it guessed, not at the end
+ * of the file where apply puts it. */
+static void append_direct(struct fuse_file_info *fi)
+{
+	if (fi->flags & O_APPEND)
+		fi->direct_io = 1;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fi->fh = (uint64_t)(unsigned)fi->flags;
+	append_direct(fi);
 	open_common(req, ino, fi, false);
 }
 
@@ -570,6 +581,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
 	fi->fh = (uint64_t)(unsigned)fi->flags;
+	append_direct(fi);
 	propose(req, MREQ_CREATE,
 		fs_cmd_create(&c, parent, name, mode & 07777, (fi->flags & O_EXCL) != 0, &cmd),
 		&cmd, fi);

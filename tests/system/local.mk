@@ -4,5 +4,9 @@ tests_system_posix_SOURCES = tests/system/posix.c
 
 TESTS += \
 	tests/system/shell_tools.sh \
-	tests/system/posix.sh
+	tests/system/posix.sh \
+	tests/system/appends.sh \
+	tests/system/close_to_open.sh \
+	tests/system/crash.sh \
+	tests/system/minority.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh $(filter tests/system/%.sh,$(TESTS))
