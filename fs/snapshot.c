@@ -106,7 +106,8 @@ static int export_cb(void *arg, const void *key, size_t klen, const void *val, s
 		return 1;
 	}
 	memcpy(kv->key.data, key, klen);
-	memcpy(kv->value.data, val, vlen);
+	if (vlen)
+		memcpy(kv->value.data, val, vlen);
 	kv->key.len = klen;
 	kv->value.len = vlen;
 	x->n++;
@@ -324,7 +325,7 @@ int fs_install_chunk(struct fs_install *in, const uint8_t *buf, size_t len)
 		in->last_key.len = k->len;
 		in->have_last_key = true;
 		in->digest ^= fs_hash_kv(k->data, k->len, v->data, v->len);
-		store_batch_put_state(b, k->data, k->len, v->data, v->len);
+		store_batch_put_state(b, k->data, k->len, v->len ? (const void *)v->data : "", v->len);
 	}
 	if (!store_batch_empty(b) && (rc = store_write(in->fs->st, b, false)) < 0) {
 		rc = rc == -ENOSPC ? rc : -EIO;
