@@ -10,7 +10,9 @@
  *
  * Run by hand, with `nice`, on an otherwise quiet machine.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* nftw, mkdtemp (config.h defines it when included) */
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* tests/unit/fs/fs_test.c — the test node and helpers of fs_test.h. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* nftw, mkdtemp (config.h defines it when included) */
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
