@@ -239,6 +239,18 @@ START_TEST(unlink_then_reclaim_then_later_entries_are_no_ops)
 	ck_assert_uint_eq(am.applied_entry, entry);
 	ck_assert_int_eq(fs_getattr(n.fs, f, &st), -ENOENT);
 
+	/* a file bigger than one reclaim batch (1024 keys) */
+	static uint8_t mib[1 << 20];
+	uint64_t big = t_create(&n, ROOT, "big", 0644);
+	for (int i = 0; i < 5; i++)
+		t_write(&n, big, (uint64_t)i << 20, mib, sizeof(mib));
+	t_unlink(&n, ROOT, "big");
+	before = t_count_state(&n);
+	ck_assert_int_eq(fs_reclaim(n.fs, big), 0);
+	ck_assert_uint_eq(t_count_state(&n), before - 1 - 1280 + 1);
+	char path[16];
+	ck_assert_int_eq(fs_path(n.fs, big, path, sizeof(path)), -ENOENT);
+
 	ck_assert_int_eq(fs_reclaim(n.fs, 1), -EINVAL);
 	ck_assert_int_eq(fs_reclaim(n.fs, 99u << 8 | 1), -ENOENT);
 	ck_assert_int_eq(fs_reclaim(n.fs, g), -EBUSY);
