@@ -311,12 +311,23 @@ START_TEST(an_undecodable_value_makes_that_entity_alone_refuse_service)
 	t_pack(&m.base, g, &c);
 	ck_assert_int_eq(tn_apply(&n, &c, NULL), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, g));
+	/* a good command before a bad one in the same value: neither applies */
 	uint64_t h = t_create(&n, ROOT, "h", 0644);
+	struct store_apply_meta before, after;
+	uint64_t d0, d1;
+	ck_assert_int_eq(fs_applied(n.fs, h, &before), 0);
+	ck_assert_int_eq(fs_digest_recompute(n.fs, h, &d0), 0);
+	struct fs_cmd two[2];
+	ck_assert_int_eq(fs_cmd_write(&n.who, h, 0, "zz", 2, &two[0]), 0);
 	m.version = 1;
 	m.op_case = PAXFS__COMMAND__OP__NOT_SET;
-	t_pack(&m.base, h, &c);
-	ck_assert_int_eq(tn_apply(&n, &c, NULL), -EBADMSG);
+	t_pack(&m.base, h, &two[1]);
+	ck_assert_int_eq(tn_apply_many(&n, h, two, 2), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, h));
+	ck_assert_int_eq(fs_applied(n.fs, h, &after), 0);
+	ck_assert_mem_eq(&before, &after, sizeof(before));
+	ck_assert_int_eq(fs_digest_recompute(n.fs, h, &d1), 0);
+	ck_assert_uint_eq(d0, d1);
 	ck_assert(!fs_entity_bad(n.fs, FS_NAMESPACE));
 
 	struct fs_entity_info list[16];
