@@ -285,6 +285,10 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 			LOG_ERR("fs: the namespace has no ApplyMeta (fs_open makes one)");
 			return -EIO;
 		}
+		/* Pending or gone is the namespace's to say: wait while it
+		 * cannot (being installed, or bad until repaired). */
+		if (fs_serviceable(fs, FS_NAMESPACE) < 0)
+			return -EAGAIN;
 		if ((rc = file_missing(fs, entity, &pending)) < 0)
 			return rc == -ENOENT ? -EAGAIN : rc;
 		if (pending)

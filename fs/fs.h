@@ -32,6 +32,9 @@
  *     does not decode is marked bad (persistently) and answers -EIO to every
  *     later request; the rest of the file system keeps working.
  *
+ * Times: every timestamp a command sets is its time_ns. Reads change
+ * nothing, so atime moves only by setattr (as with noatime).
+ *
  * Errors: every function returns 0 or a negative errno. Store failures are
  * -EIO (or -ENOSPC when the disk is full); a damaged record is -EBADMSG when
  * found by fs_apply and -EIO for reads (the entity is then bad).
@@ -268,7 +271,9 @@ void fs_apply_out_close(struct fs_apply_out *o);
  *            consumed as a no-op (a file entity reclaimed or gone here)
  *   -EAGAIN  nothing applied: a file entity whose inode this node has not
  *            created yet (its namespace entry is not applied here), or an
- *            entity whose snapshot install is in progress; retry later
+ *            entity whose snapshot install is in progress, or a file entity
+ *            this node has no state for while the namespace is being
+ *            installed or is bad; retry later
  *   -EINVAL  entry > applied entry + 1 (apply in entry order), or entity 0
  *   -EBADMSG the value does not decode, or the entity's state failed its
  *            checksum: nothing applied, the entity is now bad

@@ -24,47 +24,63 @@
 /* ---- reclaim ---------------------------------------------------------- */
 
 struct collect {
-	struct fs_key *keys;
-	size_t n, max;
+	uint8_t *keys[RECLAIM_BATCH_KEYS];
+	size_t lens[RECLAIM_BATCH_KEYS];
+	size_t n;
+	int rc;
 };
 
 static int collect_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct collect *c = arg;
-	if (klen > FS_KEY_MAX)
-		klen = FS_KEY_MAX; /* cannot happen for fs keys; keeps the copy bounded */
-	memcpy(c->keys[c->n].b, key, klen);
-	c->keys[c->n].len = klen;
-	return ++c->n == c->max ? 1 : 0;
+	if (!(c->keys[c->n] = malloc(klen ? klen : 1))) {
+		c->rc = -ENOMEM;
+		return 1;
+	}
+	memcpy(c->keys[c->n], key, klen);
+	c->lens[c->n] = klen;
+	return ++c->n == RECLAIM_BATCH_KEYS ? 1 : 0;
+}
+
+static void collect_clear(struct collect *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->keys[i]);
+	c->n = 0;
 }
 
 int fs_sweep_entity(struct fs *fs, uint64_t entity)
 {
-	struct collect c = {.max = RECLAIM_BATCH_KEYS};
+	struct collect *c = calloc(1, sizeof(*c));
 	struct store_batch *b = store_batch_new();
 	uint8_t start[8], end[8];
+	bool more;
 	int rc = 0;
 
-	c.keys = malloc(RECLAIM_BATCH_KEYS * sizeof(*c.keys));
-	if (!c.keys || !b) {
+	if (!c || !b) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	util_put_be64(start, entity);
 	util_put_be64(end, entity + 1);
 	do {
-		c.n = 0;
-		rc = store_scan_state(fs->st, start, 8, end, 8, collect_cb, &c);
-		if (rc < 0 && rc != 1)
+		rc = store_scan_state(fs->st, start, 8, end, 8, collect_cb, c);
+		if (c->rc)
+			rc = c->rc;
+		if (rc < 0)
 			break;
-		rc = 0;
-		for (size_t i = 0; i < c.n; i++)
-			store_batch_del_state(b, c.keys[i].b, c.keys[i].len);
-		if (c.n && (rc = store_write(fs->st, b, false)) < 0)
+		more = c->n == RECLAIM_BATCH_KEYS;
+		for (size_t i = 0; i < c->n; i++)
+			store_batch_del_state(b, c->keys[i], c->lens[i]);
+		rc = c->n ? store_write(fs->st, b, false) : 0;
+		collect_clear(c);
+		if (rc < 0)
 			break;
-	} while (c.n == c.max);
+	} while (more);
 out:
-	free(c.keys);
+	if (c)
+		collect_clear(c);
+	free(c);
 	store_batch_free(b);
 	return rc;
 }

@@ -312,7 +312,7 @@ int fs_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t
 	if (size > 0) {
 		if (size < vl)
 			rc = -ERANGE;
-		else
+		else if (vl)
 			memcpy(buf, v, vl);
 	}
 	free(v);

@@ -85,6 +85,11 @@ struct export_scan {
 static int export_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct export_scan *x = arg;
+	if (klen < 9 || klen >= FS_KEY_MAX) {
+		/* fs/ never writes such a key: damage */
+		x->rc = -EBADMSG;
+		return 1;
+	}
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
 		Paxfs__FsKeyValue *kvs = realloc(x->kvs, cap * sizeof(*kvs));
@@ -106,7 +111,8 @@ static int export_cb(void *arg, const void *key, size_t klen, const void *val, s
 		return 1;
 	}
 	memcpy(kv->key.data, key, klen);
-	memcpy(kv->value.data, val, vlen);
+	if (vlen)
+		memcpy(kv->value.data, val, vlen);
 	kv->key.len = klen;
 	kv->value.len = vlen;
 	x->n++;
@@ -152,6 +158,8 @@ int fs_export_next(struct fs_export *e, size_t max_bytes, uint8_t **buf, size_t 
 		rc = x.rc;
 	else if (rc == 1)
 		rc = 0;
+	if (rc == -EBADMSG && !fs_entity_bad(e->fs, e->entity))
+		fs_mark_bad(e->fs, e->entity, "a state record has a malformed key");
 	if (rc < 0) {
 		rc = rc == -ENOMEM ? rc : -EIO;
 		goto out;
@@ -324,7 +332,7 @@ int fs_install_chunk(struct fs_install *in, const uint8_t *buf, size_t len)
 		in->last_key.len = k->len;
 		in->have_last_key = true;
 		in->digest ^= fs_hash_kv(k->data, k->len, v->data, v->len);
-		store_batch_put_state(b, k->data, k->len, v->data, v->len);
+		store_batch_put_state(b, k->data, k->len, v->len ? (const void *)v->data : "", v->len);
 	}
 	if (!store_batch_empty(b) && (rc = store_write(in->fs->st, b, false)) < 0) {
 		rc = rc == -ENOSPC ? rc : -EIO;

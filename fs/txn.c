@@ -276,7 +276,8 @@ int fs_txn_get(struct fs_txn *t, const void *key, size_t klen, void **val, size_
 		fs_txn_fail(t, -ENOMEM);
 		return -ENOMEM;
 	}
-	memcpy(*val, e->val, e->vlen);
+	if (e->vlen)
+		memcpy(*val, e->val, e->vlen);
 	*vlen = e->vlen;
 	return 0;
 }
@@ -308,7 +309,8 @@ int fs_txn_put(struct fs_txn *t, const void *key, size_t klen, const void *val, 
 		fs_txn_fail(t, -ENOMEM);
 		return -ENOMEM;
 	}
-	memcpy(copy, val, vlen);
+	if (vlen)
+		memcpy(copy, val, vlen);
 	make_dirty(t, e);
 	free(e->val);
 	e->val = copy;

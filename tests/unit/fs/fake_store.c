@@ -60,8 +60,6 @@ struct store_batch {
 };
 
 static struct db *dbs;
-int fake_store_fail_writes;
-size_t fake_store_writes;
 
 static void *xmalloc(size_t n)
 {
@@ -259,8 +257,6 @@ static void batch_op(struct store_batch *b, bool del, const uint8_t *k, size_t k
 
 int store_write(struct store *s, struct store_batch *b, bool sync)
 {
-	if (fake_store_fail_writes)
-		return fake_store_fail_writes < 0 ? fake_store_fail_writes : -EIO;
 	for (size_t i = 0; i < b->n; i++) {
 		struct op *o = &b->ops[i];
 		if (o->del)
@@ -268,7 +264,6 @@ int store_write(struct store *s, struct store_batch *b, bool sync)
 		else
 			db_put(s->db, o->key, o->klen, o->val, o->vlen);
 	}
-	fake_store_writes++;
 	store_batch_clear(b);
 	return 0;
 }
@@ -495,20 +490,4 @@ int fake_store_corrupt_state(struct store *s, const void *key, size_t klen)
 	else
 		r->crc ^= 1;
 	return 0;
-}
-
-size_t fake_store_count_state(struct store *s)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < s->db->n; i++)
-		n += s->db->recs[i].key[0] == 'S';
-	return n;
-}
-
-void fake_store_put_paxos_meta(struct store *s, uint64_t entity)
-{
-	struct store_paxos_meta m = {.chosen_entry = 1};
-	uint8_t k[9];
-	meta_key(k, 'M', entity);
-	db_put(s->db, k, 9, (const uint8_t *)&m, sizeof(m));
 }

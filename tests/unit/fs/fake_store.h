@@ -8,17 +8,8 @@
 
 struct store;
 
-/* Non-zero: every store_write fails with it (negative errno) or -EIO. */
-extern int fake_store_fail_writes;
-/* store_write calls that succeeded. */
-extern size_t fake_store_writes;
-
 /* Damages the stored state record `key`: its next read fails its checksum.
  * -ENOENT when absent. */
 int fake_store_corrupt_state(struct store *s, const void *key, size_t klen);
-/* Number of state records. */
-size_t fake_store_count_state(struct store *s);
-/* Gives `entity` a PaxosMeta, as the engine would. */
-void fake_store_put_paxos_meta(struct store *s, uint64_t entity);
 
 #endif

@@ -1,5 +1,7 @@
 /* tests/unit/fs/fs_test.c — the test node and helpers of fs_test.h. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* nftw, mkdtemp (config.h defines it when included) */
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -334,4 +336,27 @@ void t_pack(const ProtobufCMessage *m, uint64_t entity, struct fs_cmd *out)
 	ck_assert_ptr_nonnull(out->body);
 	out->len = protobuf_c_message_pack(m, out->body);
 	out->entity = entity;
+}
+
+static int count_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t t_count_state(struct tnode *n)
+{
+	size_t count = 0;
+	ck_assert_int_eq(store_scan_state(n->st, "", 0, NULL, 0, count_cb, &count), 0);
+	return count;
+}
+
+void t_put_paxos_meta(struct tnode *n, uint64_t entity)
+{
+	struct store_paxos_meta m = {.chosen_entry = 1};
+	struct store_batch *b = store_batch_new();
+	ck_assert_ptr_nonnull(b);
+	store_batch_put_paxos_meta(b, entity, &m);
+	ck_assert_int_eq(store_write(n->st, b, false), 0);
+	store_batch_free(b);
 }

@@ -91,6 +91,16 @@ uint64_t t_digest(struct tnode *n, uint64_t entity);
  * would refuse) into out, ordered by `entity`. */
 void t_pack(const ProtobufCMessage *m, uint64_t entity, struct fs_cmd *out);
 
+/* Number of state records in the store (store_scan_state). */
+size_t t_count_state(struct tnode *n);
+/* Gives `entity` a PaxosMeta, as the engine would. */
+void t_put_paxos_meta(struct tnode *n, uint64_t entity);
+/* Damages the state record `key` so that its checksum fails; may close and
+ * reopen the node's fs and store to do so (backend_*.c). */
+void t_corrupt_state(struct tnode *n, const void *key, size_t klen);
+/* While a negative errno, every store_write fails with it (fault.c). */
+extern int t_fail_writes;
+
 /* A fresh temporary directory name prefix; paths are removed by tn_close. */
 const char *t_tmpdir(void);
 

@@ -15,7 +15,6 @@
 
 #include "fs/keys.h"
 #include "proto/command.pb-c.h"
-#include "tests/unit/fs/fake_store.h"
 #include "tests/unit/fs/fs_test.h"
 #include "util/crc32c.h"
 
@@ -78,14 +77,14 @@ START_TEST(a_failed_store_write_applies_nothing)
 	uint8_t *v;
 	size_t len;
 	ck_assert_int_eq(fs_value_encode(ids, c, 2, &v, &len), 0);
-	fake_store_fail_writes = -ENOSPC;
+	t_fail_writes = -ENOSPC;
 	ck_assert_int_eq(fs_apply(n.fs, FS_NAMESPACE, before.applied_entry + 1, v, len, &n.out),
 			 -ENOSPC);
 	ck_assert_uint_eq(n.out.n_results, 0);
-	fake_store_fail_writes = -EIO;
+	t_fail_writes = -EIO;
 	ck_assert_int_eq(fs_apply(n.fs, FS_NAMESPACE, before.applied_entry + 1, v, len, &n.out),
 			 -EIO);
-	fake_store_fail_writes = 0;
+	t_fail_writes = 0;
 	ck_assert_int_eq(fs_applied(n.fs, FS_NAMESPACE, &after), 0);
 	ck_assert_uint_eq(after.applied_entry, before.applied_entry);
 	ck_assert_uint_eq(after.state_digest, before.state_digest);
@@ -218,10 +217,10 @@ START_TEST(unlink_then_reclaim_then_later_entries_are_no_ops)
 	ck_assert_int_eq(fs_reclaim(n.fs, f), -EBUSY); /* still linked */
 	t_unlink(&n, ROOT, "f");
 	ck_assert_uint_eq(n.out.n_unlinked, 1);
-	size_t before = fake_store_count_state(n.st);
+	size_t before = t_count_state(&n);
 	ck_assert_int_eq(fs_reclaim(n.fs, f), 0);
 	/* attributes, three chunks, one xattr: gone; nothing else */
-	ck_assert_uint_eq(fake_store_count_state(n.st), before - 5 + 1 /* tombstone */);
+	ck_assert_uint_eq(t_count_state(&n), before - 5 + 1 /* tombstone */);
 	struct stat st;
 	ck_assert_int_eq(fs_getattr(n.fs, f, &st), -ENOENT);
 	ck_assert_int_eq(fs_reclaim(n.fs, f), 0); /* idempotent */
@@ -240,6 +239,18 @@ START_TEST(unlink_then_reclaim_then_later_entries_are_no_ops)
 	ck_assert_uint_eq(am.applied_entry, entry);
 	ck_assert_int_eq(fs_getattr(n.fs, f, &st), -ENOENT);
 
+	/* a file bigger than one reclaim batch (1024 keys) */
+	static uint8_t mib[1 << 20];
+	uint64_t big = t_create(&n, ROOT, "big", 0644);
+	for (int i = 0; i < 5; i++)
+		t_write(&n, big, (uint64_t)i << 20, mib, sizeof(mib));
+	t_unlink(&n, ROOT, "big");
+	before = t_count_state(&n);
+	ck_assert_int_eq(fs_reclaim(n.fs, big), 0);
+	ck_assert_uint_eq(t_count_state(&n), before - 1 - 1280 + 1);
+	char path[16];
+	ck_assert_int_eq(fs_path(n.fs, big, path, sizeof(path)), -ENOENT);
+
 	ck_assert_int_eq(fs_reclaim(n.fs, 1), -EINVAL);
 	ck_assert_int_eq(fs_reclaim(n.fs, 99u << 8 | 1), -ENOENT);
 	ck_assert_int_eq(fs_reclaim(n.fs, g), -EBUSY);
@@ -247,7 +258,7 @@ START_TEST(unlink_then_reclaim_then_later_entries_are_no_ops)
 	/* paxfs-verify's view */
 	struct fs_entity_info list[16];
 	memset(list, 0, sizeof(list));
-	fake_store_put_paxos_meta(n.st, 50u << 8 | 4); /* a file not created yet */
+	t_put_paxos_meta(&n, 50u << 8 | 4); /* a file not created yet */
 	ck_assert_int_eq(fs_entities(n.fs, 0, count_cb, list), 0);
 	ck_assert_uint_eq(list[0].entity, FS_NAMESPACE);
 	ck_assert_int_eq(list[0].state, FS_ENTITY_LIVE);
@@ -300,12 +311,23 @@ START_TEST(an_undecodable_value_makes_that_entity_alone_refuse_service)
 	t_pack(&m.base, g, &c);
 	ck_assert_int_eq(tn_apply(&n, &c, NULL), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, g));
+	/* a good command before a bad one in the same value: neither applies */
 	uint64_t h = t_create(&n, ROOT, "h", 0644);
+	struct store_apply_meta before, after;
+	uint64_t d0, d1;
+	ck_assert_int_eq(fs_applied(n.fs, h, &before), 0);
+	ck_assert_int_eq(fs_digest_recompute(n.fs, h, &d0), 0);
+	struct fs_cmd two[2];
+	ck_assert_int_eq(fs_cmd_write(&n.who, h, 0, "zz", 2, &two[0]), 0);
 	m.version = 1;
 	m.op_case = PAXFS__COMMAND__OP__NOT_SET;
-	t_pack(&m.base, h, &c);
-	ck_assert_int_eq(tn_apply(&n, &c, NULL), -EBADMSG);
+	t_pack(&m.base, h, &two[1]);
+	ck_assert_int_eq(tn_apply_many(&n, h, two, 2), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, h));
+	ck_assert_int_eq(fs_applied(n.fs, h, &after), 0);
+	ck_assert_mem_eq(&before, &after, sizeof(before));
+	ck_assert_int_eq(fs_digest_recompute(n.fs, h, &d1), 0);
+	ck_assert_uint_eq(d0, d1);
 	ck_assert(!fs_entity_bad(n.fs, FS_NAMESPACE));
 
 	struct fs_entity_info list[16];
@@ -335,7 +357,7 @@ START_TEST(a_damaged_record_gives_ebadmsg_then_eio_for_that_entity_only)
 
 	/* f: a damaged data chunk, found by a read */
 	fs_key_chunk(&k, f, 0);
-	ck_assert_int_eq(fake_store_corrupt_state(n.st, k.b, k.len), 0);
+	t_corrupt_state(&n, k.b, k.len);
 	ck_assert_int_eq(fs_read(n.fs, f, 0, 10, buf, &got), -EIO);
 	ck_assert(fs_entity_bad(n.fs, f));
 	ck_assert_int_eq(fs_cmd_write(&n.who, f, 0, "x", 1, &c), 0);
@@ -343,7 +365,7 @@ START_TEST(a_damaged_record_gives_ebadmsg_then_eio_for_that_entity_only)
 
 	/* g: damaged attributes, found by the next apply */
 	fs_key_attr(&k, g);
-	ck_assert_int_eq(fake_store_corrupt_state(n.st, k.b, k.len), 0);
+	t_corrupt_state(&n, k.b, k.len);
 	ck_assert_int_eq(fs_cmd_write(&n.who, g, 0, "x", 1, &c), 0);
 	ck_assert_int_eq(tn_apply(&n, &c, NULL), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, g));
@@ -353,7 +375,7 @@ START_TEST(a_damaged_record_gives_ebadmsg_then_eio_for_that_entity_only)
 
 	/* h: damage found by a deep verify */
 	fs_key_chunk(&k, h, 0);
-	ck_assert_int_eq(fake_store_corrupt_state(n.st, k.b, k.len), 0);
+	t_corrupt_state(&n, k.b, k.len);
 	ck_assert_int_eq(fs_digest_recompute(n.fs, h, &d), -EBADMSG);
 	ck_assert(fs_entity_bad(n.fs, h));
 
@@ -380,7 +402,7 @@ START_TEST(a_damaged_namespace_record_stops_the_namespace_not_the_files)
 	uint64_t f = t_create(&n, ROOT, "f", 0644);
 	t_write(&n, f, 0, "abc", 3);
 	fs_key_dirent(&k, ROOT, "f", 1);
-	ck_assert_int_eq(fake_store_corrupt_state(n.st, k.b, k.len), 0);
+	t_corrupt_state(&n, k.b, k.len);
 	ck_assert_int_eq(e_lookup(&n, ROOT, "f"), -EIO);
 	ck_assert(fs_entity_bad(n.fs, FS_NAMESPACE));
 	struct fs_cmd c;

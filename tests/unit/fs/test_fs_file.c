@@ -13,7 +13,6 @@
 #include <sys/xattr.h>
 
 #include "proto/command.pb-c.h"
-#include "tests/unit/fs/fake_store.h"
 #include "tests/unit/fs/fs_test.h"
 
 #define ROOT FS_ROOT_INO
@@ -134,24 +133,24 @@ START_TEST(a_small_write_into_a_huge_sparse_file_costs_one_chunk)
 	uint64_t f = t_create(&n, ROOT, "big", 0644);
 	t_write(&n, f, 10 * GiB - 1, "z", 1);
 	ck_assert_uint_eq((uint64_t)t_stat(&n, f).st_size, 10 * GiB);
-	size_t before = fake_store_count_state(n.st);
+	size_t before = t_count_state(&n);
 
 	fill(page, sizeof(page), 2);
 	t_write(&n, f, 5 * GiB, page, sizeof(page));
 	/* one chunk, the attributes and the cursor: about 4 KiB of work */
 	ck_assert_uint_ge(n.out.batch_bytes, 4096);
 	ck_assert_uint_lt(n.out.batch_bytes, 4096 + 512);
-	ck_assert_uint_eq(fake_store_count_state(n.st), before + 1);
+	ck_assert_uint_eq(t_count_state(&n), before + 1);
 	/* unaligned: two chunks */
 	t_write(&n, f, 7 * GiB + 100, page, sizeof(page));
 	ck_assert_uint_lt(n.out.batch_bytes, 2 * 4096 + 512);
-	ck_assert_uint_eq(fake_store_count_state(n.st), before + 3);
+	ck_assert_uint_eq(t_count_state(&n), before + 3);
 	/* 1 MiB aligned: 256 chunk puts */
 	fill(mib, sizeof(mib), 3);
 	t_write(&n, f, 3 * GiB, mib, sizeof(mib));
 	ck_assert_uint_ge(n.out.batch_bytes, sizeof(mib));
 	ck_assert_uint_lt(n.out.batch_bytes, sizeof(mib) + 256 * 32 + 512);
-	ck_assert_uint_eq(fake_store_count_state(n.st), before + 3 + 256);
+	ck_assert_uint_eq(t_count_state(&n), before + 3 + 256);
 
 	/* reads past 4 GiB, and the holes around them */
 	uint8_t *b = t_read(&n, f, 5 * GiB, 4096, &got);
