@@ -31,6 +31,15 @@ static void caller_of(fuse_req_t req, struct fs_caller *c)
 	c->time_ns = mount_wall_ns();
 }
 
+/* An operation on an inode the kernel holds, which no longer exists here:
+ * another node removed it. ESTALE makes the kernel look the path up again
+ * (LOOKUP_REVAL) instead of failing with ENOENT on a name that may now lead
+ * to another inode. */
+static int inode_gone(int rc)
+{
+	return rc == -ENOENT ? -ESTALE : rc;
+}
+
 /* Proposes a built command, or answers the build error at once. */
 static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, struct fs_cmd *cmd,
 		    const struct fuse_file_info *fi)
@@ -123,7 +132,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat st;
-	int rc = fs_getattr(node_of(req)->fs, ino, &st);
+	int rc = inode_gone(fs_getattr(node_of(req)->fs, ino, &st));
 	(void)fi;
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -173,14 +182,14 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.valid |= FS_SET_CTIME;
 		a.ctime_ns = (int64_t)attr->st_ctim.tv_sec * 1000000000 + attr->st_ctim.tv_nsec;
 	}
-	propose(req, MREQ_ATTR, fs_cmd_setattr(n->fs, &c, ino, &a, &cmd), &cmd, NULL);
+	propose(req, MREQ_ATTR, inode_gone(fs_cmd_setattr(n->fs, &c, ino, &a, &cmd)), &cmd, NULL);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	char buf[FS_SYMLINK_MAX + 1];
 	size_t len;
-	int rc = fs_readlink(node_of(req)->fs, ino, buf, sizeof(buf), &len);
+	int rc = inode_gone(fs_readlink(node_of(req)->fs, ino, buf, sizeof(buf), &len));
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -253,7 +262,7 @@ static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct mount_node *n = node_of(req);
 	uint64_t entities[2] = {FS_NAMESPACE, 0};
 	struct mount_req *r;
-	int count = 1, rc = fs_entity_of(n->fs, ino, &entities[1]);
+	int count = 1, rc = inode_gone(fs_entity_of(n->fs, ino, &entities[1]));
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -366,7 +375,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct dir_handle *dh = calloc(1, sizeof(*dh));
 	struct stat st;
-	int rc = fs_getattr(node_of(req)->fs, ino, &st);
+	int rc = inode_gone(fs_getattr(node_of(req)->fs, ino, &st));
 
 	if (!dh) {
 		fuse_reply_err(req, ENOMEM);
@@ -519,7 +528,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
 	propose(req, MREQ_ERR,
-		fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd), &cmd,
+		inode_gone(fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd)), &cmd,
 		NULL);
 }
 
@@ -534,7 +543,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = fs_getxattr(n->fs, ino, name, buf, size, &len);
+	rc = inode_gone(fs_getxattr(n->fs, ino, name, buf, size, &len));
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (!size)
@@ -555,7 +564,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = fs_listxattr(n->fs, ino, buf, size, &len);
+	rc = inode_gone(fs_listxattr(n->fs, ino, buf, size, &len));
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (!size)
@@ -571,7 +580,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(req, MREQ_ERR, fs_cmd_removexattr(n->fs, &c, ino, name, &cmd), &cmd, NULL);
+	propose(req, MREQ_ERR, inode_gone(fs_cmd_removexattr(n->fs, &c, ino, name, &cmd)), &cmd, NULL);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

@@ -227,11 +227,15 @@ static void finish(struct mount_node *n, struct mount_req *r)
 			return;
 		}
 		if (r->is_dir) {
+			if (fs_getattr(n->fs, r->ino, &st) < 0) {
+				mount_req_reply_err(n, r, -ESTALE); /* removed elsewhere */
+				return;
+			}
 			fuse_reply_open(r->req, &r->fi);
 			break;
 		}
 		rc = fs_getattr(n->fs, r->ino, &st);
-		if (rc == 0 && st.st_nlink == 0)
+		if ((rc == 0 && st.st_nlink == 0) || rc == -ENOENT)
 			rc = -ESTALE; /* unlinked elsewhere: the kernel looks the path up again */
 		if (rc < 0) {
 			fuse_reply_err(r->req, -rc);
@@ -272,14 +276,26 @@ void mount_req_recheck(struct mount_node *n)
 		bool ready = true;
 		for (int i = 0; i < r->n_wait && ready; i++)
 			ready = applied_through(n, r->wait_entity[i], r->wait_entry[i]);
-		if (ready && n->notify) {
+		/* Only open waits for the kernel to drop older caches: a lookup is
+		 * answered from our own state, and the kernel holds the directory's
+		 * lock during a lookup, which an entry invalidation needs too. */
+		if (ready && n->notify && r->kind == MREQ_OPEN) {
 			if (!r->notify_seq)
 				r->notify_seq = mount_notify_queued(n->notify);
 			ready = mount_notify_done(n->notify) >= r->notify_seq;
 		}
 		if (!ready && now - r->started_ms > (int64_t)n->args->timeout_s * 1000) {
+			struct store_apply_meta m = {0};
+			int i = r->n_wait > 0 ? r->n_wait - 1 : 0;
+			for (int j = 0; j < r->n_wait; j++)
+				if (!applied_through(n, r->wait_entity[j], r->wait_entry[j]))
+					i = j;
+			fs_applied(n->fs, r->wait_entity[i], &m);
 			*pp = r->next;
-			LOG_WARN("open gave up waiting for this node to apply what it learned");
+			LOG_WARN("open gave up waiting for entity %llu to be applied through entry %llu "
+				 "(applied %llu)",
+				 (unsigned long long)r->wait_entity[i], (unsigned long long)r->wait_entry[i],
+				 (unsigned long long)m.applied_entry);
 			mount_req_reply_err(n, r, -EIO);
 			continue;
 		}

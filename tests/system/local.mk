@@ -1,6 +1,9 @@
 # tests/system — real mounts of a local 3-node cluster (scripts/cluster), as root.
 check_PROGRAMS += tests/system/posix
 tests_system_posix_SOURCES = tests/system/posix.c
+check_PROGRAMS += tests/system/fsx
+tests_system_fsx_SOURCES = tests/system/fsx.c
+tests_system_fsx_LDADD = $(UTIL_LIBS)
 
 TESTS += \
 	tests/system/shell_tools.sh \
@@ -8,5 +11,6 @@ TESTS += \
 	tests/system/appends.sh \
 	tests/system/close_to_open.sh \
 	tests/system/crash.sh \
-	tests/system/minority.sh
+	tests/system/minority.sh \
+	tests/system/fsx.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh $(filter tests/system/%.sh,$(TESTS))
