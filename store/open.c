@@ -3,7 +3,8 @@
  * What a data dir can be when store_open looks at it:
  *
  *   missing ─────────────── create? mkdir 0700 ──▶ new store   (else -ENOENT)
- *   empty, or LOCK/LOG only  create? ─────────────▶ new store   (else -ENOENT)
+ *   empty, or what an interrupted leveldb create leaves (LOCK, LOG,
+ *   MANIFEST-000001, no CURRENT)  create? ────────▶ new store   (else -ENOENT)
  *   other files, no leveldb ─────────────────────▶ -EINVAL "not a paxfs data dir"
  *   leveldb files, no CURRENT ───────────────────▶ -EBADMSG (never "create":
  *                                   leveldb would start an empty database
@@ -123,6 +124,11 @@ static int classify_dir(const char *dir, enum dir_kind *kind, char *foreign, siz
 			continue;
 		if (!strcmp(n, "CURRENT"))
 			current = true;
+		else if (!strcmp(n, "MANIFEST-000001"))
+			/* leveldb's create writes it before CURRENT; alone (no log,
+			 * no table) it means the create never finished and no data
+			 * was ever written: every open makes a log first. */
+			continue;
 		else if (is_leveldb_data(n))
 			data = true;
 		else if (!is_leveldb_aux(n) && !other) {

@@ -244,7 +244,12 @@ START_TEST(interrupted_creation_is_finished_or_reported)
 	snprintf(path, sizeof(path), "%s/LOG", data_dir);
 	write_file(path, "log\n", 4);
 	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	/* ... or killed after its first MANIFEST, before CURRENT */
+	snprintf(path, sizeof(path), "%s/MANIFEST-000001", data_dir);
+	write_file(path, "half a manifest", 15);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
 	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
 	rm_rf(data_dir);
 
 	/* a leveldb created, killed before the format record was written */
