@@ -302,7 +302,6 @@ int store_reopen_locked(struct store *s)
 	}
 	rc = ldb_open(s, false, err, sizeof(err));
 	if (rc) {
-		s->db_err = rc;
 		LOG_ERR("store: reopen failed: %s", err);
 	} else {
 		s->poisoned = false;
@@ -506,17 +505,16 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 
 /* ---- open and close ---------------------------------------------------------------- */
 
-static struct store *store_alloc(const char *dir, const struct store_options *opt)
+/* Takes ownership of `abs_dir` (malloc'd). */
+static struct store *store_alloc(char *abs_dir, const struct store_options *opt)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->ds.dirfd = s->ds.ifd = -1;
-	s->dir = strdup(dir);
-	if (!s->dir) {
-		free(s);
+	if (!s) {
+		free(abs_dir);
 		return NULL;
 	}
+	s->ds.dirfd = s->ds.ifd = -1;
+	s->dir = abs_dir;
 	pthread_rwlock_init(&s->swap, NULL);
 	pthread_mutex_init(&s->wlock, NULL);
 	s->inline_max = STORE_DEFAULT_INLINE_MAX;
@@ -640,7 +638,15 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 		break;
 	}
 
-	s = store_alloc(dir, opt);
+	/* leveldb keeps the path and opens files by it for as long as it runs,
+	 * and the daemon may chdir("/") after opening: make it absolute. */
+	char *abs_dir = realpath(dir, NULL);
+	if (!abs_dir) {
+		rc = -errno;
+		seterr(err, errlen, "cannot use data dir %s: %s", dir, strerror(-rc));
+		return rc == -ENOMEM ? rc : -EIO;
+	}
+	s = store_alloc(abs_dir, opt);
 	if (!s) {
 		seterr(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -683,6 +683,37 @@ START_TEST(a_refused_put_fails_the_write_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(a_relative_dir_survives_a_chdir)
+{
+	struct store_options o = {.create = true, .write_buffer_bytes = 64 << 10};
+	struct store_batch *b = store_batch_new();
+	struct store *s = NULL;
+	char err[512];
+	uint8_t v[4000];
+
+	/* the daemon opens its store, then daemonizes (chdir "/") */
+	ck_assert_int_eq(chdir(test_dir), 0);
+	ck_assert_int_eq(store_open("data", &o, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(chdir("/"), 0);
+	for (int i = 0; i < 200; i++) { /* new logs and tables on the way */
+		fill_value(v, sizeof(v), (uint64_t)i);
+		store_batch_put_state(b, &i, sizeof(i), v, sizeof(v));
+		ck_assert_int_eq(store_write(s, b, i % 10 == 0), 0);
+	}
+	store_free(s);
+	s = open_store(NULL);
+	for (int i = 0; i < 200; i++) {
+		void *val;
+		size_t vl;
+		ck_assert_int_eq(store_get_state(s, &i, sizeof(i), &val, &vl), 0);
+		ck_assert(value_is(val, vl, (uint64_t)i));
+		free(val);
+	}
+	store_free(s);
+	store_batch_free(b);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 struct reader {
@@ -742,6 +773,7 @@ Suite *test_suite(void)
 	STORE_TEST(s, state_round_trip_scan_and_read_your_writes, 20);
 	STORE_TEST(s, batch_basics_and_big_batches, 30);
 	STORE_TEST(s, a_refused_put_fails_the_write_and_writes_nothing, 20);
+	STORE_TEST(s, a_relative_dir_survives_a_chdir, 30);
 	STORE_TEST(s, readers_and_a_writer_in_threads, 60);
 	return s;
 }
