@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include "store/internal.h"
 #include "store/keys.h"
 #include "tests/unit/store/helpers.h"
 #include "util/endian.h"
@@ -714,6 +715,40 @@ START_TEST(a_relative_dir_survives_a_chdir)
 }
 END_TEST
 
+START_TEST(a_store_left_without_leveldb_reopens_on_use)
+{
+	struct store *s = open_store(NULL);
+	struct store_batch *b = store_batch_new();
+	struct store_record r;
+
+	put_value_record(b, 3, 1, 5000, 31, true);
+	write_sync(s, b);
+	/* as after a failed write whose reopen failed too (say, disk still full) */
+	pthread_mutex_lock(&s->wlock);
+	leveldb_close(s->db);
+	s->db = NULL;
+	s->poisoned = true;
+	pthread_mutex_unlock(&s->wlock);
+
+	ck_assert_int_eq(store_get_record(s, 3, 1, &r), 0); /* a read reopens */
+	ck_assert(value_is(r.value, 5000, 31));
+	free(r.value);
+	ck_assert_ptr_nonnull(s->db);
+	ck_assert(!s->poisoned);
+
+	pthread_mutex_lock(&s->wlock);
+	leveldb_close(s->db);
+	s->db = NULL;
+	pthread_mutex_unlock(&s->wlock);
+	put_value_record(b, 3, 2, 10, 62, true);
+	write_sync(s, b); /* and so does a write */
+	ck_assert_int_eq(store_get_record(s, 3, 2, &r), 0);
+	free(r.value);
+	store_batch_free(b);
+	store_free(s);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 struct reader {
@@ -774,6 +809,7 @@ Suite *test_suite(void)
 	STORE_TEST(s, batch_basics_and_big_batches, 30);
 	STORE_TEST(s, a_refused_put_fails_the_write_and_writes_nothing, 20);
 	STORE_TEST(s, a_relative_dir_survives_a_chdir, 30);
+	STORE_TEST(s, a_store_left_without_leveldb_reopens_on_use, 30);
 	STORE_TEST(s, readers_and_a_writer_in_threads, 60);
 	return s;
 }
