@@ -299,22 +299,30 @@ static int wait_child(pid_t pid, int timeout_ms)
 START_TEST(another_process_holding_it_is_busy)
 {
 	char err[512], c;
-	struct store *s = open_store(NULL);
+	struct store *s;
 	int ready[2], go[2];
 	pid_t pid;
 
-	/* the child tries while we hold it */
+	/* The child tries while we hold it. It is forked before we open, so
+	 * that it shares none of our leveldb state: only the file lock stops it. */
+	ck_assert_int_eq(pipe(go), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct store_options o = {.create = true};
 		struct store *cs = NULL;
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(201);
 		int rc = store_open(data_dir, &o, &cs, err, sizeof(err));
 		_exit(rc < 0 ? -rc : 200);
 	}
+	s = open_store(NULL);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(wait_child(pid, 10000), EBUSY);
 	store_free(s);
+	close(go[0]);
+	close(go[1]);
 
 	/* we try while the child holds it */
 	ck_assert_int_eq(pipe(ready), 0);
