@@ -108,8 +108,9 @@ static double raw_fsync(bool append, double dur, bool print)
 	close(fd);
 	unlink(path);
 	if (print)
-		printf("raw fsync (%s)   %8.0f ops/s  %7.1f us/op\n", append ? "append, 4 KiB   " : "overwrite, 4 KiB",
-	       (double)n / (t - t0), (t - t0) / (double)n * 1e6);
+		printf("raw fsync (%s)   %8.0f ops/s  %7.1f us/op\n",
+		       append ? "append, 4 KiB   " : "overwrite, 4 KiB", (double)n / (t - t0),
+		       (t - t0) / (double)n * 1e6);
 	return (t - t0) / (double)n * 1e6;
 }
 
@@ -353,8 +354,9 @@ static void reads(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench/store [--secs S] [--mib N] [--only batches|reads|big] [--write-buffer BYTES] "
-			"[--cache BYTES] [--inline BYTES] [--stats] [DIR]\n");
+	fprintf(stderr, "usage: bench/store [--secs S] [--mib N] [--only batches|reads|big]\n"
+			"                   [--write-buffer BYTES] [--cache BYTES] [--inline BYTES]\n"
+			"                   [--stats] [DIR]\n");
 	exit(2);
 }
 

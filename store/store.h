@@ -130,8 +130,9 @@ int store_get_record(struct store *s, uint64_t entity, uint64_t entry, struct st
 
 /* Calls cb for each record of `entity` with from <= entry <= to, in entry
  * order. `rec` (and rec->value, loaded only when `with_values`) is valid
- * during the call only; rec->value_len is the value's length either way. A non-zero return from cb stops the scan and is
- * returned. -EBADMSG when a record fails its checksum. */
+ * during the call only; rec->value_len is the value's length either way. A
+ * non-zero return from cb stops the scan and is returned. -EBADMSG when a
+ * record fails its checksum. */
 typedef int (*store_record_cb)(void *arg, uint64_t entry, const struct store_record *rec);
 int store_scan_records(struct store *s, uint64_t entity, uint64_t from, uint64_t to, bool with_values,
 		       store_record_cb cb, void *arg);
