@@ -56,7 +56,8 @@ struct store_options {
  *                     format/node record fails its checksum)
  *   -ENOSPC           the disk is full
  *   -EIO              any other failure
- * `opt` may be NULL (defaults, create = false). */
+ * `opt` may be NULL (defaults, create = false). Open the store after any
+ * fork() (daemonizing): leveldb's compaction thread does not survive one. */
 int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
 	       size_t errlen);
 

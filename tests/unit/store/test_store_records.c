@@ -347,6 +347,49 @@ START_TEST(value_stored_rewrites_only_the_record)
 }
 END_TEST
 
+START_TEST(the_inline_limit_is_fixed_at_creation)
+{
+	struct store_options o = {.create = true, .inline_value_max = 4096};
+	struct store *s = open_store(&o);
+	struct store_batch *b = store_batch_new();
+	struct store_record r;
+	uint8_t key[STORE_KEY_MAX];
+	size_t len;
+
+	put_value_record(b, 8, 1, 3000, 1, false);
+	write_sync(s, b);
+	store_free(s);
+	/* reopened asking for another limit: the one it was made with holds, so a
+	 * value_stored rewrite finds its value where it was put */
+	o.inline_value_max = 100;
+	s = open_store(&o);
+	r = (struct store_record){.promised = 0x999, .accepted = 0x102, .value_id = 1,
+				  .value = NULL, .value_len = 3000};
+	uint8_t *v = malloc(3000);
+	fill_value(v, 3000, 1);
+	r.value = v;
+	store_batch_put_record(b, 8, 1, &r, true);
+	put_value_record(b, 8, 2, 3000, 2, false);
+	write_sync(s, b);
+	free(v);
+	ck_assert_int_eq(store_get_record(s, 8, 1, &r), 0);
+	ck_assert_uint_eq(r.promised, 0x999);
+	ck_assert(value_is(r.value, 3000, 1));
+	free(r.value);
+	store_free(s);
+	store_batch_free(b);
+
+	leveldb_t *db = raw_open();
+	for (uint64_t entry = 1; entry <= 2; entry++) {
+		store_key_record(key, 8, entry);
+		uint8_t *raw = raw_get(db, key, STORE_KEY_RECORD_LEN, &len);
+		ck_assert_uint_gt(len, 3000); /* inline, both */
+		free(raw);
+	}
+	leveldb_close(db);
+}
+END_TEST
+
 struct collected {
 	uint64_t entries[256];
 	size_t vlens[256];
@@ -803,6 +846,7 @@ Suite *test_suite(void)
 	STORE_TEST(s, scan_entities_in_order, 20);
 	STORE_TEST(s, records_round_trip_every_shape, 30);
 	STORE_TEST(s, value_stored_rewrites_only_the_record, 30);
+	STORE_TEST(s, the_inline_limit_is_fixed_at_creation, 30);
 	STORE_TEST(s, scan_records_reads_exact_ranges_in_order, 20);
 	STORE_TEST(s, trim_and_drop_entity, 30);
 	STORE_TEST(s, state_round_trip_scan_and_read_your_writes, 20);
