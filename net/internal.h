@@ -56,6 +56,9 @@ struct net_link {
 	bool want_writable;
 	uint32_t handle;  /* `from` of what it hands up: node id or client handle */
 	size_t read_wm;   /* the read low watermark set now */
+	/* a large frame being read straight from the socket (see link.c) */
+	uint8_t *big;
+	size_t big_len, big_have;
 	struct net_peer_stats *ctr; /* where its counters add up */
 	struct net_peer_stats own;  /* a client link's counters */
 	char addr[64];    /* "127.0.0.1:51234" */

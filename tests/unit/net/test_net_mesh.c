@@ -48,7 +48,7 @@ static int recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 		FAIL(n, "bad envelope from %u", from);
 		return 0;
 	}
-	if (len > TH_PAYLOAD_MAX || memcmp(pl, th_payload(tag, seq, len), len))
+	if (len > TH_PAYLOAD_MAX || (len && memcmp(pl, th_payload(tag, seq, len), len)))
 		FAIL(n, "corrupt payload from %u seq %llu", from, (unsigned long long)seq);
 	if (from >= NET_CLIENT_HANDLE_MIN) {
 		n->client_recv++;
