@@ -374,13 +374,15 @@ static void on_auth(struct net_link *l, const Paxfs__NetAuth *auth)
 		return;
 	}
 	/* Up: from now on frames may be as large as the config allows, and the
-	 * timer beats the heart. */
+	 * timer beats the heart. Ready before the layer above hears of it, as
+	 * it may start sending from peer_cb. */
 	bufferevent_setwatermark(l->bev, EV_WRITE, m->cfg.out_limit / 2, 0);
 	l->seen_in = l->frames_in;
 	l->seen_out = l->frames_out;
 	l->silent_ms = 0;
 	evtimer_del(l->timer);
 	link_arm(l, m->cfg.heartbeat_ms);
+	net_mesh_announce_up(m, l);
 }
 
 static void on_peer_close(struct net_link *l, const Paxfs__NetClose *c)

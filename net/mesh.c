@@ -331,9 +331,13 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 			       "dropping our dial: the link node %u dialed is up", p->id);
 	LOG_INFO("%s: %s: link up (%s)", m->who, l->name,
 		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed");
-	if (m->cb.peer_cb)
-		m->cb.peer_cb(m->arg, p->id, true);
 	return 0;
+}
+
+void net_mesh_announce_up(struct net_mesh *m, struct net_link *l)
+{
+	if (!l->client && m->cb.peer_cb)
+		m->cb.peer_cb(m->arg, l->handle, true);
 }
 
 void net_mesh_link_gone(struct net_mesh *m, struct net_link *l)
