@@ -41,8 +41,10 @@
 
 #include "net/internal.h"
 
-/* Bytes per read(2)/write(2): libevent's default of 16 KiB costs a syscall
- * per 16 KiB, which caps 1 MiB-message throughput well below 1 GB/s. */
+/* Bytes per write(2): libevent's default of 16 KiB costs a syscall per
+ * 16 KiB, which caps 1 MiB-message throughput well below 1 GB/s. (Reads:
+ * libevent 2.1's evbuffer_read takes at most 4 KiB whatever this says;
+ * large frames bypass it, see above.) */
 #define LINK_IO_CHUNK (256 * 1024)
 /* Bodies at least this large are read straight into their own buffer. */
 #define LINK_BIG_FRAME (64 * 1024)
@@ -303,8 +305,11 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 	if (was == NET_LINK_UP || l->hs.role == NET_ROLE_DIALER || net_mesh_log_ok(m))
 		util_log(level, "%s: %s: %s", m->who, l->name, reason);
 
+	/* what arrived of a frame that will never complete counts as read */
 	if (l->bev)
 		l->ctr->bytes_in += evbuffer_get_length(bufferevent_get_input(l->bev));
+	if (l->big)
+		l->ctr->bytes_in += l->big_have;
 	net_mesh_link_gone(m, l);
 	evtimer_del(l->timer);
 
@@ -387,6 +392,7 @@ static void on_auth(struct net_link *l, const Paxfs__NetAuth *auth)
 
 static void on_peer_close(struct net_link *l, const Paxfs__NetClose *c)
 {
+	enum util_log_level level = UTIL_LOG_WARN;
 	char reason[160];
 	size_t o = 0;
 	/* The peer's words go into our log: keep them printable and short. */
@@ -395,11 +401,13 @@ static void on_peer_close(struct net_link *l, const Paxfs__NetClose *c)
 	reason[o] = '\0';
 	if (c->code == NET_CLOSE_AUTH)
 		l->ctr->auth_failures++;
-	net_link_close(l, 0,
-		       c->code == NET_CLOSE_CROSSED	? UTIL_LOG_DEBUG
-		       : c->code == NET_CLOSE_DUPLICATE || c->code == NET_CLOSE_SHUTDOWN ? UTIL_LOG_INFO
-											 : UTIL_LOG_WARN,
-		       "closed by the peer: %s", reason);
+	/* crossed dials are routine; a duplicate or a shutdown is news; the
+	 * rest means something is wrong on one side */
+	if (c->code == NET_CLOSE_CROSSED)
+		level = UTIL_LOG_DEBUG;
+	else if (c->code == NET_CLOSE_DUPLICATE || c->code == NET_CLOSE_SHUTDOWN)
+		level = UTIL_LOG_INFO;
+	net_link_close(l, 0, level, "closed by the peer: %s", reason);
 }
 
 /* ---- reading -------------------------------------------------------------- */
@@ -658,10 +666,10 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 			       l->big ? l->big_len : partial > l->read_wm ? partial : l->read_wm);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
-		net_link_close(l, 0, l->state == NET_LINK_UP ? UTIL_LOG_INFO : UTIL_LOG_WARN,
-			       "%s", l->state == NET_LINK_UP ? "closed by the peer"
-							     : "closed by the peer during the handshake");
+	if ((what & BEV_EVENT_EOF) && l->state == NET_LINK_UP)
+		net_link_close(l, 0, UTIL_LOG_INFO, "closed by the peer");
+	else if (what & BEV_EVENT_EOF)
+		net_link_close(l, 0, UTIL_LOG_WARN, "closed by the peer during the handshake");
 	else
 		net_link_close(l, 0, UTIL_LOG_WARN, "connection error: %s",
 			       err ? strerror(err) : "unknown");

@@ -86,12 +86,12 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 		if (!n->port)
 			return bad(err, errlen, -EINVAL, "node %u: port 0", n->id);
 	}
-	if (c->self && !seen[c->self])
-		return bad(err, errlen, -EINVAL, "this node's id %u is not in the node list",
-			   c->self);
 	if (c->self > NET_MAX_NODES)
 		return bad(err, errlen, -EINVAL, "this node's id %u: ids are 1..%d", c->self,
 			   NET_MAX_NODES);
+	if (c->self && !seen[c->self])
+		return bad(err, errlen, -EINVAL, "this node's id %u is not in the node list",
+			   c->self);
 	if (!c->max_frame)
 		c->max_frame = NET_DEFAULT_MAX_FRAME;
 	if (c->max_frame < NET_HANDSHAKE_MAX_FRAME || c->max_frame > (1u << 30))
