@@ -121,6 +121,9 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 	return 0;
 }
 
+/* Resolves a node's address (the first answer; numeric addresses in the
+ * config avoid any doubt about which). Fills *sa and *salen, or returns
+ * -ENOENT with err set. */
 static int resolve(const struct net_node *n, struct sockaddr_storage *sa, socklen_t *salen,
 		   char *err, size_t errlen)
 {
@@ -462,17 +465,19 @@ static void relisten_cb(evutil_socket_t fd, short what, void *arg)
 
 static int listen_on(struct net_mesh *m, const struct net_node *n, char *err, size_t errlen)
 {
-	struct sockaddr_storage sa;
-	socklen_t salen;
+	struct sockaddr_storage sa = {0};
+	socklen_t salen = 0;
 	int fd, one = 1, rc;
 
 	rc = resolve(n, &sa, &salen, err, errlen);
 	if (rc < 0)
 		return rc;
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return bad(err, errlen, -errno, "cannot listen on %s:%u: socket: %s", n->host,
-			   n->port, strerror(errno));
+	if (fd < 0) {
+		rc = -errno;
+		return bad(err, errlen, rc, "cannot listen on %s:%u: socket: %s", n->host, n->port,
+			   strerror(-rc));
+	}
 	/* Lets a restarted node bind while its old connections sit in
 	 * TIME_WAIT; Linux still refuses a second listener on the port. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -579,6 +584,7 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		snprintf(p->name, sizeof(p->name), "node %u (%s)", n->id, addr);
 	}
 	if (m->cfg.self) {
+		rc = -EINVAL; /* config_check made sure self is in the list */
 		for (size_t i = 0; i < m->cfg.n_nodes; i++)
 			if (m->cfg.nodes[i].id == m->cfg.self)
 				rc = listen_on(m, &m->cfg.nodes[i], err, errlen);
