@@ -3,4 +3,4 @@
 noinst_PROGRAMS += bench/net
 bench_net_SOURCES = bench/net.c
 bench_net_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
-bench_net_LDADD = $(NET_LIBS)
+bench_net_LDADD = $(NET_LIBS) -lm
