@@ -80,7 +80,8 @@ int net_frame_check_crc(const struct net_frame_hdr *h, const uint8_t hdr[NET_FRA
 {
 	uint32_t crc = util_crc32c(util_crc32c(0, hdr, 8), body, h->len);
 	if (crc != h->crc) {
-		why_set(why, whylen, "bad CRC in a frame of type %s, %u bytes (got 0x%08x, computed 0x%08x)",
+		why_set(why, whylen,
+			"bad CRC in a frame of type %s, %u bytes (got 0x%08x, computed 0x%08x)",
 			net_frame_type_name(h->type), h->len, h->crc, crc);
 		return -EBADMSG;
 	}

@@ -56,6 +56,9 @@ struct net_link {
 	bool want_writable;
 	uint32_t handle;  /* `from` of what it hands up: node id or client handle */
 	size_t read_wm;   /* the read low watermark set now */
+	/* a large frame being read straight from the socket (see link.c) */
+	uint8_t *big;
+	size_t big_len, big_have;
 	struct net_peer_stats *ctr; /* where its counters add up */
 	struct net_peer_stats own;  /* a client link's counters */
 	char addr[64];    /* "127.0.0.1:51234" */
@@ -153,10 +156,15 @@ void net_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *code,
 		   enum util_log_level *level, char *why, size_t whylen);
 
-/* `l` proved the secret: make it the peer's up link (or a client's).
- * Returns 0, or a negative errno (duplicate) with *code and why set. */
+/* `l` proved the secret: make it the peer's up link (or a client's), in
+ * state UP. Returns 0, or a negative errno (duplicate) with *code and why
+ * set. Runs no callback: the caller announces with net_mesh_announce_up. */
 int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code *code,
 		     char *why, size_t whylen);
+
+/* Tells the layer above that up link `l` is up (peer_cb; nodes only).
+ * Called once the link is ready to carry envelopes. */
+void net_mesh_announce_up(struct net_mesh *m, struct net_link *l);
 
 /* `l` is closing: detach it from its peer, pending list or client list;
  * report peer down; schedule a redial. */

@@ -86,12 +86,12 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 		if (!n->port)
 			return bad(err, errlen, -EINVAL, "node %u: port 0", n->id);
 	}
-	if (c->self && !seen[c->self])
-		return bad(err, errlen, -EINVAL, "this node's id %u is not in the node list",
-			   c->self);
 	if (c->self > NET_MAX_NODES)
 		return bad(err, errlen, -EINVAL, "this node's id %u: ids are 1..%d", c->self,
 			   NET_MAX_NODES);
+	if (c->self && !seen[c->self])
+		return bad(err, errlen, -EINVAL, "this node's id %u is not in the node list",
+			   c->self);
 	if (!c->max_frame)
 		c->max_frame = NET_DEFAULT_MAX_FRAME;
 	if (c->max_frame < NET_HANDSHAKE_MAX_FRAME || c->max_frame > (1u << 30))
@@ -121,6 +121,9 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 	return 0;
 }
 
+/* Resolves a node's address (the first answer; numeric addresses in the
+ * config avoid any doubt about which). Fills *sa and *salen, or returns
+ * -ENOENT with err set. */
 static int resolve(const struct net_node *n, struct sockaddr_storage *sa, socklen_t *salen,
 		   char *err, size_t errlen)
 {
@@ -331,9 +334,13 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 			       "dropping our dial: the link node %u dialed is up", p->id);
 	LOG_INFO("%s: %s: link up (%s)", m->who, l->name,
 		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed");
-	if (m->cb.peer_cb)
-		m->cb.peer_cb(m->arg, p->id, true);
 	return 0;
+}
+
+void net_mesh_announce_up(struct net_mesh *m, struct net_link *l)
+{
+	if (!l->client && m->cb.peer_cb)
+		m->cb.peer_cb(m->arg, l->handle, true);
 }
 
 void net_mesh_link_gone(struct net_mesh *m, struct net_link *l)
@@ -458,17 +465,19 @@ static void relisten_cb(evutil_socket_t fd, short what, void *arg)
 
 static int listen_on(struct net_mesh *m, const struct net_node *n, char *err, size_t errlen)
 {
-	struct sockaddr_storage sa;
-	socklen_t salen;
+	struct sockaddr_storage sa = {0};
+	socklen_t salen = 0;
 	int fd, one = 1, rc;
 
 	rc = resolve(n, &sa, &salen, err, errlen);
 	if (rc < 0)
 		return rc;
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return bad(err, errlen, -errno, "cannot listen on %s:%u: socket: %s", n->host,
-			   n->port, strerror(errno));
+	if (fd < 0) {
+		rc = -errno;
+		return bad(err, errlen, rc, "cannot listen on %s:%u: socket: %s", n->host, n->port,
+			   strerror(-rc));
+	}
 	/* Lets a restarted node bind while its old connections sit in
 	 * TIME_WAIT; Linux still refuses a second listener on the port. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -575,6 +584,7 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		snprintf(p->name, sizeof(p->name), "node %u (%s)", n->id, addr);
 	}
 	if (m->cfg.self) {
+		rc = -EINVAL; /* config_check made sure self is in the list */
 		for (size_t i = 0; i < m->cfg.n_nodes; i++)
 			if (m->cfg.nodes[i].id == m->cfg.self)
 				rc = listen_on(m, &m->cfg.nodes[i], err, errlen);

@@ -35,7 +35,7 @@
 #define STORE_BATCH_ITEM_MAX ((size_t)1 << 30)
 
 struct store {
-	char *dir;
+	char *dir; /* absolute: the daemon may chdir("/") after opening */
 	leveldb_options_t *lopt;
 	leveldb_cache_t *cache;
 	leveldb_filterpolicy_t *bloom;
@@ -47,7 +47,6 @@ struct store {
 	pthread_mutex_t wlock; /* one writer (and one reopen) at a time */
 	leveldb_t *db;         /* NULL only after a reopen failed */
 	bool poisoned;         /* under wlock: reopen before the next write */
-	int db_err;            /* under wlock: why db is NULL */
 	struct store_dirsync ds;
 };
 

@@ -56,7 +56,8 @@ struct store_options {
  *                     format/node record fails its checksum)
  *   -ENOSPC           the disk is full
  *   -EIO              any other failure
- * `opt` may be NULL (defaults, create = false). */
+ * `opt` may be NULL (defaults, create = false). Open the store after any
+ * fork() (daemonizing): leveldb's compaction thread does not survive one. */
 int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
 	       size_t errlen);
 
@@ -130,8 +131,9 @@ int store_get_record(struct store *s, uint64_t entity, uint64_t entry, struct st
 
 /* Calls cb for each record of `entity` with from <= entry <= to, in entry
  * order. `rec` (and rec->value, loaded only when `with_values`) is valid
- * during the call only; rec->value_len is the value's length either way. A non-zero return from cb stops the scan and is
- * returned. -EBADMSG when a record fails its checksum. */
+ * during the call only; rec->value_len is the value's length either way. A
+ * non-zero return from cb stops the scan and is returned. -EBADMSG when a
+ * record fails its checksum. */
 typedef int (*store_record_cb)(void *arg, uint64_t entry, const struct store_record *rec);
 int store_scan_records(struct store *s, uint64_t entity, uint64_t from, uint64_t to, bool with_values,
 		       store_record_cb cb, void *arg);

@@ -51,14 +51,14 @@ EXTRA_DIST += tests/unit/net/corpus
 
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined
-FUZZ_NET_SOURCES = tests/unit/net/fuzz_frame.c net/frame.c net/handshake.c net/sha256.c \
+FUZZ_NET_FILES = tests/unit/net/fuzz_frame.c net/frame.c net/handshake.c net/sha256.c \
 	util/crc32c.c
 
 fuzz-net: $(PROTO_GEN_C) $(PROTO_GEN_H)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz-net needs clang with libFuzzer (apt-get install clang libclang-rt-14-dev)"; exit 1; }
 	$(AM_V_CC)$(MKDIR_P) tests/unit/net && $(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir) -I$(top_builddir) \
-		$(PROTOBUF_C_CFLAGS) $(addprefix $(top_srcdir)/,$(FUZZ_NET_SOURCES)) $(PROTO_GEN_C) \
+		$(PROTOBUF_C_CFLAGS) $(addprefix $(top_srcdir)/,$(FUZZ_NET_FILES)) $(PROTO_GEN_C) \
 		$(PROTOBUF_C_LIBS) -lpthread -o tests/unit/net/fuzz-net
 	@echo "run: tests/unit/net/fuzz-net -max_total_time=60 FRESH_DIR $(top_srcdir)/tests/unit/net/corpus"
 CLEANFILES += tests/unit/net/fuzz-net

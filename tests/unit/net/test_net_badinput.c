@@ -755,6 +755,106 @@ START_TEST(authenticated_client_is_served)
 }
 END_TEST
 
+/* A large frame (read by net straight from the socket) that ends early. */
+START_TEST(truncated_large_frame_closes_the_link)
+{
+	enum { LEN = 200 * 1024 };
+	static uint8_t frame[LEN + 64];
+	uint16_t port;
+	struct th_msg m;
+	fixture_start();
+	int fd = raw_connect(&port);
+	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
+	th_msg_init(&m, 1, 1, th_payload(1, 1, LEN), LEN);
+	size_t n = net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, frame);
+	raw_send(fd, frame, n / 2);
+	usleep(50000);
+	shutdown(fd, SHUT_WR);
+	expect_refused(fd, port, false, "closed in the middle of a frame", 0);
+	pthread_mutex_lock(&fx.mu);
+	ck_assert_uint_eq(fx.from_clients, 0);
+	pthread_mutex_unlock(&fx.mu);
+	fixture_stop();
+}
+END_TEST
+
+START_TEST(bad_crc_in_a_large_frame_closes_the_link)
+{
+	enum { LEN = 300 * 1024 };
+	static uint8_t frame[LEN + 64];
+	uint16_t port;
+	struct th_msg m;
+	fixture_start();
+	int fd = raw_connect(&port);
+	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
+	th_msg_init(&m, 1, 1, th_payload(1, 1, LEN), LEN);
+	size_t n = net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, frame);
+	frame[n - 1000] ^= 0x01;
+	raw_send(fd, frame, n);
+	expect_refused(fd, port, false, "bad CRC", NET_CLOSE_PROTOCOL);
+	pthread_mutex_lock(&fx.mu);
+	ck_assert_uint_eq(fx.from_clients, 0);
+	pthread_mutex_unlock(&fx.mu);
+	fixture_stop();
+}
+END_TEST
+
+/* small, large (arriving in slow pieces), small: handed up in that order,
+ * intact, and nothing of the third is swallowed by the second. */
+START_TEST(large_frame_in_pieces_keeps_link_order)
+{
+	enum { BIG = 300 * 1024 };
+	static uint8_t buf[3 * (BIG + 64)], in[BIG + 64];
+	uint16_t port;
+	size_t n = 0, blen;
+	struct th_msg m;
+
+	fixture_start();
+	int fd = raw_connect(&port);
+	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
+	th_msg_init(&m, 1, 3, th_payload(3, 1, 10), 10);
+	n += net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, buf + n);
+	th_msg_init(&m, 2, 3, th_payload(3, 2, BIG), BIG);
+	n += net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, buf + n);
+	th_msg_init(&m, 3, 3, th_payload(3, 3, 20), 20);
+	n += net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, buf + n);
+	/* odd-sized pieces, so frame edges fall anywhere */
+	for (size_t off = 0, piece = 1; off < n; off += piece, piece = piece * 7 % 65521 + 1) {
+		if (piece > n - off)
+			piece = n - off;
+		ck_assert(raw_send(fd, buf + off, piece));
+		if (off % 5 == 0)
+			usleep(1000);
+	}
+	for (uint64_t want = 1; want <= 3;) {
+		struct net_frame_msg msg;
+		uint64_t seq, tag;
+		const uint8_t *pl;
+		size_t len;
+		int type = raw_read_frame(fd, in, sizeof(in), &blen, 3000);
+		ck_assert_int_ge(type, 0);
+		if (type == NET_FRAME_HEARTBEAT)
+			continue;
+		ck_assert_int_eq(type, NET_FRAME_ENVELOPE);
+		ck_assert_int_eq(net_frame_decode((uint8_t)type, in + NET_FRAME_HDR_LEN, blen, &msg,
+						  NULL, 0),
+				 0);
+		ck_assert(th_msg_get(msg.u.env, &seq, &tag, &pl, &len));
+		ck_assert_uint_eq(seq, want);
+		ck_assert_uint_eq(len, want == 1 ? 10 : want == 2 ? BIG : 20);
+		ck_assert(!memcmp(pl, th_payload(3, seq, len), len));
+		net_frame_msg_free(&msg);
+		want++;
+	}
+	pthread_mutex_lock(&fx.mu);
+	ck_assert_uint_eq(fx.from_clients, 3);
+	pthread_mutex_unlock(&fx.mu);
+	close(fd);
+	assert_still_serving();
+	fixture_stop();
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("net_badinput");
@@ -774,5 +874,8 @@ Suite *test_suite(void)
 	TEST_CASE(s, message_before_authentication_is_refused, 20);
 	TEST_CASE(s, slow_loris_is_cut_off, 20);
 	TEST_CASE(s, a_thousand_connections_at_once, 60);
+	TEST_CASE(s, truncated_large_frame_closes_the_link, 20);
+	TEST_CASE(s, bad_crc_in_a_large_frame_closes_the_link, 20);
+	TEST_CASE(s, large_frame_in_pieces_keeps_link_order, 30);
 	return s;
 }

@@ -48,7 +48,7 @@ static int recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 		FAIL(n, "bad envelope from %u", from);
 		return 0;
 	}
-	if (len > TH_PAYLOAD_MAX || memcmp(pl, th_payload(tag, seq, len), len))
+	if (len > TH_PAYLOAD_MAX || (len && memcmp(pl, th_payload(tag, seq, len), len)))
 		FAIL(n, "corrupt payload from %u seq %llu", from, (unsigned long long)seq);
 	if (from >= NET_CLIENT_HANDLE_MIN) {
 		n->client_recv++;
@@ -551,6 +551,33 @@ START_TEST(filter_drops_as_the_network_would)
 }
 END_TEST
 
+/* A peer that is down is redialed with capped exponential backoff: a few
+ * quick tries, then one every reconnect_max_ms or so (jittered), forever. */
+START_TEST(redial_backoff_is_exponential_and_capped)
+{
+	struct world w;
+	struct net_peer_stats st;
+	world_start(&w, 2); /* reconnect 20..300 ms */
+	net_mesh_free(w.nodes[2].m);
+	w.nodes[2].m = NULL;
+	th_run_for(w.base, 2000);
+	ck_assert_int_eq(net_peer_stats(w.nodes[1].m, 2, &st), 0);
+	uint64_t first = st.dials;
+	/* uncapped doubling from 20 ms gives ~7 dials in 2 s, no backoff 100 */
+	ck_assert_msg(first >= 8 && first <= 25, "%llu dials in the first 2 s",
+		      (unsigned long long)first);
+	th_run_for(w.base, 3000);
+	ck_assert_int_eq(net_peer_stats(w.nodes[1].m, 2, &st), 0);
+	fprintf(stderr, "# dials: %llu in the first 2 s, %llu in the next 3 s\n",
+		(unsigned long long)first, (unsigned long long)(st.dials - first));
+	/* at the cap: one per 150..300 ms */
+	ck_assert_msg(st.dials - first >= 9 && st.dials - first <= 21,
+		      "%llu dials in the next 3 s", (unsigned long long)(st.dials - first));
+	ck_assert(!st.up);
+	world_stop(&w);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("net_mesh");
@@ -566,5 +593,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, wrong_cluster_never_comes_up, 30);
 	TEST_CASE(s, clients_get_handles_and_answers, 30);
 	TEST_CASE(s, filter_drops_as_the_network_would, 30);
+	TEST_CASE(s, redial_backoff_is_exponential_and_capped, 30);
 	return s;
 }

@@ -129,7 +129,8 @@ static inline uint8_t *raw_get(leveldb_t *db, const void *key, size_t klen, size
 	return copy;
 }
 
-static inline void raw_put(leveldb_t *db, const void *key, size_t klen, const void *val, size_t vlen)
+static inline void raw_put(leveldb_t *db, const void *key, size_t klen, const void *val,
+			   size_t vlen)
 {
 	leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
 	char *err = NULL;
@@ -140,7 +141,8 @@ static inline void raw_put(leveldb_t *db, const void *key, size_t klen, const vo
 }
 
 /* Number of keys in [lo, hi) (hi NULL: to the end). */
-static inline size_t raw_count(leveldb_t *db, const void *lo, size_t lolen, const void *hi, size_t hilen)
+static inline size_t raw_count(leveldb_t *db, const void *lo, size_t lolen, const void *hi,
+			       size_t hilen)
 {
 	leveldb_readoptions_t *ro = leveldb_readoptions_create();
 	leveldb_iterator_t *it = leveldb_create_iterator(db, ro);

@@ -244,7 +244,12 @@ START_TEST(interrupted_creation_is_finished_or_reported)
 	snprintf(path, sizeof(path), "%s/LOG", data_dir);
 	write_file(path, "log\n", 4);
 	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
+	/* ... or killed after its first MANIFEST, before CURRENT */
+	snprintf(path, sizeof(path), "%s/MANIFEST-000001", data_dir);
+	write_file(path, "half a manifest", 15);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), -ENOENT);
 	ck_assert_int_eq(try_open(true, err, sizeof(err)), 0);
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
 	rm_rf(data_dir);
 
 	/* a leveldb created, killed before the format record was written */
@@ -294,22 +299,30 @@ static int wait_child(pid_t pid, int timeout_ms)
 START_TEST(another_process_holding_it_is_busy)
 {
 	char err[512], c;
-	struct store *s = open_store(NULL);
+	struct store *s;
 	int ready[2], go[2];
 	pid_t pid;
 
-	/* the child tries while we hold it */
+	/* The child tries while we hold it. It is forked before we open, so
+	 * that it shares none of our leveldb state: only the file lock stops it. */
+	ck_assert_int_eq(pipe(go), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct store_options o = {.create = true};
 		struct store *cs = NULL;
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(201);
 		int rc = store_open(data_dir, &o, &cs, err, sizeof(err));
 		_exit(rc < 0 ? -rc : 200);
 	}
+	s = open_store(NULL);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(wait_child(pid, 10000), EBUSY);
 	store_free(s);
+	close(go[0]);
+	close(go[1]);
 
 	/* we try while the child holds it */
 	ck_assert_int_eq(pipe(ready), 0);

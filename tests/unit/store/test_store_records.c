@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include "store/internal.h"
 #include "store/keys.h"
 #include "tests/unit/store/helpers.h"
 #include "util/endian.h"
@@ -343,6 +344,49 @@ START_TEST(value_stored_rewrites_only_the_record)
 	ck_assert_uint_eq(raw_count(db, lo, 1, hi, 1), 2); /* ids 9 and 10, until trimmed */
 	leveldb_close(db);
 	free(v);
+}
+END_TEST
+
+START_TEST(the_inline_limit_is_fixed_at_creation)
+{
+	struct store_options o = {.create = true, .inline_value_max = 4096};
+	struct store *s = open_store(&o);
+	struct store_batch *b = store_batch_new();
+	struct store_record r;
+	uint8_t key[STORE_KEY_MAX];
+	size_t len;
+
+	put_value_record(b, 8, 1, 3000, 1, false);
+	write_sync(s, b);
+	store_free(s);
+	/* reopened asking for another limit: the one it was made with holds, so a
+	 * value_stored rewrite finds its value where it was put */
+	o.inline_value_max = 100;
+	s = open_store(&o);
+	r = (struct store_record){.promised = 0x999, .accepted = 0x102, .value_id = 1,
+				  .value = NULL, .value_len = 3000};
+	uint8_t *v = malloc(3000);
+	fill_value(v, 3000, 1);
+	r.value = v;
+	store_batch_put_record(b, 8, 1, &r, true);
+	put_value_record(b, 8, 2, 3000, 2, false);
+	write_sync(s, b);
+	free(v);
+	ck_assert_int_eq(store_get_record(s, 8, 1, &r), 0);
+	ck_assert_uint_eq(r.promised, 0x999);
+	ck_assert(value_is(r.value, 3000, 1));
+	free(r.value);
+	store_free(s);
+	store_batch_free(b);
+
+	leveldb_t *db = raw_open();
+	for (uint64_t entry = 1; entry <= 2; entry++) {
+		store_key_record(key, 8, entry);
+		uint8_t *raw = raw_get(db, key, STORE_KEY_RECORD_LEN, &len);
+		ck_assert_uint_gt(len, 3000); /* inline, both */
+		free(raw);
+	}
+	leveldb_close(db);
 }
 END_TEST
 
@@ -683,6 +727,71 @@ START_TEST(a_refused_put_fails_the_write_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(a_relative_dir_survives_a_chdir)
+{
+	struct store_options o = {.create = true, .write_buffer_bytes = 64 << 10};
+	struct store_batch *b = store_batch_new();
+	struct store *s = NULL;
+	char err[512];
+	uint8_t v[4000];
+
+	/* the daemon opens its store, then daemonizes (chdir "/") */
+	ck_assert_int_eq(chdir(test_dir), 0);
+	ck_assert_int_eq(store_open("data", &o, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(chdir("/"), 0);
+	for (int i = 0; i < 200; i++) { /* new logs and tables on the way */
+		fill_value(v, sizeof(v), (uint64_t)i);
+		store_batch_put_state(b, &i, sizeof(i), v, sizeof(v));
+		ck_assert_int_eq(store_write(s, b, i % 10 == 0), 0);
+	}
+	store_free(s);
+	s = open_store(NULL);
+	for (int i = 0; i < 200; i++) {
+		void *val;
+		size_t vl;
+		ck_assert_int_eq(store_get_state(s, &i, sizeof(i), &val, &vl), 0);
+		ck_assert(value_is(val, vl, (uint64_t)i));
+		free(val);
+	}
+	store_free(s);
+	store_batch_free(b);
+}
+END_TEST
+
+START_TEST(a_store_left_without_leveldb_reopens_on_use)
+{
+	struct store *s = open_store(NULL);
+	struct store_batch *b = store_batch_new();
+	struct store_record r;
+
+	put_value_record(b, 3, 1, 5000, 31, true);
+	write_sync(s, b);
+	/* as after a failed write whose reopen failed too (say, disk still full) */
+	pthread_mutex_lock(&s->wlock);
+	leveldb_close(s->db);
+	s->db = NULL;
+	s->poisoned = true;
+	pthread_mutex_unlock(&s->wlock);
+
+	ck_assert_int_eq(store_get_record(s, 3, 1, &r), 0); /* a read reopens */
+	ck_assert(value_is(r.value, 5000, 31));
+	free(r.value);
+	ck_assert_ptr_nonnull(s->db);
+	ck_assert(!s->poisoned);
+
+	pthread_mutex_lock(&s->wlock);
+	leveldb_close(s->db);
+	s->db = NULL;
+	pthread_mutex_unlock(&s->wlock);
+	put_value_record(b, 3, 2, 10, 62, true);
+	write_sync(s, b); /* and so does a write */
+	ck_assert_int_eq(store_get_record(s, 3, 2, &r), 0);
+	free(r.value);
+	store_batch_free(b);
+	store_free(s);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 struct reader {
@@ -737,11 +846,14 @@ Suite *test_suite(void)
 	STORE_TEST(s, scan_entities_in_order, 20);
 	STORE_TEST(s, records_round_trip_every_shape, 30);
 	STORE_TEST(s, value_stored_rewrites_only_the_record, 30);
+	STORE_TEST(s, the_inline_limit_is_fixed_at_creation, 30);
 	STORE_TEST(s, scan_records_reads_exact_ranges_in_order, 20);
 	STORE_TEST(s, trim_and_drop_entity, 30);
 	STORE_TEST(s, state_round_trip_scan_and_read_your_writes, 20);
 	STORE_TEST(s, batch_basics_and_big_batches, 30);
 	STORE_TEST(s, a_refused_put_fails_the_write_and_writes_nothing, 20);
+	STORE_TEST(s, a_relative_dir_survives_a_chdir, 30);
+	STORE_TEST(s, a_store_left_without_leveldb_reopens_on_use, 30);
 	STORE_TEST(s, readers_and_a_writer_in_threads, 60);
 	return s;
 }
