@@ -8,7 +8,6 @@
  * absent, sizes, every byte) through open(), the read barrier. A mismatch
  * prints the seed, the step and the history of the last operations; the
  * exit status is 1. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -35,6 +34,7 @@ static struct model_file files[FILES];
 static char history[HISTORY][160];
 static int hist_n;
 static struct util_prng rng;
+static uint64_t seed;
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
@@ -46,8 +46,8 @@ static void note(const char *fmt, ...)
 	hist_n++;
 }
 
-static void die(uint64_t seed, int step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void die(uint64_t seed, int step, const char *fmt, ...)
+static void die(int step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(int step, const char *fmt, ...)
 {
 	va_list ap;
 	printf("not ok 1 - fsx seed %llu step %d: ", (unsigned long long)seed, step);
@@ -60,8 +60,6 @@ static void die(uint64_t seed, int step, const char *fmt, ...)
 	printf("1..1\n");
 	exit(1);
 }
-
-static uint64_t seed;
 
 static void path(char *buf, size_t len, const char *mnt, int f)
 {
@@ -107,7 +105,7 @@ static int do_write(const char *mnt, int f, uint64_t off, size_t len, int step, 
 	return rc;
 }
 
-static void check_all(char **mounts, int n_mounts, uint64_t seed, int step)
+static void check_all(char **mounts, int n_mounts, int step)
 {
 	static uint8_t buf[MAX_SIZE * 2];
 	for (int mi = 0; mi < n_mounts; mi++)
@@ -120,20 +118,20 @@ static void check_all(char **mounts, int n_mounts, uint64_t seed, int step)
 			fd = open(p, O_RDONLY);
 			if (!m->exists) {
 				if (fd >= 0 || errno != ENOENT)
-					die(seed, step, "%s exists on mount %d but not in the model", p, mi + 1);
+					die(step, "%s exists on mount %d but not in the model", p, mi + 1);
 				continue;
 			}
 			if (fd < 0)
-				die(seed, step, "open %s: %s", p, strerror(errno));
+				die(step, "open %s: %s", p, strerror(errno));
 			got = pread(fd, buf, sizeof(buf), 0);
 			close(fd);
 			if (got != (ssize_t)m->size)
-				die(seed, step, "%s: read %zd bytes, model has %zu", p, got, m->size);
+				die(step, "%s: read %zd bytes, model has %zu", p, got, m->size);
 			if (memcmp(buf, m->data, m->size)) {
 				size_t i = 0;
 				while (buf[i] == m->data[i])
 					i++;
-				die(seed, step, "%s: byte %zu is %u, model has %u", p, i, buf[i], m->data[i]);
+				die(step, "%s: byte %zu is %u, model has %u", p, i, buf[i], m->data[i]);
 			}
 		}
 }
@@ -170,12 +168,12 @@ int main(int argc, char **argv)
 			note("step %d: mount %d write f%d [%llu, +%zu)", step, mi + 1, f,
 			     (unsigned long long)off, len);
 			if (do_write(mnt, f, off, len, step, 0) < 0)
-				die(seed, step, "write f%d on mount %d: %s", f, mi + 1, strerror(errno));
+				die(step, "write f%d on mount %d: %s", f, mi + 1, strerror(errno));
 		} else if (op < 55) {
 			size_t len = 1 + below(3000);
 			note("step %d: mount %d append f%d +%zu", step, mi + 1, f, len);
 			if (do_write(mnt, f, 0, len, step, 1) < 0)
-				die(seed, step, "append f%d on mount %d: %s", f, mi + 1, strerror(errno));
+				die(step, "append f%d on mount %d: %s", f, mi + 1, strerror(errno));
 		} else if (op < 70) {
 			uint64_t size = below(MAX_SIZE + MAX_SIZE / 4);
 			if (!m->exists)
@@ -184,7 +182,7 @@ int main(int argc, char **argv)
 			     (unsigned long long)size);
 			path(p, sizeof(p), mnt, f);
 			if (truncate(p, (off_t)size) < 0)
-				die(seed, step, "truncate f%d: %s", f, strerror(errno));
+				die(step, "truncate f%d: %s", f, strerror(errno));
 			m->data = realloc(m->data, size ? size : 1);
 			if (size > m->size)
 				memset(m->data + m->size, 0, size - m->size);
@@ -197,7 +195,7 @@ int main(int argc, char **argv)
 			path(p, sizeof(p), mnt, f);
 			path(q, sizeof(q), mnt, g);
 			if (rename(p, q) < 0)
-				die(seed, step, "rename f%d f%d: %s", f, g, strerror(errno));
+				die(step, "rename f%d f%d: %s", f, g, strerror(errno));
 			free(files[g].data);
 			files[g] = *m;
 			memset(m, 0, sizeof(*m));
@@ -207,11 +205,11 @@ int main(int argc, char **argv)
 			note("step %d: mount %d unlink f%d", step, mi + 1, f);
 			path(p, sizeof(p), mnt, f);
 			if (unlink(p) < 0)
-				die(seed, step, "unlink f%d: %s", f, strerror(errno));
+				die(step, "unlink f%d: %s", f, strerror(errno));
 			free(m->data);
 			memset(m, 0, sizeof(*m));
 		}
-		check_all(mounts, n_mounts, seed, step);
+		check_all(mounts, n_mounts, step);
 	}
 	printf("ok 1 - fsx seed %llu: %d random steps from %d mounts match the model on every mount\n",
 	       (unsigned long long)seed, steps, n_mounts);

@@ -1,16 +1,8 @@
 # tests/unit/fs — fs/ driven through fs_apply with encoded values (no Paxos).
 # Links fs + store + proto + util only (+ Check).
 #
-# Until the real store/ is merged into this branch, the store is the
-# THROWAWAY in-memory fake_store.c (same contract, store/store.h). After
-# the merge: FS_TEST_STORE = $(STORE_LIBS), FS_TEST_BACKEND = backend_leveldb.c,
-# and fake_store.* / backend_fake.c go.
-
-check_LIBRARIES += libfsfakestore.a
-libfsfakestore_a_SOURCES = tests/unit/fs/fake_store.c tests/unit/fs/fake_store.h
-libfsfakestore_a_CFLAGS = $(AM_CFLAGS)
-FS_TEST_STORE = libfsfakestore.a
-FS_TEST_BACKEND = tests/unit/fs/backend_fake.c
+FS_TEST_STORE = $(STORE_LIBS)
+FS_TEST_BACKEND = tests/unit/fs/backend_leveldb.c
 
 # Every program compiles the helpers itself: fault.c must be an object (not
 # an archive member) so that --wrap=store_write finds it for libfs.a.
