@@ -308,8 +308,10 @@ static void check_node_local(struct verify_cmp *c, uint64_t x, size_t i,
 	struct verify_finding *f;
 	uint64_t applied = e->has_apply ? e->apply.applied_entry : 0;
 
+	/* Damage outside the log (a meta, the state) shows at the applied entry. */
 	for (size_t k = 0; k < e->n_damage; k++)
-		if ((f = finding(c, VERIFY_DAMAGE, x, e->damage[k].entry))) {
+		if ((f = finding(c, VERIFY_DAMAGE, x,
+				 e->damage[k].entry ? e->damage[k].entry : applied))) {
 			verify_nodes_set(f->nodes, id);
 			snprintf(f->detail, sizeof(f->detail), "node %u: %s", id, e->damage[k].what);
 		}
@@ -431,8 +433,9 @@ static bool check_values(struct verify_cmp *c, uint64_t x)
 			nodes_text(members[g], who, sizeof(who));
 			for (size_t b = 0; b < 32; b++)
 				f->nodes[b] |= members[g][b];
-			detail_add(f, "%s %s holds value id %016llx (crc %08x, %llu bytes)",
-				   g ? ";" : "", who, (unsigned long long)grp[g]->value_id,
+			detail_add(f, "%s %s %s value id %016llx (crc %08x, %llu bytes)",
+				   g ? ";" : "", who, strncmp(who, "nodes", 5) ? "holds" : "hold",
+				   (unsigned long long)grp[g]->value_id,
 				   grp[g]->value_crc, (unsigned long long)grp[g]->value_len);
 		}
 	}

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "tools/verify.h"
+#include "util/log.h"
 
 static void usage(FILE *out)
 {
@@ -104,6 +105,11 @@ int main(int argc, char **argv)
 		return VERIFY_EXIT_UNCHECKED;
 	}
 	opt.progress = !json && !quiet && isatty(STDERR_FILENO);
+	/* Why a node could not be checked goes into the report; the modules'
+	 * warnings (each failed dial, a data dir's mode) would only repeat it. */
+	if (!getenv("PAXFS_LOG"))
+		util_log_set_level(UTIL_LOG_ERR);
+	util_log_set_prefix("paxfs-verify");
 	if (offline)
 		code = verify_offline(argv + optind, (size_t)(argc - optind), &opt, &r);
 	else

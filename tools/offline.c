@@ -71,8 +71,7 @@ static void open_one(const char *dir, struct verify_node_result *nr, struct onod
 		return;
 	}
 	if (rc < 0) {
-		snprintf(nr->reason, sizeof(nr->reason), "%s%s",
-			 rc == -EINVAL || rc == -ENOENT ? "not a paxfs data dir: " : "", msg);
+		snprintf(nr->reason, sizeof(nr->reason), "%s", msg);
 		return;
 	}
 	rc = store_get_node(on->st, &node);

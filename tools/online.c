@@ -526,8 +526,6 @@ int verify_online(const char *config, const struct verify_opts *opt, struct veri
 	o.start = now_ms();
 	o.timeout_ms = opt->timeout_ms ? opt->timeout_ms : 10000;
 	o.rounds = opt->rounds ? opt->rounds : 4;
-	if (!getenv("PAXFS_LOG"))
-		util_log_set_level(UTIL_LOG_ERR); /* why a node failed goes in the report */
 	if (!(o.conf = calloc(1, sizeof(*o.conf)))) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		goto out;

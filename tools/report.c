@@ -13,6 +13,16 @@ static bool lost(const struct verify_result *r, const struct verify_node_result 
 	return !nr->checked;
 }
 
+/* "node 2", or "data dir" for one whose node is unknown (unreadable). */
+static const char *node_name(const struct verify_node_result *nr, char *buf, size_t size)
+{
+	if (nr->id)
+		snprintf(buf, size, "node %u", nr->id);
+	else
+		snprintf(buf, size, "data dir");
+	return buf;
+}
+
 int verify_exit_code(const struct verify_result *r)
 {
 	size_t nf = 0;
@@ -77,13 +87,16 @@ void verify_report_text(FILE *out, const struct verify_result *r, bool quiet)
 	if (r->cmp)
 		f = verify_cmp_findings(r->cmp, &nf);
 	if (!quiet) {
-		fprintf(out, "paxfs-verify: %s%s%s%s, %zu node%s, %s%s, %" PRIu64 ".%03" PRIu64 " s\n",
-			r->cluster[0] ? "cluster '" : "", r->cluster, r->cluster[0] ? "'" : "",
-			r->cluster[0] ? "" : "cluster", r->n_nodes, r->n_nodes == 1 ? "" : "s",
-			r->mode, r->deep ? " --deep" : "", r->elapsed_ms / 1000, r->elapsed_ms % 1000);
+		if (r->cluster[0])
+			fprintf(out, "paxfs-verify: cluster '%s', ", r->cluster);
+		else
+			fprintf(out, "paxfs-verify: ");
+		fprintf(out, "%zu node%s, %s%s, %" PRIu64 ".%03" PRIu64 " s\n", r->n_nodes,
+			r->n_nodes == 1 ? "" : "s", r->mode, r->deep ? " --deep" : "",
+			r->elapsed_ms / 1000, r->elapsed_ms % 1000);
 		for (size_t i = 0; i < r->n_nodes; i++) {
 			const struct verify_node_result *nr = &r->nodes[i];
-			fprintf(out, "  node %u  %s  ", nr->id, nr->where);
+			fprintf(out, "  %s  %s  ", node_name(nr, name, sizeof(name)), nr->where);
 			if (!nr->checked)
 				fprintf(out, "could not check\n");
 			else
@@ -119,8 +132,9 @@ void verify_report_text(FILE *out, const struct verify_result *r, bool quiet)
 			text_lag(out, r, &r->nodes[i]);
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if (!r->nodes[i].checked)
-			fprintf(out, "COULD NOT CHECK node %u (%s): %s\n", r->nodes[i].id,
-				r->nodes[i].where, r->nodes[i].reason);
+			fprintf(out, "COULD NOT CHECK %s (%s): %s\n",
+				node_name(&r->nodes[i], name, sizeof(name)), r->nodes[i].where,
+				r->nodes[i].reason);
 	if (!quiet)
 		fprintf(out, "result: %s (exit %d)\n",
 			code == VERIFY_EXIT_AGREE     ? "the nodes agree"
