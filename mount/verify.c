@@ -35,13 +35,15 @@
 
 struct page {
 	struct mount_node *n;
-	struct verify_entity *e; /* the summaries: the wire messages borrow from them */
-	struct verify_wire_entity *w;
-	Paxfs__VerifyEntity **ptrs;
+	struct verify_entity *e; /* the summaries (moved here; the array may move) */
 	size_t len, cap;
 	size_t max, bytes, max_bytes;
 	uint64_t last;
 	int rc;
+	/* built by page_seal once the page is complete: the messages borrow
+	 * from e[], which must not move any more */
+	struct verify_wire_entity *w;
+	Paxfs__VerifyEntity **ptrs;
 };
 
 static bool applying_cb(void *arg, uint64_t entity)
@@ -52,42 +54,53 @@ static bool applying_cb(void *arg, uint64_t entity)
 
 static int page_add(struct page *p, struct verify_entity *e)
 {
+	struct verify_wire_entity w;
 	int rc;
+
 	if (p->len == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
 		struct verify_entity *ne = realloc(p->e, cap * sizeof(*ne));
-		if (ne)
-			p->e = ne;
-		struct verify_wire_entity *nw = realloc(p->w, cap * sizeof(*nw));
-		if (nw)
-			p->w = nw;
-		Paxfs__VerifyEntity **np = realloc(p->ptrs, cap * sizeof(*np));
-		if (np)
-			p->ptrs = np;
-		if (!ne || !nw || !np)
+		if (!ne)
 			return -ENOMEM;
+		p->e = ne;
 		p->cap = cap;
 	}
-	verify_entity_move(&p->e[p->len], e);
-	/* A deep check just marked it bad: the kernel must forget what it read. */
-	if (p->e[p->len].marked_bad && p->e[p->len].entity != FS_NAMESPACE && p->n->notify)
-		mount_notify_inode(p->n->notify, p->e[p->len].entity);
-	rc = verify_wire_pack(&p->e[p->len], &p->w[p->len]);
-	if (rc < 0) {
-		verify_entity_close(&p->e[p->len]);
+	/* its encoded size, for the page bound */
+	if ((rc = verify_wire_pack(e, &w)) < 0)
 		return rc;
+	p->bytes += paxfs__verify_entity__get_packed_size(&w.m) + 8;
+	verify_wire_close(&w);
+	/* A deep check just marked it bad: the kernel must forget what it read. */
+	if (e->marked_bad && e->entity != FS_NAMESPACE && p->n->notify)
+		mount_notify_inode(p->n->notify, e->entity);
+	p->last = e->entity;
+	verify_entity_move(&p->e[p->len++], e);
+	return 0;
+}
+
+/* Builds the messages of the finished page. */
+static int page_seal(struct page *p)
+{
+	if (!p->len)
+		return 0;
+	p->w = calloc(p->len, sizeof(*p->w));
+	p->ptrs = calloc(p->len, sizeof(*p->ptrs));
+	if (!p->w || !p->ptrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->len; i++) {
+		int rc = verify_wire_pack(&p->e[i], &p->w[i]);
+		if (rc < 0)
+			return rc;
+		p->ptrs[i] = &p->w[i].m;
 	}
-	p->ptrs[p->len] = &p->w[p->len].m;
-	p->bytes += paxfs__verify_entity__get_packed_size(&p->w[p->len].m) + 8;
-	p->last = p->e[p->len].entity;
-	p->len++;
 	return 0;
 }
 
 static void page_free(struct page *p)
 {
 	for (size_t i = 0; i < p->len; i++) {
-		verify_wire_close(&p->w[i]);
+		if (p->w)
+			verify_wire_close(&p->w[i]);
 		verify_entity_close(&p->e[i]);
 	}
 	free(p->e);
@@ -226,6 +239,8 @@ static void answer_summaries(struct mount_node *n, uint32_t to, const Paxfs__Ver
 			rc = 0; /* the page is full */
 		reply.next = p.last;
 	}
+	if (rc == 0)
+		rc = page_seal(&p);
 	if (rc < 0) {
 		char text[200];
 		snprintf(text, sizeof(text), "summarising its entities failed: %s", strerror(-rc));

@@ -253,6 +253,26 @@ static void detail_add(struct verify_finding *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The nodes a finding about groups names: those outside the largest group
+ * when it holds a strict majority of the holders (with three nodes, the odd
+ * one out), else every holder. The detail lists every group either way. */
+static void blame(struct verify_finding *f, uint8_t (*members)[32], size_t ng)
+{
+	size_t count[255] = {0}, holders = 0, big = 0;
+	for (size_t g = 0; g < ng; g++) {
+		for (uint32_t id = 1; id < 256; id++)
+			count[g] += verify_nodes_has(members[g], id);
+		holders += count[g];
+		if (count[g] > count[big])
+			big = g;
+	}
+	bool majority = count[big] * 2 > holders;
+	for (size_t g = 0; g < ng; g++)
+		if (!majority || g != big)
+			for (size_t b = 0; b < 32; b++)
+				f->nodes[b] |= members[g][b];
+}
+
 /* ---- the chain ---------------------------------------------------------------- */
 
 /* The chain of node summary e at entry x, from its trim point and the values
@@ -431,13 +451,12 @@ static bool check_values(struct verify_cmp *c, uint64_t x)
 		for (size_t g = 0; g < ng; g++) {
 			char who[128];
 			nodes_text(members[g], who, sizeof(who));
-			for (size_t b = 0; b < 32; b++)
-				f->nodes[b] |= members[g][b];
 			detail_add(f, "%s %s %s value id %016llx (crc %08x, %llu bytes)",
 				   g ? ";" : "", who, strncmp(who, "nodes", 5) ? "holds" : "hold",
 				   (unsigned long long)grp[g]->value_id,
 				   grp[g]->value_crc, (unsigned long long)grp[g]->value_len);
 		}
+		blame(f, members, ng);
 	}
 	if (more && last)
 		detail_add(last, " (and %zu later entries differ too)", more);
@@ -497,10 +516,9 @@ static void check_chains(struct verify_cmp *c, uint64_t x)
 		for (size_t g = 0; g < ng; g++) {
 			char who[128];
 			nodes_text(members[g], who, sizeof(who));
-			for (size_t b = 0; b < 32; b++)
-				f->nodes[b] |= members[g][b];
 			detail_add(f, "%s %s %08x", g ? ";" : "", who, vals[g]);
 		}
+		blame(f, members, ng);
 	}
 }
 
@@ -551,10 +569,9 @@ static void check_digests(struct verify_cmp *c, uint64_t x)
 		for (size_t g = 0; g < ng; g++) {
 			char who[128];
 			nodes_text(members[g], who, sizeof(who));
-			for (size_t b = 0; b < 32; b++)
-				f->nodes[b] |= members[g][b];
 			detail_add(f, "%s %s %016llx", g ? ";" : "", who, (unsigned long long)vals[g]);
 		}
+		blame(f, members, ng);
 	}
 }
 
