@@ -60,8 +60,12 @@ static uint64_t apply(struct fs_cmd *c)
 		if (rc < 0 && rc != -ENOENT)
 			die("fs_applied", rc);
 		entry = am.applied_entry + 1;
-		struct store_record rec = {.promised = 1, .accepted = 1, .value_id = id,
-					   .chosen = true, .value = v, .value_len = len};
+		struct store_record rec = {.promised = 1,
+					   .accepted = 1,
+					   .value_id = id,
+					   .chosen = true,
+					   .value = v,
+					   .value_len = len};
 		store_get_paxos_meta(st[n], c->entity, &pm);
 		pm.chosen_entry = entry;
 		pm.chosen_proposer = 1;
@@ -143,7 +147,8 @@ int main(int argc, char **argv)
 			die("mkdir", rc);
 		dirs[d] = apply(&c);
 	}
-	size_t size = (size_t)((uint64_t)mib * 1024 * 1024 / (uint64_t)files), chunk = (size_t)kib * 1024;
+	size_t size = (size_t)((uint64_t)mib * 1024 * 1024 / (uint64_t)files),
+	       chunk = (size_t)kib * 1024;
 	uint8_t *data = malloc(size + 1);
 	for (size_t i = 0; i < size; i++)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);

@@ -30,7 +30,7 @@
 #define PAGE_ENTITIES_MAX 4096
 #define PAGE_BYTES_DEFAULT (1u << 20)
 #define PAGE_BYTES_MAX (16u << 20)
-#define IDS_MAX 4096  /* entities (or inodes to name) in one request */
+#define IDS_MAX 4096 /* entities (or inodes to name) in one request */
 #define PATH_BYTES 4096
 
 struct page {

@@ -28,11 +28,11 @@ struct queue {
 struct cnode {
 	uint32_t id;
 	bool lost;
-	bool done;        /* delivered everything of this round */
-	bool any;         /* delivered something this round */
-	uint64_t last;    /* the entity delivered last this round */
+	bool done;     /* delivered everything of this round */
+	bool any;      /* delivered something this round */
+	uint64_t last; /* the entity delivered last this round */
 	struct queue q;
-	uint64_t listed;  /* summaries delivered in round 0 */
+	uint64_t listed; /* summaries delivered in round 0 */
 	struct verify_lag lag;
 };
 
@@ -47,9 +47,9 @@ struct verify_cmp {
 	struct util_u64map first; /* entity → uint64_t[n]: applied entry + 1 at the first look */
 	uint64_t *recheck;        /* put aside in this round */
 	size_t n_recheck, cap_recheck;
-	uint64_t *asked;          /* what round_end handed out */
-	struct verify_entity *cur; /* [n]: the summaries of the entity being compared */
-	bool *has;                 /* [n]: cur[i] holds one */
+	uint64_t *asked;                /* what round_end handed out */
+	struct verify_entity *cur;      /* [n]: the summaries of the entity being compared */
+	bool *has;                      /* [n]: cur[i] holds one */
 	const struct verify_entity **s; /* [n]: per node, NULL when out of the check */
 	struct verify_entity empty;
 };
@@ -333,7 +333,8 @@ static void check_node_local(struct verify_cmp *c, uint64_t x, size_t i,
 		if ((f = finding(c, VERIFY_DAMAGE, x,
 				 e->damage[k].entry ? e->damage[k].entry : applied))) {
 			verify_nodes_set(f->nodes, id);
-			snprintf(f->detail, sizeof(f->detail), "node %u: %s", id, e->damage[k].what);
+			snprintf(f->detail, sizeof(f->detail), "node %u: %s", id,
+				 e->damage[k].what);
 		}
 	if (e->state == FS_ENTITY_BAD && !e->marked_bad)
 		if ((f = finding(c, VERIFY_BAD, x, applied))) {
@@ -356,8 +357,9 @@ static void check_node_local(struct verify_cmp *c, uint64_t x, size_t i,
 	if (e->deep && e->deep_err && e->deep_err != -EBADMSG)
 		if ((f = finding(c, VERIFY_DAMAGE, x, applied))) {
 			verify_nodes_set(f->nodes, id);
-			snprintf(f->detail, sizeof(f->detail), "node %u: reading its state failed: %s",
-				 id, strerror(-e->deep_err));
+			snprintf(f->detail, sizeof(f->detail),
+				 "node %u: reading its state failed: %s", id,
+				 strerror(-e->deep_err));
 		}
 
 	/* Replay: the applied chain must be what the log gives from the trim
@@ -409,7 +411,8 @@ static bool check_values(struct verify_cmp *c, uint64_t x)
 		uint64_t entry = UINT64_MAX;
 		size_t holders = 0;
 		for (size_t i = 0; i < n; i++)
-			if (c->s[i] && pos[i] < c->s[i]->n_log && c->s[i]->log[pos[i]].entry < entry)
+			if (c->s[i] && pos[i] < c->s[i]->n_log &&
+			    c->s[i]->log[pos[i]].entry < entry)
 				entry = c->s[i]->log[pos[i]].entry;
 		if (entry == UINT64_MAX)
 			break;
@@ -419,7 +422,8 @@ static bool check_values(struct verify_cmp *c, uint64_t x)
 		size_t ng = 0;
 		memset(members, 0, sizeof(members));
 		for (size_t i = 0; i < n; i++) {
-			if (!c->s[i] || pos[i] >= c->s[i]->n_log || c->s[i]->log[pos[i]].entry != entry)
+			if (!c->s[i] || pos[i] >= c->s[i]->n_log ||
+			    c->s[i]->log[pos[i]].entry != entry)
 				continue;
 			const struct verify_log_item *it = &c->s[i]->log[pos[i]++];
 			size_t g;
@@ -453,8 +457,8 @@ static bool check_values(struct verify_cmp *c, uint64_t x)
 			nodes_text(members[g], who, sizeof(who));
 			detail_add(f, "%s %s %s value id %016llx (crc %08x, %llu bytes)",
 				   g ? ";" : "", who, strncmp(who, "nodes", 5) ? "holds" : "hold",
-				   (unsigned long long)grp[g]->value_id,
-				   grp[g]->value_crc, (unsigned long long)grp[g]->value_len);
+				   (unsigned long long)grp[g]->value_id, grp[g]->value_crc,
+				   (unsigned long long)grp[g]->value_len);
 		}
 		blame(f, members, ng);
 	}
@@ -506,13 +510,14 @@ static void check_chains(struct verify_cmp *c, uint64_t x)
 			continue;
 		best = at;
 		/* Keep only the earliest parting: replace a later one. */
-		if (c->nf > 0 && c->f[c->nf - 1].kind == VERIFY_CHAIN && c->f[c->nf - 1].entity == x)
+		if (c->nf > 0 && c->f[c->nf - 1].kind == VERIFY_CHAIN &&
+		    c->f[c->nf - 1].entity == x)
 			c->nf--;
 		struct verify_finding *f = finding(c, VERIFY_CHAIN, x, at);
 		if (!f)
 			continue;
-		snprintf(f->detail, sizeof(f->detail), "chained checksums differ at entry %llu:",
-			 (unsigned long long)at);
+		snprintf(f->detail, sizeof(f->detail),
+			 "chained checksums differ at entry %llu:", (unsigned long long)at);
 		for (size_t g = 0; g < ng; g++) {
 			char who[128];
 			nodes_text(members[g], who, sizeof(who));
@@ -564,12 +569,13 @@ static void check_digests(struct verify_cmp *c, uint64_t x)
 		struct verify_finding *f = finding(c, VERIFY_DIGEST, x, at);
 		if (!f)
 			continue;
-		snprintf(f->detail, sizeof(f->detail), "state digests differ at applied entry %llu:",
-			 (unsigned long long)at);
+		snprintf(f->detail, sizeof(f->detail),
+			 "state digests differ at applied entry %llu:", (unsigned long long)at);
 		for (size_t g = 0; g < ng; g++) {
 			char who[128];
 			nodes_text(members[g], who, sizeof(who));
-			detail_add(f, "%s %s %016llx", g ? ";" : "", who, (unsigned long long)vals[g]);
+			detail_add(f, "%s %s %016llx", g ? ";" : "", who,
+				   (unsigned long long)vals[g]);
 		}
 		blame(f, members, ng);
 	}

@@ -37,7 +37,7 @@
 
 #include "tools/summary.h"
 
-#define VERIFY_FINDINGS_MAX 1000 /* findings kept; more are only counted */
+#define VERIFY_FINDINGS_MAX 1000      /* findings kept; more are only counted */
 #define VERIFY_RECHECK_MAX (1u << 20) /* entities re-asked at most */
 #define VERIFY_LAG_EXAMPLES 5
 
@@ -55,10 +55,10 @@ enum verify_kind {
 struct verify_finding {
 	enum verify_kind kind;
 	uint64_t entity;
-	uint64_t entry;        /* the entry concerned (0: none in particular) */
-	uint8_t nodes[32];     /* bitmap of the node ids implicated */
-	char detail[512];      /* what differs, for a person */
-	char path[512];        /* the entity's path, when the driver found one */
+	uint64_t entry;    /* the entry concerned (0: none in particular) */
+	uint8_t nodes[32]; /* bitmap of the node ids implicated */
+	char detail[512];  /* what differs, for a person */
+	char path[512];    /* the entity's path, when the driver found one */
 };
 
 struct verify_lag_example {

@@ -20,7 +20,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: paxfs-verify [options] CONFIG              check a running cluster\n"
-		"       paxfs-verify --offline [options] DATADIR...  check stopped nodes' data dirs\n"
+		"       paxfs-verify --offline [options] DATADIR...  check stopped nodes' data "
+		"dirs\n"
 		"\n"
 		"Compares what every node holds of every file: chosen log entries, chained\n"
 		"checksums, state digests. Exit status: 0 the nodes agree (a node behind is\n"
@@ -44,10 +45,14 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"offline", no_argument, NULL, 'o'}, {"deep", no_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},    {"quiet", no_argument, NULL, 'q'},
-		{"timeout", required_argument, NULL, 't'}, {"rounds", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},    {"version", no_argument, NULL, 'V'},
+		{"offline", no_argument, NULL, 'o'},
+		{"deep", no_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"timeout", required_argument, NULL, 't'},
+		{"rounds", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct verify_opts opt = {0};
@@ -73,8 +78,10 @@ int main(int argc, char **argv)
 		case 't': {
 			double s = strtod(optarg, &end);
 			if (*end || !(s > 0) || s > 3600) {
-				fprintf(stderr, "paxfs-verify: --timeout: '%s' is not a number of seconds "
-						"between 0 and 3600\n", optarg);
+				fprintf(stderr,
+					"paxfs-verify: --timeout: '%s' is not a number of seconds "
+					"between 0 and 3600\n",
+					optarg);
 				return VERIFY_EXIT_UNCHECKED;
 			}
 			opt.timeout_ms = (unsigned)(s * 1000);
@@ -83,7 +90,8 @@ int main(int argc, char **argv)
 		case 'r': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 10) {
-				fprintf(stderr, "paxfs-verify: --rounds: '%s' is not 1..10\n", optarg);
+				fprintf(stderr, "paxfs-verify: --rounds: '%s' is not 1..10\n",
+					optarg);
 				return VERIFY_EXIT_UNCHECKED;
 			}
 			opt.rounds = (unsigned)v;

@@ -77,8 +77,9 @@ static void open_one(const char *dir, struct verify_node_result *nr, struct onod
 	rc = store_get_node(on->st, &node);
 	if (rc < 0) {
 		snprintf(nr->reason, sizeof(nr->reason),
-			 rc == -ENOENT ? "a paxfs store without a node record: no node ever ran on it"
-				       : "its node record cannot be read: %s",
+			 rc == -ENOENT
+				 ? "a paxfs store without a node record: no node ever ran on it"
+				 : "its node record cannot be read: %s",
 			 strerror(-rc));
 		goto fail;
 	}
@@ -101,14 +102,14 @@ static void open_one(const char *dir, struct verify_node_result *nr, struct onod
 	}
 	for (const struct verify_node_result *o = r->nodes; o < nr; o++)
 		if (o->checked && o->id == node.node_id) {
-			snprintf(nr->reason, sizeof(nr->reason), "node %u again (already given as %s)",
-				 node.node_id, o->where);
+			snprintf(nr->reason, sizeof(nr->reason),
+				 "node %u again (already given as %s)", node.node_id, o->where);
 			goto fail;
 		}
 	rc = fs_open(on->st, NULL, &on->fs);
 	if (rc < 0) {
-		snprintf(nr->reason, sizeof(nr->reason), "its file-system state cannot be opened: %s",
-			 strerror(-rc));
+		snprintf(nr->reason, sizeof(nr->reason),
+			 "its file-system state cannot be opened: %s", strerror(-rc));
 		goto fail;
 	}
 	nr->checked = true;
@@ -127,8 +128,8 @@ static void name_paths(struct verify_result *r, struct onode *on)
 		if (f[k].entity == 1)
 			continue;
 		for (size_t i = 0; i < r->n_nodes; i++)
-			if (on[i].fs && fs_path(on[i].fs, f[k].entity, f[k].path,
-						sizeof(f[k].path)) == 0)
+			if (on[i].fs &&
+			    fs_path(on[i].fs, f[k].entity, f[k].path, sizeof(f[k].path)) == 0)
 				break;
 	}
 }
@@ -173,7 +174,8 @@ int verify_offline(char *const *dirs, size_t n, const struct verify_opts *opt,
 		goto out;
 	}
 	if ((rc = verify_cmp_new(ids, n_ids, &r->cmp)) < 0) {
-		snprintf(r->error, sizeof(r->error), "cannot start the comparison: %s", strerror(-rc));
+		snprintf(r->error, sizeof(r->error), "cannot start the comparison: %s",
+			 strerror(-rc));
 		goto out;
 	}
 	verify_cmp_round_begin(r->cmp, true);
@@ -187,12 +189,14 @@ int verify_offline(char *const *dirs, size_t n, const struct verify_opts *opt,
 			all_done = false;
 			if (verify_cmp_queued(r->cmp, ci) >= page)
 				continue; /* let the others catch up */
-			struct page pg = {.cmp = r->cmp, .idx = ci, .left = page, .last = on[i].cursor};
-			rc = verify_summarise_from(on[i].st, on[i].fs, on[i].cursor, &sopt, page_cb, &pg);
+			struct page pg = {
+				.cmp = r->cmp, .idx = ci, .left = page, .last = on[i].cursor};
+			rc = verify_summarise_from(on[i].st, on[i].fs, on[i].cursor, &sopt, page_cb,
+						   &pg);
 			if (pg.rc < 0 || rc < 0) {
 				rc = pg.rc < 0 ? pg.rc : rc;
-				snprintf(nr->reason, sizeof(nr->reason), "reading its store failed: %s",
-					 strerror(-rc));
+				snprintf(nr->reason, sizeof(nr->reason),
+					 "reading its store failed: %s", strerror(-rc));
 				nr->checked = false;
 				verify_cmp_node_lost(r->cmp, ci);
 				on[i].done = true;

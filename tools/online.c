@@ -36,7 +36,7 @@
 #define RECHECK_BATCH 256 /* entities per re-ask request */
 #define PATHS_MAX 256     /* inodes named at most */
 #define PATHS_BATCH 64
-#define EARLY_DIALS 4     /* failed dials that make a node unreachable before the timeout */
+#define EARLY_DIALS 4 /* failed dials that make a node unreachable before the timeout */
 
 enum phase {
 	P_LIST = 1,
@@ -59,10 +59,10 @@ struct onode {
 	size_t idx;
 	uint32_t id;
 	struct net_mesh *mesh;
-	bool up;           /* the link is up */
-	bool lost;         /* out of the check */
-	bool round_done;   /* delivered everything of this round */
-	bool waiting;      /* a request is in flight */
+	bool up;         /* the link is up */
+	bool lost;       /* out of the check */
+	bool round_done; /* delivered everything of this round */
+	bool waiting;    /* a request is in flight */
 	enum req_kind kind;
 	uint64_t req;
 	uint64_t deadline; /* to connect, then for the answer in flight */
@@ -132,12 +132,15 @@ static bool connect_failed(struct onode *on, uint64_t now)
 	if (net_peer_stats(on->mesh, on->id, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	if (st.auth_failures) {
-		lose(on, "refused: the handshake failed authentication (the cluster secret differs)");
+		lose(on,
+		     "refused: the handshake failed authentication (the cluster secret differs)");
 		return true;
 	}
 	if (st.refused) {
-		lose(on, "refused the connection (another cluster name, or not node %u at that "
-			 "address?)", on->id);
+		lose(on,
+		     "refused the connection (another cluster name, or not node %u at that "
+		     "address?)",
+		     on->id);
 		return true;
 	}
 	if (st.decode_errors) {
@@ -145,8 +148,9 @@ static bool connect_failed(struct onode *on, uint64_t now)
 		return true;
 	}
 	if (now >= on->deadline || (st.dials >= EARLY_DIALS && !st.links_up)) {
-		lose(on, "unreachable: no connection after %llu attempt%s in %.1f s (nothing "
-			 "listening there, or the host is down)",
+		lose(on,
+		     "unreachable: no connection after %llu attempt%s in %.1f s (nothing "
+		     "listening there, or the host is down)",
 		     (unsigned long long)st.dials, st.dials == 1 ? "" : "s",
 		     (double)(now - on->o->start) / 1000.0);
 		return true;
@@ -278,8 +282,10 @@ static void on_reply(struct onode *on, const Paxfs__VerifyReply *m)
 	on->waiting = false;
 	take_info(on, m->node);
 	if (m->error) {
-		lose(on, "could not answer: %.*s (%s)", (int)(m->error_text.len > 300 ? 300 : m->error_text.len),
-		     (const char *)m->error_text.data, strerror((int)(m->error < 4096 ? m->error : EIO)));
+		lose(on, "could not answer: %.*s (%s)",
+		     (int)(m->error_text.len > 300 ? 300 : m->error_text.len),
+		     (const char *)m->error_text.data,
+		     strerror((int)(m->error < 4096 ? m->error : EIO)));
 		return;
 	}
 	switch (on->kind) {
@@ -552,7 +558,8 @@ int verify_online(const char *config, const struct verify_opts *opt, struct veri
 		o.nodes[i] = (struct onode){.o = &o, .idx = i, .id = ids[i]};
 	}
 	if ((rc = verify_cmp_new(ids, o.n, &r->cmp)) < 0) {
-		snprintf(r->error, sizeof(r->error), "cannot start the comparison: %s", strerror(-rc));
+		snprintf(r->error, sizeof(r->error), "cannot start the comparison: %s",
+			 strerror(-rc));
 		goto out;
 	}
 	verify_cmp_round_begin(r->cmp, o.rounds == 0);

@@ -54,9 +54,9 @@ static void text_lag(FILE *out, const struct verify_result *r, const struct veri
 {
 	const struct verify_lag *l = verify_cmp_lag(r->cmp, (size_t)nr->cmp_idx);
 	char name[96];
-	bool moving = l->progressed || l->applying || (nr->has_info && (nr->catchup_queued ||
-									   nr->catchup_active ||
-									   nr->apply_deferred));
+	bool moving =
+		l->progressed || l->applying ||
+		(nr->has_info && (nr->catchup_queued || nr->catchup_active || nr->apply_deferred));
 	if (!l->entities)
 		return;
 	fprintf(out,
@@ -64,9 +64,9 @@ static void text_lag(FILE *out, const struct verify_result *r, const struct veri
 		" in all); %s",
 		nr->id, l->entities, l->entities == 1 ? "entity" : "entities", l->max,
 		l->max == 1 ? "entry" : "entries", l->total,
-		strcmp(r->mode, "offline") == 0
-			? "stopped"
-			: moving ? "catching up" : "not progressing during the check");
+		strcmp(r->mode, "offline") == 0 ? "stopped"
+		: moving                        ? "catching up"
+						: "not progressing during the check");
 	if (l->progressed)
 		fprintf(out, " (%" PRIu64 " moved during the check)", l->progressed);
 	for (size_t k = 0; k < l->n_ex; k++)
@@ -102,13 +102,14 @@ void verify_report_text(FILE *out, const struct verify_result *r, bool quiet)
 			else
 				fprintf(out, "%" PRIu64 " entities%s\n",
 					verify_cmp_listed(r->cmp, (size_t)nr->cmp_idx),
-					nr->has_info && nr->amnesia ? ", not voting yet (amnesia)" : "");
+					nr->has_info && nr->amnesia ? ", not voting yet (amnesia)"
+								    : "");
 		}
 		if (c)
 			fprintf(out,
-				"compared %" PRIu64 " entities: %" PRIu64 " chosen entries, %" PRIu64
-				" chains, %" PRIu64 " state digests; %" PRIu64 " divergent, %" PRIu64
-				" apart (lag)\n",
+				"compared %" PRIu64 " entities: %" PRIu64
+				" chosen entries, %" PRIu64 " chains, %" PRIu64
+				" state digests; %" PRIu64 " divergent, %" PRIu64 " apart (lag)\n",
 				c->entities, c->values, c->chains, c->digests, c->divergent,
 				c->unsettled);
 	}
@@ -126,7 +127,8 @@ void verify_report_text(FILE *out, const struct verify_result *r, bool quiet)
 			verify_kind_name(f[k].kind), f[k].detail);
 	}
 	if (c && c->omitted)
-		fprintf(out, "DIVERGENCE ... and %" PRIu64 " more findings not shown\n", c->omitted);
+		fprintf(out, "DIVERGENCE ... and %" PRIu64 " more findings not shown\n",
+			c->omitted);
 	for (size_t i = 0; r->cmp && i < r->n_nodes; i++)
 		if (r->nodes[i].checked)
 			text_lag(out, r, &r->nodes[i]);
@@ -183,8 +185,8 @@ void verify_report_json(FILE *out, const struct verify_result *r)
 	jstr(out, r->mode);
 	fprintf(out, ",\"cluster\":");
 	jstr(out, r->cluster);
-	fprintf(out, ",\"deep\":%s,\"elapsed_ms\":%" PRIu64 ",\"exit\":%d", r->deep ? "true" : "false",
-		r->elapsed_ms, verify_exit_code(r));
+	fprintf(out, ",\"deep\":%s,\"elapsed_ms\":%" PRIu64 ",\"exit\":%d",
+		r->deep ? "true" : "false", r->elapsed_ms, verify_exit_code(r));
 	if (r->error[0]) {
 		fprintf(out, ",\"error\":");
 		jstr(out, r->error);
@@ -210,13 +212,16 @@ void verify_report_json(FILE *out, const struct verify_result *r)
 				fprintf(out,
 					"%s{\"entity\":%" PRIu64 ",\"applied\":%" PRIu64
 					",\"chosen\":%" PRIu64 "}",
-					k ? "," : "", l->ex[k].entity, l->ex[k].applied, l->ex[k].chosen);
+					k ? "," : "", l->ex[k].entity, l->ex[k].applied,
+					l->ex[k].chosen);
 			fprintf(out, "]}");
 		}
 		if (nr->has_info)
 			fprintf(out,
-				",\"boot_count\":%" PRIu64 ",\"amnesia\":%s,\"catchup\":{\"queued\":%" PRIu64
-				",\"active\":%" PRIu64 ",\"done\":%" PRIu64 "},\"apply_deferred\":%" PRIu64,
+				",\"boot_count\":%" PRIu64
+				",\"amnesia\":%s,\"catchup\":{\"queued\":%" PRIu64
+				",\"active\":%" PRIu64 ",\"done\":%" PRIu64
+				"},\"apply_deferred\":%" PRIu64,
 				nr->boot_count, nr->amnesia ? "true" : "false", nr->catchup_queued,
 				nr->catchup_active, nr->catchup_done, nr->apply_deferred);
 		fputc('}', out);
@@ -224,16 +229,17 @@ void verify_report_json(FILE *out, const struct verify_result *r)
 	fprintf(out, "]");
 	if (c)
 		fprintf(out,
-			",\"counts\":{\"entities\":%" PRIu64 ",\"values\":%" PRIu64 ",\"chains\":%" PRIu64
-			",\"digests\":%" PRIu64 ",\"divergent\":%" PRIu64 ",\"apart\":%" PRIu64
-			",\"findings_omitted\":%" PRIu64 "}",
+			",\"counts\":{\"entities\":%" PRIu64 ",\"values\":%" PRIu64
+			",\"chains\":%" PRIu64 ",\"digests\":%" PRIu64 ",\"divergent\":%" PRIu64
+			",\"apart\":%" PRIu64 ",\"findings_omitted\":%" PRIu64 "}",
 			c->entities, c->values, c->chains, c->digests, c->divergent, c->unsettled,
 			c->omitted);
 	fprintf(out, ",\"findings\":[");
 	for (size_t k = 0; k < nf; k++) {
 		fprintf(out, "%s{\"kind\":", k ? "," : "");
 		jstr(out, verify_kind_name(f[k].kind));
-		fprintf(out, ",\"entity\":%" PRIu64 ",\"entry\":%" PRIu64 ",\"nodes\":", f[k].entity,
+		fprintf(out,
+			",\"entity\":%" PRIu64 ",\"entry\":%" PRIu64 ",\"nodes\":", f[k].entity,
 			f[k].entry);
 		jnodes(out, f[k].nodes);
 		if (f[k].path[0]) {
@@ -255,9 +261,10 @@ void verify_progress(const struct verify_result *r, const char *phase)
 	size_t pos = (size_t)snprintf(line, sizeof(line), "\rpaxfs-verify: %s", phase);
 	for (size_t i = 0; r->cmp && i < r->n_nodes && pos < sizeof(line); i++)
 		if (r->nodes[i].checked)
-			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s node %u %" PRIu64,
-						i ? "," : ":", r->nodes[i].id,
-						verify_cmp_listed(r->cmp, (size_t)r->nodes[i].cmp_idx));
+			pos += (size_t)snprintf(
+				line + pos, sizeof(line) - pos, "%s node %u %" PRIu64,
+				i ? "," : ":", r->nodes[i].id,
+				verify_cmp_listed(r->cmp, (size_t)r->nodes[i].cmp_idx));
 	if (pos >= sizeof(line))
 		pos = sizeof(line) - 1;
 	fprintf(stderr, "%.*s\033[K", (int)pos, line);

@@ -169,8 +169,9 @@ static int summarise_log(struct store *st, const struct verify_summary_opts *opt
 			return rc;
 		}
 		rc = verify_entity_add_damage(e, bad,
-					      opt->deep ? "its log record or value fails its checksum"
-							: "its log record fails its checksum");
+					      opt->deep
+						      ? "its log record or value fails its checksum"
+						      : "its log record fails its checksum");
 		if (rc < 0)
 			return rc;
 		if (bad == UINT64_MAX)
@@ -230,7 +231,8 @@ int verify_summarise(struct store *st, struct fs *fs, const struct fs_entity_inf
 		out->has_paxos = true;
 	} else if (rc == -EBADMSG) {
 		memset(&out->paxos, 0, sizeof(out->paxos));
-		if ((rc = verify_entity_add_damage(out, 0, "its Paxos meta fails its checksum")) < 0)
+		if ((rc = verify_entity_add_damage(out, 0, "its Paxos meta fails its checksum")) <
+		    0)
 			return rc;
 	} else if (rc != -ENOENT) {
 		return rc == -ENOMEM ? rc : -EIO;

@@ -33,9 +33,9 @@
 #include "fs/fs.h"
 #include "store/store.h"
 
-#define VERIFY_LOG_MAX 65536   /* chosen entries one summary carries */
-#define VERIFY_DAMAGE_MAX 16   /* damaged records one summary names */
-#define VERIFY_WHAT_MAX 160    /* bytes of a damage description (NUL included) */
+#define VERIFY_LOG_MAX 65536 /* chosen entries one summary carries */
+#define VERIFY_DAMAGE_MAX 16 /* damaged records one summary names */
+#define VERIFY_WHAT_MAX 160  /* bytes of a damage description (NUL included) */
 
 struct verify_log_item {
 	uint64_t entry;
@@ -51,22 +51,22 @@ struct verify_damage {
 
 struct verify_entity {
 	uint64_t entity;
-	uint32_t state;    /* enum fs_entity_state; 0: fs knows nothing of it */
-	char reason[128];  /* FS_ENTITY_BAD: why */
+	uint32_t state;   /* enum fs_entity_state; 0: fs knows nothing of it */
+	char reason[128]; /* FS_ENTITY_BAD: why */
 	bool has_paxos;
 	struct store_paxos_meta paxos; /* chosen_entry, trimmed_entry, trimmed_crc used */
 	bool has_apply;
 	struct store_apply_meta apply;
 	struct verify_log_item *log; /* ascending entries, chosen only */
 	size_t n_log, cap_log;
-	bool log_truncated;          /* more than VERIFY_LOG_MAX chosen entries */
+	bool log_truncated; /* more than VERIFY_LOG_MAX chosen entries */
 	struct verify_damage *damage;
 	size_t n_damage, cap_damage;
-	bool deep;                   /* deep_digest holds a recomputed digest */
+	bool deep; /* deep_digest holds a recomputed digest */
 	uint64_t deep_digest;
-	int deep_err;                /* 0 or the negative errno of the recomputation */
-	bool applying;               /* chosen entries wait to be applied (daemon only) */
-	bool marked_bad;             /* this summary's deep check marked it bad */
+	int deep_err;    /* 0 or the negative errno of the recomputation */
+	bool applying;   /* chosen entries wait to be applied (daemon only) */
+	bool marked_bad; /* this summary's deep check marked it bad */
 };
 
 /* A zeroed summary of `entity`. */
@@ -83,8 +83,8 @@ int verify_entity_add_damage(struct verify_entity *e, uint64_t entry, const char
 	__attribute__((format(printf, 3, 4)));
 
 struct verify_summary_opts {
-	bool deep;     /* read every value, recompute digests */
-	bool mark_bad; /* deep: mark an entity whose state fails its digest bad */
+	bool deep;      /* read every value, recompute digests */
+	bool mark_bad;  /* deep: mark an entity whose state fails its digest bad */
 	size_t log_max; /* 0: VERIFY_LOG_MAX */
 	/* May be NULL. True when the caller still has chosen entries of the
 	 * entity to apply (the daemon's deferred applies). */

@@ -29,19 +29,19 @@
 #define VERIFY_EXIT_UNCHECKED 2
 
 struct verify_opts {
-	bool deep;             /* recompute digests, read every value */
-	bool progress;         /* a progress line on stderr (the caller checks it is a tty) */
-	unsigned timeout_ms;   /* online: to connect, and (x6) for each answer; 0 = 10 s */
-	unsigned rounds;       /* online: re-ask rounds for entities apart; 0 = 4 */
-	unsigned page;         /* entities per page; 0 = 512 (64 with deep) */
+	bool deep;           /* recompute digests, read every value */
+	bool progress;       /* a progress line on stderr (the caller checks it is a tty) */
+	unsigned timeout_ms; /* online: to connect, and (x6) for each answer; 0 = 10 s */
+	unsigned rounds;     /* online: re-ask rounds for entities apart; 0 = 4 */
+	unsigned page;       /* entities per page; 0 = 512 (64 with deep) */
 };
 
 struct verify_node_result {
-	uint32_t id;           /* 0: unknown (a data dir that could not be read) */
-	char where[320];       /* host:port, or the data dir */
-	bool checked;          /* its summaries were compared */
-	char reason[512];      /* !checked: why it could not be checked */
-	int cmp_idx;           /* its index in the comparator, -1 if none */
+	uint32_t id;      /* 0: unknown (a data dir that could not be read) */
+	char where[320];  /* host:port, or the data dir */
+	bool checked;     /* its summaries were compared */
+	char reason[512]; /* !checked: why it could not be checked */
+	int cmp_idx;      /* its index in the comparator, -1 if none */
 	bool has_info;
 	uint64_t boot_count;
 	bool amnesia;
@@ -49,7 +49,7 @@ struct verify_node_result {
 };
 
 struct verify_result {
-	const char *mode;      /* "online" or "offline" */
+	const char *mode; /* "online" or "offline" */
 	char cluster[64];
 	bool deep;
 	struct verify_node_result *nodes;

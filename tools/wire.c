@@ -145,8 +145,8 @@ int verify_wire_unpack(const Paxfs__VerifyEntity *m, struct verify_entity *out, 
 	for (size_t i = 0; i < m->n_damage; i++) {
 		char what[VERIFY_WHAT_MAX];
 		if (!copy_text(what, sizeof(what), &m->damage[i]->what))
-			BAD("entity %llu: a damage note of %zu bytes", (unsigned long long)m->entity,
-			    m->damage[i]->what.len);
+			BAD("entity %llu: a damage note of %zu bytes",
+			    (unsigned long long)m->entity, m->damage[i]->what.len);
 		if (verify_entity_add_damage(out, m->damage[i]->entry, "%s", what) < 0)
 			return -ENOMEM;
 	}

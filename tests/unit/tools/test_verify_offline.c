@@ -100,8 +100,12 @@ struct entry {
 
 static void node_apply(struct tnode *n, const struct entry *e)
 {
-	struct store_record rec = {.promised = 0x101, .accepted = 0x101, .value_id = e->value_id,
-				   .chosen = true, .value = e->value, .value_len = e->len};
+	struct store_record rec = {.promised = 0x101,
+				   .accepted = 0x101,
+				   .value_id = e->value_id,
+				   .chosen = true,
+				   .value = e->value,
+				   .value_len = e->len};
 	struct store_paxos_meta pm = {.chosen_entry = e->entry, .chosen_proposer = 1};
 	struct store_batch *b = store_batch_new();
 	struct fs_apply_out out;
@@ -142,7 +146,8 @@ static void make_history(void)
 	add(&cmd, 1);
 	ck_assert_int_eq(fs_cmd_write(&who, 257, 0, data, 100, &cmd), 0);
 	add(&cmd, 1);
-	ck_assert_int_eq(fs_cmd_write(&who, 257, 100, data, sizeof(data), &cmd), 0); /* separate value */
+	ck_assert_int_eq(fs_cmd_write(&who, 257, 100, data, sizeof(data), &cmd),
+			 0); /* separate value */
 	add(&cmd, 2);
 	ck_assert_int_eq(fs_cmd_create(&who, FS_ROOT_INO, "b", 0600, true, &cmd), 0);
 	add(&cmd, 2);

@@ -91,7 +91,8 @@ static void write_file(const char *path, const char *text, mode_t mode)
 static void write_conf(const char *name, const char *key, const uint16_t *ports, size_t n)
 {
 	char path[PATH_MAX], text[2048];
-	size_t pos = (size_t)snprintf(text, sizeof(text), "cluster = test\nsecret_file = %s\n", key);
+	size_t pos =
+		(size_t)snprintf(text, sizeof(text), "cluster = test\nsecret_file = %s\n", key);
 	for (size_t i = 0; i < n; i++)
 		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "node.%zu = 127.0.0.1:%u\n",
 					i + 1, ports[i]);
@@ -107,10 +108,10 @@ static void conf_path(char *buf, size_t size, const char *name)
 /* ---- the fake node ----------------------------------------------------------------- */
 
 enum fake_mode {
-	FAKE_GOOD = 1,    /* one entity (the namespace), valid answers */
-	FAKE_DISORDER,    /* entities out of order */
-	FAKE_ERROR,       /* "could not answer" */
-	FAKE_WRONG_KIND,  /* answers with a message that is no verify reply */
+	FAKE_GOOD = 1,   /* one entity (the namespace), valid answers */
+	FAKE_DISORDER,   /* entities out of order */
+	FAKE_ERROR,      /* "could not answer" */
+	FAKE_WRONG_KIND, /* answers with a message that is no verify reply */
 };
 
 struct fake {
