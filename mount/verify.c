@@ -30,7 +30,8 @@
 #define PAGE_ENTITIES_MAX 4096
 #define PAGE_BYTES_DEFAULT (1u << 20)
 #define PAGE_BYTES_MAX (16u << 20)
-#define IDS_MAX 4096 /* entities (or inodes to name) in one request */
+#define IDS_MAX 4096 /* entities to summarise in one request */
+#define PATHS_MAX 256 /* inodes to name in one request: each scans the namespace */
 #define PATH_BYTES 4096
 
 struct page {
@@ -272,7 +273,7 @@ int mount_verify_on_client(struct mount_node *n, uint32_t from, const Paxfs__Env
 		return -EPERM;
 	}
 	m = env->verify_request;
-	if (m->n_entities > IDS_MAX || m->n_paths > IDS_MAX) {
+	if (m->n_entities > IDS_MAX || m->n_paths > PATHS_MAX) {
 		send_error(n, from, m->request, -EINVAL, "too many entities in one request");
 		return 0;
 	}

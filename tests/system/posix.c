@@ -6,7 +6,9 @@
  * Changes are made on MOUNT1 and, where it matters that the outcome is
  * decided identically everywhere, checked or contested from MOUNT2. Run as
  * root: the EACCES cases switch to another user in a child process. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* config.h (included first by the build) defines it too */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
