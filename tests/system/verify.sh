@@ -100,11 +100,14 @@ check "--deep agrees too" -- "$VERIFY" --quiet --deep "$conf"
 exec 8<&-
 
 # ---- writes going on during the check ------------------------------------------------
+# writer NODE: appends on NODE for 5 s; node 1 also creates and renames
+# (namespace changes from one node: from several at once they contend).
 writer() {
 	local until=$((SECONDS + 5)) i=0
 	while ((SECONDS < until)); do
 		i=$((i + 1))
 		echo "line $i" >>"$C/mnt/$1/dir/busy$1"
+		[[ $1 -eq 1 ]] || continue
 		echo "$i" >"$C/mnt/$1/dir/new$1.$((i % 20))"
 		mv "$C/mnt/$1/dir/new$1.$((i % 20))" "$C/mnt/$1/dir/moved$1" 2>/dev/null
 	done
