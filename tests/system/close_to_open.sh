@@ -21,3 +21,4 @@ done
 check "a new file is read in full on another node ($rounds rounds, $bad_new stale)" -- test $bad_new -eq 0
 check "a rewritten file is read in full on another node ($bad_rewrite stale)" -- test $bad_rewrite -eq 0
 check "a file renamed over the old one is read on another node ($bad_rename stale)" -- test $bad_rename -eq 0
+verify_cluster
