@@ -1,0 +1,259 @@
+/* paxos/scan.c — entity listings from peers: background catch-up after a
+ * restart or a partition, and the amnesia fence.
+ *
+ *   SCAN(cursor) ──▶ peer lists up to scan_page entities after cursor:
+ *   ◀── SCAN_REPLY (entity, chosen, top)… [DONE on the last page]
+ *
+ * For each listed entity this node is behind on (peer's chosen > ours), the
+ * entity goes on the catch-up queue; at most catchup_concurrency entities are
+ * fetched at once, and the next page is asked only while the queue is short:
+ * a node back from a long absence catches up in the background at a bounded
+ * rate, while it serves everything else.
+ *
+ * Amnesia (docs/decisions.md, and paxos/paxos.h for why every other node):
+ * while amnesic, each listed entity's vote fence is raised to the peer's top
+ * (the highest entry it holds any record of, or its own fence). Amnesia ends
+ * when the listing of every other node has been read to the end; the fences
+ * persist in the same update that reports amnesia_cleared.
+ *
+ * Invariant: one page per peer in flight, answered by cursor; a stale or
+ * duplicated page (its cursor is not the one we wait for) is ignored.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "paxos/internal.h"
+
+#define CATCHUP_QUEUE_PAGES 4 /* ask for more pages while the queue is shorter */
+
+static int send_scan(struct paxos *p, size_t peer)
+{
+	struct px_scan *sc = &p->scans[peer];
+	struct paxos_msg m = {0};
+	m.type = PAXOS_MSG_SCAN;
+	m.nonce = sc->cursor;
+	sc->resend_at = p->now + p->cfg.retry_ms;
+	return px_send(p, peer, &m, NULL);
+}
+
+static bool queue_full(const struct paxos *p)
+{
+	return p->cu_len >= (size_t)p->cfg.scan_page * CATCHUP_QUEUE_PAGES;
+}
+
+int px_scan_start(struct paxos *p, size_t peer)
+{
+	if (peer == p->self_idx)
+		return 0;
+	struct px_scan *sc = &p->scans[peer];
+	if (sc->open) {
+		/* A pass is under way: finish it, then list everything again
+		 * (what it listed already may have changed meanwhile). A
+		 * flapping link thus costs one pass at a time, not a restart
+		 * per flap that never finishes. */
+		sc->again = true;
+		return 0;
+	}
+	sc->open = true;
+	sc->again = false;
+	sc->cursor = 0;
+	return send_scan(p, peer);
+}
+
+int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
+{
+	size_t page = p->cfg.scan_page;
+	uint64_t *ids = px_alloc(p, page * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	size_t n = 0;
+	int rc = p->cfg.ops->list_entities(p->cfg.ops_ctx, m->nonce, ids, page, &n);
+	if (rc || n > page) {
+		/* Not answering is safe: the requester asks again. */
+		free(ids);
+		return rc == -ENOMEM ? rc : 0;
+	}
+	uint64_t *items = px_alloc(p, (n ? n : 1) * 3 * sizeof(*items));
+	if (!items) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct px_entity *e;
+		rc = px_entity_get(p, ids[i], &e);
+		items[3 * i] = ids[i];
+		if (rc == -ENOMEM) {
+			free(ids);
+			free(items);
+			return rc;
+		}
+		if (rc) {
+			/* Unreadable here: claim everything, so that an amnesic
+			 * peer never votes on it on our word. */
+			items[3 * i + 1] = 0;
+			items[3 * i + 2] = UINT64_MAX;
+			continue;
+		}
+		items[3 * i + 1] = e->chosen;
+		items[3 * i + 2] = px_max(px_slots_top(e), e->vote_after);
+	}
+	free(ids);
+	struct paxos_msg r = {0};
+	r.type = PAXOS_MSG_SCAN_REPLY;
+	r.nonce = m->nonce;
+	r.items = items;
+	r.n_items = 3 * n;
+	r.flags = n < page ? PAXOS_MSG_F_DONE : 0;
+	rc = px_out_keep_items(p, items);
+	if (rc)
+		return rc;
+	return px_send(p, from, &r, NULL);
+}
+
+static int catchup_enqueue(struct paxos *p, uint64_t id, size_t peer, uint64_t target)
+{
+	if (p->cu_len == p->cu_cap) {
+		size_t ncap = p->cu_cap ? p->cu_cap * 2 : 64;
+		uint64_t *q = px_alloc(p, ncap * 2 * sizeof(*q));
+		uint32_t *pe = px_alloc(p, ncap * sizeof(*pe));
+		if (!q || !pe) {
+			free(q);
+			free(pe);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < p->cu_len; i++) {
+			size_t j = (p->cu_head + i) % (p->cu_cap ? p->cu_cap : 1);
+			q[2 * i] = p->cu_queue[2 * j];
+			q[2 * i + 1] = p->cu_queue[2 * j + 1];
+			pe[i] = p->cu_peer[j];
+		}
+		free(p->cu_queue);
+		free(p->cu_peer);
+		p->cu_queue = q;
+		p->cu_peer = pe;
+		p->cu_cap = ncap;
+		p->cu_head = 0;
+	}
+	size_t j = (p->cu_head + p->cu_len) % p->cu_cap;
+	p->cu_queue[2 * j] = id;
+	p->cu_queue[2 * j + 1] = target;
+	p->cu_peer[j] = (uint32_t)peer;
+	p->cu_len++;
+	return 0;
+}
+
+static void amnesia_check(struct paxos *p)
+{
+	if (!p->amnesia)
+		return;
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (i != p->self_idx && !p->scans[i].done)
+			return;
+	p->amnesia = false;
+	p->out.upd.amnesia_cleared = true;
+}
+
+int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
+{
+	struct px_scan *sc = &p->scans[from];
+	if (!sc->open || m->nonce != sc->cursor)
+		return 0;
+	uint64_t last = sc->cursor;
+	for (size_t i = 0; i + 2 < m->n_items; i += 3) {
+		uint64_t id = m->items[i], chosen = m->items[i + 1], top = m->items[i + 2];
+		if (id <= last)
+			return -EINVAL; /* not ascending: a broken peer */
+		last = id;
+		if (!(p->amnesia && top) && !chosen)
+			continue;
+		struct px_entity *e;
+		int rc = px_entity_get(p, id, &e);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc)
+			continue;
+		if (p->amnesia && top > e->vote_after) {
+			e->vote_after = top;
+			px_meta_dirty(e);
+		}
+		if (chosen > e->chosen) {
+			rc = catchup_enqueue(p, id, from, chosen);
+			if (rc)
+				return rc;
+		}
+	}
+	sc->cursor = last;
+	if (m->flags & PAXOS_MSG_F_DONE) {
+		sc->open = false;
+		sc->done = true;
+		amnesia_check(p);
+		if (!sc->again)
+			return 0;
+		sc->again = false;
+		sc->open = true;
+		sc->cursor = 0;
+		sc->resend_at = p->now + p->cfg.retry_ms; /* next pass: not at once */
+		return 0;
+	}
+	if (queue_full(p)) {
+		sc->resend_at = p->now + p->cfg.retry_ms;
+		return 0;
+	}
+	return send_scan(p, from);
+}
+
+int px_scan_timer(struct paxos *p)
+{
+	int rc = 0;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		struct px_scan *sc = &p->scans[i];
+		if (!sc->open || sc->resend_at > p->now)
+			continue;
+		if (queue_full(p))
+			sc->resend_at = p->now + p->cfg.retry_ms;
+		else if (send_scan(p, i))
+			rc = -ENOMEM;
+	}
+	return rc;
+}
+
+uint64_t px_scan_deadline(const struct paxos *p)
+{
+	uint64_t d = PAXOS_NO_DEADLINE;
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (p->scans[i].open)
+			d = px_min(d, p->scans[i].resend_at);
+	return d;
+}
+
+int px_catchup_pump(struct paxos *p)
+{
+	while (p->cu_active < p->cfg.catchup_concurrency && p->cu_len) {
+		size_t j = p->cu_head;
+		uint64_t id = p->cu_queue[2 * j], target = p->cu_queue[2 * j + 1];
+		size_t peer = p->cu_peer[j];
+		p->cu_head = (p->cu_head + 1) % p->cu_cap;
+		p->cu_len--;
+		struct px_entity *e;
+		int rc = px_entity_get(p, id, &e);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc || target <= e->chosen)
+			continue;
+		px_note_peer_chosen(p, e, peer, target);
+		if (!(e->flags & PXE_CATCHUP)) {
+			e->flags |= PXE_CATCHUP;
+			p->cu_active++;
+		}
+	}
+	return 0;
+}
+
+void px_catchup_check_done(struct paxos *p, struct px_entity *e)
+{
+	if (!(e->flags & PXE_CATCHUP) || e->behind_to > e->chosen)
+		return;
+	e->flags &= (uint16_t)~PXE_CATCHUP;
+	p->cu_active--;
+	p->cu_done++;
+}
