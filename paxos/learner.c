@@ -7,7 +7,7 @@
  * Invariants:
  * - entries are delivered (update->chosen) exactly once per engine lifetime
  *   and in entry order; `chosen` only moves up, by delivery or by an
- *   installed snapshot;
+ *   installed snapshot; nothing is delivered while a snapshot is asked for;
  * - a chosen entry's record is persisted with chosen = true in the same
  *   update that moves the meta's chosen_entry over it;
  * - a node that learns it is behind (a peer's msg.chosen, a CHOSEN it has
@@ -33,6 +33,11 @@
 static void advance(struct paxos *p, struct px_entity *e)
 {
 	uint64_t before = e->chosen;
+	/* While a snapshot is asked for, the file system may install it at
+	 * any moment: deliver nothing it could receive after the snapshot
+	 * (learning goes on into the slots; delivery resumes past it). */
+	if (e->snapshot_at)
+		return;
 	while (e->slots && e->slots->entry == e->chosen + 1 && e->slots->chosen) {
 		struct px_slot *s = e->slots;
 		e->chosen = s->entry;
@@ -65,8 +70,10 @@ int px_learn(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t ball
 	struct px_slot *s = px_slot_get(p, e, entry);
 	if (!s)
 		return -ENOMEM;
-	if (s->chosen)
+	if (s->chosen) {
+		advance(p, e);
 		return 0;
+	}
 	if (!v) {
 		/* An announcement without the value: we hold it if we accepted
 		 * it (value ids name one value each) or proposed it. */
@@ -256,6 +263,8 @@ int px_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint
 		px_meta_dirty(e);
 		px_out_trim(p, e->id, entry);
 	}
+	/* Entries above the snapshot may be known chosen already. */
+	advance(p, e);
 	if (e->behind_to <= e->chosen) {
 		e->behind_to = 0;
 		e->fetch_at = 0;
@@ -279,6 +288,7 @@ int px_snapshot_failed(struct paxos *p, uint64_t entity)
 	e->snapshot_at = 0;
 	e->fetch_tries = 2;
 	e->fetch_at = p->now + p->cfg.retry_ms;
+	advance(p, e);
 	return 0;
 }
 
@@ -290,8 +300,13 @@ int px_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
 	int rc = px_entity_get(p, entity, &e);
 	if (rc)
 		return rc == -EIO ? 0 : rc;
-	if (entry > e->chosen)
-		return -EINVAL;
+	if (entry > e->chosen) {
+		/* The file system holds a state past what we know chosen: a
+		 * snapshot it installed whose SNAPSHOT_INSTALLED was lost with
+		 * a crash. Its entries are chosen (they came from a peer's
+		 * applied state): adopt it as that snapshot. */
+		return px_snapshot_installed(p, entity, entry, crc);
+	}
 	e->applied = px_max(e->applied, entry);
 	if (entry <= e->trimmed)
 		return 0;

@@ -8,8 +8,9 @@
  * the caller (the daemon, or the simulator in tests/sim/) carries out in this
  * order, every time:
  *
- *   1. persist the update's records, metas and trims in ONE synced batch;
- *      if that fails, stop the node (never send anyway);
+ *   1. persist the update's records, then its metas, then its trims, in ONE
+ *      synced batch (a trim may cover a record of the same update); if
+ *      that fails, stop the node (never send anyway);
  *   2. send its messages (one PaxosBatch per destination, paxos/codec.h);
  *   3. deliver its chosen values to the state machine (fs/), answer the
  *      failed commands and barriers, start the snapshot transfers asked for;
@@ -280,7 +281,10 @@ struct paxos_event {
 		} peer;
 		struct {
 			uint64_t entity;
-			uint64_t entry;     /* applied through this entry (<= chosen) */
+			uint64_t entry;     /* applied through this entry; above the
+					     * engine's chosen entry only after a snapshot
+					     * install whose SNAPSHOT_INSTALLED was lost
+					     * (a crash): then it counts as one */
 			uint32_t chain_crc; /* chained checksum at that entry */
 		} applied;
 		struct {

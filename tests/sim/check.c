@@ -100,20 +100,40 @@ static void check_value(struct sim *s, uint64_t id, const uint8_t *v, size_t len
 	}
 }
 
+/* A vote still held on a disk (not lost with a wipe). */
+static bool vote_alive(const struct sim *s, const struct chk_vote *v)
+{
+	for (int i = 1; i <= s->cfg.n_nodes; i++)
+		if ((v->mask >> i & 1) && v->gen[i] == (uint8_t)s->nodes[i].disk_gen)
+			return true;
+	return false;
+}
+
 static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t ballot,
 		 uint64_t value_id)
 {
 	struct chk_ent *e = ent(&s->chk, entity, true);
 	struct chk_entry *x = entry_at(e, entry);
 	struct chk_vote *v = NULL;
-	for (size_t i = 0; i < x->nv; i++)
-		if (x->votes[i].ballot == ballot)
-			v = &x->votes[i];
-	if (v && v->value_id != value_id) {
-		sim_fail(s, "two values at one ballot: E%llu.%llu b=%s has %s and %s (n%d)",
-			 (unsigned long long)entity, (unsigned long long)entry, sim_fmt_ballot(ballot),
-			 sim_fmt_id(v->value_id), sim_fmt_id(value_id), node);
-		return;
+	for (size_t i = 0; i < x->nv; i++) {
+		struct chk_vote *o = &x->votes[i];
+		if (o->ballot != ballot)
+			continue;
+		if (o->value_id == value_id) {
+			v = o;
+			continue;
+		}
+		/* A ballot carries one value. The one exception the amnesia
+		 * guard allows: a value whose every vote was lost with wiped
+		 * disks is dead (it can never gather more votes), and its
+		 * ballot may be used again by the wiped node. */
+		if (vote_alive(s, o)) {
+			sim_fail(s, "two values at one ballot: E%llu.%llu b=%s has %s and %s (n%d)",
+				 (unsigned long long)entity, (unsigned long long)entry,
+				 sim_fmt_ballot(ballot), sim_fmt_id(o->value_id), sim_fmt_id(value_id),
+				 node);
+			return;
+		}
 	}
 	if (!v) {
 		if (x->nv == x->capv) {
@@ -123,11 +143,14 @@ static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint6
 				abort();
 		}
 		v = &x->votes[x->nv++];
+		memset(v, 0, sizeof(*v));
 		v->ballot = ballot;
 		v->value_id = value_id;
-		v->mask = 0;
 	}
 	v->mask |= 1ull << node;
+	v->gen[node] = (uint8_t)s->nodes[node].disk_gen;
+	/* Chosen is historical: a majority that once held the vote chose it,
+	 * whatever was wiped since. */
 	if ((int)__builtin_popcountll(v->mask) * 2 <= s->cfg.n_nodes)
 		return;
 	if (x->chosen_id && x->chosen_id != value_id) {

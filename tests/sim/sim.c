@@ -704,6 +704,7 @@ void sim_wipe(struct sim *s, int node)
 	sim_crash(s, node);
 	sim_trace(s, "n%d WIPE: store and state lost", node);
 	s->stats.wipes++;
+	n->disk_gen++;
 	sim_store_clear(&n->store);
 	fs_clear(&n->fs);
 	n->meta_amnesia = true;
@@ -731,10 +732,15 @@ static void replay_log(struct sim *s, struct sim_node *n)
 				  (unsigned long long)entry);
 			fs_apply(s, n, e->id, entry, r->r.value_id, r->r.value, r->r.value_len);
 		}
-		if (f->applied) {
-			struct sim_input in = {.type = SI_APPLIED, .entity = e->id, .entry = f->applied, .crc = f->crc};
-			backlog_push(n, &in);
-		}
+	}
+	/* Then tell the engine where every entity's state stands (a snapshot
+	 * the engine did not get to persist shows up here as ahead of it). */
+	for (size_t i = 0; i < n->fs.n; i++) {
+		struct sim_fs_ent *f = &n->fs.ents[i];
+		if (!f->applied)
+			continue;
+		struct sim_input in = {.type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
+		backlog_push(n, &in);
 	}
 }
 
@@ -1103,6 +1109,13 @@ bool sim_amnesic(const struct sim *s, int node)
 bool sim_fragile(struct sim *s, int node)
 {
 	struct sim_node *n = &s->nodes[node];
+	/* Fenced above its chosen entry: it cannot vote on that open entry,
+	 * so for that entity it counts as a lost node. */
+	for (size_t i = 0; i < n->store.n; i++) {
+		const struct sim_ent *e = n->store.ents[i];
+		if (e->has_meta && e->meta.vote_after > e->meta.chosen_entry)
+			return true;
+	}
 	if (!n->fragile || !n->up || n->meta_amnesia)
 		return n->fragile;
 	/* A wiped node stays fragile until it holds every chosen entry again:

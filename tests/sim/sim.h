@@ -93,7 +93,10 @@ void sim_print_trace(const struct sim *s, FILE *f);
 
 bool sim_up(const struct sim *s, int node);
 bool sim_amnesic(const struct sim *s, int node);
-bool sim_fragile(struct sim *s, int node); /* wiped and not yet caught up */
+/* Wiped and not caught up yet, or fenced (amnesia guard) above its chosen
+ * entry of some entity: not a full voter, so wiping another node now would be
+ * a second concurrent failure. */
+bool sim_fragile(struct sim *s, int node);
 /* The entry through which `node`'s file system has applied `entity`. */
 uint64_t sim_applied(const struct sim *s, int node, uint64_t entity);
 struct paxos *sim_engine(struct sim *s, int node);

@@ -73,6 +73,7 @@ struct sim_node {
 	bool meta_amnesia;  /* NodeMeta.amnesia, persisted */
 	bool fragile;       /* wiped; not yet caught up again */
 	uint32_t inc;       /* process incarnation */
+	uint32_t disk_gen;  /* how many times its disk was wiped */
 	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
 	struct paxos *px;
 	struct sim_store store;
@@ -112,6 +113,7 @@ struct sim_ev {
 
 struct chk_vote {
 	uint64_t ballot, value_id, mask;
+	uint8_t gen[SIM_MAX_NODES + 1]; /* voter's disk generation when it voted */
 };
 
 struct chk_entry {

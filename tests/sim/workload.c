@@ -8,8 +8,9 @@
  * every command answered, every node holding the same log.
  *
  * Wiped disks obey the fault model the engine promises to survive: a node is
- * wiped only while every other node is up, voting and not itself recovering
- * from a wipe (a minority, one, at a time). Crashes need no such care: a
+ * wiped only while every other node is up, voting, and neither recovering
+ * from a wipe nor fenced by the amnesia guard at an undecided entry (one lost
+ * voter at a time, for every entity). Crashes need no such care: a
  * crashed node keeps its disk, so any number of them at once must be safe.
  */
 #include <stdlib.h>
