@@ -141,7 +141,7 @@ int px_barrier_check(struct paxos *p, struct px_entity *e)
 		pp = &b->next;
 	}
 	if (want_close && !e->prop && e->behind_to <= e->chosen)
-		return px_propose_maybe(p, e, true);
+		return px_propose_maybe(p, e, true); /* (behind: the fetch timer closes) */
 	return 0;
 }
 

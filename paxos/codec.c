@@ -316,6 +316,33 @@ int paxos_codec_encode(const struct paxos_msg *msgs, size_t n, uint8_t **buf, si
 	return 0;
 }
 
+int paxos_codec_append(const struct paxos_msg *msgs, size_t n, uint8_t **buf, size_t *len,
+		       size_t *cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		Paxfs__PaxosMsg pm;
+		to_pb(&msgs[i], &pm);
+		size_t sz = paxfs__paxos_msg__get_packed_size(&pm);
+		size_t need = *len + 1 + varint_size(sz) + sz;
+		if (need > *cap) {
+			size_t ncap = *cap ? *cap : 256;
+			while (ncap < need)
+				ncap *= 2;
+			uint8_t *x = realloc(*buf, ncap);
+			if (!x)
+				return -ENOMEM;
+			*buf = x;
+			*cap = ncap;
+		}
+		uint8_t *w = *buf + *len;
+		*w++ = 0x0a; /* PaxosBatch.msgs, length-delimited */
+		w = put_varint(w, sz);
+		w += paxfs__paxos_msg__pack(&pm, w);
+		*len = (size_t)(w - *buf);
+	}
+	return 0;
+}
+
 int paxos_codec_from_proto(const Paxfs__PaxosBatch *b, struct paxos_codec_msgs *out)
 {
 	memset(out, 0, sizeof(*out));

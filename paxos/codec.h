@@ -38,6 +38,13 @@ int paxos_codec_value_foreach(const uint8_t *value, size_t len, paxos_value_cmd_
  * and *len its size. -ENOMEM. */
 int paxos_codec_encode(const struct paxos_msg *msgs, size_t n, uint8_t **buf, size_t *len);
 
+/* Appends msgs[0..n) to the encoded batch in *buf (growing it with realloc;
+ * *len bytes used of *cap). PaxosBatches concatenate: the daemon appends each
+ * step's messages for a peer as they come and sends the buffer once per loop
+ * turn, as one batch. On -ENOMEM *buf is unchanged. */
+int paxos_codec_append(const struct paxos_msg *msgs, size_t n, uint8_t **buf, size_t *len,
+		       size_t *cap);
+
 /* Builds the protobuf-c struct of a batch (for embedding in an Envelope).
  * Values and items are borrowed from msgs: keep them alive while *out is used.
  * Free with paxos_codec_proto_free. -ENOMEM. */

@@ -139,7 +139,8 @@ struct px_entity {
 	uint64_t behind_to;
 	uint64_t fetch_at;     /* fetch in flight: retry at (0 = none) */
 	uint64_t fetch_to;     /* last entry the fetch in flight asked for */
-	uint32_t fetch_tries;
+	uint32_t fetch_tries;  /* to the current peer (rotates after 2) */
+	uint32_t fetch_stalls; /* fetches timed out since chosen last moved */
 	uint64_t snapshot_at;  /* snapshot asked: ask again at (0 = none) */
 	uint64_t orphan_at;    /* chosen + 1 holds an accepted value nobody is
 				* finishing: propose there at (0 = none) */

@@ -13,7 +13,9 @@
  * - a node that learns it is behind (a peer's msg.chosen, a CHOSEN it has
  *   no value for) keeps one FETCH in flight for the entity, a range at a
  *   time, until it has caught up; a peer that trimmed what is asked answers
- *   TRIMMED, and the caller is asked for a snapshot instead;
+ *   TRIMMED, and the caller is asked for a snapshot instead; when no peer
+ *   can serve the next entry (those that knew it chosen lost their disks),
+ *   the node proposes at it: phase 1 recovers a chosen value;
  * - an entry above chosen that holds an accepted value may have been chosen
  *   with nobody knowing (its proposer died after a majority accepted): when
  *   such an entry sits idle with no proposer here for proposal_timeout (plus
@@ -49,6 +51,7 @@ static void advance(struct paxos *p, struct px_entity *e)
 	}
 	if (e->chosen == before)
 		return;
+	e->fetch_stalls = 0;
 	if (e->behind_to <= e->chosen) {
 		e->behind_to = 0;
 		e->fetch_at = 0;
@@ -188,6 +191,11 @@ int px_fetch_timer(struct paxos *p, struct px_entity *e)
 		px_catchup_check_done(p, e);
 		return 0;
 	}
+	/* Nobody could serve chosen + 1 although it is chosen (whoever knew
+	 * may have lost its disk since). Phase 1 at that entry finds the chosen
+	 * value (any majority holds it): propose there. */
+	if (++e->fetch_stalls >= 2 * (p->n_nodes - 1) && !e->prop)
+		px_propose_maybe(p, e, true);
 	/* No answer: try the next peer (the one asked may be down; any node
 	 * that has chosen the entries can serve them). */
 	if (e->fetch_tries >= 2) {

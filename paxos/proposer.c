@@ -387,8 +387,9 @@ int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
 	if (!e->queue && !close)
 		return 0;
 	/* Known to be behind: chosen + 1 is decided already; catch up first
-	 * (learning calls back here). */
-	if (e->behind_to > e->chosen)
+	 * (learning calls back here). A closing proposal is how catching up
+	 * ends when no peer can serve the entry. */
+	if (e->behind_to > e->chosen && !close)
 		return 0;
 	struct px_proposer *pr = px_calloc(p, sizeof(*pr));
 	if (!pr)
@@ -413,26 +414,16 @@ int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
 
 static int chosen_by_quorum(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
 {
-	/* Announce first (the value only to those that did not accept it),
-	 * then learn: learning settles and may replace the proposer,
+	/* Announce first, without the value: the acceptors of this ballot
+	 * hold it (even those that answered too late to count), and a node
+	 * that does not fetches it, off this write's path. Then learn: learning settles and may replace the proposer,
 	 * and the next entry's ACCEPTs must follow this CHOSEN in the batch. */
 	struct paxos_msg m = px_msg(PAXOS_MSG_CHOSEN, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
 	if (pr->entry == e->chosen + 1)
 		m.chosen = pr->entry;
-	int rc = 0;
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		if (i == p->self_idx)
-			continue;
-		/* Those that did not accept may not hold the value: give it. */
-		bool with = !(pr->acks & bit(i));
-		m.has_value = with;
-		m.value = with ? pr->value->data : NULL;
-		m.value_len = with ? pr->value->len : 0;
-		if (px_send(p, i, &m, with ? pr->value : NULL))
-			rc = -ENOMEM;
-	}
+	int rc = px_broadcast(p, &m, NULL);
 	struct px_value *v = px_value_ref(pr->value);
 	int rc2 = px_learn(p, e, pr->entry, pr->ballot, pr->value_id, v, p->self_idx);
 	px_value_unref(v);

@@ -17,3 +17,15 @@ noinst_PROGRAMS += tests/sim/paxfs-sim
 tests_sim_paxfs_sim_SOURCES = tests/sim/sim_main.c
 tests_sim_paxfs_sim_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_sim_paxfs_sim_LDADD = $(SIM_LIBS)
+
+check_PROGRAMS += tests/sim/test_scenarios tests/sim/test_seeds
+TESTS += tests/sim/test_scenarios tests/sim/test_seeds
+EXTRA_DIST += tests/sim/golden
+
+tests_sim_test_scenarios_SOURCES = tests/sim/test_scenarios.c tests/lib/check_main.h
+tests_sim_test_scenarios_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_sim_test_scenarios_LDADD = $(SIM_LIBS) $(CHECK_LIBS)
+
+tests_sim_test_seeds_SOURCES = tests/sim/test_seeds.c tests/lib/check_main.h
+tests_sim_test_seeds_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_sim_test_seeds_LDADD = $(SIM_LIBS) $(CHECK_LIBS)

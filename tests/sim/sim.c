@@ -127,6 +127,11 @@ void sim_fail(struct sim *s, const char *fmt, ...)
 	sim_trace(s, "VIOLATION: %s", s->failure);
 }
 
+void sim_set_trace(struct sim *s, FILE *out)
+{
+	s->cfg.trace_out = out;
+}
+
 const char *sim_failure(const struct sim *s)
 {
 	return s->failed ? s->failure : NULL;

@@ -87,6 +87,8 @@ int sim_run_until_converged(struct sim *s, uint64_t limit);
 int sim_final_check(struct sim *s);
 
 const char *sim_failure(const struct sim *s); /* NULL when none */
+/* Sends every trace line from now on to `out` too (NULL: stop). */
+void sim_set_trace(struct sim *s, FILE *out);
 void sim_print_trace(const struct sim *s, FILE *f);
 
 /* ---- observation ------------------------------------------------------- */

@@ -133,7 +133,7 @@ static int put_record(struct sim_store *s, const struct paxos_out_record *r)
 static void trim(struct sim_store *s, uint64_t entity, uint64_t upto)
 {
 	struct sim_ent *e = sim_store_ent(s, entity);
-	if (!e)
+	if (!e || !e->n)
 		return;
 	size_t k = 0;
 	while (k < e->n && e->recs[k].entry <= upto)
@@ -211,6 +211,8 @@ static int op_list_entities(void *ctx, uint64_t after, uint64_t *ids, size_t max
 	struct sim_store *s = ctx;
 	s->reads++;
 	*n = 0;
+	if (after == UINT64_MAX)
+		return 0;
 	for (size_t i = after ? ent_lower(s, after + 1) : 0; i < s->n && *n < max; i++)
 		if (s->ents[i]->has_meta && s->ents[i]->id > after)
 			ids[(*n)++] = s->ents[i]->id;

@@ -147,6 +147,15 @@ START_TEST(batches_concatenate)
 	assert_same(&a[1], &out.msgs[1]);
 	assert_same(&b[0], &out.msgs[2]);
 	paxos_codec_msgs_free(&out);
+
+	/* paxos_codec_append builds the same bytes incrementally */
+	uint8_t *app = NULL;
+	size_t alen = 0, acap = 0;
+	ck_assert_int_eq(paxos_codec_append(a, 2, &app, &alen, &acap), 0);
+	ck_assert_int_eq(paxos_codec_append(b, 1, &app, &alen, &acap), 0);
+	ck_assert_uint_eq(alen, la + lb);
+	ck_assert_mem_eq(app, cat, alen);
+	free(app);
 	free(ba);
 	free(bb);
 	free(cat);
