@@ -223,6 +223,7 @@ struct paxos {
 	uint8_t node_idx[256]; /* node id -> index + 1 (0: not a member) */
 	bool amnesia;
 	bool started;       /* the first step has run (scans were started) */
+	bool oom;           /* an allocation failed: the engine is dead (see paxos_step) */
 	uint64_t id_prefix; /* node << 56 | boot << 32 */
 	uint64_t id_counter;
 	uint64_t now;

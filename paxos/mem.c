@@ -11,12 +11,16 @@
 
 #include "paxos/internal.h"
 
+/* A failed allocation kills the engine (paxos_step drops the messages of that
+ * step and refuses the next ones): half-built updates never leave. */
 void *px_alloc(struct paxos *p, size_t n)
 {
 	void *x = malloc(n ? n : 1);
 	if (x) {
 		p->alloc_bytes += n;
 		p->alloc_count++;
+	} else {
+		p->oom = true;
 	}
 	return x;
 }
@@ -27,6 +31,8 @@ void *px_calloc(struct paxos *p, size_t n)
 	if (x) {
 		p->alloc_bytes += n;
 		p->alloc_count++;
+	} else {
+		p->oom = true;
 	}
 	return x;
 }
@@ -39,8 +45,10 @@ int px_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size)
 	while (ncap < need)
 		ncap *= 2;
 	void *x = realloc(*arr, ncap * size);
-	if (!x)
+	if (!x) {
+		p->oom = true;
 		return -ENOMEM;
+	}
 	p->alloc_bytes += (ncap - *cap) * size;
 	p->alloc_count++;
 	*arr = x;

@@ -218,6 +218,8 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 	int rc = 0;
 	px_out_reset(p);
 	*out = &p->out.upd;
+	if (p->oom)
+		return -ENOMEM;
 	if (ev->now_ms > p->now)
 		p->now = ev->now_ms;
 	if (!p->started) {
@@ -281,6 +283,15 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		d = px_min(d, top->deadline);
 	p->out.upd.deadline_ms = d;
 	px_out_finish(p);
+	if (p->oom) {
+		/* Some record, meta or message of this step may be missing: hand
+		 * out nothing of it — exactly a crash before this step's persist —
+		 * and stop. A restart resumes from what earlier steps persisted. */
+		struct paxos_update *u = &p->out.upd;
+		memset(u, 0, sizeof(*u));
+		u->deadline_ms = PAXOS_NO_DEADLINE;
+		return -ENOMEM;
+	}
 	return rc;
 }
 

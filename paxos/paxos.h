@@ -69,6 +69,8 @@
  *   already returned (steps 1..4 above complete before the next step).
  * - Ids never repeat: boot_count grows at every start, also after the store
  *   was lost (the daemon must not restart it from 1 after a wipe).
+ * - PEER_UP after every (re)connection to a peer: messages lost with a
+ *   connection are found again by the entity scan that PEER_UP starts.
  * - net/ never delivers a message sent by an earlier process of a peer after
  *   one sent by a later process of that peer (a new connection from a node
  *   replaces the old one and drops what is unread on it). The amnesia guard
@@ -81,14 +83,28 @@
  * raises each entity's vote fence (meta vote_after) to the highest entry that
  * node holds any record of (or its own fence). Once EVERY other node has
  * answered to the end, it clears amnesia (update->amnesia_cleared: the caller
- * persists NodeMeta.amnesia = false in that same batch) and then votes on an
- * entity only at entries above its fence. Every other node, not just a
- * majority: a proposer persists its own ballot before it sends any PREPARE,
- * so whoever may still act on a promise the wiped node gave is itself one
- * of the nodes asked — a majority of the others cannot be guaranteed to
- * include it (see the report in docs/ for the counterexample with 5 nodes).
- * In a new cluster every node starts amnesic; they answer each other and all
- * fences are 0.
+ * persists NodeMeta.amnesia = false in that same batch) and from then on votes
+ * on an entity only at entries above its fence, and never uses
+ * pre-authorisation at or below it.
+ *
+ * Why every other node and not a majority of them: what the wiped node may
+ * have promised can still be acted on by the proposer it promised to, whose
+ * PREPAREs to the others may still be in flight; the answers of a majority of
+ * the others can all predate them. The proposer itself, though, persisted its
+ * own ballot at that entry before sending anything (proposer.c), so it shows
+ * the entry in its own listing — provided it is asked. With 5 nodes a majority
+ * of the others (3 of 4) can leave it out: the wiped node would then vote at
+ * an entry where a majority was already promised to someone else. With 3 nodes
+ * both rules ask the same nodes. In a new cluster every node starts amnesic;
+ * they answer each other (amnesic nodes answer too) and all fences are 0.
+ *
+ * A fence is forever: an entry at or below it that is never chosen stays open
+ * to this node. If two nodes of three are fenced at the same open entry (one
+ * wiped, another recovering from an earlier loss), that entry cannot be
+ * decided and writes to that entity fail (-ETIMEDOUT) — the price of never
+ * contradicting a forgotten promise. It takes two lost voters for one entry,
+ * beyond the "minority at a time" the guard is built for; the simulator
+ * wipes a disk only when no other node is fenced at an open entry.
  *
  * Thread safety: none; one thread drives one engine. Several engines in one
  * process (the simulator) share nothing.
@@ -413,8 +429,10 @@ void paxos_free(struct paxos *p);
  *            a message that makes no sense): ignored, nothing changed;
  *   -EMSGSIZE  SUBMIT: the command cannot fit in one value (value_max_bytes);
  *   -EOVERFLOW SUBMIT: this boot has used up its 2^32 ids (restart);
- *   -ENOMEM  out of memory: the event may be partly handled (as if some of
- *            its messages were lost; the protocol retries).
+ *   -ENOMEM  out of memory: the update is empty (the step is lost, as in a
+ *            crash before its persist) and the engine refuses every later
+ *            step with -ENOMEM. Stop the node, as after a failed persist; a
+ *            restart resumes from the store.
  * A storage error is not a return value: the entity concerned is reported in
  * update->errors and refuses service from then on. */
 int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_update **out);

@@ -263,6 +263,9 @@ void chk_send(struct sim *s, int node, const struct paxos_msg *m)
 		break;
 	case PAXOS_MSG_ACCEPT:
 		check_value(s, m->value_id, m->value, m->value_len, "ACCEPT");
+		if (m->value_len > s->cfg.engine.value_max_bytes)
+			sim_fail(s, "n%d proposes a %zu-byte value, over the %u-byte bound", node,
+				 m->value_len, s->cfg.engine.value_max_bytes);
 		if (paxos_ballot_round(m->ballot) == 0 &&
 		    (!r || r->r.accepted < m->ballot ||
 		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id)))

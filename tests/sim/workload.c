@@ -118,13 +118,27 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		c.trace_out = stderr;
 	static const uint32_t losses[] = {0, 1, 5, 15, 30};
 	static const uint32_t dups[] = {0, 2, 10};
-	static const uint32_t delays[] = {1, 5, 20, 60};
+	static const uint32_t delays[] = {1, 5, 20, 60, 300};
 	if (o->faults) {
 		c.loss_pct = losses[rnd(&w, 5)];
 		c.dup_pct = dups[rnd(&w, 3)];
 		c.delay_min_ms = (uint32_t)rnd(&w, 2);
-		c.delay_max_ms = delays[rnd(&w, 4)];
+		/* 300 ms: messages outlive retries, crashes and whole recoveries */
+		c.delay_max_ms = delays[rnd(&w, rnd(&w, 4) ? 4 : 5)];
 	}
+	/* The engine's own knobs vary too, so that every path gets exercised:
+	 * tiny pages and fetches, short and long retention and timeouts. */
+	static const uint32_t retries[] = {20, 50, 100};
+	static const uint32_t retentions[] = {2, 6, 50};
+	c.engine.retry_ms = retries[rnd(&w, 3)];
+	c.engine.retention = retentions[rnd(&w, 3)];
+	c.engine.scan_page = 1 + (uint32_t)rnd(&w, 4);
+	c.engine.fetch_max_entries = 1 + (uint32_t)rnd(&w, 8);
+	c.engine.fetch_max_bytes = rnd(&w, 2) ? 4096 : 1u << 20;
+	c.engine.catchup_concurrency = 1 + (uint32_t)rnd(&w, 3);
+	c.engine.proposal_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
+	c.engine.barrier_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
+	c.engine.idle_evict_ms = rnd(&w, 2) ? 100 : 5000;
 	struct sim *s;
 	if (sim_new(&c, &s))
 		abort();
@@ -164,7 +178,8 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		for (int k = 0; k < n_crashes; k++)
 			sim_at(s, rnd(&w, t_fault), act_crash, &w, 1 + rnd(&w, (uint64_t)w.n),
 			       10 + rnd(&w, 1500));
-		if (rnd(&w, 3) == 0)
+		int n_wipes = rnd(&w, 3) ? 0 : 1 + (int)rnd(&w, 3);
+		for (int k = 0; k < n_wipes; k++)
 			sim_at(s, rnd(&w, t_fault), act_wipe, &w, 1 + rnd(&w, (uint64_t)w.n),
 			       10 + rnd(&w, 1000));
 		int n_parts = (int)rnd(&w, 5);
