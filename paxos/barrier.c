@@ -88,9 +88,7 @@ int px_on_barrier(struct paxos *p, struct px_entity *e, size_t from, const struc
 	struct paxos_msg r = px_msg(PAXOS_MSG_BARRIER_ACK, e, 0);
 	r.nonce = m->nonce;
 	r.top = self_top(e);
-	if (p->amnesia)
-		r.flags = PAXOS_MSG_F_NONVOTER;
-	return px_send(p, from, &r, NULL);
+	return px_send(p, from, &r, NULL); /* NONVOTER when amnesic (px_send) */
 }
 
 int px_on_barrier_ack(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)

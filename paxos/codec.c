@@ -409,18 +409,3 @@ void paxos_codec_msgs_free(struct paxos_codec_msgs *m)
 	free(m->msgs);
 	memset(m, 0, sizeof(*m));
 }
-
-const char *paxos_msg_type_name(uint32_t type)
-{
-	static const char *const names[] = {
-		[PAXOS_MSG_PREPARE] = "PREPARE",       [PAXOS_MSG_PROMISE] = "PROMISE",
-		[PAXOS_MSG_ACCEPT] = "ACCEPT",         [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
-		[PAXOS_MSG_REJECT] = "REJECT",         [PAXOS_MSG_CHOSEN] = "CHOSEN",
-		[PAXOS_MSG_FETCH] = "FETCH",           [PAXOS_MSG_TRIMMED] = "TRIMMED",
-		[PAXOS_MSG_BARRIER] = "BARRIER",       [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
-		[PAXOS_MSG_SCAN] = "SCAN",             [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
-	};
-	if (type < 1 || type > PAXOS_MSG_TYPE_MAX)
-		return "?";
-	return names[type];
-}

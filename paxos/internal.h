@@ -174,6 +174,7 @@ struct px_scan {
 	bool again;       /* the peer came back during this pass: one more pass */
 	uint64_t cursor;  /* last entity id received */
 	uint64_t resend_at;
+	uint64_t next_pass_at; /* not open: start the next pass then */
 };
 
 /* ---- the update being built --------------------------------------------- */
@@ -214,6 +215,11 @@ struct px_out {
 
 /* ---- the engine ---------------------------------------------------------- */
 
+struct px_bucket {
+	uint64_t id;
+	struct px_entity *e; /* NULL: empty */
+};
+
 struct paxos {
 	struct paxos_config cfg;
 	uint32_t nodes[PAXOS_MAX_NODES];
@@ -230,7 +236,7 @@ struct paxos {
 	struct util_prng prng;
 
 	/* entity table */
-	struct px_entity **table;
+	struct px_bucket *table;
 	size_t table_cap, n_entities;
 	struct px_entity *idle_head, *idle_tail;
 	size_t n_idle;
@@ -247,6 +253,8 @@ struct paxos {
 	uint64_t cu_done;
 	struct px_scan scans[PAXOS_MAX_NODES];
 	uint64_t peers_up; /* bit per node index */
+	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
+	bool quorum_known; /* voters (self included) make a majority */
 
 	/* counters */
 	uint64_t nonce;
@@ -283,8 +291,8 @@ bool px_id_mine(const struct paxos *p, uint64_t id);
  * (the entity is then kept as BROKEN and reported once). Broken entities
  * are returned with -EIO. */
 int px_entity_get(struct paxos *p, uint64_t id, struct px_entity **out);
-/* The entity if in memory (touching it), else NULL. */
-struct px_entity *px_entity_find(struct paxos *p, uint64_t id);
+/* The entity if in memory, else NULL; touches nothing (safe between steps). */
+struct px_entity *px_entity_peek(const struct paxos *p, uint64_t id);
 void px_touch(struct paxos *p, struct px_entity *e);
 /* End of step: flush every touched entity, recompute deadlines and the idle
  * list; then evict entities idle longer than idle_evict_ms. */
@@ -406,6 +414,9 @@ int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m);
 int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m);
 int px_scan_timer(struct paxos *p);
 uint64_t px_scan_deadline(const struct paxos *p);
+/* Notes whether peer `idx` votes (from its answers) and, when a majority
+ * of voters becomes known, starts the proposals that waited for it. */
+void px_note_voter(struct paxos *p, size_t idx, bool votes);
 /* Starts queued catch-ups while below the concurrency bound. */
 int px_catchup_pump(struct paxos *p);
 

@@ -80,11 +80,13 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	DEFAULT(fetch_max_bytes, 4u << 20);
 	DEFAULT(catchup_concurrency, 16);
 	DEFAULT(scan_page, 256);
+	DEFAULT(scan_interval_ms, 600000);
 	DEFAULT(retention, 1000);
 	if (p->cfg.backoff_max_ms < p->cfg.backoff_min_ms)
 		p->cfg.backoff_max_ms = p->cfg.backoff_min_ms;
 	p->majority = p->n_nodes / 2 + 1;
 	p->amnesia = cfg->amnesia;
+	p->quorum_known = !p->amnesia && p->majority == 1;
 	p->id_prefix = (uint64_t)cfg->self << 56 | (cfg->boot_count & 0xffffff) << 32;
 	util_prng_seed(&p->prng, cfg->seed);
 	p->out.boxes = px_calloc(p, p->n_nodes * sizeof(*p->out.boxes));
@@ -115,6 +117,7 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 {
 	if (paxos_codec_check_msg(m))
 		return -EINVAL;
+	px_note_voter(p, from, !(m->flags & PAXOS_MSG_F_NONVOTER));
 	if (m->type == PAXOS_MSG_SCAN)
 		return px_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)
@@ -297,6 +300,22 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 
 /* ---- observation ------------------------------------------------------- */
 
+const char *paxos_msg_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[PAXOS_MSG_PREPARE] = "PREPARE",       [PAXOS_MSG_PROMISE] = "PROMISE",
+		[PAXOS_MSG_ACCEPT] = "ACCEPT",         [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
+		[PAXOS_MSG_REJECT] = "REJECT",         [PAXOS_MSG_CHOSEN] = "CHOSEN",
+		[PAXOS_MSG_FETCH] = "FETCH",           [PAXOS_MSG_TRIMMED] = "TRIMMED",
+		[PAXOS_MSG_BARRIER] = "BARRIER",       [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
+		[PAXOS_MSG_SCAN] = "SCAN",             [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
+	};
+	if (type < 1 || type > PAXOS_MSG_TYPE_MAX)
+		return "?";
+	return names[type];
+}
+
+
 void paxos_get_stats(const struct paxos *p, struct paxos_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -320,12 +339,10 @@ int paxos_entity_chosen(struct paxos *p, uint64_t entity, uint64_t *chosen)
 	*chosen = 0;
 	/* Outside a step: read, never load (loading would touch the update
 	 * the caller may still be reading). */
-	for (size_t i = 0; i < p->table_cap; i++) {
-		struct px_entity *e = p->table[i];
-		if (e && e->id == entity) {
-			*chosen = e->chosen;
-			return (e->flags & PXE_BROKEN) ? -EIO : 0;
-		}
+	const struct px_entity *e = px_entity_peek(p, entity);
+	if (e) {
+		*chosen = e->chosen;
+		return (e->flags & PXE_BROKEN) ? -EIO : 0;
 	}
 	struct paxos_meta m;
 	int rc = p->cfg.ops->load_meta(p->cfg.ops_ctx, entity, &m);

@@ -53,8 +53,9 @@
  *   BARRIER  nonce         read barrier: what is the highest entry you know?
  *   BARRIER_ACK nonce, chosen, top (highest entry with an accepted value)
  *   SCAN     nonce=cursor  node-level: list your entities after cursor
- *   SCAN_REPLY items = (entity, chosen, top) triples, nonce = next cursor,
- *                          flags DONE on the last page
+ *   SCAN_REPLY items = (entity, chosen, top) triples, nonce = the cursor
+ *                          answered, flags DONE on the last page
+ * Every message of an amnesic node carries the NONVOTER flag.
  *
  * Why classic messages rather than PaxosStore's single message carrying the
  * sender's whole record: a dedicated type per step keeps each handler small
@@ -96,7 +97,11 @@
  * of the others (3 of 4) can leave it out: the wiped node would then vote at
  * an entry where a majority was already promised to someone else. With 3 nodes
  * both rules ask the same nodes. In a new cluster every node starts amnesic;
- * they answer each other (amnesic nodes answer too) and all fences are 0.
+ * they answer each other (amnesic nodes answer too) and all fences are 0,
+ * because no node proposes before it knows a majority of voters (itself
+ * included): the first node out of amnesia waits for a second one, so the
+ * nodes joining last find no records to fence themselves on. A node also
+ * waits for its peers' answers after every restart (one round trip).
  *
  * A fence is forever: an entry at or below it that is never chosen stays open
  * to this node. If two nodes of three are fenced at the same open entry (one
@@ -209,6 +214,9 @@ struct paxos_config {
 	uint32_t fetch_max_bytes;     /* 4 MiB: value bytes per FETCH answer (at least one entry) */
 	uint32_t catchup_concurrency; /* 16: entities caught up at once after a scan */
 	uint32_t scan_page;           /* 256: entities per SCAN_REPLY */
+	uint32_t scan_interval_ms;    /* 600000: re-read every peer's entity listing this
+				       * often (anti-entropy: catches what every other way
+				       * of learning missed) */
 	uint32_t retention;           /* 1000: applied entries kept in the log before trimming */
 };
 
@@ -231,7 +239,7 @@ enum paxos_msg_type {
 };
 
 #define PAXOS_MSG_F_DONE 1u      /* SCAN_REPLY: last page */
-#define PAXOS_MSG_F_NONVOTER 2u  /* BARRIER_ACK: sender is amnesic, do not count it */
+#define PAXOS_MSG_F_NONVOTER 2u  /* any message: its sender is amnesic (does not vote) */
 
 /* One protocol message (see the table at the top for which fields each type
  * uses; unused fields are 0). In an update, `value` and `items` point into

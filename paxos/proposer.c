@@ -384,6 +384,10 @@ int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
 {
 	if (e->prop || (e->flags & PXE_BROKEN) || e->snapshot_at)
 		return 0;
+	/* Not before a majority of voters is known (scan.c): a proposal made
+	 * while most nodes are still amnesic could only fence them. */
+	if (!p->quorum_known)
+		return 0;
 	if (!e->queue && !close)
 		return 0;
 	/* Known to be behind: chosen + 1 is decided already; catch up first

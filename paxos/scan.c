@@ -10,11 +10,24 @@
  * a node back from a long absence catches up in the background at a bounded
  * rate, while it serves everything else.
  *
+ * Passes start when this process starts, when a peer comes back (PEER_UP:
+ * what was lost with the connection), and every scan_interval_ms (slow
+ * anti-entropy: a node partitioned from a proposer that then lost its disk
+ * learns the entry from a third node, which nothing else would make it ask).
+ *
  * Amnesia (docs/decisions.md, and paxos/paxos.h for why every other node):
  * while amnesic, each listed entity's vote fence is raised to the peer's top
  * (the highest entry it holds any record of, or its own fence). Amnesia ends
  * when the listing of every other node has been read to the end; the fences
  * persist in the same update that reports amnesia_cleared.
+ *
+ * Who votes: every message says whether its sender is amnesic (NONVOTER,
+ * set by px_send); paxos.c notes it for every message received. A node
+ * proposes only while it knows a majority of voters, itself included
+ * (proposer.c): in a new cluster, where every node starts amnesic, nothing is
+ * written until a majority has joined, so the nodes joining last find no
+ * records and take no fences — otherwise the first node to finish could
+ * fence two others at its first entry and block that entity for good.
  *
  * Invariant: one page per peer in flight, answered by cursor; a stale or
  * duplicated page (its cursor is not the one we wait for) is ignored.
@@ -151,6 +164,30 @@ static void amnesia_check(struct paxos *p)
 			return;
 	p->amnesia = false;
 	p->out.upd.amnesia_cleared = true;
+	px_note_voter(p, p->self_idx, false); /* self counts now: re-evaluate */
+}
+
+void px_note_voter(struct paxos *p, size_t idx, bool votes)
+{
+	uint64_t bit = 1ull << idx;
+	if (votes)
+		p->voters |= bit;
+	else
+		p->voters &= ~bit;
+	bool known = (size_t)px_popcount(p->voters) + (p->amnesia ? 0 : 1) >= p->majority;
+	if (known == p->quorum_known)
+		return;
+	p->quorum_known = known;
+	if (!known)
+		return;
+	/* Proposals waited for a majority of voters: start them. */
+	for (size_t i = 0; i < p->table_cap; i++) {
+		struct px_entity *e = p->table[i].e;
+		if (e && e->queue && !e->prop) {
+			px_touch(p, e);
+			px_propose_maybe(p, e, false);
+		}
+	}
 }
 
 int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
@@ -166,18 +203,33 @@ int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 		last = id;
 		if (!(p->amnesia && top) && !chosen)
 			continue;
-		struct px_entity *e;
-		int rc = px_entity_get(p, id, &e);
-		if (rc == -ENOMEM)
-			return rc;
-		if (rc)
-			continue;
-		if (p->amnesia && top > e->vote_after) {
-			e->vote_after = top;
-			px_meta_dirty(e);
+		uint64_t local;
+		const struct px_entity *known = px_entity_peek(p, id);
+		if (p->amnesia && top) {
+			struct px_entity *e;
+			int rc = px_entity_get(p, id, &e);
+			if (rc == -ENOMEM)
+				return rc;
+			if (rc)
+				continue;
+			if (top > e->vote_after) {
+				e->vote_after = top;
+				px_meta_dirty(e);
+			}
+			local = e->chosen;
+		} else if (known) {
+			local = known->chosen;
+		} else {
+			/* Not in memory: its meta says enough, no need to load
+			 * (a pass lists every entity the peer has). */
+			struct paxos_meta meta;
+			int rc = p->cfg.ops->load_meta(p->cfg.ops_ctx, id, &meta);
+			if (rc && rc != -ENOENT)
+				continue; /* reported when the entity is loaded */
+			local = rc ? 0 : meta.chosen_entry;
 		}
-		if (chosen > e->chosen) {
-			rc = catchup_enqueue(p, id, from, chosen);
+		if (chosen > local) {
+			int rc = catchup_enqueue(p, id, from, chosen);
 			if (rc)
 				return rc;
 		}
@@ -186,6 +238,7 @@ int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 	if (m->flags & PAXOS_MSG_F_DONE) {
 		sc->open = false;
 		sc->done = true;
+		sc->next_pass_at = p->now + p->cfg.scan_interval_ms;
 		amnesia_check(p);
 		if (!sc->again)
 			return 0;
@@ -207,6 +260,12 @@ int px_scan_timer(struct paxos *p)
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		struct px_scan *sc = &p->scans[i];
+		if (!sc->open && sc->next_pass_at && sc->next_pass_at <= p->now) {
+			sc->next_pass_at = 0;
+			if (px_scan_start(p, i))
+				rc = -ENOMEM;
+			continue;
+		}
 		if (!sc->open || sc->resend_at > p->now)
 			continue;
 		if (queue_full(p))
@@ -220,9 +279,12 @@ int px_scan_timer(struct paxos *p)
 uint64_t px_scan_deadline(const struct paxos *p)
 {
 	uint64_t d = PAXOS_NO_DEADLINE;
-	for (size_t i = 0; i < p->n_nodes; i++)
+	for (size_t i = 0; i < p->n_nodes; i++) {
 		if (p->scans[i].open)
 			d = px_min(d, p->scans[i].resend_at);
+		else if (p->scans[i].next_pass_at)
+			d = px_min(d, p->scans[i].next_pass_at);
+	}
 	return d;
 }
 

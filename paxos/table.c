@@ -1,9 +1,10 @@
 /* paxos/table.c — the entity table: lookup, load from storage, idle eviction.
  *
- *   table[]  open addressing, linear probing, keyed by entity id
- *            ┌────┬────┬────┬────┬────┐
- *            │ e7 │    │ e3 │ e9 │    │  (NULL = empty; removal shifts back)
- *            └────┴────┴────┴────┴────┘
+ *   table[]  open addressing, linear probing, keyed by entity id; the id
+ *            is kept in the bucket so a probe never touches the entity
+ *            ┌──────┬──────┬──────┬──────┬──────┐
+ *            │ 7:e7 │      │ 3:e3 │ 9:e9 │      │  (e NULL = empty;
+ *            └──────┴──────┴──────┴──────┴──────┘   removal shifts back)
  *   idle     e3 ⇄ e9 ⇄ …   LRU of evictable entities, oldest first
  *
  * An entity is loaded on first touch: its meta, then its open records (those
@@ -28,17 +29,17 @@ static size_t hash_id(uint64_t id, size_t cap)
 static int table_grow(struct paxos *p)
 {
 	size_t ncap = p->table_cap ? p->table_cap * 2 : 64;
-	struct px_entity **nt = px_calloc(p, ncap * sizeof(*nt));
+	struct px_bucket *nt = px_calloc(p, ncap * sizeof(*nt));
 	if (!nt)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->table_cap; i++) {
-		struct px_entity *e = p->table[i];
+		struct px_entity *e = p->table[i].e;
 		if (!e)
 			continue;
 		size_t h = hash_id(e->id, ncap);
-		while (nt[h])
+		while (nt[h].e)
 			h = (h + 1) & (ncap - 1);
-		nt[h] = e;
+		nt[h] = p->table[i];
 	}
 	free(p->table);
 	p->table = nt;
@@ -52,11 +53,11 @@ static struct px_entity *table_lookup(const struct paxos *p, uint64_t id)
 		return NULL;
 	size_t h = hash_id(id, p->table_cap);
 	for (;;) {
-		struct px_entity *e = p->table[h];
-		if (!e)
+		const struct px_bucket *b = &p->table[h];
+		if (!b->e)
 			return NULL;
-		if (e->id == id)
-			return e;
+		if (b->id == id)
+			return b->e;
 		h = (h + 1) & (p->table_cap - 1);
 	}
 }
@@ -69,9 +70,10 @@ static int table_insert(struct paxos *p, struct px_entity *e)
 			return rc;
 	}
 	size_t h = hash_id(e->id, p->table_cap);
-	while (p->table[h])
+	while (p->table[h].e)
 		h = (h + 1) & (p->table_cap - 1);
-	p->table[h] = e;
+	p->table[h].id = e->id;
+	p->table[h].e = e;
 	p->n_entities++;
 	return 0;
 }
@@ -80,24 +82,25 @@ static void table_remove(struct paxos *p, struct px_entity *e)
 {
 	size_t mask = p->table_cap - 1;
 	size_t i = hash_id(e->id, p->table_cap);
-	while (p->table[i] != e)
+	while (p->table[i].e != e)
 		i = (i + 1) & mask;
 	/* Backward-shift deletion: keep every later entry of the probe run
 	 * reachable from its home bucket. */
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		struct px_entity *x = p->table[j];
-		if (!x)
+		struct px_bucket x = p->table[j];
+		if (!x.e)
 			break;
-		size_t home = hash_id(x->id, p->table_cap);
+		size_t home = hash_id(x.id, p->table_cap);
 		bool movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
 		if (movable) {
 			p->table[i] = x;
 			i = j;
 		}
 	}
-	p->table[i] = NULL;
+	p->table[i].e = NULL;
+	p->table[i].id = 0;
 	p->n_entities--;
 }
 
@@ -280,12 +283,9 @@ void px_touch(struct paxos *p, struct px_entity *e)
 	e->flags |= PXE_TOUCHED;
 }
 
-struct px_entity *px_entity_find(struct paxos *p, uint64_t id)
+struct px_entity *px_entity_peek(const struct paxos *p, uint64_t id)
 {
-	struct px_entity *e = table_lookup(p, id);
-	if (e)
-		px_touch(p, e);
-	return e;
+	return table_lookup(p, id);
 }
 
 int px_entity_get(struct paxos *p, uint64_t id, struct px_entity **out)
@@ -389,8 +389,8 @@ void px_settle(struct paxos *p)
 void px_table_free(struct paxos *p)
 {
 	for (size_t i = 0; i < p->table_cap; i++)
-		if (p->table[i])
-			entity_free(p, p->table[i]);
+		if (p->table[i].e)
+			entity_free(p, p->table[i].e);
 	free(p->table);
 	free(p->heap);
 	free(p->touched);

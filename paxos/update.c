@@ -173,7 +173,10 @@ int px_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct 
 		return 0;
 	if (GROW(p, b->msgs, b->n, b->cap) || keep_ref(p, v))
 		return -ENOMEM;
-	b->msgs[b->n++] = *msg;
+	b->msgs[b->n] = *msg;
+	if (p->amnesia) /* every message says whether its sender votes */
+		b->msgs[b->n].flags |= PAXOS_MSG_F_NONVOTER;
+	b->n++;
 	return 0;
 }
 

@@ -1030,6 +1030,7 @@ void sim_config_default(struct sim_config *c, uint64_t seed, int n_nodes)
 	c->engine.fetch_max_bytes = 8192;
 	c->engine.catchup_concurrency = 2;
 	c->engine.scan_page = 2;
+	c->engine.scan_interval_ms = 3000;
 	c->engine.retention = 6;
 	c->delay_min_ms = 1;
 	c->delay_max_ms = 5;

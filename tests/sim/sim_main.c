@@ -75,6 +75,8 @@ int main(int argc, char **argv)
 		total.steps += st.steps;
 		total.entries_chosen += st.entries_chosen;
 		total.cmds_submitted += st.cmds_submitted;
+		total.cmds_chosen += st.cmds_chosen;
+		total.cmds_failed += st.cmds_failed;
 		total.crashes += st.crashes;
 		total.wipes += st.wipes;
 		total.snapshots += st.snapshots;
@@ -82,11 +84,13 @@ int main(int argc, char **argv)
 	}
 	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	fprintf(stderr,
-		"paxfs-sim: %d nodes, seeds %llu..%llu: %llu steps, %llu entries chosen, %llu commands, "
-		"%llu crashes, %llu wipes, %llu snapshots, %llu barriers, %.1f s CPU\n",
+		"paxfs-sim: %d nodes, seeds %llu..%llu: %llu steps, %llu entries chosen, %llu commands "
+		"(%llu chosen, %llu failed), %llu crashes, %llu wipes, %llu snapshots, %llu barriers, "
+		"%.1f s CPU\n",
 		o.n_nodes, (unsigned long long)first, (unsigned long long)(first + seeds - 1),
 		(unsigned long long)total.steps, (unsigned long long)total.entries_chosen,
-		(unsigned long long)total.cmds_submitted, (unsigned long long)total.crashes,
+		(unsigned long long)total.cmds_submitted, (unsigned long long)total.cmds_chosen,
+		(unsigned long long)total.cmds_failed, (unsigned long long)total.crashes,
 		(unsigned long long)total.wipes, (unsigned long long)total.snapshots,
 		(unsigned long long)total.barriers_ok, cpu);
 	printf("seeds: %llu, violations: %llu\n", (unsigned long long)seeds,

@@ -200,6 +200,17 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		rc = sim_run_until_converged(s, t_fault + 30000);
 	if (!rc)
 		rc = sim_final_check(s);
+	if (!rc && !o->faults) {
+		/* Without faults nothing may fail: contention must resolve. */
+		struct sim_stats st;
+		sim_get_stats(s, &st);
+		if (st.cmds_failed || st.barriers_failed) {
+			sim_fail(s, "%llu commands and %llu barriers failed without any fault",
+				 (unsigned long long)st.cmds_failed,
+				 (unsigned long long)st.barriers_failed);
+			rc = -1;
+		}
+	}
 	if (rc && report) {
 		fprintf(report, "seed %llu (%d nodes%s): %s\n", (unsigned long long)seed, w.n,
 			o->faults ? ", faults" : "", sim_failure(s));

@@ -28,6 +28,8 @@ struct fx {
 	int fail_meta; /* load_meta returns this when non-zero */
 };
 
+static void peers_answer(struct fx *f);
+
 static int failing_load_meta(void *ctx, uint64_t entity, struct paxos_meta *out)
 {
 	struct fx *f = (struct fx *)((char *)ctx - offsetof(struct fx, st));
@@ -66,6 +68,8 @@ static void fx_init(struct fx *f, uint32_t self, bool amnesia)
 	f->cfg.retention = 2;
 	f->now = 1000;
 	fx_start(f);
+	if (!amnesia)
+		peers_answer(f);
 }
 
 static void fx_restart(struct fx *f)
@@ -73,6 +77,7 @@ static void fx_restart(struct fx *f)
 	paxos_free(f->p);
 	f->cfg.amnesia = false;
 	fx_start(f);
+	peers_answer(f);
 }
 
 static void fx_close(struct fx *f)
@@ -183,6 +188,29 @@ static struct cmds value_cmds(const uint8_t *v, size_t len)
 	return c;
 }
 
+static struct paxos_msg scan_reply(uint64_t cursor, const uint64_t *items, size_t n, bool done)
+{
+	struct paxos_msg m = {0};
+	m.type = PAXOS_MSG_SCAN_REPLY;
+	m.nonce = cursor;
+	m.items = items;
+	m.n_items = n;
+	m.flags = done ? PAXOS_MSG_F_DONE : 0;
+	return m;
+}
+
+/* Both peers answer this node's entity listing (empty): it now knows a
+ * majority of voters, as a restarted node does one round trip after start. */
+static void peers_answer(struct fx *f)
+{
+	for (uint32_t from = 1; from <= 3; from++) {
+		if (from == f->cfg.self)
+			continue;
+		struct paxos_msg r = scan_reply(0, NULL, 0, true);
+		ck_assert_int_eq(recv(f, from, &r), 0);
+	}
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 START_TEST(bad_configs_are_refused)
@@ -251,10 +279,17 @@ START_TEST(fast_path_is_one_round_trip)
 	ck_assert_uint_eq(f.u->n_metas, 1);
 	ck_assert_uint_eq(f.u->metas[0].meta.chosen_entry, 1);
 	ck_assert_uint_eq(f.u->metas[0].meta.chosen_proposer, 1);
+	uint64_t ch = 99;
+	ck_assert_int_eq(paxos_entity_chosen(f.p, E_OWNED_BY_1, &ch), 0);
+	ck_assert_uint_eq(ch, 1);
+	ck_assert_int_eq(paxos_entity_chosen(f.p, 0x12345, &ch), 0); /* never seen */
+	ck_assert_uint_eq(ch, 0);
 
 	/* Our value was chosen at 1: entry 2 is ours too, and it survives a
 	 * restart (it comes from the persisted meta). */
 	fx_restart(&f);
+	ck_assert_int_eq(paxos_entity_chosen(f.p, E_OWNED_BY_1, &ch), 0); /* from storage */
+	ck_assert_uint_eq(ch, 1);
 	submit(&f, E_OWNED_BY_1, "write B");
 	const struct paxos_msg *m = sent(&f, 3, PAXOS_MSG_ACCEPT);
 	ck_assert_ptr_nonnull(m);
@@ -438,17 +473,6 @@ START_TEST(waiting_commands_fail_with_a_clear_error)
 	fx_close(&f);
 }
 END_TEST
-
-static struct paxos_msg scan_reply(uint64_t cursor, const uint64_t *items, size_t n, bool done)
-{
-	struct paxos_msg m = {0};
-	m.type = PAXOS_MSG_SCAN_REPLY;
-	m.nonce = cursor;
-	m.items = items;
-	m.n_items = n;
-	m.flags = done ? PAXOS_MSG_F_DONE : 0;
-	return m;
-}
 
 START_TEST(amnesia_votes_only_above_the_fence)
 {
@@ -635,6 +659,64 @@ START_TEST(idle_entities_leave_memory_and_come_back)
 }
 END_TEST
 
+START_TEST(entity_listings_catch_up_and_repeat)
+{
+	struct fx f;
+	fx_init(&f, 3, false); /* listings asked at start, answered (peers_answer) */
+	/* node 1 comes back: its listing is read again */
+	struct paxos_event up = {.type = PAXOS_EV_PEER_UP};
+	up.peer.node = 1;
+	ck_assert_int_eq(step(&f, &up), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN));
+	ck_assert_ptr_null(sent(&f, 2, PAXOS_MSG_SCAN));
+	/* node 1 lists an entity we are behind on: we fetch it */
+	uint64_t items[3] = {0xa01, 4, 4};
+	struct paxos_msg r = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &r), 0);
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_FETCH);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entity, 0xa01);
+	ck_assert_uint_eq(m->entry_to, 4);
+	/* a stale or repeated page is ignored */
+	ck_assert_int_eq(recv(&f, 1, &r), 0);
+	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_SCAN));
+	/* the next pass comes by itself (default: ten minutes) */
+	tick(&f, 600000);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(proposals_wait_for_a_majority_of_voters)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	fx_restart(&f);
+	paxos_free(f.p);
+	fx_start(&f); /* restarted, no peer heard from yet */
+	submit(&f, E_OWNED_BY_1, "early");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	/* a peer that is still amnesic does not count */
+	struct paxos_msg r = scan_reply(0, NULL, 0, true);
+	r.flags |= PAXOS_MSG_F_NONVOTER;
+	ck_assert_int_eq(recv(&f, 2, &r), 0);
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	/* any message from a voter: the waiting command goes */
+	struct paxos_msg b = msg(PAXOS_MSG_BARRIER, 0x42, 0, 0);
+	ck_assert_int_eq(recv(&f, 3, &b), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT));
+	/* and what this node sends while amnesic says so */
+	fx_close(&f);
+	fx_init(&f, 2, true);
+	b = msg(PAXOS_MSG_BARRIER, 0x42, 0, 0);
+	ck_assert_int_eq(recv(&f, 1, &b), 0);
+	const struct paxos_msg *ack = sent(&f, 1, PAXOS_MSG_BARRIER_ACK);
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_uint_eq(ack->flags & PAXOS_MSG_F_NONVOTER, PAXOS_MSG_F_NONVOTER);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(malformed_events_are_refused)
 {
 	struct fx f;
@@ -677,6 +759,8 @@ Suite *test_suite(void)
 	TEST_CASE(s, barriers_wait_for_what_a_majority_knows, 10);
 	TEST_CASE(s, a_broken_entity_refuses_service, 10);
 	TEST_CASE(s, idle_entities_leave_memory_and_come_back, 10);
+	TEST_CASE(s, entity_listings_catch_up_and_repeat, 10);
+	TEST_CASE(s, proposals_wait_for_a_majority_of_voters, 10);
 	TEST_CASE(s, malformed_events_are_refused, 10);
 	return s;
 }
