@@ -165,7 +165,7 @@ static void bench_free(struct bench *b)
 {
 	for (int n = 1; n <= N; n++) {
 		paxos_free(b->nodes[n].p);
-		sim_store_clear(&b->nodes[n].st);
+		sim_store_close(&b->nodes[n].st);
 		for (int k = 0; k <= N; k++) {
 			free(b->nodes[n].out[k].data);
 			free(b->nodes[n].in[k].data);
@@ -273,6 +273,6 @@ int main(int argc, char **argv)
 	 * proposers are separate allocations that idle entities do not have. */
 	printf("idle entity in memory: %zu bytes (+ 11..21 bytes of hash table); evicted after "
 	       "idle_evict_ms\n",
-	       sizeof(struct px_entity));
+	       sizeof(struct paxos_entity));
 	return 0;
 }

@@ -21,31 +21,31 @@
 
 #include "paxos/internal.h"
 
-bool px_may_vote(const struct paxos *p, const struct px_entity *e, uint64_t entry)
+bool paxos_may_vote(const struct paxos *p, const struct paxos_entity *e, uint64_t entry)
 {
 	return !p->amnesia && entry > e->vote_after;
 }
 
-int px_send_chosen_entry(struct paxos *p, struct px_entity *e, size_t to, uint64_t entry)
+int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t to, uint64_t entry)
 {
 	struct paxos_msg m;
 	if (entry <= e->trimmed) {
-		m = px_msg(PAXOS_MSG_TRIMMED, e, e->trimmed);
-		return px_send(p, to, &m, NULL);
+		m = paxos_msg_for(PAXOS_MSG_TRIMMED, e, e->trimmed);
+		return paxos_send(p, to, &m, NULL);
 	}
 	if (entry > e->chosen_stored) {
 		/* Chosen during this step: storage does not have it yet. */
-		struct px_value *cv;
-		const struct paxos_record *cr = px_out_find_chosen(p, e->id, entry, &cv);
+		struct paxos_value *cv;
+		const struct paxos_record *cr = paxos_upd_find_chosen(p, e->id, entry, &cv);
 		if (!cr)
 			return 0; /* cannot happen: chosen entries are flushed when freed */
-		m = px_msg(PAXOS_MSG_CHOSEN, e, entry);
+		m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, entry);
 		m.ballot = cr->accepted;
 		m.value_id = cr->value_id;
 		m.value = cv->data;
 		m.value_len = cv->len;
 		m.has_value = true;
-		return px_send(p, to, &m, cv);
+		return paxos_send(p, to, &m, cv);
 	}
 	struct paxos_record rec = {0};
 	int rc = p->cfg.ops->load_record(p->cfg.ops_ctx, e->id, entry, &rec);
@@ -53,52 +53,52 @@ int px_send_chosen_entry(struct paxos *p, struct px_entity *e, size_t to, uint64
 		/* The meta says chosen but the record is missing or not marked:
 		 * the store lost something. Say so; never answer from nothing. */
 		free(rec.value);
-		px_out_error(p, e->id, rc ? rc : -EBADMSG);
+		paxos_upd_error(p, e->id, rc ? rc : -EBADMSG);
 		return rc == -ENOMEM ? rc : 0;
 	}
-	struct px_value *v = px_value_new(p, rec.value, rec.value_len);
+	struct paxos_value *v = paxos_value_new(p, rec.value, rec.value_len);
 	free(rec.value);
 	if (!v)
 		return -ENOMEM;
-	m = px_msg(PAXOS_MSG_CHOSEN, e, entry);
+	m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, entry);
 	m.ballot = rec.accepted;
 	m.value_id = rec.value_id;
 	m.value = v->data;
 	m.value_len = v->len;
 	m.has_value = true;
-	rc = px_send(p, to, &m, v);
-	px_value_unref(v);
+	rc = paxos_send(p, to, &m, v);
+	paxos_value_unref(v);
 	return rc;
 }
 
-static int send_slot_chosen(struct paxos *p, struct px_entity *e, size_t to, struct px_slot *s)
+static int send_slot_chosen(struct paxos *p, struct paxos_entity *e, size_t to, struct paxos_slot *s)
 {
-	struct paxos_msg m = px_msg(PAXOS_MSG_CHOSEN, e, s->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, s->entry);
 	m.ballot = s->accepted;
 	m.value_id = s->value_id;
 	m.value = s->value->data;
 	m.value_len = s->value->len;
 	m.has_value = true;
-	return px_send(p, to, &m, s->value);
+	return paxos_send(p, to, &m, s->value);
 }
 
-static int send_reject(struct paxos *p, struct px_entity *e, size_t to, const struct paxos_msg *in,
+static int send_reject(struct paxos *p, struct paxos_entity *e, size_t to, const struct paxos_msg *in,
 		       uint64_t promised)
 {
-	struct paxos_msg m = px_msg(PAXOS_MSG_REJECT, e, in->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_REJECT, e, in->entry);
 	m.ballot = in->ballot;
 	m.promised = promised;
-	return px_send(p, to, &m, NULL);
+	return paxos_send(p, to, &m, NULL);
 }
 
-int px_on_prepare(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *in)
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
 {
 	e->orphan_at = 0; /* someone is working on this entity: not orphaned */
 	if (in->entry <= e->chosen)
-		return px_send_chosen_entry(p, e, from, in->entry);
-	if (!px_may_vote(p, e, in->entry))
+		return paxos_send_chosen_entry(p, e, from, in->entry);
+	if (!paxos_may_vote(p, e, in->entry))
 		return 0;
-	struct px_slot *s = px_slot_get(p, e, in->entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, in->entry);
 	if (!s)
 		return -ENOMEM;
 	if (s->chosen)
@@ -107,9 +107,9 @@ int px_on_prepare(struct paxos *p, struct px_entity *e, size_t from, const struc
 		return send_reject(p, e, from, in, s->promised);
 	if (in->ballot > s->promised) {
 		s->promised = in->ballot;
-		px_slot_dirty(e, s);
+		paxos_slot_dirty(e, s);
 	}
-	struct paxos_msg m = px_msg(PAXOS_MSG_PROMISE, e, in->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PROMISE, e, in->entry);
 	m.ballot = in->ballot;
 	m.promised = s->promised;
 	if (s->accepted) {
@@ -119,17 +119,17 @@ int px_on_prepare(struct paxos *p, struct px_entity *e, size_t from, const struc
 		m.value_len = s->value->len;
 		m.has_value = true;
 	}
-	return px_send(p, from, &m, s->accepted ? s->value : NULL);
+	return paxos_send(p, from, &m, s->accepted ? s->value : NULL);
 }
 
-int px_on_accept(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *in)
+int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
 {
 	e->orphan_at = 0;
 	if (in->entry <= e->chosen)
-		return px_send_chosen_entry(p, e, from, in->entry);
-	if (!px_may_vote(p, e, in->entry))
+		return paxos_send_chosen_entry(p, e, from, in->entry);
+	if (!paxos_may_vote(p, e, in->entry))
 		return 0;
-	struct px_slot *s = px_slot_get(p, e, in->entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, in->entry);
 	if (!s)
 		return -ENOMEM;
 	if (s->chosen)
@@ -137,22 +137,22 @@ int px_on_accept(struct paxos *p, struct px_entity *e, size_t from, const struct
 	if (in->ballot < s->promised)
 		return send_reject(p, e, from, in, s->promised);
 	if (s->accepted != in->ballot || s->value_id != in->value_id) {
-		struct px_value *v = px_value_new(p, in->value, in->value_len);
+		struct paxos_value *v = paxos_value_new(p, in->value, in->value_len);
 		if (!v)
 			return -ENOMEM;
-		px_value_unref(s->value);
+		paxos_value_unref(s->value);
 		s->value = v;
 		s->value_stored = false;
 		s->value_id = in->value_id;
 		s->accepted = in->ballot;
-		px_slot_dirty(e, s);
+		paxos_slot_dirty(e, s);
 	}
 	if (s->promised != in->ballot) {
 		s->promised = in->ballot;
-		px_slot_dirty(e, s);
+		paxos_slot_dirty(e, s);
 	}
-	struct paxos_msg m = px_msg(PAXOS_MSG_ACCEPTED, e, in->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPTED, e, in->entry);
 	m.ballot = in->ballot;
 	m.value_id = in->value_id;
-	return px_send(p, from, &m, NULL);
+	return paxos_send(p, from, &m, NULL);
 }

@@ -29,44 +29,44 @@ static uint64_t bit(size_t idx)
 
 /* The highest entry this node knows anything was accepted at (its fence
  * included: below it, it may have forgotten acceptances). */
-static uint64_t self_top(const struct px_entity *e)
+static uint64_t self_top(const struct paxos_entity *e)
 {
-	uint64_t top = px_slots_top_accepted(e);
+	uint64_t top = paxos_slots_top_accepted(e);
 	if (e->vote_after > e->chosen)
-		top = px_max(top, e->vote_after);
+		top = paxos_max(top, e->vote_after);
 	return top;
 }
 
-static void barrier_send(struct paxos *p, struct px_entity *e, struct px_barrier *b)
+static void barrier_send(struct paxos *p, struct paxos_entity *e, struct paxos_barrier *b)
 {
-	struct paxos_msg m = px_msg(PAXOS_MSG_BARRIER, e, 0);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_BARRIER, e, 0);
 	m.nonce = b->nonce;
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (i != p->self_idx && !(b->acks & bit(i)))
-			px_send(p, i, &m, NULL);
+			paxos_send(p, i, &m, NULL);
 	b->resend_at = p->now + p->cfg.retry_ms;
 }
 
-static void counted_maybe(struct paxos *p, struct px_entity *e, struct px_barrier *b)
+static void counted_maybe(struct paxos *p, struct paxos_entity *e, struct paxos_barrier *b)
 {
-	if (!b->counted && (size_t)px_popcount(b->acks) >= p->majority) {
+	if (!b->counted && (size_t)paxos_popcount(b->acks) >= p->majority) {
 		b->counted = true;
 		b->stuck_since = p->now;
 		b->seen_chosen = e->chosen;
 	}
 }
 
-int px_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
+int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 {
 	if (!entity)
 		return -EINVAL;
-	struct px_entity *e;
-	int rc = px_entity_get(p, entity, &e);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
-		return px_out_barrier(p, entity, req_id, -EIO, 0);
-	struct px_barrier *b = px_calloc(p, sizeof(*b));
+		return paxos_upd_barrier(p, entity, req_id, -EIO, 0);
+	struct paxos_barrier *b = paxos_calloc(p, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->req_id = req_id;
@@ -74,53 +74,53 @@ int px_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 	b->started_ms = p->now;
 	if (!p->amnesia) {
 		b->acks = bit(p->self_idx);
-		b->target = px_max(e->chosen, self_top(e));
+		b->target = paxos_max(e->chosen, self_top(e));
 	}
 	b->next = e->barriers;
 	e->barriers = b;
 	barrier_send(p, e, b);
 	counted_maybe(p, e, b);
-	return px_barrier_check(p, e);
+	return paxos_barrier_check(p, e);
 }
 
-int px_on_barrier(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	struct paxos_msg r = px_msg(PAXOS_MSG_BARRIER_ACK, e, 0);
+	struct paxos_msg r = paxos_msg_for(PAXOS_MSG_BARRIER_ACK, e, 0);
 	r.nonce = m->nonce;
 	r.top = self_top(e);
-	return px_send(p, from, &r, NULL); /* NONVOTER when amnesic (px_send) */
+	return paxos_send(p, from, &r, NULL); /* NONVOTER when amnesic (paxos_send) */
 }
 
-int px_on_barrier_ack(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
 	if (m->flags & PAXOS_MSG_F_NONVOTER)
 		return 0;
-	for (struct px_barrier *b = e->barriers; b; b = b->next) {
+	for (struct paxos_barrier *b = e->barriers; b; b = b->next) {
 		if (b->nonce != m->nonce)
 			continue;
 		if (b->acks & bit(from))
 			return 0;
 		b->acks |= bit(from);
-		b->target = px_max(b->target, px_max(m->chosen, m->top));
+		b->target = paxos_max(b->target, paxos_max(m->chosen, m->top));
 		counted_maybe(p, e, b);
-		return px_barrier_check(p, e);
+		return paxos_barrier_check(p, e);
 	}
 	return 0;
 }
 
-int px_barrier_check(struct paxos *p, struct px_entity *e)
+int paxos_barrier_check(struct paxos *p, struct paxos_entity *e)
 {
-	struct px_barrier **pp = &e->barriers;
+	struct paxos_barrier **pp = &e->barriers;
 	bool want_close = false;
 	while (*pp) {
-		struct px_barrier *b = *pp;
+		struct paxos_barrier *b = *pp;
 		int result = 1;
 		if (b->counted && e->chosen >= b->target)
 			result = 0;
 		else if (p->now >= b->started_ms + p->cfg.barrier_timeout_ms)
 			result = -ETIMEDOUT;
 		if (result <= 0) {
-			px_out_barrier(p, e->id, b->req_id, result, result ? 0 : e->chosen);
+			paxos_upd_barrier(p, e->id, b->req_id, result, result ? 0 : e->chosen);
 			*pp = b->next;
 			free(b);
 			continue;
@@ -139,15 +139,15 @@ int px_barrier_check(struct paxos *p, struct px_entity *e)
 		pp = &b->next;
 	}
 	if (want_close && !e->prop && e->behind_to <= e->chosen)
-		return px_propose_maybe(p, e, true); /* (behind: the fetch timer closes) */
+		return paxos_propose_maybe(p, e, true); /* (behind: the fetch timer closes) */
 	return 0;
 }
 
-void px_barrier_free_all(struct paxos *p, struct px_entity *e)
+void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e)
 {
 	(void)p;
 	while (e->barriers) {
-		struct px_barrier *b = e->barriers;
+		struct paxos_barrier *b = e->barriers;
 		e->barriers = b->next;
 		free(b);
 	}

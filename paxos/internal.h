@@ -1,23 +1,23 @@
 /* paxos/internal.h — the engine's data structures, shared by the files of paxos/ only.
  *
  *   struct paxos
- *   ├── table: open-addressing hash  entity id -> struct px_entity *
+ *   ├── table: open-addressing hash  entity id -> struct paxos_entity *
  *   ├── idle:  LRU list of evictable entities (oldest first)
- *   ├── heap:  min-heap of entities by deadline (px_entity.heap_idx)
+ *   ├── heap:  min-heap of entities by deadline (paxos_entity.heap_idx)
  *   ├── touched[]: entities changed in this step (flushed at its end)
  *   ├── catch-up queue (entity ids found behind by a scan) + scans per peer
  *   └── out: the update being built (records, metas, outboxes, …)
  *
- *   struct px_entity (one per entity in memory; ~120 bytes when idle)
+ *   struct paxos_entity (one per entity in memory; 216 bytes when idle)
  *   ├── chosen, chosen_proposer, trimmed, vote_after  (== the persisted meta)
- *   ├── slots ──▶ px_slot(e) ──▶ px_slot(e+k) …   open entries (> chosen),
+ *   ├── slots ──▶ paxos_slot(e) ──▶ paxos_slot(e+k) …   open entries (> chosen),
  *   │                                  ascending; the acceptor's records
- *   ├── prop ───▶ px_proposer (NULL unless proposing)
- *   ├── queue ──▶ px_cmd ──▶ px_cmd …  commands waiting for an entry
- *   ├── barriers ─▶ px_barrier …
+ *   ├── prop ───▶ paxos_proposer (NULL unless proposing)
+ *   ├── queue ──▶ paxos_cmd ──▶ paxos_cmd …  commands waiting for an entry
+ *   ├── barriers ─▶ paxos_barrier …
  *   └── catch-up state (fetch in flight, snapshot asked)
  *
- * Values are immutable and refcounted (px_value): the same bytes are shared by
+ * Values are immutable and refcounted (paxos_value): the same bytes are shared by
  * a slot, a proposer, and the messages and chosen notices of an update.
  *
  * Invariants kept by every handler:
@@ -41,7 +41,7 @@
 
 /* ---- values --------------------------------------------------------------- */
 
-struct px_value {
+struct paxos_value {
 	uint32_t refs;
 	uint32_t crc; /* unused by the engine; keeps data 8-aligned */
 	size_t len;
@@ -50,8 +50,8 @@ struct px_value {
 
 /* ---- commands ------------------------------------------------------------- */
 
-struct px_cmd {
-	struct px_cmd *next;
+struct paxos_cmd {
+	struct paxos_cmd *next;
 	uint64_t id;
 	uint64_t submitted_ms;
 	bool failed; /* reported failed (-EIO) while in flight; never requeued */
@@ -61,13 +61,13 @@ struct px_cmd {
 
 /* ---- the acceptor's open entries -------------------------------------- */
 
-struct px_slot {
-	struct px_slot *next; /* ascending entry */
+struct paxos_slot {
+	struct paxos_slot *next; /* ascending entry */
 	uint64_t entry;
 	uint64_t promised;
 	uint64_t accepted;
 	uint64_t value_id;
-	struct px_value *value; /* NULL when nothing accepted (and not chosen) */
+	struct paxos_value *value; /* NULL when nothing accepted (and not chosen) */
 	bool chosen;
 	bool dirty;        /* changed since last handed to the update */
 	bool value_stored; /* this value_id's bytes are already in a record */
@@ -75,29 +75,29 @@ struct px_slot {
 
 /* ---- the proposer ------------------------------------------------------- */
 
-enum px_phase {
-	PX_PREPARE = 1, /* phase 1 sent, collecting promises */
-	PX_ACCEPT,      /* phase 2 sent, collecting acceptances */
-	PX_BACKOFF,     /* preempted; restarts phase 1 at `deadline` */
+enum paxos_phase {
+	PAXOS_PHASE_PREPARE = 1, /* phase 1 sent, collecting promises */
+	PAXOS_PHASE_ACCEPT,      /* phase 2 sent, collecting acceptances */
+	PAXOS_PHASE_BACKOFF,     /* preempted; restarts phase 1 at `deadline` */
 };
 
-struct px_proposer {
+struct paxos_proposer {
 	uint64_t entry;
 	uint64_t ballot;
-	enum px_phase phase;
+	enum paxos_phase phase;
 	uint64_t acks;        /* bit per node index: promised / accepted `ballot` */
 	uint64_t max_round;   /* highest round seen at this entry (for the next ballot) */
 	/* phase 1: the highest-ballot value reported accepted by the promisers */
 	uint64_t found_ballot;
 	uint64_t found_id;
-	struct px_value *found;
+	struct paxos_value *found;
 	/* our own value for this entry, built at most once (commands or no-op) */
 	uint64_t own_id;
-	struct px_value *own;
-	struct px_cmd *inflight;  /* the commands in `own`, in order */
+	struct paxos_value *own;
+	struct paxos_cmd *inflight;  /* the commands in `own`, in order */
 	/* phase 2: the value proposed at `ballot` (found, or own) */
 	uint64_t value_id;
-	struct px_value *value;
+	struct paxos_value *value;
 	uint32_t attempts;        /* preemptions so far (backoff grows with it) */
 	uint64_t deadline;        /* resend / restart at */
 	uint64_t started_ms;
@@ -105,8 +105,8 @@ struct px_proposer {
 
 /* ---- read barriers ------------------------------------------------------- */
 
-struct px_barrier {
-	struct px_barrier *next;
+struct paxos_barrier {
+	struct paxos_barrier *next;
 	uint64_t req_id;
 	uint64_t nonce;
 	uint64_t started_ms;
@@ -120,7 +120,7 @@ struct px_barrier {
 
 /* ---- entities ------------------------------------------------------------ */
 
-struct px_entity {
+struct paxos_entity {
 	uint64_t id;
 	/* persisted meta */
 	uint64_t chosen;
@@ -145,30 +145,30 @@ struct px_entity {
 	uint64_t orphan_at;    /* chosen + 1 holds an accepted value nobody is
 				* finishing: propose there at (0 = none) */
 	/* activity */
-	struct px_slot *slots;
-	struct px_proposer *prop;
-	struct px_cmd *queue, *queue_tail;
-	struct px_barrier *barriers;
+	struct paxos_slot *slots;
+	struct paxos_proposer *prop;
+	struct paxos_cmd *queue, *queue_tail;
+	struct paxos_barrier *barriers;
 	uint64_t queue_deadline; /* earliest submitted_ms + timeout in queue; cached */
 	/* bookkeeping */
 	uint64_t deadline;     /* in the heap when != PAXOS_NO_DEADLINE */
 	size_t heap_idx;       /* position + 1 in the heap; 0 = not in it */
 	uint64_t last_used;
-	struct px_entity *lru_prev, *lru_next;
+	struct paxos_entity *lru_prev, *lru_next;
 	uint16_t flags;
 };
 
-#define PXE_TOUCHED 0x01        /* on touched[] this step */
-#define PXE_META_DIRTY 0x02
-#define PXE_META_ON_DISK 0x04   /* a meta exists in storage (so it is listed) */
-#define PXE_BROKEN 0x08         /* storage failed: refuse service */
-#define PXE_IDLE 0x10           /* on the LRU idle list */
-#define PXE_CATCHUP 0x20        /* counted in catchup_active */
-#define PXE_SLOTS_DIRTY 0x40
+#define PAXOS_ENT_TOUCHED 0x01        /* on touched[] this step */
+#define PAXOS_ENT_META_DIRTY 0x02
+#define PAXOS_ENT_META_ON_DISK 0x04   /* a meta exists in storage (so it is listed) */
+#define PAXOS_ENT_BROKEN 0x08         /* storage failed: refuse service */
+#define PAXOS_ENT_IDLE 0x10           /* on the LRU idle list */
+#define PAXOS_ENT_CATCHUP 0x20        /* counted in catchup_active */
+#define PAXOS_ENT_SLOTS_DIRTY 0x40
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
-struct px_scan {
+struct paxos_scan {
 	bool open;        /* reading this peer's listing */
 	bool done;        /* read to the end since start (amnesia counts these) */
 	bool again;       /* the peer came back during this pass: one more pass */
@@ -179,21 +179,21 @@ struct px_scan {
 
 /* ---- the update being built --------------------------------------------- */
 
-struct px_outbox {
+struct paxos_updbox {
 	struct paxos_msg *msgs;
 	size_t n, cap;
 };
 
-struct px_out {
+struct paxos_updbuf {
 	struct paxos_update upd;
 	struct paxos_out_record *records;
-	struct px_value **record_values; /* records[i]'s value (for reading back) */
+	struct paxos_value **record_values; /* records[i]'s value (for reading back) */
 	size_t n_records, cap_records, cap_record_values;
 	struct paxos_out_meta *metas;
 	size_t n_metas, cap_metas;
 	struct paxos_trim *trims;
 	size_t n_trims, cap_trims;
-	struct px_outbox *boxes; /* one per node index (self's stays empty) */
+	struct paxos_updbox *boxes; /* one per node index (self's stays empty) */
 	struct paxos_outbox *outboxes;
 	struct paxos_chosen *chosen;
 	size_t n_chosen, cap_chosen;
@@ -206,7 +206,7 @@ struct px_out {
 	struct paxos_entity_error *errors;
 	size_t n_errors, cap_errors;
 	/* values referenced by this update, released at the next step */
-	struct px_value **refs;
+	struct paxos_value **refs;
 	size_t n_refs, cap_refs;
 	/* scan item arrays referenced by this update */
 	uint64_t **items;
@@ -215,9 +215,9 @@ struct px_out {
 
 /* ---- the engine ---------------------------------------------------------- */
 
-struct px_bucket {
+struct paxos_bucket {
 	uint64_t id;
-	struct px_entity *e; /* NULL: empty */
+	struct paxos_entity *e; /* NULL: empty */
 };
 
 struct paxos {
@@ -236,13 +236,13 @@ struct paxos {
 	struct util_prng prng;
 
 	/* entity table */
-	struct px_bucket *table;
+	struct paxos_bucket *table;
 	size_t table_cap, n_entities;
-	struct px_entity *idle_head, *idle_tail;
+	struct paxos_entity *idle_head, *idle_tail;
 	size_t n_idle;
-	struct px_entity **heap;
+	struct paxos_entity **heap;
 	size_t heap_len, heap_cap;
-	struct px_entity **touched;
+	struct paxos_entity **touched;
 	size_t n_touched, cap_touched;
 
 	/* catch-up */
@@ -251,7 +251,7 @@ struct paxos {
 	size_t cu_head, cu_len, cu_cap;
 	size_t cu_active;
 	uint64_t cu_done;
-	struct px_scan scans[PAXOS_MAX_NODES];
+	struct paxos_scan scans[PAXOS_MAX_NODES];
 	uint64_t peers_up; /* bit per node index */
 	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
 	bool quorum_known; /* voters (self included) make a majority */
@@ -262,27 +262,27 @@ struct paxos {
 	size_t n_cmds;
 	uint64_t alloc_bytes, alloc_count;
 
-	struct px_out out;
+	struct paxos_updbuf out;
 };
 
 /* ---- mem.c: counted allocation and values ---------------------------- */
 
-void *px_alloc(struct paxos *p, size_t n);
-void *px_calloc(struct paxos *p, size_t n);
+void *paxos_alloc(struct paxos *p, size_t n);
+void *paxos_calloc(struct paxos *p, size_t n);
 /* Grows *arr (of elements of `size`) to hold at least `need`; -ENOMEM. */
-int px_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size);
-struct px_value *px_value_new(struct paxos *p, const void *data, size_t len);
-static inline struct px_value *px_value_ref(struct px_value *v)
+int paxos_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size);
+struct paxos_value *paxos_value_new(struct paxos *p, const void *data, size_t len);
+static inline struct paxos_value *paxos_value_ref(struct paxos_value *v)
 {
 	if (v)
 		v->refs++;
 	return v;
 }
-void px_value_unref(struct px_value *v);
+void paxos_value_unref(struct paxos_value *v);
 /* A fresh id (command or value) of this boot; 0 when the counter is used up. */
-uint64_t px_new_id(struct paxos *p);
+uint64_t paxos_new_id(struct paxos *p);
 /* The id was made by this engine (this boot). */
-bool px_id_mine(const struct paxos *p, uint64_t id);
+bool paxos_id_mine(const struct paxos *p, uint64_t id);
 
 /* ---- table.c: entities ---------------------------------------------------- */
 
@@ -290,60 +290,60 @@ bool px_id_mine(const struct paxos *p, uint64_t id);
  * has nothing). Marks it touched. Returns 0, -ENOMEM, or the storage error
  * (the entity is then kept as BROKEN and reported once). Broken entities
  * are returned with -EIO. */
-int px_entity_get(struct paxos *p, uint64_t id, struct px_entity **out);
+int paxos_entity_get(struct paxos *p, uint64_t id, struct paxos_entity **out);
 /* The entity if in memory, else NULL; touches nothing (safe between steps). */
-struct px_entity *px_entity_peek(const struct paxos *p, uint64_t id);
-void px_touch(struct paxos *p, struct px_entity *e);
+struct paxos_entity *paxos_entity_peek(const struct paxos *p, uint64_t id);
+void paxos_touch(struct paxos *p, struct paxos_entity *e);
 /* End of step: flush every touched entity, recompute deadlines and the idle
  * list; then evict entities idle longer than idle_evict_ms. */
-void px_settle(struct paxos *p);
+void paxos_settle(struct paxos *p);
 /* The entity's next deadline from all its parts. */
-uint64_t px_entity_deadline(const struct paxos *p, const struct px_entity *e);
-void px_table_free(struct paxos *p);
+uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity *e);
+void paxos_table_free(struct paxos *p);
 
-struct px_slot *px_slot_find(struct px_entity *e, uint64_t entry);
+struct paxos_slot *paxos_slot_find(struct paxos_entity *e, uint64_t entry);
 /* The slot of `entry` (> e->chosen), created empty if missing; NULL: -ENOMEM. */
-struct px_slot *px_slot_get(struct paxos *p, struct px_entity *e, uint64_t entry);
+struct paxos_slot *paxos_slot_get(struct paxos *p, struct paxos_entity *e, uint64_t entry);
 /* Frees slots with entry <= upto (flushing dirty ones into the update first). */
-void px_slots_drop_upto(struct paxos *p, struct px_entity *e, uint64_t upto);
+void paxos_slots_drop_upto(struct paxos *p, struct paxos_entity *e, uint64_t upto);
 /* Highest entry with an accepted value among the open slots (0: none). */
-uint64_t px_slots_top_accepted(const struct px_entity *e);
+uint64_t paxos_slots_top_accepted(const struct paxos_entity *e);
 /* Highest entry with any record (open slots), at least chosen. */
-uint64_t px_slots_top(const struct px_entity *e);
+uint64_t paxos_slots_top(const struct paxos_entity *e);
 
 /* ---- timer.c: the deadline heap ---------------------------------------- */
 
-void px_heap_set(struct paxos *p, struct px_entity *e, uint64_t deadline);
-struct px_entity *px_heap_top(const struct paxos *p);
+void paxos_heap_set(struct paxos *p, struct paxos_entity *e, uint64_t deadline);
+struct paxos_entity *paxos_heap_top(const struct paxos *p);
 
 /* ---- update.c: building the update --------------------------------------- */
 
-void px_out_reset(struct paxos *p);
-void px_out_finish(struct paxos *p);
-void px_out_free(struct paxos *p);
-int px_out_record(struct paxos *p, struct px_entity *e, struct px_slot *s);
+void paxos_upd_reset(struct paxos *p);
+void paxos_upd_finish(struct paxos *p);
+void paxos_upd_free(struct paxos *p);
+int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot *s);
 /* The chosen record of (entity, entry) in the update being built, or NULL;
  * *v is its value. */
-const struct paxos_record *px_out_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
-					     struct px_value **v);
-int px_out_meta(struct paxos *p, struct px_entity *e);
-int px_out_trim(struct paxos *p, uint64_t entity, uint64_t upto);
+const struct paxos_record *paxos_upd_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
+					     struct paxos_value **v);
+int paxos_upd_meta(struct paxos *p, struct paxos_entity *e);
+int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto);
 /* Queues msg to node index `to_idx`; takes a reference on `v` (the value the
  * msg points into, may be NULL) for the life of the update. */
-int px_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct px_value *v);
+int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v);
 /* The same to every other member. */
-int px_broadcast(struct paxos *p, const struct paxos_msg *msg, struct px_value *v);
-int px_out_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
-		  struct px_value *v);
-int px_out_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error);
-int px_out_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry);
-int px_out_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry);
-int px_out_error(struct paxos *p, uint64_t entity, int error);
-/* Keeps `items` (allocated with px_alloc) alive until the next step. */
-int px_out_keep_items(struct paxos *p, uint64_t *items);
+int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_value *v);
+int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
+		  struct paxos_value *v);
+int paxos_upd_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error);
+int paxos_upd_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry);
+int paxos_upd_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry);
+int paxos_upd_error(struct paxos *p, uint64_t entity, int error);
+/* Keeps `items` (allocated with paxos_alloc) alive until the next step. */
+int paxos_upd_keep_items(struct paxos *p, uint64_t *items);
 
 /* A message header for `e` (type, entity, entry, sender's chosen). */
-static inline struct paxos_msg px_msg(uint32_t type, const struct px_entity *e, uint64_t entry)
+static inline struct paxos_msg paxos_msg_for(uint32_t type, const struct paxos_entity *e, uint64_t entry)
 {
 	struct paxos_msg m = {0};
 	m.type = type;
@@ -356,107 +356,107 @@ static inline struct paxos_msg px_msg(uint32_t type, const struct px_entity *e, 
 /* ---- acceptor.c ------------------------------------------------------------ */
 
 /* This node may vote at (e, entry): not amnesic, above the fence. */
-bool px_may_vote(const struct paxos *p, const struct px_entity *e, uint64_t entry);
-int px_on_prepare(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_accept(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
+bool paxos_may_vote(const struct paxos *p, const struct paxos_entity *e, uint64_t entry);
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
 /* Tells peer `from` that `entry` (<= chosen) is chosen, with its value
  * (read from storage), or that it is trimmed. */
-int px_send_chosen_entry(struct paxos *p, struct px_entity *e, size_t from, uint64_t entry);
+int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t entry);
 
 /* ---- proposer.c ------------------------------------------------------------ */
 
-int px_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id);
+int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id);
 /* Starts a proposal if commands wait (or `close` asks for one anyway). */
-int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close);
-int px_on_promise(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_accepted(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_reject(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_proposer_timer(struct paxos *p, struct px_entity *e);
+int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close);
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e);
 /* Entry `entry` became chosen with value_id: settle the proposer if it was
  * working on that entry. */
-void px_proposer_resolved(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t value_id);
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id);
 /* A snapshot replaced entries <= entry: in-flight commands lose their fate. */
-void px_proposer_superseded(struct paxos *p, struct px_entity *e);
+void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e);
 /* Fails commands that waited past the proposal timeout. */
-void px_queue_expire(struct paxos *p, struct px_entity *e);
-void px_proposer_free(struct paxos *p, struct px_entity *e);
-void px_queue_free(struct paxos *p, struct px_entity *e);
-void px_queue_recompute_deadline(struct paxos *p, struct px_entity *e);
+void paxos_queue_expire(struct paxos *p, struct paxos_entity *e);
+void paxos_proposer_free(struct paxos *p, struct paxos_entity *e);
+void paxos_queue_free(struct paxos *p, struct paxos_entity *e);
+void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e);
 
 /* ---- learner.c ------------------------------------------------------------ */
 
 /* Entry is chosen with (ballot, value_id, v): record it, advance chosen and
  * deliver what became contiguous. v may be NULL when the slot or the
  * proposer already holds that value; otherwise a fetch is started. */
-int px_learn(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t ballot,
-	     uint64_t value_id, struct px_value *v, size_t from);
-int px_on_chosen(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_fetch(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_trimmed(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t ballot,
+	     uint64_t value_id, struct paxos_value *v, size_t from);
+int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
 /* A peer said it has chosen up to `chosen`: start catching up if behind. */
-int px_note_peer_chosen(struct paxos *p, struct px_entity *e, size_t from, uint64_t chosen);
-int px_fetch_timer(struct paxos *p, struct px_entity *e);
+int paxos_note_peer_chosen(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t chosen);
+int paxos_fetch_timer(struct paxos *p, struct paxos_entity *e);
 /* Sends a FETCH if the entity is behind and none is in flight (at settle). */
-int px_fetch_maybe(struct paxos *p, struct px_entity *e);
-int px_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
-int px_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
-int px_snapshot_failed(struct paxos *p, uint64_t entity);
+int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e);
+int paxos_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
+int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
+int paxos_snapshot_failed(struct paxos *p, uint64_t entity);
 /* Arms or disarms the orphan timer (end of step); runs it when due. */
-void px_orphan_settle(struct paxos *p, struct px_entity *e);
-int px_orphan_timer(struct paxos *p, struct px_entity *e);
+void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e);
+int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e);
 /* The entity has nothing left to catch up (releases its catch-up slot). */
-void px_catchup_check_done(struct paxos *p, struct px_entity *e);
+void paxos_catchup_check_done(struct paxos *p, struct paxos_entity *e);
 
 /* ---- scan.c: entity listings, background catch-up, amnesia ------------- */
 
-int px_scan_start(struct paxos *p, size_t peer_idx);
-int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m);
-int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m);
-int px_scan_timer(struct paxos *p);
-uint64_t px_scan_deadline(const struct paxos *p);
+int paxos_scan_start(struct paxos *p, size_t peer_idx);
+int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m);
+int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m);
+int paxos_scan_timer(struct paxos *p);
+uint64_t paxos_scan_deadline(const struct paxos *p);
 /* Notes whether peer `idx` votes (from its answers) and, when a majority
  * of voters becomes known, starts the proposals that waited for it. */
-void px_note_voter(struct paxos *p, size_t idx, bool votes);
+void paxos_note_voter(struct paxos *p, size_t idx, bool votes);
 /* Starts queued catch-ups while below the concurrency bound. */
-int px_catchup_pump(struct paxos *p);
+int paxos_catchup_pump(struct paxos *p);
 
 /* ---- barrier.c ------------------------------------------------------------ */
 
-int px_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id);
-int px_on_barrier(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
-int px_on_barrier_ack(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id);
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
 /* Completes barriers whose target is reached; resends, times out. */
-int px_barrier_check(struct paxos *p, struct px_entity *e);
-void px_barrier_free_all(struct paxos *p, struct px_entity *e);
+int paxos_barrier_check(struct paxos *p, struct paxos_entity *e);
+void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e);
 
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Marks a slot / the meta changed: flushed into the update at the step's end
  * (the entity is on touched[] already: every handler got it from
- * px_entity_get or px_entity_find). */
-static inline void px_slot_dirty(struct px_entity *e, struct px_slot *s)
+ * paxos_entity_get or paxos_entity_find). */
+static inline void paxos_slot_dirty(struct paxos_entity *e, struct paxos_slot *s)
 {
 	s->dirty = true;
-	e->flags |= PXE_SLOTS_DIRTY;
+	e->flags |= PAXOS_ENT_SLOTS_DIRTY;
 }
-static inline void px_meta_dirty(struct px_entity *e)
+static inline void paxos_meta_dirty(struct paxos_entity *e)
 {
-	e->flags |= PXE_META_DIRTY;
+	e->flags |= PAXOS_ENT_META_DIRTY;
 }
 
-static inline uint64_t px_min(uint64_t a, uint64_t b)
+static inline uint64_t paxos_min(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
-static inline uint64_t px_max(uint64_t a, uint64_t b)
+static inline uint64_t paxos_max(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
 }
-static inline int px_popcount(uint64_t x)
+static inline int paxos_popcount(uint64_t x)
 {
 	return __builtin_popcountll(x);
 }
 /* Random backoff in [min, max << attempts] (capped at 16 * max). */
-uint64_t px_backoff(struct paxos *p, uint32_t attempts);
+uint64_t paxos_backoff(struct paxos *p, uint32_t attempts);
 
 #endif

@@ -32,7 +32,7 @@
 #include "paxos/internal.h"
 
 /* Delivers every entry that became contiguous with `chosen`. */
-static void advance(struct paxos *p, struct px_entity *e)
+static void advance(struct paxos *p, struct paxos_entity *e)
 {
 	uint64_t before = e->chosen;
 	/* While a snapshot is asked for, the file system may install it at
@@ -41,13 +41,13 @@ static void advance(struct paxos *p, struct px_entity *e)
 	if (e->snapshot_at)
 		return;
 	while (e->slots && e->slots->entry == e->chosen + 1 && e->slots->chosen) {
-		struct px_slot *s = e->slots;
+		struct paxos_slot *s = e->slots;
 		e->chosen = s->entry;
 		e->chosen_proposer = paxos_id_node(s->value_id);
-		px_meta_dirty(e);
-		px_out_chosen(p, e->id, s->entry, s->value_id, s->value);
-		px_proposer_resolved(p, e, s->entry, s->value_id);
-		px_slots_drop_upto(p, e, s->entry);
+		paxos_meta_dirty(e);
+		paxos_upd_chosen(p, e->id, s->entry, s->value_id, s->value);
+		paxos_proposer_resolved(p, e, s->entry, s->value_id);
+		paxos_slots_drop_upto(p, e, s->entry);
 	}
 	if (e->chosen == before)
 		return;
@@ -56,21 +56,21 @@ static void advance(struct paxos *p, struct px_entity *e)
 		e->behind_to = 0;
 		e->fetch_at = 0;
 		e->fetch_tries = 0;
-		px_catchup_check_done(p, e);
+		paxos_catchup_check_done(p, e);
 	} else if (e->fetch_at && e->chosen >= e->fetch_to) {
 		/* The range asked for has arrived: ask for the next one now. */
 		e->fetch_at = 0;
 	}
-	px_propose_maybe(p, e, false);
-	px_barrier_check(p, e);
+	paxos_propose_maybe(p, e, false);
+	paxos_barrier_check(p, e);
 }
 
-int px_learn(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t ballot,
-	     uint64_t value_id, struct px_value *v, size_t from)
+int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t ballot,
+	     uint64_t value_id, struct paxos_value *v, size_t from)
 {
 	if (entry <= e->chosen)
 		return 0;
-	struct px_slot *s = px_slot_get(p, e, entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, entry);
 	if (!s)
 		return -ENOMEM;
 	if (s->chosen) {
@@ -86,11 +86,11 @@ int px_learn(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t ball
 			 e->prop->value_id == value_id)
 			v = e->prop->value;
 		else
-			return px_note_peer_chosen(p, e, from, entry);
+			return paxos_note_peer_chosen(p, e, from, entry);
 	}
 	if (s->value != v) {
-		px_value_unref(s->value);
-		s->value = px_value_ref(v);
+		paxos_value_unref(s->value);
+		s->value = paxos_value_ref(v);
 		s->value_stored = false;
 	}
 	if (s->value_id != value_id) {
@@ -100,33 +100,33 @@ int px_learn(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t ball
 	s->chosen = true;
 	/* By P2c every acceptance above the chosen ballot is of this value, so
 	 * raising the accepted ballot keeps the record truthful and monotone. */
-	s->accepted = px_max(s->accepted, ballot);
-	s->promised = px_max(s->promised, s->accepted);
-	px_slot_dirty(e, s);
+	s->accepted = paxos_max(s->accepted, ballot);
+	s->promised = paxos_max(s->promised, s->accepted);
+	paxos_slot_dirty(e, s);
 	advance(p, e);
 	return 0;
 }
 
-int px_on_chosen(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	struct px_value *v = NULL;
+	struct paxos_value *v = NULL;
 	if (m->has_value) {
-		v = px_value_new(p, m->value, m->value_len);
+		v = paxos_value_new(p, m->value, m->value_len);
 		if (!v)
 			return -ENOMEM;
 	}
-	int rc = px_learn(p, e, m->entry, m->ballot, m->value_id, v, from);
-	px_value_unref(v);
+	int rc = paxos_learn(p, e, m->entry, m->ballot, m->value_id, v, from);
+	paxos_value_unref(v);
 	return rc;
 }
 
 /* ---- orphaned entries --------------------------------------------------- */
 
-void px_orphan_settle(struct paxos *p, struct px_entity *e)
+void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e)
 {
-	const struct px_slot *s = e->slots;
+	const struct paxos_slot *s = e->slots;
 	bool orphan = !e->prop && s && s->entry == e->chosen + 1 && s->accepted && !s->chosen &&
-		      !e->snapshot_at && e->behind_to <= e->chosen && !(e->flags & PXE_BROKEN);
+		      !e->snapshot_at && e->behind_to <= e->chosen && !(e->flags & PAXOS_ENT_BROKEN);
 	if (!orphan)
 		e->orphan_at = 0;
 	else if (!e->orphan_at)
@@ -134,17 +134,17 @@ void px_orphan_settle(struct paxos *p, struct px_entity *e)
 			       util_prng_below(&p->prng, p->cfg.proposal_timeout_ms + 1);
 }
 
-int px_orphan_timer(struct paxos *p, struct px_entity *e)
+int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e)
 {
 	if (!e->orphan_at || e->orphan_at > p->now)
 		return 0;
 	e->orphan_at = 0;
-	return px_propose_maybe(p, e, true);
+	return paxos_propose_maybe(p, e, true);
 }
 
 /* ---- catch-up -------------------------------------------------------------- */
 
-int px_note_peer_chosen(struct paxos *p, struct px_entity *e, size_t from, uint64_t chosen)
+int paxos_note_peer_chosen(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t chosen)
 {
 	if (chosen <= e->chosen || from == p->self_idx)
 		return 0;
@@ -152,50 +152,50 @@ int px_note_peer_chosen(struct paxos *p, struct px_entity *e, size_t from, uint6
 		e->behind_to = chosen;
 		e->behind_peer = (uint32_t)from;
 	}
-	/* The FETCH itself goes out when the step settles (px_fetch_maybe):
+	/* The FETCH itself goes out when the step settles (paxos_fetch_maybe):
 	 * the rest of this batch may well bring what is missing. */
 	return 0;
 }
 
-static int send_fetch(struct paxos *p, struct px_entity *e)
+static int send_fetch(struct paxos *p, struct paxos_entity *e)
 {
 	uint64_t from = e->chosen + 1;
-	uint64_t to = px_min(e->behind_to, e->chosen + p->cfg.fetch_max_entries);
-	struct paxos_msg m = px_msg(PAXOS_MSG_FETCH, e, from);
+	uint64_t to = paxos_min(e->behind_to, e->chosen + p->cfg.fetch_max_entries);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_FETCH, e, from);
 	m.entry_to = to;
 	e->fetch_to = to;
 	e->fetch_at = p->now + p->cfg.retry_ms;
 	e->fetch_tries++;
-	return px_send(p, e->behind_peer, &m, NULL);
+	return paxos_send(p, e->behind_peer, &m, NULL);
 }
 
-int px_fetch_maybe(struct paxos *p, struct px_entity *e)
+int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e)
 {
-	if (e->behind_to <= e->chosen || e->fetch_at || e->snapshot_at || (e->flags & PXE_BROKEN))
+	if (e->behind_to <= e->chosen || e->fetch_at || e->snapshot_at || (e->flags & PAXOS_ENT_BROKEN))
 		return 0;
 	return send_fetch(p, e);
 }
 
-int px_fetch_timer(struct paxos *p, struct px_entity *e)
+int paxos_fetch_timer(struct paxos *p, struct paxos_entity *e)
 {
 	if (e->snapshot_at && e->snapshot_at <= p->now) {
 		/* The caller did not answer the snapshot request: ask again. */
 		e->snapshot_at = p->now + p->cfg.proposal_timeout_ms;
-		return px_out_snapshot(p, e->id, p->nodes[e->behind_peer], e->behind_to);
+		return paxos_upd_snapshot(p, e->id, p->nodes[e->behind_peer], e->behind_to);
 	}
 	if (!e->fetch_at || e->fetch_at > p->now)
 		return 0;
 	e->fetch_at = 0;
 	if (e->behind_to <= e->chosen) {
 		e->behind_to = 0;
-		px_catchup_check_done(p, e);
+		paxos_catchup_check_done(p, e);
 		return 0;
 	}
 	/* Nobody could serve chosen + 1 although it is chosen (whoever knew
 	 * may have lost its disk since). Phase 1 at that entry finds the chosen
 	 * value (any majority holds it): propose there. */
 	if (++e->fetch_stalls >= 2 * (p->n_nodes - 1) && !e->prop)
-		px_propose_maybe(p, e, true);
+		paxos_propose_maybe(p, e, true);
 	/* No answer: try the next peer (the one asked may be down; any node
 	 * that has chosen the entries can serve them). */
 	if (e->fetch_tries >= 2) {
@@ -211,17 +211,17 @@ int px_fetch_timer(struct paxos *p, struct px_entity *e)
 	return send_fetch(p, e);
 }
 
-int px_on_fetch(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
 	if (m->entry <= e->trimmed) {
-		struct paxos_msg t = px_msg(PAXOS_MSG_TRIMMED, e, e->trimmed);
-		return px_send(p, from, &t, NULL);
+		struct paxos_msg t = paxos_msg_for(PAXOS_MSG_TRIMMED, e, e->trimmed);
+		return paxos_send(p, from, &t, NULL);
 	}
-	uint64_t to = px_min(m->entry_to, e->chosen);
-	to = px_min(to, m->entry + p->cfg.fetch_max_entries - 1);
+	uint64_t to = paxos_min(m->entry_to, e->chosen);
+	to = paxos_min(to, m->entry + p->cfg.fetch_max_entries - 1);
 	size_t before = p->out.boxes[from].n;
 	for (uint64_t entry = m->entry; entry <= to; entry++) {
-		int rc = px_send_chosen_entry(p, e, from, entry);
+		int rc = paxos_send_chosen_entry(p, e, from, entry);
 		if (rc)
 			return rc;
 		/* Bound the answer's size (at least one entry always goes). */
@@ -234,7 +234,7 @@ int px_on_fetch(struct paxos *p, struct px_entity *e, size_t from, const struct 
 	return 0;
 }
 
-int px_on_trimmed(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
 	if (m->entry <= e->chosen || e->snapshot_at)
 		return 0;
@@ -242,51 +242,51 @@ int px_on_trimmed(struct paxos *p, struct px_entity *e, size_t from, const struc
 	 * send the entity's state instead. */
 	e->fetch_at = 0;
 	e->behind_peer = (uint32_t)from;
-	e->behind_to = px_max(e->behind_to, m->entry);
+	e->behind_to = paxos_max(e->behind_to, m->entry);
 	e->snapshot_at = p->now + p->cfg.proposal_timeout_ms;
-	return px_out_snapshot(p, e->id, p->nodes[from], m->entry);
+	return paxos_upd_snapshot(p, e->id, p->nodes[from], m->entry);
 }
 
-int px_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
+int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
 {
-	struct px_entity *e;
-	int rc = px_entity_get(p, entity, &e);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
 	if (rc)
 		return rc == -EIO ? 0 : rc;
 	e->snapshot_at = 0;
 	if (entry > e->chosen) {
 		/* The entries up to `entry` are now the snapshot's: drop what we
 		 * had of them (unflushed changes included) and the log below. */
-		for (struct px_slot *s = e->slots; s && s->entry <= entry; s = s->next)
+		for (struct paxos_slot *s = e->slots; s && s->entry <= entry; s = s->next)
 			s->dirty = false;
 		if (e->prop && e->prop->entry <= entry)
-			px_proposer_superseded(p, e);
-		px_slots_drop_upto(p, e, entry);
+			paxos_proposer_superseded(p, e);
+		paxos_slots_drop_upto(p, e, entry);
 		e->chosen = entry;
 		e->chosen_proposer = 0;
 		e->trimmed = entry;
 		e->trimmed_crc = crc;
-		e->applied = px_max(e->applied, entry);
+		e->applied = paxos_max(e->applied, entry);
 		e->cp_entry = 0;
-		px_meta_dirty(e);
-		px_out_trim(p, e->id, entry);
+		paxos_meta_dirty(e);
+		paxos_upd_trim(p, e->id, entry);
 	}
 	/* Entries above the snapshot may be known chosen already. */
 	advance(p, e);
 	if (e->behind_to <= e->chosen) {
 		e->behind_to = 0;
 		e->fetch_at = 0;
-		px_catchup_check_done(p, e);
+		paxos_catchup_check_done(p, e);
 	}
-	px_propose_maybe(p, e, false);
-	px_barrier_check(p, e);
+	paxos_propose_maybe(p, e, false);
+	paxos_barrier_check(p, e);
 	return 0;
 }
 
-int px_snapshot_failed(struct paxos *p, uint64_t entity)
+int paxos_snapshot_failed(struct paxos *p, uint64_t entity)
 {
-	struct px_entity *e;
-	int rc = px_entity_get(p, entity, &e);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
 	if (rc)
 		return rc == -EIO ? 0 : rc;
 	if (!e->snapshot_at)
@@ -302,10 +302,10 @@ int px_snapshot_failed(struct paxos *p, uint64_t entity)
 
 /* ---- trimming -------------------------------------------------------------- */
 
-int px_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
+int paxos_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
 {
-	struct px_entity *e;
-	int rc = px_entity_get(p, entity, &e);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
 	if (rc)
 		return rc == -EIO ? 0 : rc;
 	if (entry > e->chosen) {
@@ -313,9 +313,9 @@ int px_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
 		 * snapshot it installed whose SNAPSHOT_INSTALLED was lost with
 		 * a crash. Its entries are chosen (they came from a peer's
 		 * applied state): adopt it as that snapshot. */
-		return px_snapshot_installed(p, entity, entry, crc);
+		return paxos_snapshot_installed(p, entity, entry, crc);
 	}
-	e->applied = px_max(e->applied, entry);
+	e->applied = paxos_max(e->applied, entry);
 	if (entry <= e->trimmed)
 		return 0;
 	if (!e->cp_entry || e->cp_entry <= e->trimmed) {
@@ -326,8 +326,8 @@ int px_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc)
 	if (entry >= e->cp_entry + p->cfg.retention) {
 		e->trimmed = e->cp_entry;
 		e->trimmed_crc = e->cp_crc;
-		px_meta_dirty(e);
-		rc = px_out_trim(p, e->id, e->trimmed);
+		paxos_meta_dirty(e);
+		rc = paxos_upd_trim(p, e->id, e->trimmed);
 		e->cp_entry = entry;
 		e->cp_crc = crc;
 	}

@@ -1,6 +1,6 @@
 /* paxos/mem.c — counted allocation, refcounted values, ids.
  *
- * Every allocation of the engine goes through px_alloc so that the engine can
+ * Every allocation of the engine goes through paxos_alloc so that the engine can
  * report how many bytes it allocated (paxos_get_stats; bench/sim prints bytes
  * per chosen entry). Values are immutable once built: whoever holds a
  * reference may read them until it drops the reference.
@@ -13,7 +13,7 @@
 
 /* A failed allocation kills the engine (paxos_step drops the messages of that
  * step and refuses the next ones): half-built updates never leave. */
-void *px_alloc(struct paxos *p, size_t n)
+void *paxos_alloc(struct paxos *p, size_t n)
 {
 	void *x = malloc(n ? n : 1);
 	if (x) {
@@ -25,7 +25,7 @@ void *px_alloc(struct paxos *p, size_t n)
 	return x;
 }
 
-void *px_calloc(struct paxos *p, size_t n)
+void *paxos_calloc(struct paxos *p, size_t n)
 {
 	void *x = calloc(1, n ? n : 1);
 	if (x) {
@@ -37,7 +37,7 @@ void *px_calloc(struct paxos *p, size_t n)
 	return x;
 }
 
-int px_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size)
+int paxos_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
 		return 0;
@@ -56,9 +56,9 @@ int px_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-struct px_value *px_value_new(struct paxos *p, const void *data, size_t len)
+struct paxos_value *paxos_value_new(struct paxos *p, const void *data, size_t len)
 {
-	struct px_value *v = px_alloc(p, sizeof(*v) + len);
+	struct paxos_value *v = paxos_alloc(p, sizeof(*v) + len);
 	if (!v)
 		return NULL;
 	v->refs = 1;
@@ -69,13 +69,13 @@ struct px_value *px_value_new(struct paxos *p, const void *data, size_t len)
 	return v;
 }
 
-void px_value_unref(struct px_value *v)
+void paxos_value_unref(struct paxos_value *v)
 {
 	if (v && --v->refs == 0)
 		free(v);
 }
 
-uint64_t px_new_id(struct paxos *p)
+uint64_t paxos_new_id(struct paxos *p)
 {
 	/* 32 bits of counter per boot (docs/decisions.md): never wrap into an
 	 * id that was already used. */
@@ -84,12 +84,12 @@ uint64_t px_new_id(struct paxos *p)
 	return p->id_prefix | ++p->id_counter;
 }
 
-bool px_id_mine(const struct paxos *p, uint64_t id)
+bool paxos_id_mine(const struct paxos *p, uint64_t id)
 {
 	return (id & ~0xffffffffull) == p->id_prefix;
 }
 
-uint64_t px_backoff(struct paxos *p, uint32_t attempts)
+uint64_t paxos_backoff(struct paxos *p, uint32_t attempts)
 {
 	uint64_t lo = p->cfg.backoff_min_ms;
 	uint64_t hi = p->cfg.backoff_max_ms;

@@ -89,13 +89,13 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	p->quorum_known = !p->amnesia && p->majority == 1;
 	p->id_prefix = (uint64_t)cfg->self << 56 | (cfg->boot_count & 0xffffff) << 32;
 	util_prng_seed(&p->prng, cfg->seed);
-	p->out.boxes = px_calloc(p, p->n_nodes * sizeof(*p->out.boxes));
-	p->out.outboxes = px_calloc(p, p->n_nodes * sizeof(*p->out.outboxes));
+	p->out.boxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.boxes));
+	p->out.outboxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.outboxes));
 	if (!p->out.boxes || !p->out.outboxes) {
 		paxos_free(p);
 		return -ENOMEM;
 	}
-	px_out_reset(p);
+	paxos_upd_reset(p);
 	*out = p;
 	return 0;
 }
@@ -104,8 +104,8 @@ void paxos_free(struct paxos *p)
 {
 	if (!p)
 		return;
-	px_table_free(p);
-	px_out_free(p);
+	paxos_table_free(p);
+	paxos_upd_free(p);
 	free(p->cu_queue);
 	free(p->cu_peer);
 	free(p);
@@ -117,50 +117,50 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 {
 	if (paxos_codec_check_msg(m))
 		return -EINVAL;
-	px_note_voter(p, from, !(m->flags & PAXOS_MSG_F_NONVOTER));
+	paxos_note_voter(p, from, !(m->flags & PAXOS_MSG_F_NONVOTER));
 	if (m->type == PAXOS_MSG_SCAN)
-		return px_on_scan(p, from, m);
+		return paxos_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)
-		return px_on_scan_reply(p, from, m);
-	struct px_entity *e;
-	int rc = px_entity_get(p, m->entity, &e);
+		return paxos_on_scan_reply(p, from, m);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, m->entity, &e);
 	if (rc)
 		return rc == -EIO ? 0 : rc; /* broken: refuse service, reported once */
 	switch (m->type) {
 	case PAXOS_MSG_PREPARE:
-		rc = px_on_prepare(p, e, from, m);
+		rc = paxos_on_prepare(p, e, from, m);
 		break;
 	case PAXOS_MSG_PROMISE:
-		rc = px_on_promise(p, e, from, m);
+		rc = paxos_on_promise(p, e, from, m);
 		break;
 	case PAXOS_MSG_ACCEPT:
-		rc = px_on_accept(p, e, from, m);
+		rc = paxos_on_accept(p, e, from, m);
 		break;
 	case PAXOS_MSG_ACCEPTED:
-		rc = px_on_accepted(p, e, from, m);
+		rc = paxos_on_accepted(p, e, from, m);
 		break;
 	case PAXOS_MSG_REJECT:
-		rc = px_on_reject(p, e, from, m);
+		rc = paxos_on_reject(p, e, from, m);
 		break;
 	case PAXOS_MSG_CHOSEN:
-		rc = px_on_chosen(p, e, from, m);
+		rc = paxos_on_chosen(p, e, from, m);
 		break;
 	case PAXOS_MSG_FETCH:
-		rc = px_on_fetch(p, e, from, m);
+		rc = paxos_on_fetch(p, e, from, m);
 		break;
 	case PAXOS_MSG_TRIMMED:
-		rc = px_on_trimmed(p, e, from, m);
+		rc = paxos_on_trimmed(p, e, from, m);
 		break;
 	case PAXOS_MSG_BARRIER:
-		rc = px_on_barrier(p, e, from, m);
+		rc = paxos_on_barrier(p, e, from, m);
 		break;
 	case PAXOS_MSG_BARRIER_ACK:
-		rc = px_on_barrier_ack(p, e, from, m);
+		rc = paxos_on_barrier_ack(p, e, from, m);
 		break;
 	}
 	/* After the handler: the message itself may have brought what it
 	 * would otherwise make us fetch. */
-	int rc2 = px_note_peer_chosen(p, e, from, m->chosen);
+	int rc2 = paxos_note_peer_chosen(p, e, from, m->chosen);
 	return rc ? rc : rc2;
 }
 
@@ -183,27 +183,27 @@ static int on_receive(struct paxos *p, const struct paxos_event *ev)
 
 /* ---- timers --------------------------------------------------------------- */
 
-static void entity_timer(struct paxos *p, struct px_entity *e)
+static void entity_timer(struct paxos *p, struct paxos_entity *e)
 {
-	px_queue_expire(p, e);
+	paxos_queue_expire(p, e);
 	if (e->prop && e->prop->deadline <= p->now)
-		px_proposer_timer(p, e);
-	px_fetch_timer(p, e);
-	px_barrier_check(p, e);
-	px_orphan_timer(p, e);
+		paxos_proposer_timer(p, e);
+	paxos_fetch_timer(p, e);
+	paxos_barrier_check(p, e);
+	paxos_orphan_timer(p, e);
 }
 
 static void run_timers(struct paxos *p)
 {
-	struct px_entity *e;
-	while ((e = px_heap_top(p)) && e->deadline <= p->now) {
-		px_touch(p, e);
+	struct paxos_entity *e;
+	while ((e = paxos_heap_top(p)) && e->deadline <= p->now) {
+		paxos_touch(p, e);
 		/* Out of the heap until settle puts it back with a fresh
 		 * deadline: every entity is visited once per step. */
-		px_heap_set(p, e, PAXOS_NO_DEADLINE);
+		paxos_heap_set(p, e, PAXOS_NO_DEADLINE);
 		entity_timer(p, e);
 	}
-	px_scan_timer(p);
+	paxos_scan_timer(p);
 }
 
 /* ---- the step ------------------------------------------------------------- */
@@ -219,7 +219,7 @@ static int peer_index(const struct paxos *p, uint32_t node, size_t *idx)
 int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_update **out)
 {
 	int rc = 0;
-	px_out_reset(p);
+	paxos_upd_reset(p);
 	*out = &p->out.upd;
 	if (p->oom)
 		return -ENOMEM;
@@ -231,7 +231,7 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		 * catch up what changed while we were away (and, if amnesic,
 		 * to learn the fences). */
 		for (size_t i = 0; i < p->n_nodes; i++)
-			px_scan_start(p, i);
+			paxos_scan_start(p, i);
 	}
 	size_t idx;
 	switch (ev->type) {
@@ -241,17 +241,17 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		rc = on_receive(p, ev);
 		break;
 	case PAXOS_EV_SUBMIT:
-		rc = px_submit(p, ev->submit.entity, ev->submit.body, ev->submit.len,
+		rc = paxos_submit(p, ev->submit.entity, ev->submit.body, ev->submit.len,
 			       &p->out.upd.submit_id);
 		break;
 	case PAXOS_EV_BARRIER:
-		rc = px_barrier_start(p, ev->barrier.entity, ev->barrier.req_id);
+		rc = paxos_barrier_start(p, ev->barrier.entity, ev->barrier.req_id);
 		break;
 	case PAXOS_EV_PEER_UP:
 		rc = peer_index(p, ev->peer.node, &idx);
 		if (!rc) {
 			p->peers_up |= 1ull << idx;
-			rc = px_scan_start(p, idx);
+			rc = paxos_scan_start(p, idx);
 		}
 		break;
 	case PAXOS_EV_PEER_DOWN:
@@ -260,32 +260,32 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 			p->peers_up &= ~(1ull << idx);
 		break;
 	case PAXOS_EV_APPLIED:
-		rc = ev->applied.entity ? px_applied(p, ev->applied.entity, ev->applied.entry,
+		rc = ev->applied.entity ? paxos_applied(p, ev->applied.entity, ev->applied.entry,
 						     ev->applied.chain_crc)
 					: -EINVAL;
 		break;
 	case PAXOS_EV_SNAPSHOT_INSTALLED:
-		rc = ev->snapshot.entity ? px_snapshot_installed(p, ev->snapshot.entity,
+		rc = ev->snapshot.entity ? paxos_snapshot_installed(p, ev->snapshot.entity,
 								 ev->snapshot.entry,
 								 ev->snapshot.chain_crc)
 					 : -EINVAL;
 		break;
 	case PAXOS_EV_SNAPSHOT_FAILED:
-		rc = ev->snapshot.entity ? px_snapshot_failed(p, ev->snapshot.entity) : -EINVAL;
+		rc = ev->snapshot.entity ? paxos_snapshot_failed(p, ev->snapshot.entity) : -EINVAL;
 		break;
 	default:
 		rc = -EINVAL;
 		break;
 	}
 	run_timers(p);
-	px_catchup_pump(p);
-	px_settle(p);
-	uint64_t d = px_scan_deadline(p);
-	struct px_entity *top = px_heap_top(p);
+	paxos_catchup_pump(p);
+	paxos_settle(p);
+	uint64_t d = paxos_scan_deadline(p);
+	struct paxos_entity *top = paxos_heap_top(p);
 	if (top)
-		d = px_min(d, top->deadline);
+		d = paxos_min(d, top->deadline);
 	p->out.upd.deadline_ms = d;
-	px_out_finish(p);
+	paxos_upd_finish(p);
 	if (p->oom) {
 		/* Some record, meta or message of this step may be missing: hand
 		 * out nothing of it — exactly a crash before this step's persist —
@@ -339,10 +339,10 @@ int paxos_entity_chosen(struct paxos *p, uint64_t entity, uint64_t *chosen)
 	*chosen = 0;
 	/* Outside a step: read, never load (loading would touch the update
 	 * the caller may still be reading). */
-	const struct px_entity *e = px_entity_peek(p, entity);
+	const struct paxos_entity *e = paxos_entity_peek(p, entity);
 	if (e) {
 		*chosen = e->chosen;
-		return (e->flags & PXE_BROKEN) ? -EIO : 0;
+		return (e->flags & PAXOS_ENT_BROKEN) ? -EIO : 0;
 	}
 	struct paxos_meta m;
 	int rc = p->cfg.ops->load_meta(p->cfg.ops_ctx, entity, &m);

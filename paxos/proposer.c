@@ -37,51 +37,51 @@ static uint64_t bit(size_t idx)
 
 static bool quorum(const struct paxos *p, uint64_t acks)
 {
-	return (size_t)px_popcount(acks) >= p->majority;
+	return (size_t)paxos_popcount(acks) >= p->majority;
 }
 
 /* ---- the queue ------------------------------------------------------------- */
 
-void px_queue_recompute_deadline(struct paxos *p, struct px_entity *e)
+void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e)
 {
 	e->queue_deadline = e->queue ? e->queue->submitted_ms + p->cfg.proposal_timeout_ms
 				     : PAXOS_NO_DEADLINE;
 }
 
-static void cmds_free(struct paxos *p, struct px_cmd *c)
+static void cmds_free(struct paxos *p, struct paxos_cmd *c)
 {
 	while (c) {
-		struct px_cmd *n = c->next;
+		struct paxos_cmd *n = c->next;
 		free(c);
 		p->n_cmds--;
 		c = n;
 	}
 }
 
-void px_queue_free(struct paxos *p, struct px_entity *e)
+void paxos_queue_free(struct paxos *p, struct paxos_entity *e)
 {
 	cmds_free(p, e->queue);
 	e->queue = e->queue_tail = NULL;
 }
 
-int px_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id)
+int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id)
 {
 	*id = 0;
 	if (!entity || (len && !body))
 		return -EINVAL;
 	if (paxos_codec_cmd_size(len) > p->cfg.value_max_bytes)
 		return -EMSGSIZE;
-	uint64_t cid = px_new_id(p);
+	uint64_t cid = paxos_new_id(p);
 	if (!cid)
 		return -EOVERFLOW;
-	struct px_entity *e;
-	int rc = px_entity_get(p, entity, &e);
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
 	if (rc == -ENOMEM)
 		return rc;
 	*id = cid;
 	if (rc)
-		return px_out_failed(p, entity, cid, -EIO);
-	struct px_cmd *c = px_alloc(p, sizeof(*c) + len);
+		return paxos_upd_failed(p, entity, cid, -EIO);
+	struct paxos_cmd *c = paxos_alloc(p, sizeof(*c) + len);
 	if (!c)
 		return -ENOMEM;
 	c->next = NULL;
@@ -97,20 +97,20 @@ int px_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, ui
 		e->queue = c;
 	e->queue_tail = c;
 	p->n_cmds++;
-	px_queue_recompute_deadline(p, e);
-	return px_propose_maybe(p, e, false);
+	paxos_queue_recompute_deadline(p, e);
+	return paxos_propose_maybe(p, e, false);
 }
 
 /* Puts the proposer's in-flight commands back at the front of the queue, in
  * order (they were submitted before anything still queued). Commands already
  * reported failed are dropped: their outcome was announced as unknown, and
  * it is now known they were not chosen, which the caller already assumed. */
-static void requeue_inflight(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
+static void requeue_inflight(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
-	struct px_cmd *head = NULL, *last = NULL;
-	struct px_cmd *c = pr->inflight;
+	struct paxos_cmd *head = NULL, *last = NULL;
+	struct paxos_cmd *c = pr->inflight;
 	while (c) {
-		struct px_cmd *n = c->next;
+		struct paxos_cmd *n = c->next;
 		if (c->failed) {
 			free(c);
 			p->n_cmds--;
@@ -131,30 +131,30 @@ static void requeue_inflight(struct paxos *p, struct px_entity *e, struct px_pro
 			e->queue_tail = last;
 		e->queue = head;
 	}
-	px_queue_recompute_deadline(p, e);
+	paxos_queue_recompute_deadline(p, e);
 }
 
-void px_queue_expire(struct paxos *p, struct px_entity *e)
+void paxos_queue_expire(struct paxos *p, struct paxos_entity *e)
 {
 	uint64_t limit = p->cfg.proposal_timeout_ms;
 	while (e->queue && e->queue->submitted_ms + limit <= p->now) {
-		struct px_cmd *c = e->queue;
+		struct paxos_cmd *c = e->queue;
 		e->queue = c->next;
 		if (!e->queue)
 			e->queue_tail = NULL;
 		/* Never part of a value that left this node: it will never be
 		 * chosen. */
-		px_out_failed(p, e->id, c->id, -ETIMEDOUT);
+		paxos_upd_failed(p, e->id, c->id, -ETIMEDOUT);
 		free(c);
 		p->n_cmds--;
 	}
-	px_queue_recompute_deadline(p, e);
+	paxos_queue_recompute_deadline(p, e);
 	if (e->prop) {
-		for (struct px_cmd *c = e->prop->inflight; c; c = c->next) {
+		for (struct paxos_cmd *c = e->prop->inflight; c; c = c->next) {
 			if (!c->failed && c->submitted_ms + limit <= p->now) {
 				/* Sent, not known chosen: the caller must treat the
 				 * outcome as unknown. */
-				px_out_failed(p, e->id, c->id, -EIO);
+				paxos_upd_failed(p, e->id, c->id, -EIO);
 				c->failed = true;
 			}
 		}
@@ -163,17 +163,17 @@ void px_queue_expire(struct paxos *p, struct px_entity *e)
 
 /* ---- proposer lifecycle ------------------------------------------------- */
 
-static void proposer_release(struct paxos *p, struct px_proposer *pr)
+static void proposer_release(struct paxos *p, struct paxos_proposer *pr)
 {
-	px_value_unref(pr->found);
-	px_value_unref(pr->value);
-	px_value_unref(pr->own);
+	paxos_value_unref(pr->found);
+	paxos_value_unref(pr->value);
+	paxos_value_unref(pr->own);
 	cmds_free(p, pr->inflight);
 	free(pr);
 	p->n_props--;
 }
 
-void px_proposer_free(struct paxos *p, struct px_entity *e)
+void paxos_proposer_free(struct paxos *p, struct paxos_entity *e)
 {
 	if (!e->prop)
 		return;
@@ -181,9 +181,9 @@ void px_proposer_free(struct paxos *p, struct px_entity *e)
 	e->prop = NULL;
 }
 
-void px_proposer_resolved(struct paxos *p, struct px_entity *e, uint64_t entry, uint64_t value_id)
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id)
 {
-	struct px_proposer *pr = e->prop;
+	struct paxos_proposer *pr = e->prop;
 	if (!pr || pr->entry != entry)
 		return;
 	if (pr->own && value_id == pr->own_id) {
@@ -197,16 +197,16 @@ void px_proposer_resolved(struct paxos *p, struct px_entity *e, uint64_t entry, 
 	proposer_release(p, pr);
 }
 
-void px_proposer_superseded(struct paxos *p, struct px_entity *e)
+void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e)
 {
-	struct px_proposer *pr = e->prop;
+	struct paxos_proposer *pr = e->prop;
 	if (!pr)
 		return;
 	/* A snapshot covered the entry: whether our value was chosen there is
 	 * no longer knowable here. */
-	for (struct px_cmd *c = pr->inflight; c; c = c->next)
+	for (struct paxos_cmd *c = pr->inflight; c; c = c->next)
 		if (!c->failed)
-			px_out_failed(p, e->id, c->id, -ESTALE);
+			paxos_upd_failed(p, e->id, c->id, -ESTALE);
 	e->prop = NULL;
 	proposer_release(p, pr);
 }
@@ -215,10 +215,10 @@ void px_proposer_superseded(struct paxos *p, struct px_entity *e)
  * was chosen at `chosen` (for entry 1: the entity's low byte names us, never
  * for the namespace), and nothing at all happened at that entry on this node
  * (a promise there revokes it). */
-static bool preauthorised(const struct paxos *p, const struct px_entity *e, const struct px_slot *s)
+static bool preauthorised(const struct paxos *p, const struct paxos_entity *e, const struct paxos_slot *s)
 {
 	uint64_t entry = e->chosen + 1;
-	if (!px_may_vote(p, e, entry) || s->promised || s->accepted)
+	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
 		return false;
 	if (e->chosen == 0)
 		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self;
@@ -227,29 +227,29 @@ static bool preauthorised(const struct paxos *p, const struct px_entity *e, cons
 
 /* Builds our own value for the entry: the queued commands that fit, or a
  * no-op when nothing waits (closing an entry for a barrier). */
-static int build_own(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
+static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
 	size_t total = 0, n = 0;
-	for (struct px_cmd *c = e->queue; c; c = c->next) {
+	for (struct paxos_cmd *c = e->queue; c; c = c->next) {
 		size_t sz = paxos_codec_cmd_size(c->len);
 		if (n && total + sz > p->cfg.value_max_bytes)
 			break;
 		total += sz;
 		n++;
 	}
-	uint64_t id = px_new_id(p);
+	uint64_t id = paxos_new_id(p);
 	if (!id)
 		return -EOVERFLOW;
-	struct px_value *v = px_alloc(p, sizeof(*v) + total);
+	struct paxos_value *v = paxos_alloc(p, sizeof(*v) + total);
 	if (!v)
 		return -ENOMEM;
 	v->refs = 1;
 	v->crc = 0;
 	v->len = total;
 	uint8_t *w = v->data;
-	struct px_cmd **tail = &pr->inflight;
+	struct paxos_cmd **tail = &pr->inflight;
 	for (size_t i = 0; i < n; i++) {
-		struct px_cmd *c = e->queue;
+		struct paxos_cmd *c = e->queue;
 		e->queue = c->next;
 		w = paxos_codec_put_cmd(w, c->id, c->body, c->len);
 		c->next = NULL;
@@ -258,15 +258,15 @@ static int build_own(struct paxos *p, struct px_entity *e, struct px_proposer *p
 	}
 	if (!e->queue)
 		e->queue_tail = NULL;
-	px_queue_recompute_deadline(p, e);
+	paxos_queue_recompute_deadline(p, e);
 	pr->own = v;
 	pr->own_id = id;
 	return 0;
 }
 
-static int send_accepts(struct paxos *p, struct px_entity *e, struct px_proposer *pr, uint64_t to_mask)
+static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
 {
-	struct paxos_msg m = px_msg(PAXOS_MSG_ACCEPT, e, pr->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPT, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
 	m.value = pr->value->data;
@@ -274,29 +274,29 @@ static int send_accepts(struct paxos *p, struct px_entity *e, struct px_proposer
 	m.has_value = true;
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++)
-		if (i != p->self_idx && (to_mask & bit(i)) && px_send(p, i, &m, pr->value))
+		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, pr->value))
 			rc = -ENOMEM;
 	return rc;
 }
 
-static int send_prepares(struct paxos *p, struct px_entity *e, struct px_proposer *pr, uint64_t to_mask)
+static int send_prepares(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
 {
-	struct paxos_msg m = px_msg(PAXOS_MSG_PREPARE, e, pr->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PREPARE, e, pr->entry);
 	m.ballot = pr->ballot;
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++)
-		if (i != p->self_idx && (to_mask & bit(i)) && px_send(p, i, &m, NULL))
+		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, NULL))
 			rc = -ENOMEM;
 	return rc;
 }
 
-static int chosen_by_quorum(struct paxos *p, struct px_entity *e, struct px_proposer *pr);
+static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr);
 
 /* Phase 2: propose the value phase 1 found, else our own (built now if not
  * yet), at pr->ballot. */
-static int start_phase2(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
+static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
-	struct px_value *v;
+	struct paxos_value *v;
 	uint64_t vid;
 	if (pr->found) {
 		v = pr->found;
@@ -310,33 +310,33 @@ static int start_phase2(struct paxos *p, struct px_entity *e, struct px_proposer
 		v = pr->own;
 		vid = pr->own_id;
 	}
-	px_value_unref(pr->value);
-	pr->value = px_value_ref(v);
+	paxos_value_unref(pr->value);
+	pr->value = paxos_value_ref(v);
 	pr->value_id = vid;
-	pr->phase = PX_ACCEPT;
+	pr->phase = PAXOS_PHASE_ACCEPT;
 	pr->acks = 0;
 
-	struct px_slot *s = px_slot_get(p, e, pr->entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
 	if (!s)
 		return -ENOMEM;
-	if (px_may_vote(p, e, pr->entry)) {
+	if (paxos_may_vote(p, e, pr->entry)) {
 		if (pr->ballot < s->promised) {
 			/* Our own acceptor promised someone higher meanwhile. */
-			pr->max_round = px_max(pr->max_round, paxos_ballot_round(s->promised));
-			pr->phase = PX_BACKOFF;
+			pr->max_round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
+			pr->phase = PAXOS_PHASE_BACKOFF;
 			pr->attempts++;
-			pr->deadline = p->now + px_backoff(p, pr->attempts);
+			pr->deadline = p->now + paxos_backoff(p, pr->attempts);
 			return 0;
 		}
 		if (s->accepted != pr->ballot || s->value_id != vid) {
-			px_value_unref(s->value);
-			s->value = px_value_ref(v);
+			paxos_value_unref(s->value);
+			s->value = paxos_value_ref(v);
 			s->value_stored = false;
 			s->value_id = vid;
 			s->accepted = pr->ballot;
 		}
 		s->promised = pr->ballot;
-		px_slot_dirty(e, s);
+		paxos_slot_dirty(e, s);
 		pr->acks |= bit(p->self_idx);
 	}
 	pr->deadline = p->now + p->cfg.retry_ms;
@@ -347,30 +347,30 @@ static int start_phase2(struct paxos *p, struct px_entity *e, struct px_proposer
 }
 
 /* Phase 1 at a round above everything seen at this entry. */
-static int start_phase1(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
+static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
-	struct px_slot *s = px_slot_get(p, e, pr->entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
 	if (!s)
 		return -ENOMEM;
-	uint64_t round = px_max(pr->max_round, paxos_ballot_round(s->promised));
-	round = px_max(round, paxos_ballot_round(s->accepted));
+	uint64_t round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
+	round = paxos_max(round, paxos_ballot_round(s->accepted));
 	pr->ballot = paxos_ballot(round + 1, p->cfg.self);
 	pr->max_round = round + 1;
-	pr->phase = PX_PREPARE;
+	pr->phase = PAXOS_PHASE_PREPARE;
 	pr->acks = 0;
 	pr->found_ballot = 0;
 	pr->found_id = 0;
-	px_value_unref(pr->found);
+	paxos_value_unref(pr->found);
 	pr->found = NULL;
 	/* Our own promise, recorded even when we may not vote. */
 	s->promised = pr->ballot;
-	px_slot_dirty(e, s);
-	if (px_may_vote(p, e, pr->entry)) {
+	paxos_slot_dirty(e, s);
+	if (paxos_may_vote(p, e, pr->entry)) {
 		pr->acks |= bit(p->self_idx);
 		if (s->accepted) {
 			pr->found_ballot = s->accepted;
 			pr->found_id = s->value_id;
-			pr->found = px_value_ref(s->value);
+			pr->found = paxos_value_ref(s->value);
 		}
 	}
 	pr->deadline = p->now + p->cfg.retry_ms;
@@ -380,9 +380,9 @@ static int start_phase1(struct paxos *p, struct px_entity *e, struct px_proposer
 	return rc;
 }
 
-int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
+int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
 {
-	if (e->prop || (e->flags & PXE_BROKEN) || e->snapshot_at)
+	if (e->prop || (e->flags & PAXOS_ENT_BROKEN) || e->snapshot_at)
 		return 0;
 	/* Not before a majority of voters is known (scan.c): a proposal made
 	 * while most nodes are still amnesic could only fence them. */
@@ -395,16 +395,16 @@ int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
 	 * ends when no peer can serve the entry. */
 	if (e->behind_to > e->chosen && !close)
 		return 0;
-	struct px_proposer *pr = px_calloc(p, sizeof(*pr));
+	struct paxos_proposer *pr = paxos_calloc(p, sizeof(*pr));
 	if (!pr)
 		return -ENOMEM;
 	p->n_props++;
 	pr->entry = e->chosen + 1;
 	pr->started_ms = p->now;
 	e->prop = pr;
-	struct px_slot *s = px_slot_get(p, e, pr->entry);
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
 	if (!s) {
-		px_proposer_free(p, e);
+		paxos_proposer_free(p, e);
 		return -ENOMEM;
 	}
 	if (preauthorised(p, e, s)) {
@@ -416,37 +416,37 @@ int px_propose_maybe(struct paxos *p, struct px_entity *e, bool close)
 
 /* ---- answers ------------------------------------------------------------ */
 
-static int chosen_by_quorum(struct paxos *p, struct px_entity *e, struct px_proposer *pr)
+static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
 	/* Announce first, without the value: the acceptors of this ballot
 	 * hold it (even those that answered too late to count), and a node
 	 * that does not fetches it, off this write's path. Then learn: learning settles and may replace the proposer,
 	 * and the next entry's ACCEPTs must follow this CHOSEN in the batch. */
-	struct paxos_msg m = px_msg(PAXOS_MSG_CHOSEN, e, pr->entry);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
 	if (pr->entry == e->chosen + 1)
 		m.chosen = pr->entry;
-	int rc = px_broadcast(p, &m, NULL);
-	struct px_value *v = px_value_ref(pr->value);
-	int rc2 = px_learn(p, e, pr->entry, pr->ballot, pr->value_id, v, p->self_idx);
-	px_value_unref(v);
+	int rc = paxos_broadcast(p, &m, NULL);
+	struct paxos_value *v = paxos_value_ref(pr->value);
+	int rc2 = paxos_learn(p, e, pr->entry, pr->ballot, pr->value_id, v, p->self_idx);
+	paxos_value_unref(v);
 	return rc ? rc : rc2;
 }
 
-int px_on_promise(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	struct px_proposer *pr = e->prop;
-	if (!pr || pr->phase != PX_PREPARE || m->entry != pr->entry || m->ballot != pr->ballot)
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->phase != PAXOS_PHASE_PREPARE || m->entry != pr->entry || m->ballot != pr->ballot)
 		return 0;
 	if (pr->acks & bit(from))
 		return 0;
 	pr->acks |= bit(from);
 	if (m->accepted && m->accepted > pr->found_ballot) {
-		struct px_value *v = px_value_new(p, m->value, m->value_len);
+		struct paxos_value *v = paxos_value_new(p, m->value, m->value_len);
 		if (!v)
 			return -ENOMEM;
-		px_value_unref(pr->found);
+		paxos_value_unref(pr->found);
 		pr->found = v;
 		pr->found_ballot = m->accepted;
 		pr->found_id = m->value_id;
@@ -456,10 +456,10 @@ int px_on_promise(struct paxos *p, struct px_entity *e, size_t from, const struc
 	return 0;
 }
 
-int px_on_accepted(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	struct px_proposer *pr = e->prop;
-	if (!pr || pr->phase != PX_ACCEPT || m->entry != pr->entry || m->ballot != pr->ballot ||
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->phase != PAXOS_PHASE_ACCEPT || m->entry != pr->entry || m->ballot != pr->ballot ||
 	    m->value_id != pr->value_id)
 		return 0;
 	if (pr->acks & bit(from))
@@ -470,42 +470,42 @@ int px_on_accepted(struct paxos *p, struct px_entity *e, size_t from, const stru
 	return 0;
 }
 
-int px_on_reject(struct paxos *p, struct px_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	struct px_proposer *pr = e->prop;
-	if (!pr || m->entry != pr->entry || m->ballot != pr->ballot || pr->phase == PX_BACKOFF)
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || m->entry != pr->entry || m->ballot != pr->ballot || pr->phase == PAXOS_PHASE_BACKOFF)
 		return 0;
 	/* Preempted: someone promised a higher ballot. Wait a random while so
 	 * that two proposers do not keep preempting each other, then try again
 	 * above what we saw. */
-	pr->max_round = px_max(pr->max_round, paxos_ballot_round(m->promised));
-	pr->phase = PX_BACKOFF;
+	pr->max_round = paxos_max(pr->max_round, paxos_ballot_round(m->promised));
+	pr->phase = PAXOS_PHASE_BACKOFF;
 	pr->attempts++;
-	pr->deadline = p->now + px_backoff(p, pr->attempts);
+	pr->deadline = p->now + paxos_backoff(p, pr->attempts);
 	return 0;
 }
 
-int px_proposer_timer(struct paxos *p, struct px_entity *e)
+int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e)
 {
-	struct px_proposer *pr = e->prop;
+	struct paxos_proposer *pr = e->prop;
 	if (!pr || pr->deadline > p->now)
 		return 0;
 	bool live = e->queue != NULL;
-	for (struct px_cmd *c = pr->inflight; c && !live; c = c->next)
+	for (struct paxos_cmd *c = pr->inflight; c && !live; c = c->next)
 		live = !c->failed;
 	if (!live && !e->barriers && p->now >= pr->started_ms + p->cfg.proposal_timeout_ms) {
 		/* Nobody waits for this entry any more: stop sending. The
 		 * entry stays open; the next proposal will finish it. */
-		px_proposer_free(p, e);
+		paxos_proposer_free(p, e);
 		return 0;
 	}
 	switch (pr->phase) {
-	case PX_BACKOFF:
+	case PAXOS_PHASE_BACKOFF:
 		return start_phase1(p, e, pr);
-	case PX_PREPARE:
+	case PAXOS_PHASE_PREPARE:
 		pr->deadline = p->now + p->cfg.retry_ms;
 		return send_prepares(p, e, pr, ~pr->acks);
-	case PX_ACCEPT:
+	case PAXOS_PHASE_ACCEPT:
 		pr->deadline = p->now + p->cfg.retry_ms;
 		return send_accepts(p, e, pr, ~pr->acks);
 	}

@@ -22,7 +22,7 @@
  * persist in the same update that reports amnesia_cleared.
  *
  * Who votes: every message says whether its sender is amnesic (NONVOTER,
- * set by px_send); paxos.c notes it for every message received. A node
+ * set by paxos_send); paxos.c notes it for every message received. A node
  * proposes only while it knows a majority of voters, itself included
  * (proposer.c): in a new cluster, where every node starts amnesic, nothing is
  * written until a majority has joined, so the nodes joining last find no
@@ -41,12 +41,12 @@
 
 static int send_scan(struct paxos *p, size_t peer)
 {
-	struct px_scan *sc = &p->scans[peer];
+	struct paxos_scan *sc = &p->scans[peer];
 	struct paxos_msg m = {0};
 	m.type = PAXOS_MSG_SCAN;
 	m.nonce = sc->cursor;
 	sc->resend_at = p->now + p->cfg.retry_ms;
-	return px_send(p, peer, &m, NULL);
+	return paxos_send(p, peer, &m, NULL);
 }
 
 static bool queue_full(const struct paxos *p)
@@ -54,11 +54,11 @@ static bool queue_full(const struct paxos *p)
 	return p->cu_len >= (size_t)p->cfg.scan_page * CATCHUP_QUEUE_PAGES;
 }
 
-int px_scan_start(struct paxos *p, size_t peer)
+int paxos_scan_start(struct paxos *p, size_t peer)
 {
 	if (peer == p->self_idx)
 		return 0;
-	struct px_scan *sc = &p->scans[peer];
+	struct paxos_scan *sc = &p->scans[peer];
 	if (sc->open) {
 		/* A pass is under way: finish it, then list everything again
 		 * (what it listed already may have changed meanwhile). A
@@ -73,10 +73,10 @@ int px_scan_start(struct paxos *p, size_t peer)
 	return send_scan(p, peer);
 }
 
-int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
+int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 {
 	size_t page = p->cfg.scan_page;
-	uint64_t *ids = px_alloc(p, page * sizeof(*ids));
+	uint64_t *ids = paxos_alloc(p, page * sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
 	size_t n = 0;
@@ -86,14 +86,14 @@ int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 		free(ids);
 		return rc == -ENOMEM ? rc : 0;
 	}
-	uint64_t *items = px_alloc(p, (n ? n : 1) * 3 * sizeof(*items));
+	uint64_t *items = paxos_alloc(p, (n ? n : 1) * 3 * sizeof(*items));
 	if (!items) {
 		free(ids);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct px_entity *e;
-		rc = px_entity_get(p, ids[i], &e);
+		struct paxos_entity *e;
+		rc = paxos_entity_get(p, ids[i], &e);
 		items[3 * i] = ids[i];
 		if (rc == -ENOMEM) {
 			free(ids);
@@ -108,7 +108,7 @@ int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 			continue;
 		}
 		items[3 * i + 1] = e->chosen;
-		items[3 * i + 2] = px_max(px_slots_top(e), e->vote_after);
+		items[3 * i + 2] = paxos_max(paxos_slots_top(e), e->vote_after);
 	}
 	free(ids);
 	struct paxos_msg r = {0};
@@ -117,18 +117,18 @@ int px_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 	r.items = items;
 	r.n_items = 3 * n;
 	r.flags = n < page ? PAXOS_MSG_F_DONE : 0;
-	rc = px_out_keep_items(p, items);
+	rc = paxos_upd_keep_items(p, items);
 	if (rc)
 		return rc;
-	return px_send(p, from, &r, NULL);
+	return paxos_send(p, from, &r, NULL);
 }
 
 static int catchup_enqueue(struct paxos *p, uint64_t id, size_t peer, uint64_t target)
 {
 	if (p->cu_len == p->cu_cap) {
 		size_t ncap = p->cu_cap ? p->cu_cap * 2 : 64;
-		uint64_t *q = px_alloc(p, ncap * 2 * sizeof(*q));
-		uint32_t *pe = px_alloc(p, ncap * sizeof(*pe));
+		uint64_t *q = paxos_alloc(p, ncap * 2 * sizeof(*q));
+		uint32_t *pe = paxos_alloc(p, ncap * sizeof(*pe));
 		if (!q || !pe) {
 			free(q);
 			free(pe);
@@ -164,17 +164,17 @@ static void amnesia_check(struct paxos *p)
 			return;
 	p->amnesia = false;
 	p->out.upd.amnesia_cleared = true;
-	px_note_voter(p, p->self_idx, false); /* self counts now: re-evaluate */
+	paxos_note_voter(p, p->self_idx, false); /* self counts now: re-evaluate */
 }
 
-void px_note_voter(struct paxos *p, size_t idx, bool votes)
+void paxos_note_voter(struct paxos *p, size_t idx, bool votes)
 {
 	uint64_t bit = 1ull << idx;
 	if (votes)
 		p->voters |= bit;
 	else
 		p->voters &= ~bit;
-	bool known = (size_t)px_popcount(p->voters) + (p->amnesia ? 0 : 1) >= p->majority;
+	bool known = (size_t)paxos_popcount(p->voters) + (p->amnesia ? 0 : 1) >= p->majority;
 	if (known == p->quorum_known)
 		return;
 	p->quorum_known = known;
@@ -182,17 +182,17 @@ void px_note_voter(struct paxos *p, size_t idx, bool votes)
 		return;
 	/* Proposals waited for a majority of voters: start them. */
 	for (size_t i = 0; i < p->table_cap; i++) {
-		struct px_entity *e = p->table[i].e;
+		struct paxos_entity *e = p->table[i].e;
 		if (e && e->queue && !e->prop) {
-			px_touch(p, e);
-			px_propose_maybe(p, e, false);
+			paxos_touch(p, e);
+			paxos_propose_maybe(p, e, false);
 		}
 	}
 }
 
-int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
+int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 {
-	struct px_scan *sc = &p->scans[from];
+	struct paxos_scan *sc = &p->scans[from];
 	if (!sc->open || m->nonce != sc->cursor)
 		return 0;
 	uint64_t last = sc->cursor;
@@ -204,17 +204,17 @@ int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 		if (!(p->amnesia && top) && !chosen)
 			continue;
 		uint64_t local;
-		const struct px_entity *known = px_entity_peek(p, id);
+		const struct paxos_entity *known = paxos_entity_peek(p, id);
 		if (p->amnesia && top) {
-			struct px_entity *e;
-			int rc = px_entity_get(p, id, &e);
+			struct paxos_entity *e;
+			int rc = paxos_entity_get(p, id, &e);
 			if (rc == -ENOMEM)
 				return rc;
 			if (rc)
 				continue;
 			if (top > e->vote_after) {
 				e->vote_after = top;
-				px_meta_dirty(e);
+				paxos_meta_dirty(e);
 			}
 			local = e->chosen;
 		} else if (known) {
@@ -255,14 +255,14 @@ int px_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 	return send_scan(p, from);
 }
 
-int px_scan_timer(struct paxos *p)
+int paxos_scan_timer(struct paxos *p)
 {
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++) {
-		struct px_scan *sc = &p->scans[i];
+		struct paxos_scan *sc = &p->scans[i];
 		if (!sc->open && sc->next_pass_at && sc->next_pass_at <= p->now) {
 			sc->next_pass_at = 0;
-			if (px_scan_start(p, i))
+			if (paxos_scan_start(p, i))
 				rc = -ENOMEM;
 			continue;
 		}
@@ -276,19 +276,19 @@ int px_scan_timer(struct paxos *p)
 	return rc;
 }
 
-uint64_t px_scan_deadline(const struct paxos *p)
+uint64_t paxos_scan_deadline(const struct paxos *p)
 {
 	uint64_t d = PAXOS_NO_DEADLINE;
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		if (p->scans[i].open)
-			d = px_min(d, p->scans[i].resend_at);
+			d = paxos_min(d, p->scans[i].resend_at);
 		else if (p->scans[i].next_pass_at)
-			d = px_min(d, p->scans[i].next_pass_at);
+			d = paxos_min(d, p->scans[i].next_pass_at);
 	}
 	return d;
 }
 
-int px_catchup_pump(struct paxos *p)
+int paxos_catchup_pump(struct paxos *p)
 {
 	while (p->cu_active < p->cfg.catchup_concurrency && p->cu_len) {
 		size_t j = p->cu_head;
@@ -296,26 +296,26 @@ int px_catchup_pump(struct paxos *p)
 		size_t peer = p->cu_peer[j];
 		p->cu_head = (p->cu_head + 1) % p->cu_cap;
 		p->cu_len--;
-		struct px_entity *e;
-		int rc = px_entity_get(p, id, &e);
+		struct paxos_entity *e;
+		int rc = paxos_entity_get(p, id, &e);
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc || target <= e->chosen)
 			continue;
-		px_note_peer_chosen(p, e, peer, target);
-		if (!(e->flags & PXE_CATCHUP)) {
-			e->flags |= PXE_CATCHUP;
+		paxos_note_peer_chosen(p, e, peer, target);
+		if (!(e->flags & PAXOS_ENT_CATCHUP)) {
+			e->flags |= PAXOS_ENT_CATCHUP;
 			p->cu_active++;
 		}
 	}
 	return 0;
 }
 
-void px_catchup_check_done(struct paxos *p, struct px_entity *e)
+void paxos_catchup_check_done(struct paxos *p, struct paxos_entity *e)
 {
-	if (!(e->flags & PXE_CATCHUP) || e->behind_to > e->chosen)
+	if (!(e->flags & PAXOS_ENT_CATCHUP) || e->behind_to > e->chosen)
 		return;
-	e->flags &= (uint16_t)~PXE_CATCHUP;
+	e->flags &= (uint16_t)~PAXOS_ENT_CATCHUP;
 	p->cu_active--;
 	p->cu_done++;
 }

@@ -29,11 +29,11 @@ static size_t hash_id(uint64_t id, size_t cap)
 static int table_grow(struct paxos *p)
 {
 	size_t ncap = p->table_cap ? p->table_cap * 2 : 64;
-	struct px_bucket *nt = px_calloc(p, ncap * sizeof(*nt));
+	struct paxos_bucket *nt = paxos_calloc(p, ncap * sizeof(*nt));
 	if (!nt)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->table_cap; i++) {
-		struct px_entity *e = p->table[i].e;
+		struct paxos_entity *e = p->table[i].e;
 		if (!e)
 			continue;
 		size_t h = hash_id(e->id, ncap);
@@ -47,13 +47,13 @@ static int table_grow(struct paxos *p)
 	return 0;
 }
 
-static struct px_entity *table_lookup(const struct paxos *p, uint64_t id)
+static struct paxos_entity *table_lookup(const struct paxos *p, uint64_t id)
 {
 	if (!p->table_cap)
 		return NULL;
 	size_t h = hash_id(id, p->table_cap);
 	for (;;) {
-		const struct px_bucket *b = &p->table[h];
+		const struct paxos_bucket *b = &p->table[h];
 		if (!b->e)
 			return NULL;
 		if (b->id == id)
@@ -62,7 +62,7 @@ static struct px_entity *table_lookup(const struct paxos *p, uint64_t id)
 	}
 }
 
-static int table_insert(struct paxos *p, struct px_entity *e)
+static int table_insert(struct paxos *p, struct paxos_entity *e)
 {
 	if ((p->n_entities + 1) * 4 > p->table_cap * 3) {
 		int rc = table_grow(p);
@@ -78,7 +78,7 @@ static int table_insert(struct paxos *p, struct px_entity *e)
 	return 0;
 }
 
-static void table_remove(struct paxos *p, struct px_entity *e)
+static void table_remove(struct paxos *p, struct paxos_entity *e)
 {
 	size_t mask = p->table_cap - 1;
 	size_t i = hash_id(e->id, p->table_cap);
@@ -89,7 +89,7 @@ static void table_remove(struct paxos *p, struct px_entity *e)
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		struct px_bucket x = p->table[j];
+		struct paxos_bucket x = p->table[j];
 		if (!x.e)
 			break;
 		size_t home = hash_id(x.id, p->table_cap);
@@ -106,9 +106,9 @@ static void table_remove(struct paxos *p, struct px_entity *e)
 
 /* ---- idle list ------------------------------------------------------------ */
 
-static void idle_remove(struct paxos *p, struct px_entity *e)
+static void idle_remove(struct paxos *p, struct paxos_entity *e)
 {
-	if (!(e->flags & PXE_IDLE))
+	if (!(e->flags & PAXOS_ENT_IDLE))
 		return;
 	if (e->lru_prev)
 		e->lru_prev->lru_next = e->lru_next;
@@ -119,11 +119,11 @@ static void idle_remove(struct paxos *p, struct px_entity *e)
 	else
 		p->idle_tail = e->lru_prev;
 	e->lru_prev = e->lru_next = NULL;
-	e->flags &= (uint16_t)~PXE_IDLE;
+	e->flags &= (uint16_t)~PAXOS_ENT_IDLE;
 	p->n_idle--;
 }
 
-static void idle_append(struct paxos *p, struct px_entity *e)
+static void idle_append(struct paxos *p, struct paxos_entity *e)
 {
 	e->lru_next = NULL;
 	e->lru_prev = p->idle_tail;
@@ -132,28 +132,28 @@ static void idle_append(struct paxos *p, struct px_entity *e)
 	else
 		p->idle_head = e;
 	p->idle_tail = e;
-	e->flags |= PXE_IDLE;
+	e->flags |= PAXOS_ENT_IDLE;
 	p->n_idle++;
 }
 
 /* ---- slots ------------------------------------------------------------- */
 
-struct px_slot *px_slot_find(struct px_entity *e, uint64_t entry)
+struct paxos_slot *paxos_slot_find(struct paxos_entity *e, uint64_t entry)
 {
-	for (struct px_slot *s = e->slots; s && s->entry <= entry; s = s->next)
+	for (struct paxos_slot *s = e->slots; s && s->entry <= entry; s = s->next)
 		if (s->entry == entry)
 			return s;
 	return NULL;
 }
 
-struct px_slot *px_slot_get(struct paxos *p, struct px_entity *e, uint64_t entry)
+struct paxos_slot *paxos_slot_get(struct paxos *p, struct paxos_entity *e, uint64_t entry)
 {
-	struct px_slot **pp = &e->slots;
+	struct paxos_slot **pp = &e->slots;
 	while (*pp && (*pp)->entry < entry)
 		pp = &(*pp)->next;
 	if (*pp && (*pp)->entry == entry)
 		return *pp;
-	struct px_slot *s = px_calloc(p, sizeof(*s));
+	struct paxos_slot *s = paxos_calloc(p, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->entry = entry;
@@ -162,36 +162,36 @@ struct px_slot *px_slot_get(struct paxos *p, struct px_entity *e, uint64_t entry
 	return s;
 }
 
-static void slot_free(struct px_slot *s)
+static void slot_free(struct paxos_slot *s)
 {
-	px_value_unref(s->value);
+	paxos_value_unref(s->value);
 	free(s);
 }
 
-void px_slots_drop_upto(struct paxos *p, struct px_entity *e, uint64_t upto)
+void paxos_slots_drop_upto(struct paxos *p, struct paxos_entity *e, uint64_t upto)
 {
 	while (e->slots && e->slots->entry <= upto) {
-		struct px_slot *s = e->slots;
+		struct paxos_slot *s = e->slots;
 		if (s->dirty)
-			px_out_record(p, e, s);
+			paxos_upd_record(p, e, s);
 		e->slots = s->next;
 		slot_free(s);
 	}
 }
 
-uint64_t px_slots_top_accepted(const struct px_entity *e)
+uint64_t paxos_slots_top_accepted(const struct paxos_entity *e)
 {
 	uint64_t top = 0;
-	for (const struct px_slot *s = e->slots; s; s = s->next)
+	for (const struct paxos_slot *s = e->slots; s; s = s->next)
 		if (s->accepted || s->chosen)
 			top = s->entry;
 	return top;
 }
 
-uint64_t px_slots_top(const struct px_entity *e)
+uint64_t paxos_slots_top(const struct paxos_entity *e)
 {
 	uint64_t top = e->chosen;
-	for (const struct px_slot *s = e->slots; s; s = s->next)
+	for (const struct paxos_slot *s = e->slots; s; s = s->next)
 		if (s->entry > top && (s->promised || s->accepted || s->chosen))
 			top = s->entry;
 	return top;
@@ -201,7 +201,7 @@ uint64_t px_slots_top(const struct px_entity *e)
 
 struct load_ctx {
 	struct paxos *p;
-	struct px_entity *e;
+	struct paxos_entity *e;
 };
 
 static int load_slot_cb(void *arg, uint64_t entry, const struct paxos_record *rec)
@@ -209,7 +209,7 @@ static int load_slot_cb(void *arg, uint64_t entry, const struct paxos_record *re
 	struct load_ctx *c = arg;
 	if (entry <= c->e->chosen)
 		return 0;
-	struct px_slot *s = px_slot_get(c->p, c->e, entry);
+	struct paxos_slot *s = paxos_slot_get(c->p, c->e, entry);
 	if (!s)
 		return -ENOMEM;
 	s->promised = rec->promised;
@@ -217,7 +217,7 @@ static int load_slot_cb(void *arg, uint64_t entry, const struct paxos_record *re
 	s->value_id = rec->value_id;
 	s->chosen = rec->chosen;
 	if (rec->accepted || rec->chosen) {
-		s->value = px_value_new(c->p, rec->value, rec->value_len);
+		s->value = paxos_value_new(c->p, rec->value, rec->value_len);
 		if (!s->value)
 			return -ENOMEM;
 		s->value_stored = true;
@@ -225,20 +225,20 @@ static int load_slot_cb(void *arg, uint64_t entry, const struct paxos_record *re
 	return 0;
 }
 
-static void entity_free(struct paxos *p, struct px_entity *e)
+static void entity_free(struct paxos *p, struct paxos_entity *e)
 {
-	px_proposer_free(p, e);
-	px_queue_free(p, e);
-	px_barrier_free_all(p, e);
+	paxos_proposer_free(p, e);
+	paxos_queue_free(p, e);
+	paxos_barrier_free_all(p, e);
 	while (e->slots) {
-		struct px_slot *s = e->slots;
+		struct paxos_slot *s = e->slots;
 		e->slots = s->next;
 		slot_free(s);
 	}
 	free(e);
 }
 
-static int entity_load(struct paxos *p, struct px_entity *e)
+static int entity_load(struct paxos *p, struct paxos_entity *e)
 {
 	struct paxos_meta m;
 	memset(&m, 0, sizeof(m));
@@ -248,7 +248,7 @@ static int entity_load(struct paxos *p, struct px_entity *e)
 	} else if (rc) {
 		return rc;
 	} else {
-		e->flags |= PXE_META_ON_DISK;
+		e->flags |= PAXOS_ENT_META_ON_DISK;
 	}
 	e->chosen = m.chosen_entry;
 	e->chosen_stored = m.chosen_entry;
@@ -261,7 +261,7 @@ static int entity_load(struct paxos *p, struct px_entity *e)
 	rc = p->cfg.ops->scan_records(p->cfg.ops_ctx, e->id, e->chosen + 1, load_slot_cb, &c);
 	if (rc) {
 		while (e->slots) {
-			struct px_slot *s = e->slots;
+			struct paxos_slot *s = e->slots;
 			e->slots = s->next;
 			slot_free(s);
 		}
@@ -269,34 +269,34 @@ static int entity_load(struct paxos *p, struct px_entity *e)
 	return rc;
 }
 
-void px_touch(struct paxos *p, struct px_entity *e)
+void paxos_touch(struct paxos *p, struct paxos_entity *e)
 {
 	e->last_used = p->now;
 	idle_remove(p, e);
-	if (e->flags & PXE_TOUCHED)
+	if (e->flags & PAXOS_ENT_TOUCHED)
 		return;
-	if (px_grow(p, (void **)&p->touched, &p->cap_touched, p->n_touched + 1, sizeof(*p->touched))) {
+	if (paxos_grow(p, (void **)&p->touched, &p->cap_touched, p->n_touched + 1, sizeof(*p->touched))) {
 		/* Cannot track it: leave it out of the idle list, settle later. */
 		return;
 	}
 	p->touched[p->n_touched++] = e;
-	e->flags |= PXE_TOUCHED;
+	e->flags |= PAXOS_ENT_TOUCHED;
 }
 
-struct px_entity *px_entity_peek(const struct paxos *p, uint64_t id)
+struct paxos_entity *paxos_entity_peek(const struct paxos *p, uint64_t id)
 {
 	return table_lookup(p, id);
 }
 
-int px_entity_get(struct paxos *p, uint64_t id, struct px_entity **out)
+int paxos_entity_get(struct paxos *p, uint64_t id, struct paxos_entity **out)
 {
-	struct px_entity *e = table_lookup(p, id);
+	struct paxos_entity *e = table_lookup(p, id);
 	if (e) {
-		px_touch(p, e);
+		paxos_touch(p, e);
 		*out = e;
-		return (e->flags & PXE_BROKEN) ? -EIO : 0;
+		return (e->flags & PAXOS_ENT_BROKEN) ? -EIO : 0;
 	}
-	e = px_calloc(p, sizeof(*e));
+	e = paxos_calloc(p, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->id = id;
@@ -309,84 +309,84 @@ int px_entity_get(struct paxos *p, uint64_t id, struct px_entity **out)
 	if (rc) {
 		/* Keep a stub so that the failure is reported once and every
 		 * request on it is refused, not retried against a bad disk. */
-		e->flags |= PXE_BROKEN;
-		px_out_error(p, id, rc);
+		e->flags |= PAXOS_ENT_BROKEN;
+		paxos_upd_error(p, id, rc);
 	}
 	if (table_insert(p, e)) {
 		entity_free(p, e);
 		return -ENOMEM;
 	}
-	px_touch(p, e);
+	paxos_touch(p, e);
 	*out = e;
-	return (e->flags & PXE_BROKEN) ? -EIO : 0;
+	return (e->flags & PAXOS_ENT_BROKEN) ? -EIO : 0;
 }
 
 /* ---- deadlines and settling ------------------------------------------- */
 
-uint64_t px_entity_deadline(const struct paxos *p, const struct px_entity *e)
+uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity *e)
 {
 	uint64_t d = PAXOS_NO_DEADLINE;
 	if (e->prop)
-		d = px_min(d, e->prop->deadline);
+		d = paxos_min(d, e->prop->deadline);
 	if (e->queue)
-		d = px_min(d, e->queue_deadline);
+		d = paxos_min(d, e->queue_deadline);
 	if (e->fetch_at)
-		d = px_min(d, e->fetch_at);
+		d = paxos_min(d, e->fetch_at);
 	if (e->snapshot_at)
-		d = px_min(d, e->snapshot_at);
+		d = paxos_min(d, e->snapshot_at);
 	if (e->orphan_at)
-		d = px_min(d, e->orphan_at);
-	for (const struct px_barrier *b = e->barriers; b; b = b->next) {
-		d = px_min(d, b->started_ms + p->cfg.barrier_timeout_ms);
+		d = paxos_min(d, e->orphan_at);
+	for (const struct paxos_barrier *b = e->barriers; b; b = b->next) {
+		d = paxos_min(d, b->started_ms + p->cfg.barrier_timeout_ms);
 		if (!b->counted)
-			d = px_min(d, b->resend_at);
+			d = paxos_min(d, b->resend_at);
 		else if (b->stuck_since)
-			d = px_min(d, b->stuck_since + p->cfg.retry_ms);
+			d = paxos_min(d, b->stuck_since + p->cfg.retry_ms);
 	}
 	return d;
 }
 
-static bool evictable(const struct px_entity *e)
+static bool evictable(const struct paxos_entity *e)
 {
-	return !e->prop && !e->queue && !e->barriers && !(e->flags & PXE_CATCHUP) && !e->fetch_at &&
+	return !e->prop && !e->queue && !e->barriers && !(e->flags & PAXOS_ENT_CATCHUP) && !e->fetch_at &&
 	       !e->snapshot_at && !e->orphan_at && e->deadline == PAXOS_NO_DEADLINE;
 }
 
-void px_settle(struct paxos *p)
+void paxos_settle(struct paxos *p)
 {
 	/* Flushing may touch nothing new, but catch-up completion can pull
 	 * more entities in: iterate by index over a growing array. */
 	for (size_t i = 0; i < p->n_touched; i++) {
-		struct px_entity *e = p->touched[i];
-		px_fetch_maybe(p, e);
-		if (e->flags & PXE_SLOTS_DIRTY) {
-			for (struct px_slot *s = e->slots; s; s = s->next)
+		struct paxos_entity *e = p->touched[i];
+		paxos_fetch_maybe(p, e);
+		if (e->flags & PAXOS_ENT_SLOTS_DIRTY) {
+			for (struct paxos_slot *s = e->slots; s; s = s->next)
 				if (s->dirty)
-					px_out_record(p, e, s);
-			e->flags &= (uint16_t)~PXE_SLOTS_DIRTY;
+					paxos_upd_record(p, e, s);
+			e->flags &= (uint16_t)~PAXOS_ENT_SLOTS_DIRTY;
 		}
-		if (e->flags & PXE_META_DIRTY)
-			px_out_meta(p, e);
+		if (e->flags & PAXOS_ENT_META_DIRTY)
+			paxos_upd_meta(p, e);
 	}
 	for (size_t i = 0; i < p->n_touched; i++) {
-		struct px_entity *e = p->touched[i];
-		e->flags &= (uint16_t)~PXE_TOUCHED;
+		struct paxos_entity *e = p->touched[i];
+		e->flags &= (uint16_t)~PAXOS_ENT_TOUCHED;
 		e->chosen_stored = e->chosen;
-		px_orphan_settle(p, e);
-		px_heap_set(p, e, px_entity_deadline(p, e));
+		paxos_orphan_settle(p, e);
+		paxos_heap_set(p, e, paxos_entity_deadline(p, e));
 		if (evictable(e))
 			idle_append(p, e);
 	}
 	p->n_touched = 0;
 	while (p->idle_head && p->idle_head->last_used + p->cfg.idle_evict_ms <= p->now) {
-		struct px_entity *e = p->idle_head;
+		struct paxos_entity *e = p->idle_head;
 		idle_remove(p, e);
 		table_remove(p, e);
 		entity_free(p, e);
 	}
 }
 
-void px_table_free(struct paxos *p)
+void paxos_table_free(struct paxos *p)
 {
 	for (size_t i = 0; i < p->table_cap; i++)
 		if (p->table[i].e)

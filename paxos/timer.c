@@ -11,7 +11,7 @@
 
 static void heap_swap(struct paxos *p, size_t a, size_t b)
 {
-	struct px_entity *x = p->heap[a];
+	struct paxos_entity *x = p->heap[a];
 	p->heap[a] = p->heap[b];
 	p->heap[b] = x;
 	p->heap[a]->heap_idx = a + 1;
@@ -44,7 +44,7 @@ static void sift_down(struct paxos *p, size_t i)
 	}
 }
 
-static void heap_remove(struct paxos *p, struct px_entity *e)
+static void heap_remove(struct paxos *p, struct paxos_entity *e)
 {
 	size_t i = e->heap_idx - 1;
 	size_t last = p->heap_len - 1;
@@ -59,7 +59,7 @@ static void heap_remove(struct paxos *p, struct px_entity *e)
 	e->heap_idx = 0;
 }
 
-void px_heap_set(struct paxos *p, struct px_entity *e, uint64_t deadline)
+void paxos_heap_set(struct paxos *p, struct paxos_entity *e, uint64_t deadline)
 {
 	if (deadline == PAXOS_NO_DEADLINE) {
 		if (e->heap_idx)
@@ -68,7 +68,7 @@ void px_heap_set(struct paxos *p, struct px_entity *e, uint64_t deadline)
 		return;
 	}
 	if (!e->heap_idx) {
-		if (px_grow(p, (void **)&p->heap, &p->heap_cap, p->heap_len + 1, sizeof(*p->heap))) {
+		if (paxos_grow(p, (void **)&p->heap, &p->heap_cap, p->heap_len + 1, sizeof(*p->heap))) {
 			/* Without a heap slot the entity would never wake up:
 			 * leave it touched so the next step retries. */
 			e->deadline = PAXOS_NO_DEADLINE;
@@ -88,7 +88,7 @@ void px_heap_set(struct paxos *p, struct px_entity *e, uint64_t deadline)
 		sift_down(p, e->heap_idx - 1);
 }
 
-struct px_entity *px_heap_top(const struct paxos *p)
+struct paxos_entity *paxos_heap_top(const struct paxos *p)
 {
 	return p->heap_len ? p->heap[0] : NULL;
 }

@@ -13,23 +13,23 @@
 #include "paxos/internal.h"
 
 #define GROW(p, arr, n, cap)                                                                       \
-	px_grow((p), (void **)&(arr), &(cap), (n) + 1, sizeof(*(arr)))
+	paxos_grow((p), (void **)&(arr), &(cap), (n) + 1, sizeof(*(arr)))
 
-static int keep_ref(struct paxos *p, struct px_value *v)
+static int keep_ref(struct paxos *p, struct paxos_value *v)
 {
 	if (!v)
 		return 0;
 	if (GROW(p, p->out.refs, p->out.n_refs, p->out.cap_refs))
 		return -ENOMEM;
-	p->out.refs[p->out.n_refs++] = px_value_ref(v);
+	p->out.refs[p->out.n_refs++] = paxos_value_ref(v);
 	return 0;
 }
 
-void px_out_reset(struct paxos *p)
+void paxos_upd_reset(struct paxos *p)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	for (size_t i = 0; i < o->n_refs; i++)
-		px_value_unref(o->refs[i]);
+		paxos_value_unref(o->refs[i]);
 	for (size_t i = 0; i < o->n_items; i++)
 		free(o->items[i]);
 	o->n_refs = o->n_items = 0;
@@ -41,9 +41,9 @@ void px_out_reset(struct paxos *p)
 	o->upd.deadline_ms = PAXOS_NO_DEADLINE;
 }
 
-void px_out_finish(struct paxos *p)
+void paxos_upd_finish(struct paxos *p)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	struct paxos_update *u = &o->upd;
 	u->records = o->records;
 	u->n_records = o->n_records;
@@ -74,10 +74,10 @@ void px_out_finish(struct paxos *p)
 	u->n_outboxes = k;
 }
 
-void px_out_free(struct paxos *p)
+void paxos_upd_free(struct paxos *p)
 {
-	struct px_out *o = &p->out;
-	px_out_reset(p);
+	struct paxos_updbuf *o = &p->out;
+	paxos_upd_reset(p);
 	free(o->records);
 	free(o->record_values);
 	free(o->metas);
@@ -97,9 +97,9 @@ void px_out_free(struct paxos *p)
 	memset(o, 0, sizeof(*o));
 }
 
-int px_out_record(struct paxos *p, struct px_entity *e, struct px_slot *s)
+int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot *s)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->records, o->n_records, o->cap_records) ||
 	    GROW(p, o->record_values, o->n_records, o->cap_record_values) || keep_ref(p, s->value))
 		return -ENOMEM;
@@ -119,15 +119,15 @@ int px_out_record(struct paxos *p, struct px_entity *e, struct px_slot *s)
 		s->value_stored = true;
 	/* A record without a meta would be invisible to list_entities (and so
 	 * to scans and amnesia fences): persist the meta with the first one. */
-	if (!(e->flags & PXE_META_ON_DISK))
-		e->flags |= PXE_META_DIRTY;
+	if (!(e->flags & PAXOS_ENT_META_ON_DISK))
+		e->flags |= PAXOS_ENT_META_DIRTY;
 	return 0;
 }
 
-const struct paxos_record *px_out_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
-					     struct px_value **v)
+const struct paxos_record *paxos_upd_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
+					     struct paxos_value **v)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	for (size_t i = o->n_records; i-- > 0;) {
 		const struct paxos_out_record *r = &o->records[i];
 		if (r->entity == entity && r->entry == entry && r->rec.chosen) {
@@ -138,9 +138,9 @@ const struct paxos_record *px_out_find_chosen(struct paxos *p, uint64_t entity, 
 	return NULL;
 }
 
-int px_out_meta(struct paxos *p, struct px_entity *e)
+int paxos_upd_meta(struct paxos *p, struct paxos_entity *e)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->metas, o->n_metas, o->cap_metas))
 		return -ENOMEM;
 	struct paxos_out_meta *m = &o->metas[o->n_metas++];
@@ -150,14 +150,14 @@ int px_out_meta(struct paxos *p, struct px_entity *e)
 	m->meta.trimmed_entry = e->trimmed;
 	m->meta.trimmed_crc = e->trimmed_crc;
 	m->meta.vote_after = e->vote_after;
-	e->flags &= (uint16_t)~PXE_META_DIRTY;
-	e->flags |= PXE_META_ON_DISK;
+	e->flags &= (uint16_t)~PAXOS_ENT_META_DIRTY;
+	e->flags |= PAXOS_ENT_META_ON_DISK;
 	return 0;
 }
 
-int px_out_trim(struct paxos *p, uint64_t entity, uint64_t upto)
+int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->trims, o->n_trims, o->cap_trims))
 		return -ENOMEM;
 	o->trims[o->n_trims].entity = entity;
@@ -166,9 +166,9 @@ int px_out_trim(struct paxos *p, uint64_t entity, uint64_t upto)
 	return 0;
 }
 
-int px_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct px_value *v)
+int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v)
 {
-	struct px_outbox *b = &p->out.boxes[to_idx];
+	struct paxos_updbox *b = &p->out.boxes[to_idx];
 	if (to_idx == p->self_idx)
 		return 0;
 	if (GROW(p, b->msgs, b->n, b->cap) || keep_ref(p, v))
@@ -180,19 +180,19 @@ int px_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct 
 	return 0;
 }
 
-int px_broadcast(struct paxos *p, const struct paxos_msg *msg, struct px_value *v)
+int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_value *v)
 {
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++)
-		if (i != p->self_idx && px_send(p, i, msg, v))
+		if (i != p->self_idx && paxos_send(p, i, msg, v))
 			rc = -ENOMEM;
 	return rc;
 }
 
-int px_out_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
-		  struct px_value *v)
+int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
+		  struct paxos_value *v)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->chosen, o->n_chosen, o->cap_chosen) || keep_ref(p, v))
 		return -ENOMEM;
 	struct paxos_chosen *c = &o->chosen[o->n_chosen++];
@@ -201,13 +201,13 @@ int px_out_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t val
 	c->value_id = value_id;
 	c->value = v ? v->data : NULL;
 	c->value_len = v ? v->len : 0;
-	c->mine = px_id_mine(p, value_id);
+	c->mine = paxos_id_mine(p, value_id);
 	return 0;
 }
 
-int px_out_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error)
+int paxos_upd_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->failed, o->n_failed, o->cap_failed))
 		return -ENOMEM;
 	o->failed[o->n_failed].cmd_id = cmd_id;
@@ -217,9 +217,9 @@ int px_out_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error)
 	return 0;
 }
 
-int px_out_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry)
+int paxos_upd_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->barriers, o->n_barriers, o->cap_barriers))
 		return -ENOMEM;
 	struct paxos_barrier_done *b = &o->barriers[o->n_barriers++];
@@ -230,9 +230,9 @@ int px_out_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result
 	return 0;
 }
 
-int px_out_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry)
+int paxos_upd_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->snapshots, o->n_snapshots, o->cap_snapshots))
 		return -ENOMEM;
 	o->snapshots[o->n_snapshots].entity = entity;
@@ -242,9 +242,9 @@ int px_out_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t en
 	return 0;
 }
 
-int px_out_error(struct paxos *p, uint64_t entity, int error)
+int paxos_upd_error(struct paxos *p, uint64_t entity, int error)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->errors, o->n_errors, o->cap_errors))
 		return -ENOMEM;
 	o->errors[o->n_errors].entity = entity;
@@ -253,9 +253,9 @@ int px_out_error(struct paxos *p, uint64_t entity, int error)
 	return 0;
 }
 
-int px_out_keep_items(struct paxos *p, uint64_t *items)
+int paxos_upd_keep_items(struct paxos *p, uint64_t *items)
 {
-	struct px_out *o = &p->out;
+	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->items, o->n_items, o->cap_items)) {
 		free(items);
 		return -ENOMEM;

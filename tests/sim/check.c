@@ -16,12 +16,12 @@
 #include "tests/sim/simint.h"
 #include "util/crc32c.h"
 
-void chk_init(struct sim_check *c)
+void sim_chk_init(struct sim_check *c)
 {
 	memset(c, 0, sizeof(*c));
 }
 
-void chk_free(struct sim_check *c)
+void sim_chk_free(struct sim_check *c)
 {
 	for (size_t i = 0; i < c->n_ents; i++) {
 		for (size_t k = 0; k < c->ents[i].n; k++)
@@ -36,7 +36,7 @@ void chk_free(struct sim_check *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static struct chk_ent *ent(struct sim_check *c, uint64_t id, bool create)
+static struct sim_chk_ent *ent(struct sim_check *c, uint64_t id, bool create)
 {
 	for (size_t i = 0; i < c->n_ents; i++)
 		if (c->ents[i].id == id)
@@ -49,13 +49,13 @@ static struct chk_ent *ent(struct sim_check *c, uint64_t id, bool create)
 		if (!c->ents)
 			abort();
 	}
-	struct chk_ent *e = &c->ents[c->n_ents++];
+	struct sim_chk_ent *e = &c->ents[c->n_ents++];
 	memset(e, 0, sizeof(*e));
 	e->id = id;
 	return e;
 }
 
-static struct chk_entry *entry_at(struct chk_ent *e, uint64_t entry)
+static struct sim_chk_entry *entry_at(struct sim_chk_ent *e, uint64_t entry)
 {
 	if (entry > e->n) {
 		size_t nn = e->n ? e->n : 16;
@@ -70,19 +70,19 @@ static struct chk_entry *entry_at(struct chk_ent *e, uint64_t entry)
 	return &e->entries[entry - 1];
 }
 
-size_t chk_entity_count(const struct sim *s)
+size_t sim_chk_entity_count(const struct sim *s)
 {
 	return s->chk.n_ents;
 }
 
-uint64_t chk_entity_id(const struct sim *s, size_t i)
+uint64_t sim_chk_entity_id(const struct sim *s, size_t i)
 {
 	return s->chk.ents[i].id;
 }
 
-uint64_t chk_contiguous(const struct sim *s, uint64_t entity)
+uint64_t sim_chk_contiguous(const struct sim *s, uint64_t entity)
 {
-	struct chk_ent *e = ent((struct sim_check *)&s->chk, entity, false);
+	struct sim_chk_ent *e = ent((struct sim_check *)&s->chk, entity, false);
 	return e ? e->contiguous : 0;
 }
 
@@ -101,7 +101,7 @@ static void check_value(struct sim *s, uint64_t id, const uint8_t *v, size_t len
 }
 
 /* A vote still held on a disk (not lost with a wipe). */
-static bool vote_alive(const struct sim *s, const struct chk_vote *v)
+static bool vote_alive(const struct sim *s, const struct sim_chk_vote *v)
 {
 	for (int i = 1; i <= s->cfg.n_nodes; i++)
 		if ((v->mask >> i & 1) && v->gen[i] == (uint8_t)s->nodes[i].disk_gen)
@@ -112,11 +112,11 @@ static bool vote_alive(const struct sim *s, const struct chk_vote *v)
 static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t ballot,
 		 uint64_t value_id)
 {
-	struct chk_ent *e = ent(&s->chk, entity, true);
-	struct chk_entry *x = entry_at(e, entry);
-	struct chk_vote *v = NULL;
+	struct sim_chk_ent *e = ent(&s->chk, entity, true);
+	struct sim_chk_entry *x = entry_at(e, entry);
+	struct sim_chk_vote *v = NULL;
 	for (size_t i = 0; i < x->nv; i++) {
-		struct chk_vote *o = &x->votes[i];
+		struct sim_chk_vote *o = &x->votes[i];
 		if (o->ballot != ballot)
 			continue;
 		if (o->value_id == value_id) {
@@ -168,11 +168,11 @@ static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint6
 
 static uint64_t chosen_id(struct sim *s, uint64_t entity, uint64_t entry)
 {
-	struct chk_ent *e = ent(&s->chk, entity, false);
+	struct sim_chk_ent *e = ent(&s->chk, entity, false);
 	return (e && entry <= e->n) ? e->entries[entry - 1].chosen_id : 0;
 }
 
-void chk_persist(struct sim *s, int node, const struct paxos_update *u)
+void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 {
 	struct sim_store *st = &s->nodes[node].store;
 	for (size_t i = 0; i < u->n_records && !s->failed; i++) {
@@ -228,16 +228,16 @@ void chk_persist(struct sim *s, int node, const struct paxos_update *u)
 			sim_fail(s, "n%d meta of E%llu went backwards", node, (unsigned long long)m->entity);
 			return;
 		}
-		if (m->meta.chosen_entry > chk_contiguous(s, m->entity)) {
+		if (m->meta.chosen_entry > sim_chk_contiguous(s, m->entity)) {
 			sim_fail(s, "n%d meta says E%llu chosen through %llu, but only %llu are", node,
 				 (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
-				 (unsigned long long)chk_contiguous(s, m->entity));
+				 (unsigned long long)sim_chk_contiguous(s, m->entity));
 			return;
 		}
 	}
 }
 
-void chk_send(struct sim *s, int node, const struct paxos_msg *m)
+void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
 {
 	if (s->failed || m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
 		return;
@@ -286,13 +286,13 @@ void chk_send(struct sim *s, int node, const struct paxos_msg *m)
 	}
 }
 
-static struct chk_cmd *cmd_find(struct sim *s, uint64_t id)
+static struct sim_chk_cmd *cmd_find(struct sim *s, uint64_t id)
 {
 	uint64_t *x = sim_map_get(&s->chk.cmd_idx, id);
 	return x ? &s->chk.cmds[*x - 1] : NULL;
 }
 
-void chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
+void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
 		   size_t len)
 {
 	struct sim_check *c = &s->chk;
@@ -306,7 +306,7 @@ void chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, co
 		if (!c->cmds)
 			abort();
 	}
-	struct chk_cmd *x = &c->cmds[c->n_cmds++];
+	struct sim_chk_cmd *x = &c->cmds[c->n_cmds++];
 	memset(x, 0, sizeof(*x));
 	x->id = cmd_id;
 	x->node = node;
@@ -329,7 +329,7 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 {
 	struct deliv_ctx *d = arg;
 	struct sim *s = d->s;
-	struct chk_cmd *c = cmd_find(s, id);
+	struct sim_chk_cmd *c = cmd_find(s, id);
 	unsigned long long E = d->entity, e = d->entry;
 	if (!c) {
 		sim_fail(s, "E%llu.%llu holds command %s that was never submitted", E, e, sim_fmt_id(id));
@@ -356,7 +356,7 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	return 0;
 }
 
-void chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
+void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
 		   const uint8_t *value, size_t len)
 {
 	uint64_t c = chosen_id(s, entity, entry);
@@ -374,9 +374,9 @@ void chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uin
 			 (unsigned long long)entry);
 }
 
-void chk_failed(struct sim *s, int node, const struct paxos_failed *f)
+void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 {
-	struct chk_cmd *c = cmd_find(s, f->cmd_id);
+	struct sim_chk_cmd *c = cmd_find(s, f->cmd_id);
 	if (!c) {
 		sim_fail(s, "n%d failed unknown command %s", node, sim_fmt_id(f->cmd_id));
 		return;
@@ -395,13 +395,13 @@ void chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 	}
 }
 
-void chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id)
+void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id)
 {
 	ent(&s->chk, entity, true);
-	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) = chk_contiguous(s, entity) + 1;
+	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) = sim_chk_contiguous(s, entity) + 1;
 }
 
-void chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b)
+void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b)
 {
 	uint64_t *x = sim_map_get(&s->chk.barriers, (uint64_t)node << 48 | b->req_id);
 	if (!x) {
@@ -412,19 +412,19 @@ void chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *
 		sim_fail(s, "n%d barrier %llu on E%llu done through %llu, but %llu was chosen before it began",
 			 node, (unsigned long long)b->req_id, (unsigned long long)b->entity,
 			 (unsigned long long)b->entry, (unsigned long long)(*x - 1));
-	if (b->result == 0 && b->entry > chk_contiguous(s, b->entity))
+	if (b->result == 0 && b->entry > sim_chk_contiguous(s, b->entity))
 		sim_fail(s, "n%d barrier %llu claims E%llu chosen through %llu", node,
 			 (unsigned long long)b->req_id, (unsigned long long)b->entity,
 			 (unsigned long long)b->entry);
 }
 
-static bool cmd_live(const struct sim *s, const struct chk_cmd *c)
+static bool cmd_live(const struct sim *s, const struct sim_chk_cmd *c)
 {
 	const struct sim_node *n = &s->nodes[c->node];
 	return n->up && n->inc == c->inc;
 }
 
-bool chk_commands_resolved(const struct sim *s)
+bool sim_chk_commands_resolved(const struct sim *s)
 {
 	for (size_t i = 0; i < s->chk.n_cmds; i++)
 		if (s->chk.cmds[i].state == CMD_PENDING && cmd_live(s, &s->chk.cmds[i]))
@@ -432,10 +432,10 @@ bool chk_commands_resolved(const struct sim *s)
 	return true;
 }
 
-void chk_final(struct sim *s)
+void sim_chk_final(struct sim *s)
 {
 	for (size_t i = 0; i < s->chk.n_cmds && !s->failed; i++) {
-		const struct chk_cmd *c = &s->chk.cmds[i];
+		const struct sim_chk_cmd *c = &s->chk.cmds[i];
 		if (c->state == CMD_PENDING && cmd_live(s, c))
 			sim_fail(s, "command %s submitted to live n%d was neither chosen nor failed",
 				 sim_fmt_id(c->id), c->node);
@@ -447,7 +447,7 @@ void chk_final(struct sim *s)
 			return;
 		}
 		for (size_t i = 0; i < s->chk.n_ents && !s->failed; i++) {
-			const struct chk_ent *e = &s->chk.ents[i];
+			const struct sim_chk_ent *e = &s->chk.ents[i];
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, e->id, false);
 			uint64_t applied = f ? f->applied : 0;
 			if (applied != e->contiguous) {

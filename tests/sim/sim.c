@@ -259,7 +259,7 @@ static struct sim_ev ev_pop(struct sim *s)
 	return top;
 }
 
-void sim_at(struct sim *s, uint64_t t, sim_action_fn fn, void *arg, uint64_t a, uint64_t b)
+void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b)
 {
 	struct sim_ev ev = {.t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
 	ev_push(s, ev);
@@ -316,7 +316,7 @@ static void fs_apply(struct sim *s, struct sim_node *n, uint64_t entity, uint64_
 		return;
 	}
 	if (s->cfg.check)
-		chk_delivered(s, n->id, entity, entry, value_id, value, len);
+		sim_chk_delivered(s, n->id, entity, entry, value_id, value, len);
 	if (s->cfg.fs_log) {
 		if (f->applied == f->cap) {
 			f->cap = f->cap ? f->cap * 2 : 16;
@@ -363,7 +363,7 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 {
 	for (size_t i = 0; i < box->n; i++) {
 		if (s->cfg.check)
-			chk_send(s, n->id, &box->msgs[i]);
+			sim_chk_send(s, n->id, &box->msgs[i]);
 		trace_msg(s, n->id, "->", (int)box->to, &box->msgs[i]);
 		s->stats.msgs++;
 	}
@@ -506,7 +506,7 @@ static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_
 static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_update *u)
 {
 	if (s->cfg.check)
-		chk_persist(s, n->id, u);
+		sim_chk_persist(s, n->id, u);
 	trace_persist(s, n, u);
 	if (sim_store_apply(&n->store, u))
 		abort();
@@ -533,7 +533,7 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id), u->failed[i].error);
 		s->stats.cmds_failed++;
 		if (s->cfg.check)
-			chk_failed(s, n->id, &u->failed[i]);
+			sim_chk_failed(s, n->id, &u->failed[i]);
 	}
 	for (size_t i = 0; i < u->n_barriers; i++) {
 		const struct paxos_barrier_done *b = &u->barriers[i];
@@ -544,7 +544,7 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		else
 			s->stats.barriers_ok++;
 		if (s->cfg.check)
-			chk_barrier_done(s, n->id, b);
+			sim_chk_barrier_done(s, n->id, b);
 	}
 	for (size_t i = 0; i < u->n_snapshots; i++) {
 		const struct paxos_snapshot_req *r = &u->snapshots[i];
@@ -598,7 +598,7 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		sim_trace(s, "n%d barrier %llu E%llu begins", n->id, (unsigned long long)in->req_id,
 			  (unsigned long long)in->entity);
 		if (s->cfg.check)
-			chk_barrier_start(s, n->id, in->entity, in->req_id);
+			sim_chk_barrier_start(s, n->id, in->entity, in->req_id);
 		break;
 	case SI_PEER_UP:
 	case SI_PEER_DOWN:
@@ -631,7 +631,7 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id), in->len);
 			s->stats.cmds_submitted++;
 			if (s->cfg.check)
-				chk_submitted(s, n->id, u->submit_id, in->entity, in->body, in->len);
+				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body, in->len);
 		}
 	} else if (rc && rc != -ENOMEM) {
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
@@ -710,7 +710,7 @@ void sim_wipe(struct sim *s, int node)
 	sim_trace(s, "n%d WIPE: store and state lost", node);
 	s->stats.wipes++;
 	n->disk_gen++;
-	sim_store_clear(&n->store);
+	sim_store_close(&n->store);
 	fs_clear(&n->fs);
 	n->meta_amnesia = true;
 	n->fragile = true;
@@ -971,18 +971,18 @@ static bool converged(struct sim *s, char *why, size_t len)
 			snprintf(why, len, "n%d has %zu commands waiting", i, st.commands_waiting);
 			return false;
 		}
-		for (size_t k = 0; k < chk_entity_count(s); k++) {
-			uint64_t id = chk_entity_id(s, k);
+		for (size_t k = 0; k < sim_chk_entity_count(s); k++) {
+			uint64_t id = sim_chk_entity_id(s, k);
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
-			if ((f ? f->applied : 0) != chk_contiguous(s, id)) {
+			if ((f ? f->applied : 0) != sim_chk_contiguous(s, id)) {
 				snprintf(why, len, "n%d holds E%llu through %llu of %llu", i,
 					 (unsigned long long)id, (unsigned long long)(f ? f->applied : 0),
-					 (unsigned long long)chk_contiguous(s, id));
+					 (unsigned long long)sim_chk_contiguous(s, id));
 				return false;
 			}
 		}
 	}
-	if (!chk_commands_resolved(s)) {
+	if (!sim_chk_commands_resolved(s)) {
 		snprintf(why, len, "a command is unresolved");
 		return false;
 	}
@@ -1008,7 +1008,7 @@ int sim_run_until_converged(struct sim *s, uint64_t limit)
 int sim_final_check(struct sim *s)
 {
 	if (!s->failed && s->cfg.check)
-		chk_final(s);
+		sim_chk_final(s);
 	return s->failed ? -1 : 0;
 }
 
@@ -1056,7 +1056,7 @@ int sim_new(const struct sim_config *c, struct sim **out)
 			return -ENOMEM;
 		}
 	}
-	chk_init(&s->chk);
+	sim_chk_init(&s->chk);
 	for (int i = 1; i <= c->n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->id = i;
@@ -1079,7 +1079,7 @@ void sim_free(struct sim *s)
 		paxos_free(n->px);
 		backlog_clear(n);
 		free(n->backlog);
-		sim_store_clear(&n->store);
+		sim_store_close(&n->store);
 		fs_clear(&n->fs);
 	}
 	while (s->heap_len) {
@@ -1091,7 +1091,7 @@ void sim_free(struct sim *s)
 	for (size_t i = 0; i < s->cfg.trace_ring; i++)
 		free(s->ring[i]);
 	free(s->ring);
-	chk_free(&s->chk);
+	sim_chk_free(&s->chk);
 	free(s);
 }
 
@@ -1126,10 +1126,10 @@ bool sim_fragile(struct sim *s, int node)
 		return n->fragile;
 	/* A wiped node stays fragile until it holds every chosen entry again:
 	 * until then it is no copy of anything. */
-	for (size_t k = 0; k < chk_entity_count(s); k++) {
-		uint64_t id = chk_entity_id(s, k);
+	for (size_t k = 0; k < sim_chk_entity_count(s); k++) {
+		uint64_t id = sim_chk_entity_id(s, k);
 		struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
-		if ((f ? f->applied : 0) < chk_contiguous(s, id))
+		if ((f ? f->applied : 0) < sim_chk_contiguous(s, id))
 			return true;
 	}
 	n->fragile = false;

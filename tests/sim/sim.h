@@ -72,8 +72,8 @@ void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t
 void sim_set_disk(struct sim *s, int node, uint32_t ms);
 
 /* Runs a callback at virtual time t (actions of a scripted or random run). */
-typedef void (*sim_action_fn)(struct sim *s, void *arg, uint64_t a, uint64_t b);
-void sim_at(struct sim *s, uint64_t t, sim_action_fn fn, void *arg, uint64_t a, uint64_t b);
+typedef void (*sim_action_cb)(struct sim *s, void *arg, uint64_t a, uint64_t b);
+void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b);
 
 /* ---- running -------------------------------------------------------------- */
 

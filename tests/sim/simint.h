@@ -106,30 +106,30 @@ struct sim_ev {
 	uint32_t inc;
 	uint64_t a, b, c;
 	void *ptr;
-	sim_action_fn fn;
+	sim_action_cb fn;
 };
 
 /* ---- the checker ------------------------------------------------------------ */
 
-struct chk_vote {
+struct sim_chk_vote {
 	uint64_t ballot, value_id, mask;
 	uint8_t gen[SIM_MAX_NODES + 1]; /* voter's disk generation when it voted */
 };
 
-struct chk_entry {
+struct sim_chk_entry {
 	uint64_t chosen_id; /* 0: not chosen (yet) */
-	struct chk_vote *votes;
+	struct sim_chk_vote *votes;
 	size_t nv, capv;
 };
 
-struct chk_ent {
+struct sim_chk_ent {
 	uint64_t id;
-	struct chk_entry *entries; /* index entry - 1 */
+	struct sim_chk_entry *entries; /* index entry - 1 */
 	size_t n;
 	uint64_t contiguous; /* all entries <= this are chosen */
 };
 
-struct chk_cmd {
+struct sim_chk_cmd {
 	uint64_t id;
 	int node;
 	uint32_t inc;
@@ -142,11 +142,11 @@ struct chk_cmd {
 enum { CMD_PENDING = 1, CMD_CHOSEN, CMD_FAILED_NEVER, CMD_FAILED_UNKNOWN };
 
 struct sim_check {
-	struct chk_ent *ents;
+	struct sim_chk_ent *ents;
 	size_t n_ents, cap_ents;
 	struct sim_map values;  /* value id -> crc << 32 | len */
 	struct sim_map cmd_idx; /* cmd id -> index + 1 in cmds */
-	struct chk_cmd *cmds;
+	struct sim_chk_cmd *cmds;
 	size_t n_cmds, cap_cmds;
 	struct sim_map barriers; /* (node << 48 | req id) -> required entry + 1 */
 };
@@ -180,26 +180,26 @@ const char *sim_fmt_ballot(uint64_t b);
 const char *sim_fmt_id(uint64_t id);
 
 /* check.c — each returns nothing; a violation calls sim_fail. */
-void chk_init(struct sim_check *c);
-void chk_free(struct sim_check *c);
-void chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
+void sim_chk_init(struct sim_check *c);
+void sim_chk_free(struct sim_check *c);
+void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
 		   size_t len);
 /* Before an update's writes hit node's store. */
-void chk_persist(struct sim *s, int node, const struct paxos_update *u);
+void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
 /* Before a message leaves node (its update is persisted). */
-void chk_send(struct sim *s, int node, const struct paxos_msg *m);
+void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m);
 /* A value delivered to node's fs at (entity, entry). */
-void chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
+void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
 		   const uint8_t *value, size_t len);
-void chk_failed(struct sim *s, int node, const struct paxos_failed *f);
-void chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id);
-void chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b);
+void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f);
+void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id);
+void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b);
 /* The highest entry of `entity` with every entry up to it chosen. */
-uint64_t chk_contiguous(const struct sim *s, uint64_t entity);
+uint64_t sim_chk_contiguous(const struct sim *s, uint64_t entity);
 /* Final: every live command resolved, all logs equal. */
-void chk_final(struct sim *s);
-size_t chk_entity_count(const struct sim *s);
-uint64_t chk_entity_id(const struct sim *s, size_t i);
-bool chk_commands_resolved(const struct sim *s);
+void sim_chk_final(struct sim *s);
+size_t sim_chk_entity_count(const struct sim *s);
+uint64_t sim_chk_entity_id(const struct sim *s, size_t i);
+bool sim_chk_commands_resolved(const struct sim *s);
 
 #endif

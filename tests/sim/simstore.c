@@ -18,7 +18,7 @@ static void ent_free(struct sim_ent *e)
 	free(e);
 }
 
-void sim_store_clear(struct sim_store *s)
+void sim_store_close(struct sim_store *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		ent_free(s->ents[i]);

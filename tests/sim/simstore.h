@@ -38,7 +38,7 @@ extern const struct paxos_storage_ops sim_store_ops;
 
 void sim_store_init(struct sim_store *s);
 /* Frees everything (the store is empty and reusable afterwards). */
-void sim_store_clear(struct sim_store *s);
+void sim_store_close(struct sim_store *s);
 
 /* The entity, or NULL. */
 struct sim_ent *sim_store_ent(const struct sim_store *s, uint64_t id);

@@ -83,7 +83,7 @@ static void fx_restart(struct fx *f)
 static void fx_close(struct fx *f)
 {
 	paxos_free(f->p);
-	sim_store_clear(&f->st);
+	sim_store_close(&f->st);
 }
 
 /* One step, then persist its update (the daemon's order). */
