@@ -33,6 +33,29 @@
  * promise of a higher ballot at that entry revokes it. It is derived from the
  * persisted meta, so it survives a restart.
  *
+ * ---- Proposing -------------------------------------------------------------
+ * One entry in flight per entity and node, always at the local chosen + 1.
+ * Commands submitted meanwhile wait; all that fit in value_max_bytes go into
+ * the next entry's value together. A proposer preempted by a higher ballot
+ * waits a random time from the seeded PRNG (backoff_min..max, doubling with
+ * each preemption) before phase 1 again. If the entry is chosen with another
+ * proposer's value, the commands go into the next entry: a command is in one
+ * value only, and a value only at one entry, so it is chosen at most once.
+ * Without a majority, commands fail after proposal_timeout_ms (-ETIMEDOUT if
+ * they never left, -EIO if their value was sent: outcome unknown). A node
+ * proposes only while it knows a majority of voters, itself included.
+ *
+ * ---- Learning ----------------------------------------------------------------
+ * Chosen entries are delivered in order, once. A node learns it is behind
+ * from any message (msg.chosen), from a barrier, or from the entity listings
+ * it reads from every peer (SCAN) at start, after each reconnection and every
+ * scan_interval_ms; it then fetches ranges (at most catchup_concurrency
+ * entities at a time for listings). Trimmed entries come as a snapshot that
+ * the caller transfers and installs. An entry that may be chosen but that
+ * nobody finishes — its proposer died after a majority accepted, or no peer
+ * can serve it any more — is proposed at by this node after a while: phase 1
+ * recovers a chosen value, or a no-op closes the entry.
+ *
  * ---- Message design -------------------------------------------------------
  * Classic Paxos messages, each idempotent, each carrying the sender's highest
  * chosen entry of the entity (msg.chosen). A receiver that sees a peer ahead
