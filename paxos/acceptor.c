@@ -9,7 +9,10 @@
  *
  * Equal ballots are answered again, the same way (PREPARE b twice gives the
  * same PROMISE; ACCEPT b, v twice the same ACCEPTED): every message stays
- * idempotent and a lost answer costs one resend, not a new round.
+ * idempotent and a lost answer costs one resend, not a new round. Except a
+ * STRICT PREPARE: its proposer lost its disk and may be reusing, without
+ * knowing it, a ballot it already used before (and got a value accepted at);
+ * an equal ballot is then refused, so that every ballot keeps one value.
  *
  * An entry this node knows chosen is answered with CHOSEN and its value,
  * whatever was asked; a trimmed one with TRIMMED. A node that may not vote
@@ -103,7 +106,8 @@ int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const
 		return -ENOMEM;
 	if (s->chosen)
 		return send_slot_chosen(p, e, from, s);
-	if (in->ballot < s->promised)
+	if (in->ballot < s->promised ||
+	    (in->ballot == s->promised && (in->flags & PAXOS_MSG_F_STRICT)))
 		return send_reject(p, e, from, in, s->promised);
 	if (in->ballot > s->promised) {
 		s->promised = in->ballot;

@@ -222,7 +222,7 @@ int paxos_codec_check_msg(const struct paxos_msg *m)
 			return -EBADMSG;
 		break;
 	case PAXOS_MSG_REJECT:
-		if (!m->entry || !m->ballot || m->promised <= m->ballot)
+		if (!m->entry || !m->ballot || m->promised < m->ballot)
 			return -EBADMSG;
 		break;
 	case PAXOS_MSG_CHOSEN:

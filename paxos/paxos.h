@@ -66,7 +66,9 @@
  *                          when something was accepted) acceptor -> proposer
  *   ACCEPT   e, b, value_id, value                     (2a)
  *   ACCEPTED e, b, value_id                            (2b)
- *   REJECT   e, b, promised   "I promised higher": the proposer backs off
+ *   REJECT   e, b, promised   "I promised higher" (or, to a STRICT PREPARE,
+ *                          "I promised that ballot already"): the proposer
+ *                          backs off and tries a higher round
  *   CHOSEN   e, b, value_id [, value]   e is chosen: announcements go without
  *                          the value (every acceptor that accepted ballot b
  *                          holds it); answers to FETCH and to messages about
@@ -263,6 +265,8 @@ enum paxos_msg_type {
 
 #define PAXOS_MSG_F_DONE 1u      /* SCAN_REPLY: last page */
 #define PAXOS_MSG_F_NONVOTER 2u  /* any message: its sender is amnesic (does not vote) */
+#define PAXOS_MSG_F_STRICT 4u    /* PREPARE: promise only a ballot above the promised one
+				  * (the proposer may have forgotten its own ballots) */
 
 /* One protocol message (see the table at the top for which fields each type
  * uses; unused fields are 0). In an update, `value` and `items` point into

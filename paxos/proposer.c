@@ -15,7 +15,9 @@
  *   go back to the front of the queue: each command is chosen at most once;
  * - a ballot is used for one value only: round 0 (pre-authorisation) only
  *   when this node's slot at the entry is untouched, phase-1 rounds are
- *   always above anything this node has seen at the entry;
+ *   always above anything this node has seen at the entry, and where it may
+ *   have forgotten what it saw (a lost disk) its PREPAREs are STRICT: no
+ *   acceptor promises a ballot equal to one it promised before;
  * - the proposer's own promise is recorded (persisted) before its PREPAREs
  *   leave, even when it may not vote: the amnesia guard counts on it.
  *
@@ -283,6 +285,11 @@ static int send_prepares(struct paxos *p, struct paxos_entity *e, struct paxos_p
 {
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PREPARE, e, pr->entry);
 	m.ballot = pr->ballot;
+	/* Where this node may have forgotten its own activity (amnesia, or at
+	 * or below its fence), it may be reusing a ballot it used before its
+	 * disk was lost: ask for a promise strictly above what was promised. */
+	if (!paxos_may_vote(p, e, pr->entry))
+		m.flags |= PAXOS_MSG_F_STRICT;
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, NULL))

@@ -430,6 +430,49 @@ START_TEST(the_acceptor_keeps_its_promises)
 }
 END_TEST
 
+START_TEST(a_node_that_lost_its_disk_prepares_strictly)
+{
+	/* the acceptor side: an equal ballot is promised again, unless STRICT */
+	struct fx f;
+	fx_init(&f, 3, false);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE));
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE)); /* a resend: same answer */
+	p.flags = PAXOS_MSG_F_STRICT;
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	const struct paxos_msg *r = sent(&f, 2, PAXOS_MSG_REJECT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->promised, paxos_ballot(1, 2));
+	fx_close(&f);
+
+	/* the proposer side: at or below its fence, its PREPAREs are STRICT,
+	 * and a REJECT of its own ballot sends it to a higher round */
+	fx_init(&f, 2, true);
+	uint64_t items[3] = {E_OWNED_BY_1, 0, 1};
+	struct paxos_msg sr = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &sr), 0);
+	sr = scan_reply(0, NULL, 0, true);
+	ck_assert_int_eq(recv(&f, 3, &sr), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+	submit(&f, E_OWNED_BY_1, "after the wipe");
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 1);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->flags & PAXOS_MSG_F_STRICT, PAXOS_MSG_F_STRICT);
+	struct paxos_msg rj = msg(PAXOS_MSG_REJECT, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	rj.promised = paxos_ballot(1, 2);
+	ck_assert_int_eq(recv(&f, 1, &rj), 0);
+	tick(&f, 999); /* past the longest first backoff, within the command's timeout */
+	m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 2));
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(commands_wait_and_batch)
 {
 	struct fx f;
@@ -752,6 +795,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, phase_one_adopts_the_highest_accepted_value, 10);
 	TEST_CASE(s, a_promise_revokes_pre_authorisation, 10);
 	TEST_CASE(s, the_acceptor_keeps_its_promises, 10);
+	TEST_CASE(s, a_node_that_lost_its_disk_prepares_strictly, 10);
 	TEST_CASE(s, commands_wait_and_batch, 10);
 	TEST_CASE(s, waiting_commands_fail_with_a_clear_error, 10);
 	TEST_CASE(s, amnesia_votes_only_above_the_fence, 10);
