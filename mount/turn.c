@@ -220,6 +220,11 @@ int mount_step(struct mount_node *n, struct paxos_event *ev, uint64_t *submit_id
 		return -ENOTCONN;
 	ev->now_ms = mount_now_ms();
 	rc = paxos_step(n->paxos, ev, &u);
+	if (rc == -ENOMEM) {
+		/* The engine is in an unknown state (paxos.h): stop as a crash would. */
+		LOG_ERR("out of memory in the Paxos engine: stopping");
+		abort();
+	}
 	if (submit_id)
 		*submit_id = u->submit_id;
 	wrc = take_update(n, n->turn, u);
