@@ -9,3 +9,7 @@ include tests/unit/tools/local.mk
 include tests/sim/local.mk
 include tests/system/local.mk
 include tests/faults/local.mk
+
+# Memory errors and leaks of the pure modules' unit tests, under valgrind.
+TESTS += tests/valgrind.sh
+EXTRA_DIST += tests/valgrind.sh
