@@ -68,6 +68,8 @@ static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, co
 	rc = fs_apply(n->fs, entity, entry, value, len, &out);
 	if (rc < 0 || out.skipped)
 		return rc;
+	n->applied_entries++;
+	n->applied_bytes += len;
 	for (size_t i = 0; i < out.n_results; i++)
 		if (paxos_id_node(out.results[i].cmd_id) == n->self)
 			mount_req_applied(n, &out.results[i]);

@@ -37,6 +37,7 @@ static const struct fuse_opt opts[] = {
 	OPT("timeout=%u", timeout_s),
 	OPT("retention=%u", retention),
 	OPT("log=%s", log),
+	OPT("test_faults=%s", test_faults),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -163,6 +164,11 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 		free(a->log);
 		a->log = abs_log;
 	}
+	if (a->test_faults) {
+		char *abs_tf = absolute(a->test_faults);
+		free(a->test_faults);
+		a->test_faults = abs_tf;
+	}
 	/* Shared with other users only with the kernel enforcing modes. */
 	if (a->allow_other && fuse_opt_add_arg(&a->fuse, "-odefault_permissions") < 0)
 		goto nomem;
@@ -189,6 +195,8 @@ void mount_args_usage(const char *prog)
 	       "  -o retention=ENTRIES      log entries kept per file after apply (default %d)\n"
 	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
 	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
+	       "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
+	       "                            as FILE says (tests/faults; never in production)\n"
 	       "  -f                        stay in the foreground, log to stderr\n"
 	       "  -d                        debug: foreground, FUSE and paxfs debug logs\n"
 	       "  -h, --help                this text\n"
@@ -204,6 +212,7 @@ void mount_args_close(struct mount_args *a)
 	free(a->mountpoint);
 	free(a->data);
 	free(a->log);
+	free(a->test_faults);
 	fuse_opt_free_args(&a->fuse);
 	memset(a, 0, sizeof(*a));
 }

@@ -6,6 +6,7 @@
  *       -o timeout=SECONDS                 changes and barriers fail with EIO after this
  *       -o retention=ENTRIES               log entries kept per entity after apply
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
+ *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
  * Every other -o option goes to FUSE (allow_other, default_permissions, ro…).
  * mount.fuse3 calls `paxfs CONFIG MOUNTPOINT -o opts`, so options may come
@@ -27,6 +28,7 @@ struct mount_args {
 	unsigned node;        /* 0 = not given */
 	char *data;           /* absolute; NULL = default, filled in once the cluster is known */
 	char *log;            /* NULL = DATA/paxfs.log when in the background */
+	char *test_faults;    /* NULL = none; absolute path of the fault file */
 	unsigned timeout_s;
 	unsigned retention;
 	bool foreground;

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mount/faults.h"
 #include "mount/names.h"
 #include "mount/notify.h"
+#include "mount/progress.h"
 #include "mount/req.h"
 #include "mount/session.h"
 #include "mount/snapshot.h"
@@ -227,10 +229,18 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = open_mesh(n, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (a->test_faults && mount_faults_start(n, a->test_faults) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	rc = mount_engine_start(n, msg, sizeof(msg));
 	if (rc < 0) {
 		snprintf(err, errlen, "Paxos engine: %s", msg);
 		return rc;
+	}
+	if (mount_progress_start(n) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	rc = mount_session_open(n->base, (struct fuse_args *)&a->fuse, &mount_ops, n, a->mountpoint,
 				session_exit_cb, n, &n->session, err, errlen);
@@ -271,6 +281,8 @@ void mount_node_close(struct mount_node *n)
 	for (int i = 0; i < 3; i++)
 		if (n->sig_ev[i])
 			event_free(n->sig_ev[i]);
+	mount_progress_stop(n);
+	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;
 	paxos_free(n->paxos);

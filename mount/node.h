@@ -77,6 +77,8 @@ struct mount_node {
 	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
 	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
 	uint64_t name_seq;
+	uint64_t applied_entries;    /* entries applied since start (mount/progress.c) */
+	uint64_t applied_bytes;      /* and the bytes of their values */
 
 	/* shutting down */
 	struct event *sig_ev[3];

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mount/faults.h"
 #include "mount/node.h"
 #include "mount/snapshot.h"
 #include "paxos/codec.h"
@@ -70,7 +71,7 @@ int64_t mount_wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + mount_faults_wall_offset_ns();
 }
 
 static const void *keep(struct mount_turn *t, const void *data, size_t len)
