@@ -45,8 +45,11 @@ static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 			remote = true;
 	if (!remote || !n->notify)
 		return;
-	for (size_t i = 0; i < o->n_inodes; i++)
+	for (size_t i = 0; i < o->n_inodes; i++) {
 		mount_notify_inode(n->notify, o->inodes[i].ino);
+		if (util_u64map_put(&n->data_stale, o->inodes[i].ino, (void *)1) < 0)
+			abort(); /* a lost mark would serve stale data: never continue */
+	}
 	for (size_t i = 0; i < o->n_entries; i++) {
 		if (o->entries[i].child)
 			mount_names_changed(n, o->entries[i].child);

@@ -201,6 +201,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	util_u64map_init(&n->opens);
 	util_u64map_init(&n->deferred);
 	util_u64map_init(&n->names);
+	util_u64map_init(&n->data_stale);
 	if (!util_conf_node(conf, n->self)) {
 		snprintf(err, errlen, "node %u is not in %s", n->self, conf->path);
 		return -EINVAL;
@@ -309,6 +310,7 @@ void mount_node_close(struct mount_node *n)
 	util_u64map_close(&n->barriers);
 	util_u64map_close(&n->opens);
 	util_u64map_close(&n->deferred);
+	util_u64map_close(&n->data_stale);
 	mount_names_close(n);
 	if (n->base)
 		event_base_free(n->base);

@@ -76,6 +76,8 @@ struct mount_node {
 	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
 	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
 	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
+	struct util_u64map data_stale; /* ino → 1: another node changed it since our last
+					  open reply; the next open drops cached data */
 	uint64_t name_seq;
 	uint64_t applied_entries;    /* entries applied since start (mount/progress.c) */
 	uint64_t applied_bytes;      /* and the bytes of their values */

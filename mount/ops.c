@@ -13,6 +13,7 @@
 
 #include "mount/names.h"
 #include "mount/node.h"
+#include "mount/notify.h"
 #include "mount/req.h"
 #include "util/log.h"
 
@@ -64,7 +65,7 @@ static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, stru
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct mount_node *n = userdata;
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
 	conn->time_gran = 1;
@@ -76,6 +77,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* names are invalidated through the epoch where the kernel has it (7.44) */
+	if (n->notify)
+		mount_notify_use_epoch(n->notify, conn->proto_major > 7 ||
+							  (conn->proto_major == 7 && conn->proto_minor >= 44));
 }
 
 static void reply_entry_stat(fuse_req_t req, const struct stat *st)

@@ -124,7 +124,7 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 			return;
 		fill_entry(&e, r->truncate ? r->ino : res->ino, &res->st);
 		count_open(n, e.ino);
-		r->fi.keep_cache = 1;
+		r->fi.keep_cache = !util_u64map_del(&n->data_stale, e.ino);
 		if (fuse_reply_create(r->req, &e, &r->fi) == -ENOENT)
 			mount_inode_release(n, e.ino); /* the caller was interrupted: no handle */
 		break;
@@ -242,7 +242,10 @@ static void finish(struct mount_node *n, struct mount_req *r)
 			break;
 		}
 		count_open(n, r->ino);
-		r->fi.keep_cache = 1; /* older cached data was invalidated before this answer */
+		/* Cached data is kept unless another node changed the file since
+		 * the last open here; then the kernel drops it as it opens
+		 * (mount/notify.c says why not from the notify thread). */
+		r->fi.keep_cache = !util_u64map_del(&n->data_stale, r->ino);
 		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
 			mount_inode_release(n, r->ino);
 		break;

@@ -1,1 +1,5 @@
-# tests/faults — (not yet)
+# tests/faults — partitions, crashes, lost and full disks (issue 7; docs/faults.md).
+# Regression tests of what the fault schedules found, each a small script.
+TESTS += \
+	tests/faults/kill_busy.sh
+EXTRA_DIST += $(filter tests/faults/%.sh,$(TESTS))
