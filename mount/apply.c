@@ -36,20 +36,22 @@ static void defer(struct mount_node *n, uint64_t entity)
 }
 
 /* Commands of other nodes change what the kernel may have cached; ours went
- * through the kernel, which already knows. */
+ * through the kernel, which already knows their names and attributes. Data
+ * is another matter: writes bypass the page cache (mount/ops.c), so after any
+ * applied change the next open here drops the file's cached pages. */
 static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 {
 	bool remote = false;
+	for (size_t i = 0; i < o->n_inodes; i++)
+		if (util_u64map_put(&n->data_stale, o->inodes[i].ino, (void *)1) < 0)
+			abort(); /* a lost mark would serve stale data: never continue */
 	for (size_t i = 0; i < o->n_results; i++)
 		if (paxos_id_node(o->results[i].cmd_id) != n->self)
 			remote = true;
 	if (!remote || !n->notify)
 		return;
-	for (size_t i = 0; i < o->n_inodes; i++) {
+	for (size_t i = 0; i < o->n_inodes; i++)
 		mount_notify_inode(n->notify, o->inodes[i].ino);
-		if (util_u64map_put(&n->data_stale, o->inodes[i].ino, (void *)1) < 0)
-			abort(); /* a lost mark would serve stale data: never continue */
-	}
 	for (size_t i = 0; i < o->n_entries; i++) {
 		if (o->entries[i].child)
 			mount_names_changed(n, o->entries[i].child);
@@ -190,6 +192,8 @@ void mount_inode_release(struct mount_node *n, uint64_t ino)
 	if (fs_getattr(n->fs, ino, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 0)
 		return;
 	rc = fs_reclaim(n->fs, ino);
+	if (rc == 0)
+		util_u64map_del(&n->data_stale, ino);
 	if (rc < 0 && rc != -ENOENT && rc != -EBUSY)
 		LOG_WARN("reclaiming unlinked file %llu: %s", (unsigned long long)ino,
 			 strerror(-rc));

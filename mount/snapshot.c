@@ -320,8 +320,12 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 			goto failed;
 		LOG_INFO("installed the state of entity %llu from node %u",
 			 (unsigned long long)in->entity, from);
-		if (n->notify && in->entity != FS_NAMESPACE)
-			mount_notify_inode(n->notify, in->entity);
+		if (in->entity != FS_NAMESPACE) {
+			if (util_u64map_put(&n->data_stale, in->entity, (void *)1) < 0)
+				abort(); /* a lost mark would serve stale data */
+			if (n->notify)
+				mount_notify_inode(n->notify, in->entity);
+		}
 		drop_incoming(n, in, true);
 	}
 	return 0;

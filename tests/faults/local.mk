@@ -1,5 +1,6 @@
 # tests/faults — partitions, crashes, lost and full disks (issue 7; docs/faults.md).
 # Regression tests of what the fault schedules found, each a small script.
 TESTS += \
-	tests/faults/kill_busy.sh
+	tests/faults/kill_busy.sh \
+	tests/faults/write_visibility.sh
 EXTRA_DIST += $(filter tests/faults/%.sh,$(TESTS))
