@@ -49,6 +49,7 @@ struct mount_node {
 	struct store *store;
 	struct fs *fs;
 	struct paxos *paxos;   /* NULL while the engine is being reset */
+	int engine_err;        /* while paxos is NULL: the store error that reset it */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;

@@ -74,7 +74,14 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 	rc = mount_step(n, &ev, &id);
 	fs_cmd_close(cmd);
 	if (rc < 0 || !id) {
-		mount_req_reply_err(n, r, rc == -EMSGSIZE ? -EFBIG : -EIO);
+		/* While a full disk keeps the engine down, say so (not "I/O error"). */
+		if (rc == -EMSGSIZE)
+			rc = -EFBIG;
+		else if (rc == -ENOTCONN && n->engine_err == -ENOSPC)
+			rc = -ENOSPC;
+		else
+			rc = -EIO;
+		mount_req_reply_err(n, r, rc);
 		return;
 	}
 	r->cmd_id = id;

@@ -367,6 +367,7 @@ void mount_engine_reset(struct mount_node *n, int err)
 		strerror(-err));
 	paxos_free(n->paxos);
 	n->paxos = NULL;
+	n->engine_err = err;
 	turn_clear(n->turn);
 	mount_req_fail_all(n, err == -ENOSPC ? -ENOSPC : -EIO);
 	evtimer_del(n->tick_ev);
@@ -418,6 +419,7 @@ int mount_engine_start(struct mount_node *n, char *err, size_t errlen)
 	rc = paxos_new(&cfg, &n->paxos, err, errlen);
 	if (rc < 0)
 		return rc;
+	n->engine_err = 0;
 	LOG_INFO("Paxos engine started (boot %llu%s)", (unsigned long long)n->boot_count,
 		 n->amnesia ? ", not voting until it has re-learned its log from the others" : "");
 	for (size_t i = 0; i < n->conf->n_nodes; i++) {

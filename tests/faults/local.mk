@@ -2,5 +2,6 @@
 # Regression tests of what the fault schedules found, each a small script.
 TESTS += \
 	tests/faults/kill_busy.sh \
-	tests/faults/write_visibility.sh
+	tests/faults/write_visibility.sh \
+	tests/faults/disk_full.sh
 EXTRA_DIST += $(filter tests/faults/%.sh,$(TESTS))
