@@ -36,6 +36,7 @@ static const struct fuse_opt opts[] = {
 	OPT("--data %s", data),
 	OPT("timeout=%u", timeout_s),
 	OPT("retention=%u", retention),
+	OPT("retention_bytes=%u", retention_bytes),
 	OPT("log=%s", log),
 	OPT("test_faults=%s", test_faults),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -129,6 +130,7 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = MOUNT_DEFAULT_TIMEOUT_S;
 	a->retention = MOUNT_DEFAULT_RETENTION;
+	a->retention_bytes = MOUNT_DEFAULT_RETENTION_BYTES;
 	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	state = &st;
 	rc = fuse_opt_parse(&a->fuse, a, opts, opt_cb);
@@ -148,6 +150,10 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	if (!a->node || a->node > 255) {
 		snprintf(err, errlen, "which node is this? give -o node=ID (1..255) from %s",
 			 a->config);
+		goto fail;
+	}
+	if (!a->retention) {
+		snprintf(err, errlen, "retention must be at least 1 entry");
 		goto fail;
 	}
 	if (!a->timeout_s) {
@@ -192,7 +198,10 @@ void mount_args_usage(const char *prog)
 	       "  -o data=DIR, --data DIR   data directory (default /var/lib/paxfs/CLUSTER/node-ID)\n"
 	       "  -o timeout=SECONDS        changes and open() fail with EIO after this long\n"
 	       "                            without a majority (default %d)\n"
-	       "  -o retention=ENTRIES      log entries kept per file after apply (default %d)\n"
+	       "  -o retention=ENTRIES      log kept per file: a window of this many entries\n"
+	       "                            (default %d; the log holds two windows at most)\n"
+	       "  -o retention_bytes=BYTES  ...and of at most max(BYTES, file size / 4) bytes\n"
+	       "                            (default %d)\n"
 	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
 	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
 	       "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
@@ -203,7 +212,7 @@ void mount_args_usage(const char *prog)
 	       "  -V, --version             version\n"
 	       "\n"
 	       "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
-	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION);
+	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES);
 }
 
 void mount_args_close(struct mount_args *a)

@@ -4,7 +4,8 @@
  *       -o node=ID        (or --node ID)   this node's id in CONFIG
  *       -o data=DIR       (or --data DIR)  store; default /var/lib/paxfs/CLUSTER/node-ID
  *       -o timeout=SECONDS                 changes and barriers fail with EIO after this
- *       -o retention=ENTRIES               log entries kept per entity after apply
+ *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
+ *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
  *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
@@ -21,6 +22,7 @@
 
 #define MOUNT_DEFAULT_TIMEOUT_S 30
 #define MOUNT_DEFAULT_RETENTION 1000
+#define MOUNT_DEFAULT_RETENTION_BYTES 4096
 
 struct mount_args {
 	char *config;         /* absolute path of CONFIG */
@@ -31,6 +33,7 @@ struct mount_args {
 	char *test_faults;    /* NULL = none; absolute path of the fault file */
 	unsigned timeout_s;
 	unsigned retention;
+	unsigned retention_bytes;
 	bool foreground;
 	bool debug;
 	bool allow_other;

@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mount/compact.h"
 #include "mount/faults.h"
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
+#include "mount/retain.h"
 #include "mount/req.h"
 #include "mount/session.h"
 #include "mount/snapshot.h"
@@ -202,6 +204,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	util_u64map_init(&n->deferred);
 	util_u64map_init(&n->names);
 	util_u64map_init(&n->data_stale);
+	util_u64map_init(&n->retain);
 	if (!util_conf_node(conf, n->self)) {
 		snprintf(err, errlen, "node %u is not in %s", n->self, conf->path);
 		return -EINVAL;
@@ -220,6 +223,11 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = open_data_dir(n, err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = mount_compact_start(n->store, &n->compact);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the compaction thread: %s", strerror(-rc));
+		return rc;
+	}
 	rc = mount_turn_init(n);
 	if (rc < 0 || !(n->retry_ev = evtimer_new(n->base, retry_cb, n)) ||
 	    !(n->notify_ev = event_new(n->base, -1, 0, notify_cb, n)) ||
@@ -290,6 +298,8 @@ void mount_node_close(struct mount_node *n)
 	n->paxos = NULL;
 	mount_snapshots_free(n);
 	mount_turn_close(n);
+	mount_compact_free(n->compact); /* before the store it uses */
+	n->compact = NULL;
 	if (n->store && (b = store_batch_new())) {
 		/* everything written unsynced (applies, the last turn) becomes durable */
 		if (store_write(n->store, b, true) < 0)
@@ -311,6 +321,7 @@ void mount_node_close(struct mount_node *n)
 	util_u64map_close(&n->opens);
 	util_u64map_close(&n->deferred);
 	util_u64map_close(&n->data_stale);
+	mount_retain_close(n);
 	mount_names_close(n);
 	if (n->base)
 		event_base_free(n->base);

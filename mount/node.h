@@ -38,6 +38,7 @@ struct mount_req;
 struct mount_session;
 struct mount_notify;
 struct mount_snapshots;
+struct mount_compact;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -54,6 +55,7 @@ struct mount_node {
 	struct mount_session *session;
 	struct mount_notify *notify;
 	struct mount_snapshots *snapshots;
+	struct mount_compact *compact; /* the store's compaction thread */
 	uint64_t boot_count;
 	bool amnesia;
 
@@ -77,6 +79,7 @@ struct mount_node {
 	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
 	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
 	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
+	struct util_u64map retain;   /* entity → applies not yet reported (mount/retain.c) */
 	struct util_u64map data_stale; /* ino → 1: another node changed it since our last
 					  open reply; the next open drops cached data */
 	uint64_t name_seq;

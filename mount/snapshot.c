@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mount/notify.h"
+#include "mount/retain.h"
 #include "proto/envelope.pb-c.h"
 #include "util/log.h"
 
@@ -61,8 +62,10 @@ static void report(struct mount_node *n, uint64_t entity, bool ok)
 		ev.type = PAXOS_EV_SNAPSHOT_FAILED;
 	}
 	mount_step(n, &ev, NULL);
-	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED)
+	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED) {
+		mount_retain_forget(n, entity); /* a new state: a new window */
 		mount_apply_retry_deferred(n);
+	}
 }
 
 static void drop_incoming(struct mount_node *n, struct incoming *in, bool ok)

@@ -415,7 +415,9 @@ int mount_engine_start(struct mount_node *n, char *err, size_t errlen)
 	cfg.ops_ctx = n;
 	cfg.proposal_timeout_ms = n->args->timeout_s * 1000;
 	cfg.barrier_timeout_ms = n->args->timeout_s * 1000;
-	cfg.retention = n->args->retention;
+	/* The engine trims to the checkpoint before the last one it is told of;
+	 * mount/retain.c reports a checkpoint only at the end of a window. */
+	cfg.retention = 1;
 	rc = paxos_new(&cfg, &n->paxos, err, errlen);
 	if (rc < 0)
 		return rc;
