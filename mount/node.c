@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mount/compact.h"
 #include "mount/faults.h"
@@ -105,6 +106,18 @@ static void session_exit_cb(void *arg)
 	begin_stop(arg, "unmounted");
 }
 
+/* The boot count of a new store (docs/decisions.md, "Value ids"): from the
+ * wall clock, so that a node whose data dir was lost does not reuse the ids
+ * of a recent life. The real clock, not the test offset of mount_wall_ns. */
+static uint64_t first_boot_count(void)
+{
+	struct timespec ts;
+	uint64_t ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (ms / 64) & 0xffffff;
+}
+
 static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 {
 	struct store_options opt = {.create = true};
@@ -126,6 +139,7 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 		snprintf(node.cluster, sizeof(node.cluster), "%s", n->conf->cluster);
 		node.node_id = n->self;
 		node.amnesia = true;
+		node.boot_count = first_boot_count();
 		b = store_batch_new();
 		if (!b)
 			return -ENOMEM;

@@ -3,5 +3,6 @@
 TESTS += \
 	tests/faults/kill_busy.sh \
 	tests/faults/write_visibility.sh \
-	tests/faults/disk_full.sh
+	tests/faults/disk_full.sh \
+	tests/faults/wipe_boot.sh
 EXTRA_DIST += $(filter tests/faults/%.sh,$(TESTS))
