@@ -37,6 +37,7 @@ static const struct fuse_opt opts[] = {
 	OPT("timeout=%u", timeout_s),
 	OPT("retention=%u", retention),
 	OPT("retention_bytes=%u", retention_bytes),
+	OPT("catchup_rate=%u", catchup_rate),
 	OPT("log=%s", log),
 	OPT("test_faults=%s", test_faults),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -131,6 +132,7 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	a->timeout_s = MOUNT_DEFAULT_TIMEOUT_S;
 	a->retention = MOUNT_DEFAULT_RETENTION;
 	a->retention_bytes = MOUNT_DEFAULT_RETENTION_BYTES;
+	a->catchup_rate = MOUNT_DEFAULT_CATCHUP_RATE;
 	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	state = &st;
 	rc = fuse_opt_parse(&a->fuse, a, opts, opt_cb);
@@ -202,6 +204,8 @@ void mount_args_usage(const char *prog)
 	       "                            (default %d; the log holds two windows at most)\n"
 	       "  -o retention_bytes=BYTES  ...and of at most max(BYTES, file size / 4) bytes\n"
 	       "                            (default %d)\n"
+	       "  -o catchup_rate=MIB       file states this node sends to nodes catching up:\n"
+	       "                            at most MIB MiB/s (default %d; 0: no limit)\n"
 	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
 	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
 	       "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
@@ -212,7 +216,8 @@ void mount_args_usage(const char *prog)
 	       "  -V, --version             version\n"
 	       "\n"
 	       "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
-	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES);
+	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES,
+	       MOUNT_DEFAULT_CATCHUP_RATE);
 }
 
 void mount_args_close(struct mount_args *a)

@@ -6,6 +6,7 @@
  *       -o timeout=SECONDS                 changes and barriers fail with EIO after this
  *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
  *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
+ *       -o catchup_rate=MIB                snapshots this node serves: at most MIB MiB/s (0: no limit)
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
  *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
@@ -23,6 +24,7 @@
 #define MOUNT_DEFAULT_TIMEOUT_S 30
 #define MOUNT_DEFAULT_RETENTION 1000
 #define MOUNT_DEFAULT_RETENTION_BYTES 4096
+#define MOUNT_DEFAULT_CATCHUP_RATE 32
 
 struct mount_args {
 	char *config;         /* absolute path of CONFIG */
@@ -34,6 +36,7 @@ struct mount_args {
 	unsigned timeout_s;
 	unsigned retention;
 	unsigned retention_bytes;
+	unsigned catchup_rate;  /* MiB/s of snapshots served; 0 = no limit */
 	bool foreground;
 	bool debug;
 	bool allow_other;

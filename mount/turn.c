@@ -418,6 +418,9 @@ int mount_engine_start(struct mount_node *n, char *err, size_t errlen)
 	/* The engine trims to the checkpoint before the last one it is told of;
 	 * mount/retain.c reports a checkpoint only at the end of a window. */
 	cfg.retention = 1;
+	/* A FETCH is answered from the store inside one step: bound how much
+	 * one answer reads (the engine's default, 4 MiB, stalled the loop). */
+	cfg.fetch_max_bytes = 1u << 20;
 	rc = paxos_new(&cfg, &n->paxos, err, errlen);
 	if (rc < 0)
 		return rc;

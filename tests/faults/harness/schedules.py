@@ -233,12 +233,12 @@ def catchup(r, rng, short):
 # ---- a wiped node re-learns before it votes ------------------------------------
 
 def wipe(r, rng, short):
-    """A node is killed, its data dir deleted, and restarted while it can
-    reach only a minority... of voters: with one other node cut off, the
-    wiped node must not vote (it cannot have re-learned from everyone), so no
-    change may succeed on the nodes it can reach; once healed it re-learns,
-    votes again, and holds every acknowledged write. Then a second wipe with
-    every link up."""
+    """A node is killed, its data dir deleted, and restarted while a
+    minority of the others is cut off, so that the nodes it can reach are a
+    majority only with its vote. It must not vote (it cannot have re-learned
+    from everyone), so no change may succeed on those nodes; once healed it
+    re-learns, votes again, and holds every acknowledged write. Then a second
+    wipe, of another node, with every link up."""
     nodes = r.nodes
     n = len(nodes)
     victim = nodes[-1]
@@ -247,12 +247,12 @@ def wipe(r, rng, short):
     r.note("wipe: kill -9 node %d and delete its data dir" % victim)
     r.cluster.kill(victim)
     r.cluster.wipe(victim)
-    # cut one other node off, so that only with the victim's vote would
-    # the rest be a majority
-    cut = nodes[0]
-    rest = [i for i in nodes if i != cut]
+    # cut a minority of the others off, so that only with the victim's vote
+    # would the rest be a majority
+    cut = nodes[:n // 2]
+    rest = [i for i in nodes if i not in cut]
     majority_without_victim = len(rest) - 1 > n // 2
-    r.net.partition([rest, [cut]])
+    r.net.partition([rest, cut])
     r.net.apply()
     since = r.cluster.log_size(victim)
     r.cluster.start(victim)
@@ -260,11 +260,12 @@ def wipe(r, rng, short):
     time.sleep(max(3, r.duration * 0.2))
     relearned_early = r.cluster.log_has(victim, "voting again", since)
     t_window_end = time.monotonic()
-    r.note("wipe: node %d cut off for %.1f s; the wiped node %s" % (
+    r.note("wipe: node(s) %s cut off for %.1f s; the wiped node %s" % (
         cut, t_window_end - t_window, "re-learned (wrong: it cannot have heard everyone)"
         if relearned_early else "did not vote"))
     if relearned_early:
-        r.fail("wiped node %d cleared its amnesia while node %d was unreachable" % (victim, cut))
+        r.fail("wiped node %d cleared its amnesia while node(s) %s were unreachable"
+               % (victim, cut))
     r.net.heal()
     r.net.apply()
     t_heal = time.monotonic()
