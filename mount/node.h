@@ -85,6 +85,8 @@ struct mount_node {
 	uint64_t name_seq;
 	uint64_t applied_entries;    /* entries applied since start (mount/progress.c) */
 	uint64_t applied_bytes;      /* and the bytes of their values */
+	uint64_t installed_states;   /* snapshots installed since start */
+	uint64_t installed_bytes;    /* and their bytes */
 
 	/* shutting down */
 	struct event *sig_ev[3];

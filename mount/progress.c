@@ -18,8 +18,8 @@ struct progress {
 	bool busy;             /* a round is under way */
 	uint64_t round_start_ms;
 	uint64_t round_done;   /* engine's catchup_done at the start of the round */
-	uint64_t round_entries, round_bytes;
-	uint64_t last_ms, last_entries, last_bytes;
+	uint64_t round_entries, round_bytes, round_states, round_sbytes;
+	uint64_t last_ms, last_entries, last_bytes, last_states, last_sbytes;
 };
 
 static struct progress prog;
@@ -38,7 +38,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct paxos_stats st = {0};
 	uint64_t now = mount_now_ms();
 	bool busy;
-	char b[32];
+	char b[32], sb[32];
 	(void)fd;
 	(void)what;
 
@@ -52,27 +52,35 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		prog.round_done = st.catchup_done;
 		prog.round_entries = n->applied_entries;
 		prog.round_bytes = n->applied_bytes;
+		prog.round_states = n->installed_states;
+		prog.round_sbytes = n->installed_bytes;
 	} else if (busy) {
 		human(b, sizeof(b), n->applied_bytes - prog.last_bytes);
+		human(sb, sizeof(sb), n->installed_bytes - prog.last_sbytes);
 		LOG_INFO("catch-up: %zu entities queued, %zu being fetched, %llu caught up, "
-			 "%zu peer listings open, %zu entities waiting to apply; applied %llu "
-			 "entries (%s) in the last %.1f s",
+			 "%zu peer listings open, %zu entities waiting to apply; in the last %.1f s "
+			 "applied %llu entries (%s), installed %llu file states (%s)",
 			 st.catchup_queued, st.catchup_active,
 			 (unsigned long long)(st.catchup_done - prog.round_done), st.scans_open,
-			 n->deferred.len, (unsigned long long)(n->applied_entries - prog.last_entries),
-			 b, (now - prog.last_ms) / 1000.0);
+			 n->deferred.len, (now - prog.last_ms) / 1000.0,
+			 (unsigned long long)(n->applied_entries - prog.last_entries), b,
+			 (unsigned long long)(n->installed_states - prog.last_states), sb);
 	} else if (prog.busy) {
 		prog.busy = false;
 		human(b, sizeof(b), n->applied_bytes - prog.round_bytes);
-		LOG_INFO("catch-up finished: %llu entities caught up, %llu entries (%s) applied in "
-			 "%.1f s",
+		human(sb, sizeof(sb), n->installed_bytes - prog.round_sbytes);
+		LOG_INFO("catch-up finished: %llu entities caught up, %llu entries (%s) applied, "
+			 "%llu file states (%s) installed in %.1f s",
 			 (unsigned long long)(st.catchup_done - prog.round_done),
 			 (unsigned long long)(n->applied_entries - prog.round_entries), b,
+			 (unsigned long long)(n->installed_states - prog.round_states), sb,
 			 (now - prog.round_start_ms) / 1000.0);
 	}
 	prog.last_ms = now;
 	prog.last_entries = n->applied_entries;
 	prog.last_bytes = n->applied_bytes;
+	prog.last_states = n->installed_states;
+	prog.last_sbytes = n->installed_bytes;
 }
 
 int mount_progress_start(struct mount_node *n)

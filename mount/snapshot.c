@@ -381,6 +381,8 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 			goto failed;
 	}
 	rc = fs_install_chunk(in->install, m->data.data, m->data.len);
+	if (rc == 0)
+		n->installed_bytes += m->data.len;
 	if (rc == -EALREADY) {
 		drop_incoming(n, in, true); /* this node is already that far */
 		return 0;
@@ -400,6 +402,7 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 			goto failed;
 		LOG_INFO("installed the state of entity %llu from node %u",
 			 (unsigned long long)in->entity, from);
+		n->installed_states++;
 		if (in->entity != FS_NAMESPACE) {
 			if (util_u64map_put(&n->data_stale, in->entity, (void *)1) < 0)
 				abort(); /* a lost mark would serve stale data */
