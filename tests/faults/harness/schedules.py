@@ -227,8 +227,9 @@ def catchup(r, rng, short):
         r.fail("node %d caught up in %.1f s without any progress line in its log"
                % (late, done_at - t_start))
     # the others' small operations: at most 5x slower at the median (or
-    # 10 ms more), whatever the catch-up moves (mount: -o catchup_rate)
-    if during and base and p50d > max(5 * p50b, p50b + 0.010):
+    # 10 ms more), whatever the catch-up moves (mount: -o catchup_rate).
+    # Not in the short run: make check runs other tests beside it.
+    if not short and during and base and p50d > max(5 * p50b, p50b + 0.010):
         r.fail("the others' median operation went from %.1f ms to %.1f ms while node %d "
                "caught up" % (p50b * 1000, p50d * 1000, late))
     for l in r.cluster.log_lines(late, "catch-up", since)[-3:]:
