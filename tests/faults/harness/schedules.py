@@ -168,8 +168,9 @@ def _pct(xs, p):
 
 
 def catchup(r, rng, short):
-    """The last node is stopped while the others write `volume` bytes (bulk
-    files of 1-4 MiB) besides the small workload; then it is restarted. It
+    """The last node is stopped for `down_for` seconds (full run: minutes)
+    while the others write `volume` bytes (bulk files of 1-4 MiB) besides the
+    small workload; then it is restarted. It
     must catch up in the background with its progress in its log, the
     others' small operations must not slow down beyond 5x at the median, and
     it must be current within `limit` seconds."""
@@ -178,6 +179,7 @@ def catchup(r, rng, short):
     others = nodes[:-1]
     volume = (40 if short else 300) << 20
     limit = 120 if short else 600
+    down_for = 0 if short else 150  # seconds the node stays down, at least
     fg = r.start_clients(per_node=1, nodes=others, duration=36000,
                          mix="write=40,read=40,append=10,create=10", think_ms=20)
     hist = [h for _, h in r.clients]
@@ -185,6 +187,7 @@ def catchup(r, rng, short):
     time.sleep(4 if short else 10)
     base_t1 = time.monotonic()
     r.note("catchup: stop node %d" % late)
+    t_down = time.monotonic()
     r.cluster.stop(late)
     per = volume // (2 * len(others))
     bulk = r.start_clients(per_node=2, nodes=others, duration=36000,
@@ -194,6 +197,9 @@ def catchup(r, rng, short):
         r.fail("bulk writers did not finish in 30 min")
     written_s = time.monotonic() - t_bulk
     r.note("catchup: %d MiB written in %.1f s with node %d down" % (volume >> 20, written_s, late))
+    # minutes away: the small workload goes on meanwhile
+    _sleep_until(t_down + down_for)
+    r.extra["down"] = "%.0fs" % (time.monotonic() - t_down)
     hist = [h for _, h in r.clients]
     since = r.cluster.log_size(late)
     t_start = time.monotonic()
