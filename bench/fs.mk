@@ -3,3 +3,8 @@ noinst_PROGRAMS += bench/fs_apply
 bench_fs_apply_SOURCES = bench/fs_apply.c
 bench_fs_apply_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 bench_fs_apply_LDADD = $(FS_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(LEVELDB_LIBS) $(UTIL_LIBS)
+
+# bench/fs.sh — the paxfs-vs-local table (issue 5); bench/fsbench does the timing.
+noinst_PROGRAMS += bench/fsbench
+bench_fsbench_SOURCES = bench/fsbench.c
+EXTRA_DIST += bench/fs.sh

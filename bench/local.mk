@@ -3,3 +3,4 @@ include bench/store.mk
 include bench/sim.mk
 include bench/net.mk
 include bench/fs.mk
+include bench/verify.mk

@@ -380,6 +380,13 @@ int fs_path(struct fs *fs, uint64_t ino, char *buf, size_t size);
 /* True when the entity is marked bad (every request on it answers -EIO). */
 bool fs_entity_bad(struct fs *fs, uint64_t entity);
 
+/* Marks `entity` bad: logs the reason, remembers it, and persists the mark
+ * (its own unsynced batch; failure to persist is logged, the mark holds in
+ * memory). Idempotent. fs/ calls it on damage it finds itself; paxfs-verify
+ * --deep calls it when an entity's state no longer matches its kept digest. */
+void fs_mark_bad(struct fs *fs, uint64_t entity, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ---- snapshots (a node behind the log's trim point) ------------------- */
 
 /* Export: a stream of encoded FsSnapshotChunk (proto/fs.proto) of bounded

@@ -38,12 +38,6 @@ int fs_idset_add(struct fs_idset *s, uint64_t id);
 void fs_idset_del(struct fs_idset *s, uint64_t id);
 void fs_idset_close(struct fs_idset *s);
 
-/* Marks `entity` bad: logs the reason, remembers it, and persists the mark
- * (its own unsynced batch; failure to persist is logged, the mark holds in
- * memory). Idempotent. */
-void fs_mark_bad(struct fs *fs, uint64_t entity, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* 0 when the entity may be served; -EIO when it is bad or being installed. */
 int fs_serviceable(struct fs *fs, uint64_t entity);
 

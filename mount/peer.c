@@ -8,6 +8,7 @@
 
 #include "mount/node.h"
 #include "mount/snapshot.h"
+#include "mount/verify.h"
 #include "paxos/codec.h"
 #include "util/log.h"
 
@@ -19,7 +20,7 @@ int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 	int rc;
 
 	if (from >= NET_CLIENT_HANDLE_MIN)
-		return 0; /* no client questions are answered yet */
+		return mount_verify_on_client(n, from, env);
 	switch (env->body_case) {
 	case PAXFS__ENVELOPE__BODY_PAXOS:
 		rc = paxos_codec_from_proto(env->paxos, &msgs);

@@ -6,6 +6,7 @@ PROTO_FILES = \
 	proto/command.proto \
 	proto/paxos.proto \
 	proto/net.proto \
+	proto/verify.proto \
 	proto/envelope.proto \
 	proto/fs.proto
 

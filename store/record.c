@@ -154,6 +154,7 @@ static int record_decode(leveldb_t *db, const leveldb_readoptions_t *ro, const u
 	out->value_id = r->value_id;
 	out->chosen = r->chosen;
 	out->value_len = (size_t)r->value_len;
+	out->value_crc = r->value_crc;
 	if (r->value_len > STORE_BATCH_ITEM_MAX) {
 		rc = corrupt(key, STORE_KEY_RECORD_LEN, "value length out of range");
 		goto out;

@@ -127,6 +127,8 @@ struct store_record {
 	bool chosen;        /* the accepted value is known chosen */
 	uint8_t *value;     /* accepted value bytes (put: borrowed; get: malloc'd, free()) */
 	size_t value_len;
+	uint32_t value_crc; /* get/scan: CRC32C of the value as the record names it (also
+			       when the value is not loaded); put: ignored (computed) */
 };
 
 /* Queues the record of (entity, entry). A value longer than the inline limit

@@ -1,1 +1,29 @@
-# tools/ — (empty so far)
+# tools/ — paxfs-verify and its library; the test-only paxfs-corrupt.
+# May use store/, net/, fs/, proto/, util/; never libfuse. The daemon (mount/)
+# links libverify.a to answer VerifyRequests with the same summaries.
+
+noinst_LIBRARIES += tools/libverify.a
+tools_libverify_a_SOURCES = \
+	tools/chain.c tools/chain.h \
+	tools/summary.c tools/summary.h \
+	tools/wire.c tools/wire.h \
+	tools/compare.c tools/compare.h \
+	tools/verify.h \
+	tools/offline.c \
+	tools/online.c \
+	tools/report.c
+tools_libverify_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+
+VERIFY_LIBS = tools/libverify.a $(FS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(UTIL_LIBS) \
+	$(LIBEVENT_LIBS)
+
+bin_PROGRAMS += tools/paxfs-verify
+tools_paxfs_verify_SOURCES = tools/main.c
+tools_paxfs_verify_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tools_paxfs_verify_LDADD = $(VERIFY_LIBS)
+
+# Damages a stopped node's data dir on purpose: for the tests only.
+check_PROGRAMS += tools/paxfs-corrupt
+tools_paxfs_corrupt_SOURCES = tools/corrupt.c
+tools_paxfs_corrupt_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tools_paxfs_corrupt_LDADD = $(FS_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(LEVELDB_LIBS) $(UTIL_LIBS)

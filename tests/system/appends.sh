@@ -18,3 +18,4 @@ for i in 1 2 3; do
 done
 check "mount 2 reads the same file" -- cmp "$C/mnt/1/log" "$C/mnt/2/log"
 check "mount 3 reads the same file" -- cmp "$C/mnt/1/log" "$C/mnt/3/log"
+verify_cluster

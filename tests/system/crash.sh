@@ -57,3 +57,4 @@ check "the three trees are identical" -- wait_until 30 bash -c "
 	same_tree '$C/mnt/1' '$C/mnt/2' >/dev/null && same_tree '$C/mnt/1' '$C/mnt/3' >/dev/null"
 same_tree "$C/mnt/1" "$C/mnt/2" | head -n 10 | sed 's/^/# 1 vs 2: /'
 same_tree "$C/mnt/1" "$C/mnt/3" | head -n 10 | sed 's/^/# 1 vs 3: /'
+verify_cluster

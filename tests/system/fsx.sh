@@ -13,3 +13,4 @@ for seed in $seeds; do
 	ok $status "fsx seed $seed (PAXFS_FSX_SEED=$seed replays it)"
 	[[ $status -ne 0 ]] && grep '^#\|not ok' <<<"$out"
 done
+verify_cluster

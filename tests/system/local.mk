@@ -12,5 +12,6 @@ TESTS += \
 	tests/system/close_to_open.sh \
 	tests/system/crash.sh \
 	tests/system/minority.sh \
-	tests/system/fsx.sh
+	tests/system/fsx.sh \
+	tests/system/verify.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh $(filter tests/system/%.sh,$(TESTS))

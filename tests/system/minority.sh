@@ -29,3 +29,4 @@ check "node 3 comes back" -- "$CLUSTER" start "$C" 3
 check "writes work again" -- wait_until 20 sh -c "echo again > '$m1/held'"
 check "node 2 reads the new content" -- wait_until 20 sh -c "test \"\$(cat '$C/mnt/2/held')\" = again"
 check "node 3 reads the new content" -- wait_until 20 sh -c "test \"\$(cat '$C/mnt/3/held')\" = again"
+verify_cluster

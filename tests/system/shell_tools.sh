@@ -58,6 +58,4 @@ fi
 check "mount 2 shows the same tree" -- wait_until 10 same_tree "$m1" "$m2"
 check "mount 3 shows the same tree" -- wait_until 10 same_tree "$m1" "$m3"
 same_tree "$m1" "$m3" | head -n 20 | sed 's/^/# /'
-if [[ -x $VERIFY ]]; then
-	check "paxfs-verify finds the nodes agreeing" -- "$VERIFY" --quiet "$C/cluster.conf"
-fi
+verify_cluster

@@ -1,0 +1,462 @@
+/* paxos/internal.h — the engine's data structures, shared by the files of paxos/ only.
+ *
+ *   struct paxos
+ *   ├── table: open-addressing hash  entity id -> struct paxos_entity *
+ *   ├── idle:  LRU list of evictable entities (oldest first)
+ *   ├── heap:  min-heap of entities by deadline (paxos_entity.heap_idx)
+ *   ├── touched[]: entities changed in this step (flushed at its end)
+ *   ├── catch-up queue (entity ids found behind by a scan) + scans per peer
+ *   └── out: the update being built (records, metas, outboxes, …)
+ *
+ *   struct paxos_entity (one per entity in memory; 216 bytes when idle)
+ *   ├── chosen, chosen_proposer, trimmed, vote_after  (== the persisted meta)
+ *   ├── slots ──▶ paxos_slot(e) ──▶ paxos_slot(e+k) …   open entries (> chosen),
+ *   │                                  ascending; the acceptor's records
+ *   ├── prop ───▶ paxos_proposer (NULL unless proposing)
+ *   ├── queue ──▶ paxos_cmd ──▶ paxos_cmd …  commands waiting for an entry
+ *   ├── barriers ─▶ paxos_barrier …
+ *   └── catch-up state (fetch in flight, snapshot asked)
+ *
+ * Values are immutable and refcounted (paxos_value): the same bytes are shared by
+ * a slot, a proposer, and the messages and chosen notices of an update.
+ *
+ * Invariants kept by every handler:
+ * - a slot exists only for entries > chosen; entries <= chosen are read back
+ *   from storage (load_record) when a peer asks;
+ * - a changed slot or meta is marked dirty and the entity is on touched[];
+ *   the step flushes every dirty record/meta into the update before it
+ *   returns, so messages that depend on them are persisted first;
+ * - an entity with anything in flight is never on the idle list, and an
+ *   entity on the idle list has no deadline.
+ */
+#ifndef PAXFS_PAXOS_INTERNAL_H
+#define PAXFS_PAXOS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paxos/paxos.h"
+#include "util/prng.h"
+
+/* ---- values --------------------------------------------------------------- */
+
+struct paxos_value {
+	uint32_t refs;
+	uint32_t crc; /* unused by the engine; keeps data 8-aligned */
+	size_t len;
+	uint8_t data[];
+};
+
+/* ---- commands ------------------------------------------------------------- */
+
+struct paxos_cmd {
+	struct paxos_cmd *next;
+	uint64_t id;
+	uint64_t submitted_ms;
+	bool failed; /* reported failed (-EIO) while in flight; never requeued */
+	size_t len;
+	uint8_t body[];
+};
+
+/* ---- the acceptor's open entries -------------------------------------- */
+
+struct paxos_slot {
+	struct paxos_slot *next; /* ascending entry */
+	uint64_t entry;
+	uint64_t promised;
+	uint64_t accepted;
+	uint64_t value_id;
+	struct paxos_value *value; /* NULL when nothing accepted (and not chosen) */
+	bool chosen;
+	bool dirty;        /* changed since last handed to the update */
+	bool value_stored; /* this value_id's bytes are already in a record */
+};
+
+/* ---- the proposer ------------------------------------------------------- */
+
+enum paxos_phase {
+	PAXOS_PHASE_PREPARE = 1, /* phase 1 sent, collecting promises */
+	PAXOS_PHASE_ACCEPT,      /* phase 2 sent, collecting acceptances */
+	PAXOS_PHASE_BACKOFF,     /* preempted; restarts phase 1 at `deadline` */
+};
+
+struct paxos_proposer {
+	uint64_t entry;
+	uint64_t ballot;
+	enum paxos_phase phase;
+	uint64_t acks;        /* bit per node index: promised / accepted `ballot` */
+	uint64_t max_round;   /* highest round seen at this entry (for the next ballot) */
+	/* phase 1: the highest-ballot value reported accepted by the promisers */
+	uint64_t found_ballot;
+	uint64_t found_id;
+	struct paxos_value *found;
+	/* our own value for this entry, built at most once (commands or no-op) */
+	uint64_t own_id;
+	struct paxos_value *own;
+	struct paxos_cmd *inflight;  /* the commands in `own`, in order */
+	/* phase 2: the value proposed at `ballot` (found, or own) */
+	uint64_t value_id;
+	struct paxos_value *value;
+	uint32_t attempts;        /* preemptions so far (backoff grows with it) */
+	uint64_t deadline;        /* resend / restart at */
+	uint64_t started_ms;
+};
+
+/* ---- read barriers ------------------------------------------------------- */
+
+struct paxos_barrier {
+	struct paxos_barrier *next;
+	uint64_t req_id;
+	uint64_t nonce;
+	uint64_t started_ms;
+	uint64_t acks;    /* nodes that answered (voters only) */
+	uint64_t target;  /* highest entry any of them knows of */
+	bool counted;     /* a majority answered: wait for chosen >= target */
+	uint64_t resend_at;
+	uint64_t stuck_since; /* counted: since when chosen has not moved */
+	uint64_t seen_chosen; /* counted: the chosen entry at stuck_since */
+};
+
+/* ---- entities ------------------------------------------------------------ */
+
+struct paxos_entity {
+	uint64_t id;
+	/* persisted meta */
+	uint64_t chosen;
+	uint64_t chosen_stored; /* chosen as of the updates already returned: entries
+				 * above it are only in the update being built */
+	uint64_t trimmed;
+	uint64_t vote_after;
+	uint32_t chosen_proposer;
+	uint32_t trimmed_crc;
+	/* trimming: the last applied point reported, and the next trim point */
+	uint64_t applied;
+	uint64_t cp_entry;
+	uint32_t cp_crc;
+	/* catch-up */
+	uint32_t behind_peer;  /* a peer known to have chosen up to behind_to */
+	uint64_t behind_to;
+	uint64_t fetch_at;     /* fetch in flight: retry at (0 = none) */
+	uint64_t fetch_to;     /* last entry the fetch in flight asked for */
+	uint32_t fetch_tries;  /* to the current peer (rotates after 2) */
+	uint32_t fetch_stalls; /* fetches timed out since chosen last moved */
+	uint64_t snapshot_at;  /* snapshot asked: ask again at (0 = none) */
+	uint64_t orphan_at;    /* chosen + 1 holds an accepted value nobody is
+				* finishing: propose there at (0 = none) */
+	/* activity */
+	struct paxos_slot *slots;
+	struct paxos_proposer *prop;
+	struct paxos_cmd *queue, *queue_tail;
+	struct paxos_barrier *barriers;
+	uint64_t queue_deadline; /* earliest submitted_ms + timeout in queue; cached */
+	/* bookkeeping */
+	uint64_t deadline;     /* in the heap when != PAXOS_NO_DEADLINE */
+	size_t heap_idx;       /* position + 1 in the heap; 0 = not in it */
+	uint64_t last_used;
+	struct paxos_entity *lru_prev, *lru_next;
+	uint16_t flags;
+};
+
+#define PAXOS_ENT_TOUCHED 0x01        /* on touched[] this step */
+#define PAXOS_ENT_META_DIRTY 0x02
+#define PAXOS_ENT_META_ON_DISK 0x04   /* a meta exists in storage (so it is listed) */
+#define PAXOS_ENT_BROKEN 0x08         /* storage failed: refuse service */
+#define PAXOS_ENT_IDLE 0x10           /* on the LRU idle list */
+#define PAXOS_ENT_CATCHUP 0x20        /* counted in catchup_active */
+#define PAXOS_ENT_SLOTS_DIRTY 0x40
+
+/* ---- scans (entity listings from peers) ------------------------------- */
+
+struct paxos_scan {
+	bool open;        /* reading this peer's listing */
+	bool done;        /* read to the end since start (amnesia counts these) */
+	bool again;       /* the peer came back during this pass: one more pass */
+	uint64_t cursor;  /* last entity id received */
+	uint64_t resend_at;
+	uint64_t next_pass_at; /* not open: start the next pass then */
+};
+
+/* ---- the update being built --------------------------------------------- */
+
+struct paxos_updbox {
+	struct paxos_msg *msgs;
+	size_t n, cap;
+};
+
+struct paxos_updbuf {
+	struct paxos_update upd;
+	struct paxos_out_record *records;
+	struct paxos_value **record_values; /* records[i]'s value (for reading back) */
+	size_t n_records, cap_records, cap_record_values;
+	struct paxos_out_meta *metas;
+	size_t n_metas, cap_metas;
+	struct paxos_trim *trims;
+	size_t n_trims, cap_trims;
+	struct paxos_updbox *boxes; /* one per node index (self's stays empty) */
+	struct paxos_outbox *outboxes;
+	struct paxos_chosen *chosen;
+	size_t n_chosen, cap_chosen;
+	struct paxos_failed *failed;
+	size_t n_failed, cap_failed;
+	struct paxos_barrier_done *barriers;
+	size_t n_barriers, cap_barriers;
+	struct paxos_snapshot_req *snapshots;
+	size_t n_snapshots, cap_snapshots;
+	struct paxos_entity_error *errors;
+	size_t n_errors, cap_errors;
+	/* values referenced by this update, released at the next step */
+	struct paxos_value **refs;
+	size_t n_refs, cap_refs;
+	/* scan item arrays referenced by this update */
+	uint64_t **items;
+	size_t n_items, cap_items;
+};
+
+/* ---- the engine ---------------------------------------------------------- */
+
+struct paxos_bucket {
+	uint64_t id;
+	struct paxos_entity *e; /* NULL: empty */
+};
+
+struct paxos {
+	struct paxos_config cfg;
+	uint32_t nodes[PAXOS_MAX_NODES];
+	size_t n_nodes;
+	size_t self_idx;
+	size_t majority;
+	uint8_t node_idx[256]; /* node id -> index + 1 (0: not a member) */
+	bool amnesia;
+	bool started;       /* the first step has run (scans were started) */
+	bool oom;           /* an allocation failed: the engine is dead (see paxos_step) */
+	uint64_t id_prefix; /* node << 56 | boot << 32 */
+	uint64_t id_counter;
+	uint64_t now;
+	struct util_prng prng;
+
+	/* entity table */
+	struct paxos_bucket *table;
+	size_t table_cap, n_entities;
+	struct paxos_entity *idle_head, *idle_tail;
+	size_t n_idle;
+	struct paxos_entity **heap;
+	size_t heap_len, heap_cap;
+	struct paxos_entity **touched;
+	size_t n_touched, cap_touched;
+
+	/* catch-up */
+	uint64_t *cu_queue; /* entity ids, FIFO ring */
+	uint32_t *cu_peer;
+	size_t cu_head, cu_len, cu_cap;
+	size_t cu_active;
+	uint64_t cu_done;
+	struct paxos_scan scans[PAXOS_MAX_NODES];
+	uint64_t peers_up; /* bit per node index */
+	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
+	bool quorum_known; /* voters (self included) make a majority */
+
+	/* counters */
+	uint64_t nonce;
+	size_t n_props;
+	size_t n_cmds;
+	uint64_t alloc_bytes, alloc_count;
+
+	struct paxos_updbuf out;
+};
+
+/* ---- mem.c: counted allocation and values ---------------------------- */
+
+void *paxos_alloc(struct paxos *p, size_t n);
+void *paxos_calloc(struct paxos *p, size_t n);
+/* Grows *arr (of elements of `size`) to hold at least `need`; -ENOMEM. */
+int paxos_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size);
+struct paxos_value *paxos_value_new(struct paxos *p, const void *data, size_t len);
+static inline struct paxos_value *paxos_value_ref(struct paxos_value *v)
+{
+	if (v)
+		v->refs++;
+	return v;
+}
+void paxos_value_unref(struct paxos_value *v);
+/* A fresh id (command or value) of this boot; 0 when the counter is used up. */
+uint64_t paxos_new_id(struct paxos *p);
+/* The id was made by this engine (this boot). */
+bool paxos_id_mine(const struct paxos *p, uint64_t id);
+
+/* ---- table.c: entities ---------------------------------------------------- */
+
+/* The entity, loaded from storage if not in memory (a new one when storage
+ * has nothing). Marks it touched. Returns 0, -ENOMEM, or the storage error
+ * (the entity is then kept as BROKEN and reported once). Broken entities
+ * are returned with -EIO. */
+int paxos_entity_get(struct paxos *p, uint64_t id, struct paxos_entity **out);
+/* The entity if in memory, else NULL; touches nothing (safe between steps). */
+struct paxos_entity *paxos_entity_peek(const struct paxos *p, uint64_t id);
+void paxos_touch(struct paxos *p, struct paxos_entity *e);
+/* End of step: flush every touched entity, recompute deadlines and the idle
+ * list; then evict entities idle longer than idle_evict_ms. */
+void paxos_settle(struct paxos *p);
+/* The entity's next deadline from all its parts. */
+uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity *e);
+void paxos_table_free(struct paxos *p);
+
+struct paxos_slot *paxos_slot_find(struct paxos_entity *e, uint64_t entry);
+/* The slot of `entry` (> e->chosen), created empty if missing; NULL: -ENOMEM. */
+struct paxos_slot *paxos_slot_get(struct paxos *p, struct paxos_entity *e, uint64_t entry);
+/* Frees slots with entry <= upto (flushing dirty ones into the update first). */
+void paxos_slots_drop_upto(struct paxos *p, struct paxos_entity *e, uint64_t upto);
+/* Highest entry with an accepted value among the open slots (0: none). */
+uint64_t paxos_slots_top_accepted(const struct paxos_entity *e);
+/* Highest entry with any record (open slots), at least chosen. */
+uint64_t paxos_slots_top(const struct paxos_entity *e);
+
+/* ---- timer.c: the deadline heap ---------------------------------------- */
+
+void paxos_heap_set(struct paxos *p, struct paxos_entity *e, uint64_t deadline);
+struct paxos_entity *paxos_heap_top(const struct paxos *p);
+
+/* ---- update.c: building the update --------------------------------------- */
+
+void paxos_upd_reset(struct paxos *p);
+void paxos_upd_finish(struct paxos *p);
+void paxos_upd_free(struct paxos *p);
+int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot *s);
+/* The chosen record of (entity, entry) in the update being built, or NULL;
+ * *v is its value. */
+const struct paxos_record *paxos_upd_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
+					     struct paxos_value **v);
+int paxos_upd_meta(struct paxos *p, struct paxos_entity *e);
+int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto);
+/* Queues msg to node index `to_idx`; takes a reference on `v` (the value the
+ * msg points into, may be NULL) for the life of the update. */
+int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v);
+/* The same to every other member. */
+int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_value *v);
+int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
+		  struct paxos_value *v);
+int paxos_upd_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error);
+int paxos_upd_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry);
+int paxos_upd_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry);
+int paxos_upd_error(struct paxos *p, uint64_t entity, int error);
+/* Keeps `items` (allocated with paxos_alloc) alive until the next step. */
+int paxos_upd_keep_items(struct paxos *p, uint64_t *items);
+
+/* A message header for `e` (type, entity, entry, sender's chosen). */
+static inline struct paxos_msg paxos_msg_for(uint32_t type, const struct paxos_entity *e, uint64_t entry)
+{
+	struct paxos_msg m = {0};
+	m.type = type;
+	m.entity = e->id;
+	m.entry = entry;
+	m.chosen = e->chosen;
+	return m;
+}
+
+/* ---- acceptor.c ------------------------------------------------------------ */
+
+/* This node may vote at (e, entry): not amnesic, above the fence. */
+bool paxos_may_vote(const struct paxos *p, const struct paxos_entity *e, uint64_t entry);
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+/* Tells peer `from` that `entry` (<= chosen) is chosen, with its value
+ * (read from storage), or that it is trimmed. */
+int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t entry);
+
+/* ---- proposer.c ------------------------------------------------------------ */
+
+int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id);
+/* Starts a proposal if commands wait (or `close` asks for one anyway). */
+int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close);
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e);
+/* Entry `entry` became chosen with value_id: settle the proposer if it was
+ * working on that entry. */
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id);
+/* A snapshot replaced entries <= entry: in-flight commands lose their fate. */
+void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e);
+/* Fails commands that waited past the proposal timeout. */
+void paxos_queue_expire(struct paxos *p, struct paxos_entity *e);
+void paxos_proposer_free(struct paxos *p, struct paxos_entity *e);
+void paxos_queue_free(struct paxos *p, struct paxos_entity *e);
+void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e);
+
+/* ---- learner.c ------------------------------------------------------------ */
+
+/* Entry is chosen with (ballot, value_id, v): record it, advance chosen and
+ * deliver what became contiguous. v may be NULL when the slot or the
+ * proposer already holds that value; otherwise a fetch is started. */
+int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t ballot,
+	     uint64_t value_id, struct paxos_value *v, size_t from);
+int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+/* A peer said it has chosen up to `chosen`: start catching up if behind. */
+int paxos_note_peer_chosen(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t chosen);
+int paxos_fetch_timer(struct paxos *p, struct paxos_entity *e);
+/* Sends a FETCH if the entity is behind and none is in flight (at settle). */
+int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e);
+int paxos_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
+int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
+int paxos_snapshot_failed(struct paxos *p, uint64_t entity);
+/* Arms or disarms the orphan timer (end of step); runs it when due. */
+void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e);
+int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e);
+/* The entity has nothing left to catch up (releases its catch-up slot). */
+void paxos_catchup_check_done(struct paxos *p, struct paxos_entity *e);
+
+/* ---- scan.c: entity listings, background catch-up, amnesia ------------- */
+
+int paxos_scan_start(struct paxos *p, size_t peer_idx);
+int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m);
+int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m);
+int paxos_scan_timer(struct paxos *p);
+uint64_t paxos_scan_deadline(const struct paxos *p);
+/* Notes whether peer `idx` votes (from its answers) and, when a majority
+ * of voters becomes known, starts the proposals that waited for it. */
+void paxos_note_voter(struct paxos *p, size_t idx, bool votes);
+/* Starts queued catch-ups while below the concurrency bound. */
+int paxos_catchup_pump(struct paxos *p);
+
+/* ---- barrier.c ------------------------------------------------------------ */
+
+int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id);
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+/* Completes barriers whose target is reached; resends, times out. */
+int paxos_barrier_check(struct paxos *p, struct paxos_entity *e);
+void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Marks a slot / the meta changed: flushed into the update at the step's end
+ * (the entity is on touched[] already: every handler got it from
+ * paxos_entity_get or paxos_entity_find). */
+static inline void paxos_slot_dirty(struct paxos_entity *e, struct paxos_slot *s)
+{
+	s->dirty = true;
+	e->flags |= PAXOS_ENT_SLOTS_DIRTY;
+}
+static inline void paxos_meta_dirty(struct paxos_entity *e)
+{
+	e->flags |= PAXOS_ENT_META_DIRTY;
+}
+
+static inline uint64_t paxos_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static inline uint64_t paxos_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+static inline int paxos_popcount(uint64_t x)
+{
+	return __builtin_popcountll(x);
+}
+/* Random backoff in [min, max << attempts] (capped at 16 * max). */
+uint64_t paxos_backoff(struct paxos *p, uint32_t attempts);
+
+#endif

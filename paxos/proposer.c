@@ -1,0 +1,520 @@
+/* paxos/proposer.c — the proposer of one entity: its command queue, the
+ * entry it is working on, phases 1 and 2, retries and backoff.
+ *
+ *   queue:    cmd ─▶ cmd ─▶ cmd        submitted, waiting for an entry
+ *   proposer: entry = chosen + 1, ballot, phase
+ *             own value (built once per entry) ◀── inflight: cmd ─▶ cmd
+ *             value proposed at this ballot (own, or one found in phase 1)
+ *
+ * Invariants:
+ * - at most one proposer per entity, always at the entity's chosen + 1;
+ * - a command is in exactly one place: the queue, or the inflight list of the
+ *   proposer (in the own value, which is only ever proposed at that entry);
+ * - when that entry is chosen with another value, the own value can never be
+ *   chosen anywhere (values are not carried across entries), so its commands
+ *   go back to the front of the queue: each command is chosen at most once;
+ * - a ballot is used for one value only: round 0 (pre-authorisation) only
+ *   when this node's slot at the entry is untouched, phase-1 rounds are
+ *   always above anything this node has seen at the entry, and where it may
+ *   have forgotten what it saw (a lost disk) its PREPAREs are STRICT: no
+ *   acceptor promises a ballot equal to one it promised before;
+ * - the proposer's own promise is recorded (persisted) before its PREPAREs
+ *   leave, even when it may not vote: the amnesia guard counts on it.
+ *
+ * "If any acceptor in the majority has accepted a proposal, the proposer must
+ * propose the value of the highest-numbered one" (Paxos Made Simple, P2c):
+ * found_* tracks it while promises arrive.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paxos/codec.h"
+#include "paxos/internal.h"
+
+static uint64_t bit(size_t idx)
+{
+	return 1ull << idx;
+}
+
+static bool quorum(const struct paxos *p, uint64_t acks)
+{
+	return (size_t)paxos_popcount(acks) >= p->majority;
+}
+
+/* ---- the queue ------------------------------------------------------------- */
+
+void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e)
+{
+	e->queue_deadline = e->queue ? e->queue->submitted_ms + p->cfg.proposal_timeout_ms
+				     : PAXOS_NO_DEADLINE;
+}
+
+static void cmds_free(struct paxos *p, struct paxos_cmd *c)
+{
+	while (c) {
+		struct paxos_cmd *n = c->next;
+		free(c);
+		p->n_cmds--;
+		c = n;
+	}
+}
+
+void paxos_queue_free(struct paxos *p, struct paxos_entity *e)
+{
+	cmds_free(p, e->queue);
+	e->queue = e->queue_tail = NULL;
+}
+
+int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id)
+{
+	*id = 0;
+	if (!entity || (len && !body))
+		return -EINVAL;
+	if (paxos_codec_cmd_size(len) > p->cfg.value_max_bytes)
+		return -EMSGSIZE;
+	uint64_t cid = paxos_new_id(p);
+	if (!cid)
+		return -EOVERFLOW;
+	struct paxos_entity *e;
+	int rc = paxos_entity_get(p, entity, &e);
+	if (rc == -ENOMEM)
+		return rc;
+	*id = cid;
+	if (rc)
+		return paxos_upd_failed(p, entity, cid, -EIO);
+	struct paxos_cmd *c = paxos_alloc(p, sizeof(*c) + len);
+	if (!c)
+		return -ENOMEM;
+	c->next = NULL;
+	c->id = cid;
+	c->submitted_ms = p->now;
+	c->failed = false;
+	c->len = len;
+	if (len)
+		memcpy(c->body, body, len);
+	if (e->queue_tail)
+		e->queue_tail->next = c;
+	else
+		e->queue = c;
+	e->queue_tail = c;
+	p->n_cmds++;
+	paxos_queue_recompute_deadline(p, e);
+	return paxos_propose_maybe(p, e, false);
+}
+
+/* Puts the proposer's in-flight commands back at the front of the queue, in
+ * order (they were submitted before anything still queued). Commands already
+ * reported failed are dropped: their outcome was announced as unknown, and
+ * it is now known they were not chosen, which the caller already assumed. */
+static void requeue_inflight(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
+{
+	struct paxos_cmd *head = NULL, *last = NULL;
+	struct paxos_cmd *c = pr->inflight;
+	while (c) {
+		struct paxos_cmd *n = c->next;
+		if (c->failed) {
+			free(c);
+			p->n_cmds--;
+		} else {
+			c->next = NULL;
+			if (last)
+				last->next = c;
+			else
+				head = c;
+			last = c;
+		}
+		c = n;
+	}
+	pr->inflight = NULL;
+	if (head) {
+		last->next = e->queue;
+		if (!e->queue)
+			e->queue_tail = last;
+		e->queue = head;
+	}
+	paxos_queue_recompute_deadline(p, e);
+}
+
+void paxos_queue_expire(struct paxos *p, struct paxos_entity *e)
+{
+	uint64_t limit = p->cfg.proposal_timeout_ms;
+	while (e->queue && e->queue->submitted_ms + limit <= p->now) {
+		struct paxos_cmd *c = e->queue;
+		e->queue = c->next;
+		if (!e->queue)
+			e->queue_tail = NULL;
+		/* Never part of a value that left this node: it will never be
+		 * chosen. */
+		paxos_upd_failed(p, e->id, c->id, -ETIMEDOUT);
+		free(c);
+		p->n_cmds--;
+	}
+	paxos_queue_recompute_deadline(p, e);
+	if (e->prop) {
+		for (struct paxos_cmd *c = e->prop->inflight; c; c = c->next) {
+			if (!c->failed && c->submitted_ms + limit <= p->now) {
+				/* Sent, not known chosen: the caller must treat the
+				 * outcome as unknown. */
+				paxos_upd_failed(p, e->id, c->id, -EIO);
+				c->failed = true;
+			}
+		}
+	}
+}
+
+/* ---- proposer lifecycle ------------------------------------------------- */
+
+static void proposer_release(struct paxos *p, struct paxos_proposer *pr)
+{
+	paxos_value_unref(pr->found);
+	paxos_value_unref(pr->value);
+	paxos_value_unref(pr->own);
+	cmds_free(p, pr->inflight);
+	free(pr);
+	p->n_props--;
+}
+
+void paxos_proposer_free(struct paxos *p, struct paxos_entity *e)
+{
+	if (!e->prop)
+		return;
+	proposer_release(p, e->prop);
+	e->prop = NULL;
+}
+
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->entry != entry)
+		return;
+	if (pr->own && value_id == pr->own_id) {
+		/* Our commands are chosen: the chosen notice carries them. */
+		cmds_free(p, pr->inflight);
+		pr->inflight = NULL;
+	} else {
+		requeue_inflight(p, e, pr);
+	}
+	e->prop = NULL;
+	proposer_release(p, pr);
+}
+
+void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr)
+		return;
+	/* A snapshot covered the entry: whether our value was chosen there is
+	 * no longer knowable here. */
+	for (struct paxos_cmd *c = pr->inflight; c; c = c->next)
+		if (!c->failed)
+			paxos_upd_failed(p, e->id, c->id, -ESTALE);
+	e->prop = NULL;
+	proposer_release(p, pr);
+}
+
+/* Pre-authorisation (docs/decisions.md): ours for chosen + 1 when our value
+ * was chosen at `chosen` (for entry 1: the entity's low byte names us, never
+ * for the namespace), and nothing at all happened at that entry on this node
+ * (a promise there revokes it). */
+static bool preauthorised(const struct paxos *p, const struct paxos_entity *e, const struct paxos_slot *s)
+{
+	uint64_t entry = e->chosen + 1;
+	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
+		return false;
+	if (e->chosen == 0)
+		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self;
+	return e->chosen_proposer == p->cfg.self;
+}
+
+/* Builds our own value for the entry: the queued commands that fit, or a
+ * no-op when nothing waits (closing an entry for a barrier). */
+static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
+{
+	size_t total = 0, n = 0;
+	for (struct paxos_cmd *c = e->queue; c; c = c->next) {
+		size_t sz = paxos_codec_cmd_size(c->len);
+		if (n && total + sz > p->cfg.value_max_bytes)
+			break;
+		total += sz;
+		n++;
+	}
+	uint64_t id = paxos_new_id(p);
+	if (!id)
+		return -EOVERFLOW;
+	struct paxos_value *v = paxos_alloc(p, sizeof(*v) + total);
+	if (!v)
+		return -ENOMEM;
+	v->refs = 1;
+	v->crc = 0;
+	v->len = total;
+	uint8_t *w = v->data;
+	struct paxos_cmd **tail = &pr->inflight;
+	for (size_t i = 0; i < n; i++) {
+		struct paxos_cmd *c = e->queue;
+		e->queue = c->next;
+		w = paxos_codec_put_cmd(w, c->id, c->body, c->len);
+		c->next = NULL;
+		*tail = c;
+		tail = &c->next;
+	}
+	if (!e->queue)
+		e->queue_tail = NULL;
+	paxos_queue_recompute_deadline(p, e);
+	pr->own = v;
+	pr->own_id = id;
+	return 0;
+}
+
+static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
+{
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPT, e, pr->entry);
+	m.ballot = pr->ballot;
+	m.value_id = pr->value_id;
+	m.value = pr->value->data;
+	m.value_len = pr->value->len;
+	m.has_value = true;
+	int rc = 0;
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, pr->value))
+			rc = -ENOMEM;
+	return rc;
+}
+
+static int send_prepares(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
+{
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PREPARE, e, pr->entry);
+	m.ballot = pr->ballot;
+	/* Where this node may have forgotten its own activity (amnesia, or at
+	 * or below its fence), it may be reusing a ballot it used before its
+	 * disk was lost: ask for a promise strictly above what was promised. */
+	if (!paxos_may_vote(p, e, pr->entry))
+		m.flags |= PAXOS_MSG_F_STRICT;
+	int rc = 0;
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, NULL))
+			rc = -ENOMEM;
+	return rc;
+}
+
+static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr);
+
+/* Phase 2: propose the value phase 1 found, else our own (built now if not
+ * yet), at pr->ballot. */
+static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
+{
+	struct paxos_value *v;
+	uint64_t vid;
+	if (pr->found) {
+		v = pr->found;
+		vid = pr->found_id;
+	} else {
+		if (!pr->own) {
+			int rc = build_own(p, e, pr);
+			if (rc)
+				return rc;
+		}
+		v = pr->own;
+		vid = pr->own_id;
+	}
+	paxos_value_unref(pr->value);
+	pr->value = paxos_value_ref(v);
+	pr->value_id = vid;
+	pr->phase = PAXOS_PHASE_ACCEPT;
+	pr->acks = 0;
+
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
+	if (!s)
+		return -ENOMEM;
+	if (paxos_may_vote(p, e, pr->entry)) {
+		if (pr->ballot < s->promised) {
+			/* Our own acceptor promised someone higher meanwhile. */
+			pr->max_round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
+			pr->phase = PAXOS_PHASE_BACKOFF;
+			pr->attempts++;
+			pr->deadline = p->now + paxos_backoff(p, pr->attempts);
+			return 0;
+		}
+		if (s->accepted != pr->ballot || s->value_id != vid) {
+			paxos_value_unref(s->value);
+			s->value = paxos_value_ref(v);
+			s->value_stored = false;
+			s->value_id = vid;
+			s->accepted = pr->ballot;
+		}
+		s->promised = pr->ballot;
+		paxos_slot_dirty(e, s);
+		pr->acks |= bit(p->self_idx);
+	}
+	pr->deadline = p->now + p->cfg.retry_ms;
+	int rc = send_accepts(p, e, pr, ~0ull);
+	if (quorum(p, pr->acks))
+		return chosen_by_quorum(p, e, pr);
+	return rc;
+}
+
+/* Phase 1 at a round above everything seen at this entry. */
+static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
+{
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
+	if (!s)
+		return -ENOMEM;
+	uint64_t round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
+	round = paxos_max(round, paxos_ballot_round(s->accepted));
+	pr->ballot = paxos_ballot(round + 1, p->cfg.self);
+	pr->max_round = round + 1;
+	pr->phase = PAXOS_PHASE_PREPARE;
+	pr->acks = 0;
+	pr->found_ballot = 0;
+	pr->found_id = 0;
+	paxos_value_unref(pr->found);
+	pr->found = NULL;
+	/* Our own promise, recorded even when we may not vote. */
+	s->promised = pr->ballot;
+	paxos_slot_dirty(e, s);
+	if (paxos_may_vote(p, e, pr->entry)) {
+		pr->acks |= bit(p->self_idx);
+		if (s->accepted) {
+			pr->found_ballot = s->accepted;
+			pr->found_id = s->value_id;
+			pr->found = paxos_value_ref(s->value);
+		}
+	}
+	pr->deadline = p->now + p->cfg.retry_ms;
+	int rc = send_prepares(p, e, pr, ~0ull);
+	if (quorum(p, pr->acks))
+		return start_phase2(p, e, pr);
+	return rc;
+}
+
+int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
+{
+	if (e->prop || (e->flags & PAXOS_ENT_BROKEN) || e->snapshot_at)
+		return 0;
+	/* Not before a majority of voters is known (scan.c): a proposal made
+	 * while most nodes are still amnesic could only fence them. */
+	if (!p->quorum_known)
+		return 0;
+	if (!e->queue && !close)
+		return 0;
+	/* Known to be behind: chosen + 1 is decided already; catch up first
+	 * (learning calls back here). A closing proposal is how catching up
+	 * ends when no peer can serve the entry. */
+	if (e->behind_to > e->chosen && !close)
+		return 0;
+	struct paxos_proposer *pr = paxos_calloc(p, sizeof(*pr));
+	if (!pr)
+		return -ENOMEM;
+	p->n_props++;
+	pr->entry = e->chosen + 1;
+	pr->started_ms = p->now;
+	e->prop = pr;
+	struct paxos_slot *s = paxos_slot_get(p, e, pr->entry);
+	if (!s) {
+		paxos_proposer_free(p, e);
+		return -ENOMEM;
+	}
+	if (preauthorised(p, e, s)) {
+		pr->ballot = paxos_ballot(0, p->cfg.self);
+		return start_phase2(p, e, pr);
+	}
+	return start_phase1(p, e, pr);
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
+{
+	/* Announce first, without the value: the acceptors of this ballot
+	 * hold it (even those that answered too late to count), and a node
+	 * that does not fetches it, off this write's path. Then learn: learning settles and may replace the proposer,
+	 * and the next entry's ACCEPTs must follow this CHOSEN in the batch. */
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, pr->entry);
+	m.ballot = pr->ballot;
+	m.value_id = pr->value_id;
+	if (pr->entry == e->chosen + 1)
+		m.chosen = pr->entry;
+	int rc = paxos_broadcast(p, &m, NULL);
+	struct paxos_value *v = paxos_value_ref(pr->value);
+	int rc2 = paxos_learn(p, e, pr->entry, pr->ballot, pr->value_id, v, p->self_idx);
+	paxos_value_unref(v);
+	return rc ? rc : rc2;
+}
+
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->phase != PAXOS_PHASE_PREPARE || m->entry != pr->entry || m->ballot != pr->ballot)
+		return 0;
+	if (pr->acks & bit(from))
+		return 0;
+	pr->acks |= bit(from);
+	if (m->accepted && m->accepted > pr->found_ballot) {
+		struct paxos_value *v = paxos_value_new(p, m->value, m->value_len);
+		if (!v)
+			return -ENOMEM;
+		paxos_value_unref(pr->found);
+		pr->found = v;
+		pr->found_ballot = m->accepted;
+		pr->found_id = m->value_id;
+	}
+	if (quorum(p, pr->acks))
+		return start_phase2(p, e, pr);
+	return 0;
+}
+
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->phase != PAXOS_PHASE_ACCEPT || m->entry != pr->entry || m->ballot != pr->ballot ||
+	    m->value_id != pr->value_id)
+		return 0;
+	if (pr->acks & bit(from))
+		return 0;
+	pr->acks |= bit(from);
+	if (quorum(p, pr->acks))
+		return chosen_by_quorum(p, e, pr);
+	return 0;
+}
+
+int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || m->entry != pr->entry || m->ballot != pr->ballot || pr->phase == PAXOS_PHASE_BACKOFF)
+		return 0;
+	/* Preempted: someone promised a higher ballot. Wait a random while so
+	 * that two proposers do not keep preempting each other, then try again
+	 * above what we saw. */
+	pr->max_round = paxos_max(pr->max_round, paxos_ballot_round(m->promised));
+	pr->phase = PAXOS_PHASE_BACKOFF;
+	pr->attempts++;
+	pr->deadline = p->now + paxos_backoff(p, pr->attempts);
+	return 0;
+}
+
+int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e)
+{
+	struct paxos_proposer *pr = e->prop;
+	if (!pr || pr->deadline > p->now)
+		return 0;
+	bool live = e->queue != NULL;
+	for (struct paxos_cmd *c = pr->inflight; c && !live; c = c->next)
+		live = !c->failed;
+	if (!live && !e->barriers && p->now >= pr->started_ms + p->cfg.proposal_timeout_ms) {
+		/* Nobody waits for this entry any more: stop sending. The
+		 * entry stays open; the next proposal will finish it. */
+		paxos_proposer_free(p, e);
+		return 0;
+	}
+	switch (pr->phase) {
+	case PAXOS_PHASE_BACKOFF:
+		return start_phase1(p, e, pr);
+	case PAXOS_PHASE_PREPARE:
+		pr->deadline = p->now + p->cfg.retry_ms;
+		return send_prepares(p, e, pr, ~pr->acks);
+	case PAXOS_PHASE_ACCEPT:
+		pr->deadline = p->now + p->cfg.retry_ms;
+		return send_accepts(p, e, pr, ~pr->acks);
+	}
+	return 0;
+}

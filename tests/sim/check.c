@@ -1,0 +1,470 @@
+/* tests/sim/check.c — the simulator's checker (see sim.h for the list).
+ *
+ * "Chosen" here is the omniscient definition, not any node's opinion: a value
+ * is chosen at (entity, entry) once a majority of nodes have PERSISTED an
+ * acceptance of it at the same ballot. The tally is fed by every record any
+ * node persists, so it sees acceptances that no message ever reported, and it
+ * never forgets (a wiped disk does not un-choose anything). Every claim a node
+ * makes — a chosen record, a CHOSEN message, a delivered value, a completed
+ * barrier — is compared with it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paxos/codec.h"
+#include "tests/sim/simint.h"
+#include "util/crc32c.h"
+
+void sim_chk_init(struct sim_check *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void sim_chk_free(struct sim_check *c)
+{
+	for (size_t i = 0; i < c->n_ents; i++) {
+		for (size_t k = 0; k < c->ents[i].n; k++)
+			free(c->ents[i].entries[k].votes);
+		free(c->ents[i].entries);
+	}
+	free(c->ents);
+	free(c->cmds);
+	sim_map_free(&c->values);
+	sim_map_free(&c->cmd_idx);
+	sim_map_free(&c->barriers);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct sim_chk_ent *ent(struct sim_check *c, uint64_t id, bool create)
+{
+	for (size_t i = 0; i < c->n_ents; i++)
+		if (c->ents[i].id == id)
+			return &c->ents[i];
+	if (!create)
+		return NULL;
+	if (c->n_ents == c->cap_ents) {
+		c->cap_ents = c->cap_ents ? c->cap_ents * 2 : 8;
+		c->ents = realloc(c->ents, c->cap_ents * sizeof(*c->ents));
+		if (!c->ents)
+			abort();
+	}
+	struct sim_chk_ent *e = &c->ents[c->n_ents++];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	return e;
+}
+
+static struct sim_chk_entry *entry_at(struct sim_chk_ent *e, uint64_t entry)
+{
+	if (entry > e->n) {
+		size_t nn = e->n ? e->n : 16;
+		while (nn < entry)
+			nn *= 2;
+		e->entries = realloc(e->entries, nn * sizeof(*e->entries));
+		if (!e->entries)
+			abort();
+		memset(e->entries + e->n, 0, (nn - e->n) * sizeof(*e->entries));
+		e->n = nn;
+	}
+	return &e->entries[entry - 1];
+}
+
+size_t sim_chk_entity_count(const struct sim *s)
+{
+	return s->chk.n_ents;
+}
+
+uint64_t sim_chk_entity_id(const struct sim *s, size_t i)
+{
+	return s->chk.ents[i].id;
+}
+
+uint64_t sim_chk_contiguous(const struct sim *s, uint64_t entity)
+{
+	struct sim_chk_ent *e = ent((struct sim_check *)&s->chk, entity, false);
+	return e ? e->contiguous : 0;
+}
+
+/* The bytes of a value id never change. */
+static void check_value(struct sim *s, uint64_t id, const uint8_t *v, size_t len, const char *where)
+{
+	if (!id)
+		return;
+	uint64_t sig = (uint64_t)util_crc32c(0, v, len) << 32 | (uint32_t)len;
+	uint64_t *x = sim_map_get(&s->chk.values, id);
+	if (!x) {
+		*sim_map_put(&s->chk.values, id) = sig;
+	} else if (*x != sig) {
+		sim_fail(s, "%s: value %s has different bytes than before", where, sim_fmt_id(id));
+	}
+}
+
+/* A vote still held on a disk (not lost with a wipe). */
+static bool vote_alive(const struct sim *s, const struct sim_chk_vote *v)
+{
+	for (int i = 1; i <= s->cfg.n_nodes; i++)
+		if ((v->mask >> i & 1) && v->gen[i] == (uint8_t)s->nodes[i].disk_gen)
+			return true;
+	return false;
+}
+
+static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t ballot,
+		 uint64_t value_id)
+{
+	struct sim_chk_ent *e = ent(&s->chk, entity, true);
+	struct sim_chk_entry *x = entry_at(e, entry);
+	struct sim_chk_vote *v = NULL;
+	for (size_t i = 0; i < x->nv; i++) {
+		struct sim_chk_vote *o = &x->votes[i];
+		if (o->ballot != ballot)
+			continue;
+		if (o->value_id == value_id) {
+			v = o;
+			continue;
+		}
+		/* A ballot carries one value. The one exception the amnesia
+		 * guard allows: a value whose every vote was lost with wiped
+		 * disks is dead (it can never gather more votes), and its
+		 * ballot may be used again by the wiped node. */
+		if (vote_alive(s, o)) {
+			sim_fail(s, "two values at one ballot: E%llu.%llu b=%s has %s and %s (n%d)",
+				 (unsigned long long)entity, (unsigned long long)entry,
+				 sim_fmt_ballot(ballot), sim_fmt_id(o->value_id), sim_fmt_id(value_id),
+				 node);
+			return;
+		}
+	}
+	if (!v) {
+		if (x->nv == x->capv) {
+			x->capv = x->capv ? x->capv * 2 : 4;
+			x->votes = realloc(x->votes, x->capv * sizeof(*x->votes));
+			if (!x->votes)
+				abort();
+		}
+		v = &x->votes[x->nv++];
+		memset(v, 0, sizeof(*v));
+		v->ballot = ballot;
+		v->value_id = value_id;
+	}
+	v->mask |= 1ull << node;
+	v->gen[node] = (uint8_t)s->nodes[node].disk_gen;
+	/* Chosen is historical: a majority that once held the vote chose it,
+	 * whatever was wiped since. */
+	if ((int)__builtin_popcountll(v->mask) * 2 <= s->cfg.n_nodes)
+		return;
+	if (x->chosen_id && x->chosen_id != value_id) {
+		sim_fail(s, "SAFETY: E%llu.%llu chosen twice: %s, then %s at b=%s",
+			 (unsigned long long)entity, (unsigned long long)entry, sim_fmt_id(x->chosen_id),
+			 sim_fmt_id(value_id), sim_fmt_ballot(ballot));
+		return;
+	}
+	if (!x->chosen_id) {
+		x->chosen_id = value_id;
+		while (e->contiguous < e->n && e->entries[e->contiguous].chosen_id)
+			e->contiguous++;
+	}
+}
+
+static uint64_t chosen_id(struct sim *s, uint64_t entity, uint64_t entry)
+{
+	struct sim_chk_ent *e = ent(&s->chk, entity, false);
+	return (e && entry <= e->n) ? e->entries[entry - 1].chosen_id : 0;
+}
+
+void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
+{
+	struct sim_store *st = &s->nodes[node].store;
+	for (size_t i = 0; i < u->n_records && !s->failed; i++) {
+		const struct paxos_out_record *r = &u->records[i];
+		const struct paxos_record *nr = &r->rec;
+		unsigned long long E = r->entity, e = r->entry;
+		struct sim_ent *se = sim_store_ent(st, r->entity);
+		if (se && se->has_meta && r->entry <= se->meta.trimmed_entry) {
+			sim_fail(s, "n%d persists E%llu.%llu below its trim point %llu", node, E, e,
+				 (unsigned long long)se->meta.trimmed_entry);
+			return;
+		}
+		if (nr->accepted > nr->promised) {
+			sim_fail(s, "n%d persists E%llu.%llu accepted %s above promised %s", node, E, e,
+				 sim_fmt_ballot(nr->accepted), sim_fmt_ballot(nr->promised));
+			return;
+		}
+		struct sim_rec *old = sim_store_rec(st, r->entity, r->entry);
+		if (old) {
+			if (nr->promised < old->r.promised || nr->accepted < old->r.accepted) {
+				sim_fail(s, "n%d E%llu.%llu went backwards: promised %s->%s accepted %s->%s",
+					 node, E, e, sim_fmt_ballot(old->r.promised),
+					 sim_fmt_ballot(nr->promised), sim_fmt_ballot(old->r.accepted),
+					 sim_fmt_ballot(nr->accepted));
+				return;
+			}
+			if (old->r.chosen && (!nr->chosen || nr->value_id != old->r.value_id)) {
+				sim_fail(s, "n%d E%llu.%llu chosen record changed", node, E, e);
+				return;
+			}
+		}
+		if (nr->accepted || nr->chosen)
+			check_value(s, nr->value_id, nr->value, nr->value_len, "persist");
+		if (!nr->chosen && nr->accepted &&
+		    (!old || old->r.accepted != nr->accepted || old->r.value_id != nr->value_id))
+			vote(s, node, r->entity, r->entry, nr->accepted, nr->value_id);
+		if (nr->chosen) {
+			uint64_t c = chosen_id(s, r->entity, r->entry);
+			if (c != nr->value_id) {
+				sim_fail(s, "n%d persists E%llu.%llu chosen as %s, but %s is", node, E, e,
+					 sim_fmt_id(nr->value_id), c ? sim_fmt_id(c) : "nothing");
+				return;
+			}
+		}
+	}
+	for (size_t i = 0; i < u->n_metas && !s->failed; i++) {
+		const struct paxos_out_meta *m = &u->metas[i];
+		struct sim_ent *se = sim_store_ent(st, m->entity);
+		if (se && se->has_meta &&
+		    (m->meta.chosen_entry < se->meta.chosen_entry ||
+		     m->meta.trimmed_entry < se->meta.trimmed_entry ||
+		     m->meta.vote_after < se->meta.vote_after)) {
+			sim_fail(s, "n%d meta of E%llu went backwards", node, (unsigned long long)m->entity);
+			return;
+		}
+		if (m->meta.chosen_entry > sim_chk_contiguous(s, m->entity)) {
+			sim_fail(s, "n%d meta says E%llu chosen through %llu, but only %llu are", node,
+				 (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
+				 (unsigned long long)sim_chk_contiguous(s, m->entity));
+			return;
+		}
+	}
+}
+
+void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
+{
+	if (s->failed || m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
+		return;
+	struct sim_rec *r = sim_store_rec(&s->nodes[node].store, m->entity, m->entry);
+	unsigned long long E = m->entity, e = m->entry;
+	const char *t = paxos_msg_type_name(m->type);
+	switch (m->type) {
+	case PAXOS_MSG_PREPARE:
+		if (!r || r->r.promised < m->ballot)
+			sim_fail(s, "n%d sends %s E%llu.%llu b=%s before persisting its own promise", node,
+				 t, E, e, sim_fmt_ballot(m->ballot));
+		break;
+	case PAXOS_MSG_PROMISE:
+		if (!r || r->r.promised < m->ballot || r->r.accepted < m->accepted)
+			sim_fail(s, "n%d sends %s E%llu.%llu b=%s not backed by its persisted record", node,
+				 t, E, e, sim_fmt_ballot(m->ballot));
+		break;
+	case PAXOS_MSG_ACCEPTED:
+		if (!r || r->r.accepted < m->ballot ||
+		    (r->r.accepted == m->ballot && r->r.value_id != m->value_id))
+			sim_fail(s, "n%d sends %s E%llu.%llu b=%s not backed by its persisted record", node,
+				 t, E, e, sim_fmt_ballot(m->ballot));
+		break;
+	case PAXOS_MSG_ACCEPT:
+		check_value(s, m->value_id, m->value, m->value_len, "ACCEPT");
+		if (m->value_len > s->cfg.engine.value_max_bytes)
+			sim_fail(s, "n%d proposes a %zu-byte value, over the %u-byte bound", node,
+				 m->value_len, s->cfg.engine.value_max_bytes);
+		if (paxos_ballot_round(m->ballot) == 0 &&
+		    (!r || r->r.accepted < m->ballot ||
+		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id)))
+			sim_fail(s, "n%d sends pre-authorised ACCEPT E%llu.%llu before persisting it", node,
+				 E, e);
+		break;
+	case PAXOS_MSG_CHOSEN: {
+		uint64_t c = chosen_id(s, m->entity, m->entry);
+		if (c != m->value_id)
+			sim_fail(s, "n%d announces E%llu.%llu chosen as %s, but %s is", node, E, e,
+				 sim_fmt_id(m->value_id), c ? sim_fmt_id(c) : "nothing");
+		else if (m->has_value)
+			check_value(s, m->value_id, m->value, m->value_len, "CHOSEN");
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static struct sim_chk_cmd *cmd_find(struct sim *s, uint64_t id)
+{
+	uint64_t *x = sim_map_get(&s->chk.cmd_idx, id);
+	return x ? &s->chk.cmds[*x - 1] : NULL;
+}
+
+void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
+		   size_t len)
+{
+	struct sim_check *c = &s->chk;
+	if (cmd_find(s, cmd_id)) {
+		sim_fail(s, "n%d reused command id %s", node, sim_fmt_id(cmd_id));
+		return;
+	}
+	if (c->n_cmds == c->cap_cmds) {
+		c->cap_cmds = c->cap_cmds ? c->cap_cmds * 2 : 64;
+		c->cmds = realloc(c->cmds, c->cap_cmds * sizeof(*c->cmds));
+		if (!c->cmds)
+			abort();
+	}
+	struct sim_chk_cmd *x = &c->cmds[c->n_cmds++];
+	memset(x, 0, sizeof(*x));
+	x->id = cmd_id;
+	x->node = node;
+	x->inc = s->nodes[node].inc;
+	x->entity = entity;
+	x->crc = util_crc32c(0, body, len);
+	x->len = (uint32_t)len;
+	x->state = CMD_PENDING;
+	*sim_map_put(&c->cmd_idx, cmd_id) = c->n_cmds;
+	ent(c, entity, true);
+}
+
+struct deliv_ctx {
+	struct sim *s;
+	int node;
+	uint64_t entity, entry;
+};
+
+static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct deliv_ctx *d = arg;
+	struct sim *s = d->s;
+	struct sim_chk_cmd *c = cmd_find(s, id);
+	unsigned long long E = d->entity, e = d->entry;
+	if (!c) {
+		sim_fail(s, "E%llu.%llu holds command %s that was never submitted", E, e, sim_fmt_id(id));
+		return 1;
+	}
+	if (c->entity != d->entity || c->len != len || c->crc != util_crc32c(0, body, len)) {
+		sim_fail(s, "E%llu.%llu holds command %s with other bytes or entity than submitted", E, e,
+			 sim_fmt_id(id));
+		return 1;
+	}
+	if (c->state == CMD_CHOSEN && (c->ch_entity != d->entity || c->ch_entry != d->entry)) {
+		sim_fail(s, "command %s chosen twice: E%llu.%llu and E%llu.%llu", sim_fmt_id(id),
+			 (unsigned long long)c->ch_entity, (unsigned long long)c->ch_entry, E, e);
+		return 1;
+	}
+	if (c->state == CMD_FAILED_NEVER) {
+		sim_fail(s, "command %s failed with -ETIMEDOUT, then chosen at E%llu.%llu", sim_fmt_id(id),
+			 E, e);
+		return 1;
+	}
+	c->state = CMD_CHOSEN;
+	c->ch_entity = d->entity;
+	c->ch_entry = d->entry;
+	return 0;
+}
+
+void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
+		   const uint8_t *value, size_t len)
+{
+	uint64_t c = chosen_id(s, entity, entry);
+	if (c != value_id) {
+		sim_fail(s, "n%d delivered E%llu.%llu = %s, but %s is chosen", node,
+			 (unsigned long long)entity, (unsigned long long)entry, sim_fmt_id(value_id),
+			 c ? sim_fmt_id(c) : "nothing");
+		return;
+	}
+	check_value(s, value_id, value, len, "delivery");
+	struct deliv_ctx d = {s, node, entity, entry};
+	int rc = paxos_codec_value_foreach(value, len, deliv_cmd_cb, &d);
+	if (rc < 0)
+		sim_fail(s, "n%d delivered E%llu.%llu: not a valid Value", node, (unsigned long long)entity,
+			 (unsigned long long)entry);
+}
+
+void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
+{
+	struct sim_chk_cmd *c = cmd_find(s, f->cmd_id);
+	if (!c) {
+		sim_fail(s, "n%d failed unknown command %s", node, sim_fmt_id(f->cmd_id));
+		return;
+	}
+	if (c->node != node) {
+		sim_fail(s, "n%d failed command %s of n%d", node, sim_fmt_id(f->cmd_id), c->node);
+		return;
+	}
+	if (f->error == -ETIMEDOUT) {
+		if (c->state == CMD_CHOSEN)
+			sim_fail(s, "n%d failed command %s with -ETIMEDOUT, but it is chosen", node,
+				 sim_fmt_id(f->cmd_id));
+		c->state = CMD_FAILED_NEVER;
+	} else if (c->state != CMD_CHOSEN) {
+		c->state = CMD_FAILED_UNKNOWN;
+	}
+}
+
+void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id)
+{
+	ent(&s->chk, entity, true);
+	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) = sim_chk_contiguous(s, entity) + 1;
+}
+
+void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b)
+{
+	uint64_t *x = sim_map_get(&s->chk.barriers, (uint64_t)node << 48 | b->req_id);
+	if (!x) {
+		sim_fail(s, "n%d completed unknown barrier %llu", node, (unsigned long long)b->req_id);
+		return;
+	}
+	if (b->result == 0 && b->entry + 1 < *x)
+		sim_fail(s, "n%d barrier %llu on E%llu done through %llu, but %llu was chosen before it began",
+			 node, (unsigned long long)b->req_id, (unsigned long long)b->entity,
+			 (unsigned long long)b->entry, (unsigned long long)(*x - 1));
+	if (b->result == 0 && b->entry > sim_chk_contiguous(s, b->entity))
+		sim_fail(s, "n%d barrier %llu claims E%llu chosen through %llu", node,
+			 (unsigned long long)b->req_id, (unsigned long long)b->entity,
+			 (unsigned long long)b->entry);
+}
+
+static bool cmd_live(const struct sim *s, const struct sim_chk_cmd *c)
+{
+	const struct sim_node *n = &s->nodes[c->node];
+	return n->up && n->inc == c->inc;
+}
+
+bool sim_chk_commands_resolved(const struct sim *s)
+{
+	for (size_t i = 0; i < s->chk.n_cmds; i++)
+		if (s->chk.cmds[i].state == CMD_PENDING && cmd_live(s, &s->chk.cmds[i]))
+			return false;
+	return true;
+}
+
+void sim_chk_final(struct sim *s)
+{
+	for (size_t i = 0; i < s->chk.n_cmds && !s->failed; i++) {
+		const struct sim_chk_cmd *c = &s->chk.cmds[i];
+		if (c->state == CMD_PENDING && cmd_live(s, c))
+			sim_fail(s, "command %s submitted to live n%d was neither chosen nor failed",
+				 sim_fmt_id(c->id), c->node);
+	}
+	for (int k = 1; k <= s->cfg.n_nodes && !s->failed; k++) {
+		struct sim_node *n = &s->nodes[k];
+		if (!n->up) {
+			sim_fail(s, "n%d is down at the end", k);
+			return;
+		}
+		for (size_t i = 0; i < s->chk.n_ents && !s->failed; i++) {
+			const struct sim_chk_ent *e = &s->chk.ents[i];
+			struct sim_fs_ent *f = sim_fs_ent(&n->fs, e->id, false);
+			uint64_t applied = f ? f->applied : 0;
+			if (applied != e->contiguous) {
+				sim_fail(s, "n%d holds E%llu through %llu, the cluster chose %llu", k,
+					 (unsigned long long)e->id, (unsigned long long)applied,
+					 (unsigned long long)e->contiguous);
+				return;
+			}
+			if (!s->cfg.fs_log)
+				continue;
+			for (uint64_t j = 0; j < applied; j++)
+				if (f->log[j] != e->entries[j].chosen_id) {
+					sim_fail(s, "n%d E%llu.%llu is %s, the cluster chose %s", k,
+						 (unsigned long long)e->id, (unsigned long long)(j + 1),
+						 sim_fmt_id(f->log[j]), sim_fmt_id(e->entries[j].chosen_id));
+					return;
+				}
+		}
+	}
+}

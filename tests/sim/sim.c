@@ -1,0 +1,1166 @@
+/* tests/sim/sim.c — the cluster: event queue, network, node driver, model
+ * file system, faults, trace (see sim.h).
+ *
+ *   event heap (time, seq) ──▶ DELIVER / TIMER / DISK / ACTION / SNAPSHOT
+ *        │
+ *        ▼
+ *   node: backlog of inputs ──▶ paxos_step ──▶ update
+ *                                              │ persist (now, or DISK event later:
+ *                                              │          the node is busy meanwhile)
+ *                                              ▼
+ *                               checker ─ store ─ send ─ deliver to fs ─ timer
+ *
+ * A node processes one input at a time; while its disk is busy, inputs wait
+ * in its backlog, exactly as the daemon's loop blocks in a synced write. A
+ * crash drops the engine, the update being persisted and the backlog.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paxos/codec.h"
+#include "tests/sim/simint.h"
+#include "util/crc32c.h"
+
+/* ---- u64 map ------------------------------------------------------------- */
+
+static size_t map_hash(uint64_t k, size_t cap)
+{
+	k ^= k >> 31;
+	k *= 0x7fb5d329728ea185ull;
+	k ^= k >> 27;
+	return (size_t)k & (cap - 1);
+}
+
+uint64_t *sim_map_get(const struct sim_map *m, uint64_t key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t h = map_hash(key, m->cap);; h = (h + 1) & (m->cap - 1)) {
+		if (m->keys[h] == key)
+			return &m->vals[h];
+		if (!m->keys[h])
+			return NULL;
+	}
+}
+
+uint64_t *sim_map_put(struct sim_map *m, uint64_t key)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		uint64_t *k = calloc(ncap, sizeof(*k)), *v = calloc(ncap, sizeof(*v));
+		if (!k || !v)
+			abort();
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->keys[i])
+				continue;
+			size_t h = map_hash(m->keys[i], ncap);
+			while (k[h])
+				h = (h + 1) & (ncap - 1);
+			k[h] = m->keys[i];
+			v[h] = m->vals[i];
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = k;
+		m->vals = v;
+		m->cap = ncap;
+	}
+	size_t h = map_hash(key, m->cap);
+	while (m->keys[h] && m->keys[h] != key)
+		h = (h + 1) & (m->cap - 1);
+	if (!m->keys[h]) {
+		m->keys[h] = key;
+		m->vals[h] = 0;
+		m->n++;
+	}
+	return &m->vals[h];
+}
+
+void sim_map_free(struct sim_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- trace ----------------------------------------------------------------- */
+
+void sim_trace(struct sim *s, const char *fmt, ...)
+{
+	if (!s->cfg.trace_ring && !s->cfg.trace_out)
+		return;
+	char line[640];
+	int n = snprintf(line, sizeof(line), "%6llu ", (unsigned long long)s->now);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (s->cfg.trace_out)
+		fprintf(s->cfg.trace_out, "%s\n", line);
+	if (s->cfg.trace_ring) {
+		free(s->ring[s->ring_pos]);
+		s->ring[s->ring_pos] = strdup(line);
+		s->ring_pos = (s->ring_pos + 1) % s->cfg.trace_ring;
+		if (s->ring_n < s->cfg.trace_ring)
+			s->ring_n++;
+	}
+}
+
+void sim_print_trace(const struct sim *s, FILE *f)
+{
+	size_t start = (s->ring_pos + s->cfg.trace_ring - s->ring_n) % (s->cfg.trace_ring ? s->cfg.trace_ring : 1);
+	for (size_t i = 0; i < s->ring_n; i++)
+		fprintf(f, "%s\n", s->ring[(start + i) % s->cfg.trace_ring]);
+}
+
+void sim_fail(struct sim *s, const char *fmt, ...)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->failure, sizeof(s->failure), fmt, ap);
+	va_end(ap);
+	sim_trace(s, "VIOLATION: %s", s->failure);
+}
+
+void sim_set_trace(struct sim *s, FILE *out)
+{
+	s->cfg.trace_out = out;
+}
+
+const char *sim_failure(const struct sim *s)
+{
+	return s->failed ? s->failure : NULL;
+}
+
+const char *sim_fmt_ballot(uint64_t b)
+{
+	static char buf[8][32];
+	static int k;
+	char *o = buf[k++ & 7];
+	snprintf(o, 32, "%llu.%u", (unsigned long long)paxos_ballot_round(b), paxos_ballot_node(b));
+	return o;
+}
+
+const char *sim_fmt_id(uint64_t id)
+{
+	static char buf[8][40];
+	static int k;
+	char *o = buf[k++ & 7];
+	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id), (unsigned long long)((id >> 32) & 0xffffff),
+		 (unsigned long long)(id & 0xffffffffull));
+	return o;
+}
+
+static void trace_msg(struct sim *s, int node, const char *dir, int peer, const struct paxos_msg *m)
+{
+	if (!s->cfg.trace_ring && !s->cfg.trace_out)
+		return;
+	char extra[160] = "";
+	switch (m->type) {
+	case PAXOS_MSG_PREPARE:
+		snprintf(extra, sizeof(extra), " b=%s", sim_fmt_ballot(m->ballot));
+		break;
+	case PAXOS_MSG_PROMISE:
+		if (m->accepted)
+			snprintf(extra, sizeof(extra), " b=%s acc=%s v=%s", sim_fmt_ballot(m->ballot),
+				 sim_fmt_ballot(m->accepted), sim_fmt_id(m->value_id));
+		else
+			snprintf(extra, sizeof(extra), " b=%s", sim_fmt_ballot(m->ballot));
+		break;
+	case PAXOS_MSG_ACCEPT:
+	case PAXOS_MSG_ACCEPTED:
+		snprintf(extra, sizeof(extra), " b=%s v=%s", sim_fmt_ballot(m->ballot),
+			 sim_fmt_id(m->value_id));
+		break;
+	case PAXOS_MSG_REJECT:
+		snprintf(extra, sizeof(extra), " b=%s promised=%s", sim_fmt_ballot(m->ballot),
+			 sim_fmt_ballot(m->promised));
+		break;
+	case PAXOS_MSG_CHOSEN:
+		snprintf(extra, sizeof(extra), " v=%s%s", sim_fmt_id(m->value_id),
+			 m->has_value ? " +value" : "");
+		break;
+	case PAXOS_MSG_FETCH:
+		snprintf(extra, sizeof(extra), "..%llu", (unsigned long long)m->entry_to);
+		break;
+	case PAXOS_MSG_BARRIER_ACK:
+		snprintf(extra, sizeof(extra), " top=%llu%s", (unsigned long long)m->top,
+			 (m->flags & PAXOS_MSG_F_NONVOTER) ? " nonvoter" : "");
+		break;
+	case PAXOS_MSG_SCAN_REPLY:
+		snprintf(extra, sizeof(extra), " n=%zu%s", m->n_items / 3,
+			 (m->flags & PAXOS_MSG_F_DONE) ? " done" : "");
+		break;
+	default:
+		break;
+	}
+	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
+		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer, paxos_msg_type_name(m->type),
+			  (unsigned long long)m->nonce, extra);
+	else
+		sim_trace(s, "n%d %s n%d %s E%llu.%llu%s c=%llu", node, dir, peer,
+			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
+			  (unsigned long long)m->entry, extra, (unsigned long long)m->chosen);
+}
+
+/* ---- event heap ----------------------------------------------------------- */
+
+static bool ev_less(const struct sim_ev *a, const struct sim_ev *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void ev_push(struct sim *s, struct sim_ev ev)
+{
+	if (s->heap_len == s->heap_cap) {
+		s->heap_cap = s->heap_cap ? s->heap_cap * 2 : 256;
+		s->heap = realloc(s->heap, s->heap_cap * sizeof(*s->heap));
+		if (!s->heap)
+			abort();
+	}
+	ev.seq = s->seq++;
+	size_t i = s->heap_len++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!ev_less(&ev, &s->heap[parent]))
+			break;
+		s->heap[i] = s->heap[parent];
+		i = parent;
+	}
+	s->heap[i] = ev;
+}
+
+static struct sim_ev ev_pop(struct sim *s)
+{
+	struct sim_ev top = s->heap[0];
+	struct sim_ev last = s->heap[--s->heap_len];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct sim_ev *mv = &last;
+		if (l < s->heap_len && ev_less(&s->heap[l], mv)) {
+			m = l;
+			mv = &s->heap[l];
+		}
+		if (r < s->heap_len && ev_less(&s->heap[r], mv))
+			m = r;
+		if (m == i)
+			break;
+		s->heap[i] = s->heap[m];
+		i = m;
+	}
+	if (s->heap_len)
+		s->heap[i] = last;
+	return top;
+}
+
+void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b)
+{
+	struct sim_ev ev = {.t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
+	ev_push(s, ev);
+}
+
+/* ---- the model file system -------------------------------------------------- */
+
+struct sim_fs_ent *sim_fs_ent(struct sim_fs *fs, uint64_t id, bool create)
+{
+	size_t lo = 0, hi = fs->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (fs->ents[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < fs->n && fs->ents[lo].id == id)
+		return &fs->ents[lo];
+	if (!create)
+		return NULL;
+	if (fs->n == fs->cap) {
+		fs->cap = fs->cap ? fs->cap * 2 : 8;
+		fs->ents = realloc(fs->ents, fs->cap * sizeof(*fs->ents));
+		if (!fs->ents)
+			abort();
+	}
+	memmove(&fs->ents[lo + 1], &fs->ents[lo], (fs->n - lo) * sizeof(*fs->ents));
+	fs->n++;
+	memset(&fs->ents[lo], 0, sizeof(fs->ents[lo]));
+	fs->ents[lo].id = id;
+	return &fs->ents[lo];
+}
+
+static void fs_clear(struct sim_fs *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		free(fs->ents[i].log);
+	free(fs->ents);
+	memset(fs, 0, sizeof(*fs));
+}
+
+static void node_input(struct sim *s, struct sim_node *n, const struct sim_input *in);
+
+/* fs applies one chosen entry: strictly the next one. */
+static void fs_apply(struct sim *s, struct sim_node *n, uint64_t entity, uint64_t entry,
+		     uint64_t value_id, const uint8_t *value, size_t len)
+{
+	struct sim_fs_ent *f = sim_fs_ent(&n->fs, entity, true);
+	if (entry != f->applied + 1) {
+		sim_fail(s, "n%d delivered E%llu.%llu but fs applied through %llu (out of order)", n->id,
+			 (unsigned long long)entity, (unsigned long long)entry,
+			 (unsigned long long)f->applied);
+		return;
+	}
+	if (s->cfg.check)
+		sim_chk_delivered(s, n->id, entity, entry, value_id, value, len);
+	if (s->cfg.fs_log) {
+		if (f->applied == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 16;
+			f->log = realloc(f->log, f->cap * sizeof(*f->log));
+			if (!f->log)
+				abort();
+		}
+		f->log[f->applied] = value_id;
+	}
+	f->applied = entry;
+	f->crc = util_crc32c(f->crc, value, len);
+	s->stats.deliveries++;
+}
+
+/* ---- network -------------------------------------------------------------- */
+
+static bool reachable(const struct sim *s, int a, int b)
+{
+	return !s->blocked[a][b];
+}
+
+static void pkt_unref(struct sim_pkt *p)
+{
+	if (p && --p->refs == 0)
+		free(p);
+}
+
+static uint64_t net_delay(struct sim *s)
+{
+	uint32_t lo = s->cfg.delay_min_ms, hi = s->cfg.delay_max_ms;
+	return hi > lo ? lo + util_prng_below(&s->prng, hi - lo + 1) : lo;
+}
+
+static void peers_changed(struct sim *s, int a, int b, bool up);
+
+static void reconnect(struct sim *s, void *arg, uint64_t a, uint64_t b)
+{
+	s->reconnecting[a][b] = s->reconnecting[b][a] = false;
+	if (reachable(s, (int)a, (int)b) && reachable(s, (int)b, (int)a))
+		peers_changed(s, (int)a, (int)b, true);
+}
+
+static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbox *box)
+{
+	for (size_t i = 0; i < box->n; i++) {
+		if (s->cfg.check)
+			sim_chk_send(s, n->id, &box->msgs[i]);
+		trace_msg(s, n->id, "->", (int)box->to, &box->msgs[i]);
+		s->stats.msgs++;
+	}
+	uint8_t *buf;
+	size_t len;
+	if (paxos_codec_encode(box->msgs, box->n, &buf, &len))
+		abort();
+	s->stats.batches++;
+	s->stats.bytes += len;
+	int to = (int)box->to;
+	if (s->cfg.loss_pct && util_prng_below(&s->prng, 100) < s->cfg.loss_pct) {
+		/* Over TCP a message is lost only with its connection: both ends
+		 * notice and reconnect, which the engine hears as PEER_UP. */
+		sim_trace(s, "n%d -> n%d lost (%zu msgs)", n->id, to, box->n);
+		free(buf);
+		if (!s->reconnecting[n->id][to]) {
+			/* TCP notices after a while and the link comes back with
+			 * a new connection. */
+			s->reconnecting[n->id][to] = s->reconnecting[to][n->id] = true;
+			sim_at(s, s->now + 50 + util_prng_below(&s->prng, 250), reconnect, NULL,
+			       (uint64_t)n->id, (uint64_t)to);
+		}
+		return;
+	}
+	struct sim_pkt *p = malloc(sizeof(*p) + len);
+	if (!p)
+		abort();
+	p->refs = 0;
+	p->from = n->id;
+	p->to = to;
+	p->src_inc = n->inc;
+	p->dst_inc = s->nodes[to].inc;
+	p->len = len;
+	memcpy(p->bytes, buf, len);
+	free(buf);
+	int copies = 1;
+	if (s->cfg.dup_pct && util_prng_below(&s->prng, 100) < s->cfg.dup_pct)
+		copies = 2;
+	for (int c = 0; c < copies; c++) {
+		p->refs++;
+		struct sim_ev ev = {.t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
+		ev_push(s, ev);
+	}
+}
+
+static void net_deliver(struct sim *s, struct sim_pkt *p)
+{
+	struct sim_node *n = &s->nodes[p->to];
+	const char *drop = NULL;
+	if (!n->up || n->inc != p->dst_inc)
+		drop = "receiver restarted or down";
+	else if (!reachable(s, p->from, p->to))
+		drop = "partitioned";
+	else if (p->src_inc < n->known_inc[p->from])
+		drop = "from an earlier process of the sender";
+	if (drop) {
+		sim_trace(s, "n%d <- n%d dropped: %s", p->to, p->from, drop);
+		pkt_unref(p);
+		return;
+	}
+	if (p->src_inc > n->known_inc[p->from])
+		n->known_inc[p->from] = p->src_inc;
+	struct sim_input in = {.type = SI_RECEIVE, .pkt = p, .peer = p->from};
+	node_input(s, n, &in); /* takes the reference */
+}
+
+/* ---- nodes ------------------------------------------------------------------ */
+
+static void input_free(struct sim_input *in)
+{
+	pkt_unref(in->pkt);
+	free(in->body);
+}
+
+static void backlog_push(struct sim_node *n, const struct sim_input *in)
+{
+	if (n->bl_len == n->bl_cap) {
+		size_t ncap = n->bl_cap ? n->bl_cap * 2 : 16;
+		struct sim_input *x = malloc(ncap * sizeof(*x));
+		if (!x)
+			abort();
+		for (size_t i = 0; i < n->bl_len; i++)
+			x[i] = n->backlog[(n->bl_head + i) % n->bl_cap];
+		free(n->backlog);
+		n->backlog = x;
+		n->bl_cap = ncap;
+		n->bl_head = 0;
+	}
+	n->backlog[(n->bl_head + n->bl_len) % n->bl_cap] = *in;
+	n->bl_len++;
+}
+
+static void backlog_clear(struct sim_node *n)
+{
+	while (n->bl_len) {
+		input_free(&n->backlog[n->bl_head]);
+		n->bl_head = (n->bl_head + 1) % n->bl_cap;
+		n->bl_len--;
+	}
+}
+
+static void arm_timer(struct sim *s, struct sim_node *n, uint64_t deadline)
+{
+	n->timer_gen++;
+	if (deadline == PAXOS_NO_DEADLINE)
+		return;
+	struct sim_ev ev = {.t = deadline < s->now ? s->now : deadline,
+			    .kind = SE_TIMER,
+			    .node = n->id,
+			    .inc = n->inc,
+			    .a = n->timer_gen};
+	ev_push(s, ev);
+}
+
+static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_update *u)
+{
+	if (!s->cfg.trace_ring && !s->cfg.trace_out)
+		return;
+	for (size_t i = 0; i < u->n_records; i++) {
+		const struct paxos_out_record *r = &u->records[i];
+		sim_trace(s, "n%d persist E%llu.%llu p=%s a=%s v=%s%s", n->id,
+			  (unsigned long long)r->entity, (unsigned long long)r->entry,
+			  sim_fmt_ballot(r->rec.promised), sim_fmt_ballot(r->rec.accepted),
+			  sim_fmt_id(r->rec.value_id), r->rec.chosen ? " chosen" : "");
+	}
+	for (size_t i = 0; i < u->n_metas; i++) {
+		const struct paxos_out_meta *m = &u->metas[i];
+		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu", n->id,
+			  (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
+			  m->meta.chosen_proposer, (unsigned long long)m->meta.trimmed_entry,
+			  (unsigned long long)m->meta.vote_after);
+	}
+	for (size_t i = 0; i < u->n_trims; i++)
+		sim_trace(s, "n%d trim E%llu upto %llu", n->id, (unsigned long long)u->trims[i].entity,
+			  (unsigned long long)u->trims[i].upto);
+}
+
+/* Carries out an update whose writes are now durable: the order of
+ * paxos/paxos.h — persist, send, deliver, timer. */
+static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_update *u)
+{
+	if (s->cfg.check)
+		sim_chk_persist(s, n->id, u);
+	trace_persist(s, n, u);
+	if (sim_store_apply(&n->store, u))
+		abort();
+	if (u->amnesia_cleared) {
+		n->meta_amnesia = false;
+		sim_trace(s, "n%d amnesia cleared", n->id);
+	}
+	for (size_t i = 0; i < u->n_outboxes; i++)
+		net_send(s, n, &u->outboxes[i]);
+	for (size_t i = 0; i < u->n_chosen; i++) {
+		const struct paxos_chosen *c = &u->chosen[i];
+		sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
+			  (unsigned long long)c->entry, sim_fmt_id(c->value_id), c->mine ? " mine" : "");
+		fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
+		/* Tell the engine what the fs applied (enables trimming), once
+		 * per entity per update, as the daemon's applier would. */
+		if (i + 1 == u->n_chosen || u->chosen[i + 1].entity != c->entity) {
+			struct sim_fs_ent *f = sim_fs_ent(&n->fs, c->entity, true);
+			struct sim_input in = {.type = SI_APPLIED, .entity = c->entity, .entry = f->applied, .crc = f->crc};
+			backlog_push(n, &in);
+		}
+	}
+	for (size_t i = 0; i < u->n_failed; i++) {
+		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id), u->failed[i].error);
+		s->stats.cmds_failed++;
+		if (s->cfg.check)
+			sim_chk_failed(s, n->id, &u->failed[i]);
+	}
+	for (size_t i = 0; i < u->n_barriers; i++) {
+		const struct paxos_barrier_done *b = &u->barriers[i];
+		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id, (unsigned long long)b->req_id,
+			  (unsigned long long)b->entity, b->result, (unsigned long long)b->entry);
+		if (b->result)
+			s->stats.barriers_failed++;
+		else
+			s->stats.barriers_ok++;
+		if (s->cfg.check)
+			sim_chk_barrier_done(s, n->id, b);
+	}
+	for (size_t i = 0; i < u->n_snapshots; i++) {
+		const struct paxos_snapshot_req *r = &u->snapshots[i];
+		sim_trace(s, "n%d wants snapshot E%llu from n%u (trimmed %llu)", n->id,
+			  (unsigned long long)r->entity, r->from, (unsigned long long)r->entry);
+		struct sim_ev ev = {.t = s->now + net_delay(s) * 2,
+				    .kind = SE_SNAPSHOT,
+				    .node = n->id,
+				    .inc = n->inc,
+				    .a = r->entity,
+				    .b = r->from,
+				    .c = r->entry};
+		ev_push(s, ev);
+	}
+	for (size_t i = 0; i < u->n_errors; i++)
+		sim_fail(s, "n%d storage error on E%llu: %d", n->id, (unsigned long long)u->errors[i].entity,
+			 u->errors[i].error);
+	arm_timer(s, n, u->deadline_ms);
+}
+
+static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
+{
+	struct paxos_event ev = {.now_ms = s->now};
+	struct paxos_codec_msgs dec = {0};
+	switch (in->type) {
+	case SI_RECEIVE:
+		if (paxos_codec_decode(in->pkt->bytes, in->pkt->len, &dec)) {
+			sim_fail(s, "n%d could not decode a batch from n%d", n->id, in->peer);
+			return;
+		}
+		ev.type = PAXOS_EV_RECEIVE;
+		ev.receive.from = (uint32_t)in->peer;
+		ev.receive.msgs = dec.msgs;
+		ev.receive.n = dec.n;
+		for (size_t i = 0; i < dec.n; i++)
+			trace_msg(s, n->id, "<-", in->peer, &dec.msgs[i]);
+		break;
+	case SI_TICK:
+		ev.type = PAXOS_EV_TICK;
+		break;
+	case SI_SUBMIT:
+		ev.type = PAXOS_EV_SUBMIT;
+		ev.submit.entity = in->entity;
+		ev.submit.body = in->body;
+		ev.submit.len = in->len;
+		break;
+	case SI_BARRIER:
+		ev.type = PAXOS_EV_BARRIER;
+		ev.barrier.entity = in->entity;
+		ev.barrier.req_id = in->req_id;
+		sim_trace(s, "n%d barrier %llu E%llu begins", n->id, (unsigned long long)in->req_id,
+			  (unsigned long long)in->entity);
+		if (s->cfg.check)
+			sim_chk_barrier_start(s, n->id, in->entity, in->req_id);
+		break;
+	case SI_PEER_UP:
+	case SI_PEER_DOWN:
+		ev.type = in->type == SI_PEER_UP ? PAXOS_EV_PEER_UP : PAXOS_EV_PEER_DOWN;
+		ev.peer.node = (uint32_t)in->peer;
+		break;
+	case SI_APPLIED:
+		ev.type = PAXOS_EV_APPLIED;
+		ev.applied.entity = in->entity;
+		ev.applied.entry = in->entry;
+		ev.applied.chain_crc = in->crc;
+		break;
+	case SI_SNAP_OK:
+	case SI_SNAP_FAIL:
+		ev.type = in->type == SI_SNAP_OK ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED;
+		ev.snapshot.entity = in->entity;
+		ev.snapshot.entry = in->entry;
+		ev.snapshot.chain_crc = in->crc;
+		break;
+	}
+	struct paxos_update *u;
+	int rc = paxos_step(n->px, &ev, &u);
+	paxos_codec_msgs_free(&dec);
+	s->stats.steps++;
+	if (in->type == SI_SUBMIT) {
+		n->submit_id = u->submit_id;
+		n->submit_rc = rc;
+		if (u->submit_id) {
+			sim_trace(s, "n%d submit E%llu -> cmd %s (%zu bytes)", n->id,
+				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id), in->len);
+			s->stats.cmds_submitted++;
+			if (s->cfg.check)
+				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body, in->len);
+		}
+	} else if (rc && rc != -ENOMEM) {
+		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
+	}
+	bool writes = u->n_records || u->n_metas || u->n_trims;
+	if (writes && n->disk_ms) {
+		n->busy = true;
+		n->pending = u;
+		struct sim_ev dev = {.t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
+		ev_push(s, dev);
+		return;
+	}
+	node_complete(s, n, u);
+}
+
+/* Processes queued inputs while the node is up and its disk is free. */
+static void node_run(struct sim *s, struct sim_node *n)
+{
+	while (n->up && !n->busy && n->bl_len && !s->failed) {
+		struct sim_input in = n->backlog[n->bl_head];
+		n->bl_head = (n->bl_head + 1) % n->bl_cap;
+		n->bl_len--;
+		node_step(s, n, &in);
+		input_free(&in);
+	}
+}
+
+static void node_input(struct sim *s, struct sim_node *n, const struct sim_input *in)
+{
+	if (!n->up) {
+		struct sim_input x = *in;
+		input_free(&x);
+		return;
+	}
+	backlog_push(n, in);
+	node_run(s, n);
+}
+
+static void node_stop(struct sim *s, struct sim_node *n)
+{
+	paxos_free(n->px);
+	n->px = NULL;
+	n->up = false;
+	n->busy = false;
+	n->pending = NULL;
+	backlog_clear(n);
+	n->timer_gen++;
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		struct sim_node *o = &s->nodes[i];
+		if (i != n->id && o->up) {
+			struct sim_input in = {.type = SI_PEER_DOWN, .peer = n->id};
+			node_input(s, o, &in);
+		}
+	}
+}
+
+void sim_crash(struct sim *s, int node)
+{
+	struct sim_node *n = &s->nodes[node];
+	if (!n->up)
+		return;
+	sim_trace(s, "n%d CRASH%s", node, n->busy ? " (during a write: it is lost)" : "");
+	s->stats.crashes++;
+	if (n->px) {
+		struct paxos_stats st;
+		paxos_get_stats(n->px, &st);
+		s->stats.alloc_bytes += st.alloc_bytes;
+	}
+	node_stop(s, n);
+}
+
+void sim_wipe(struct sim *s, int node)
+{
+	struct sim_node *n = &s->nodes[node];
+	sim_crash(s, node);
+	sim_trace(s, "n%d WIPE: store and state lost", node);
+	s->stats.wipes++;
+	n->disk_gen++;
+	sim_store_close(&n->store);
+	fs_clear(&n->fs);
+	n->meta_amnesia = true;
+	n->fragile = true;
+}
+
+/* After a restart: what the daemon's applier does — apply from the log what
+ * the engine had chosen but fs had not applied when the node stopped. */
+static void replay_log(struct sim *s, struct sim_node *n)
+{
+	for (size_t i = 0; i < n->store.n; i++) {
+		struct sim_ent *e = n->store.ents[i];
+		if (!e->has_meta)
+			continue;
+		struct sim_fs_ent *f = sim_fs_ent(&n->fs, e->id, true);
+		while (f->applied < e->meta.chosen_entry && !s->failed) {
+			uint64_t entry = f->applied + 1;
+			struct sim_rec *r = sim_store_rec(&n->store, e->id, entry);
+			if (!r || !r->r.chosen) {
+				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log", n->id,
+					 (unsigned long long)e->id, (unsigned long long)entry);
+				return;
+			}
+			sim_trace(s, "n%d replay E%llu.%llu", n->id, (unsigned long long)e->id,
+				  (unsigned long long)entry);
+			fs_apply(s, n, e->id, entry, r->r.value_id, r->r.value, r->r.value_len);
+		}
+	}
+	/* Then tell the engine where every entity's state stands (a snapshot
+	 * the engine did not get to persist shows up here as ahead of it). */
+	for (size_t i = 0; i < n->fs.n; i++) {
+		struct sim_fs_ent *f = &n->fs.ents[i];
+		if (!f->applied)
+			continue;
+		struct sim_input in = {.type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
+		backlog_push(n, &in);
+	}
+}
+
+static void node_start(struct sim *s, struct sim_node *n)
+{
+	struct paxos_config c = s->cfg.engine;
+	uint32_t ids[SIM_MAX_NODES];
+	for (int i = 0; i < s->cfg.n_nodes; i++)
+		ids[i] = (uint32_t)(i + 1);
+	c.self = (uint32_t)n->id;
+	c.nodes = ids;
+	c.n_nodes = (size_t)s->cfg.n_nodes;
+	c.boot_count = ++n->boot;
+	c.amnesia = n->meta_amnesia;
+	c.seed = util_prng_next(&s->prng);
+	c.ops = &sim_store_ops;
+	c.ops_ctx = &n->store;
+	char err[128];
+	if (paxos_new(&c, &n->px, err, sizeof(err))) {
+		sim_fail(s, "n%d paxos_new: %s", n->id, err);
+		return;
+	}
+	n->inc++;
+	n->up = true;
+	memset(n->known_inc, 0, sizeof(n->known_inc));
+	sim_trace(s, "n%d START boot=%llu%s", n->id, (unsigned long long)n->boot,
+		  n->meta_amnesia ? " amnesic" : "");
+	replay_log(s, n);
+	struct sim_input tick = {.type = SI_TICK};
+	backlog_push(n, &tick);
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		struct sim_node *o = &s->nodes[i];
+		if (i == n->id || !o->up || !reachable(s, n->id, i) || !reachable(s, i, n->id))
+			continue;
+		struct sim_input up = {.type = SI_PEER_UP, .peer = n->id};
+		node_input(s, o, &up);
+	}
+	node_run(s, n);
+}
+
+void sim_restart(struct sim *s, int node)
+{
+	struct sim_node *n = &s->nodes[node];
+	if (n->up)
+		return;
+	node_start(s, n);
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* The fs of `n` asks `from`'s fs for the entity's state (a file copy). */
+static void snapshot_transfer(struct sim *s, struct sim_node *n, uint64_t entity, int from,
+			      uint64_t entry)
+{
+	struct sim_node *src = &s->nodes[from];
+	struct sim_fs_ent *sf = src->up ? sim_fs_ent(&src->fs, entity, false) : NULL;
+	struct sim_input in = {.entity = entity};
+	if (!sf || !reachable(s, from, n->id) || !reachable(s, n->id, from) || sf->applied < entry) {
+		sim_trace(s, "n%d snapshot E%llu from n%d failed", n->id, (unsigned long long)entity, from);
+		in.type = SI_SNAP_FAIL;
+		node_input(s, n, &in);
+		return;
+	}
+	struct sim_fs_ent *df = sim_fs_ent(&n->fs, entity, true);
+	if (sf->applied > df->applied) {
+		if (s->cfg.fs_log) {
+			if (df->cap < sf->applied) {
+				df->cap = sf->applied;
+				df->log = realloc(df->log, df->cap * sizeof(*df->log));
+				if (!df->log)
+					abort();
+			}
+			memcpy(df->log, sf->log, sf->applied * sizeof(*df->log));
+		}
+		df->applied = sf->applied;
+		df->crc = sf->crc;
+	}
+	s->stats.snapshots++;
+	sim_trace(s, "n%d snapshot E%llu from n%d installed through %llu", n->id,
+		  (unsigned long long)entity, from, (unsigned long long)df->applied);
+	in.type = SI_SNAP_OK;
+	in.entry = df->applied;
+	in.crc = df->crc;
+	node_input(s, n, &in);
+}
+
+/* ---- public actions --------------------------------------------------------- */
+
+int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_t len,
+	       uint64_t *cmd_id)
+{
+	struct sim_node *n = &s->nodes[node];
+	*cmd_id = 0;
+	if (!n->up)
+		return -EHOSTDOWN;
+	struct sim_input in = {.type = SI_SUBMIT, .entity = entity, .len = len};
+	in.body = malloc(len ? len : 1);
+	if (!in.body)
+		abort();
+	memcpy(in.body, body, len);
+	n->submit_id = 0;
+	n->submit_rc = 0;
+	bool queued = n->busy || n->bl_len;
+	node_input(s, n, &in);
+	/* A busy node takes the command later: its id is reported then. */
+	if (!queued)
+		*cmd_id = n->submit_id;
+	return queued ? 0 : n->submit_rc;
+}
+
+int sim_barrier(struct sim *s, int node, uint64_t entity, uint64_t req_id)
+{
+	struct sim_node *n = &s->nodes[node];
+	if (!n->up)
+		return -EHOSTDOWN;
+	struct sim_input in = {.type = SI_BARRIER, .entity = entity, .req_id = req_id};
+	node_input(s, n, &in);
+	return 0;
+}
+
+static void peers_changed(struct sim *s, int a, int b, bool up)
+{
+	struct sim_input in = {.type = up ? SI_PEER_UP : SI_PEER_DOWN};
+	if (s->nodes[a].up) {
+		in.peer = b;
+		node_input(s, &s->nodes[a], &in);
+	}
+	if (s->nodes[b].up) {
+		in.peer = a;
+		node_input(s, &s->nodes[b], &in);
+	}
+}
+
+void sim_block(struct sim *s, int a, int b, bool blocked)
+{
+	if (s->blocked[a][b] == blocked && s->blocked[b][a] == blocked)
+		return;
+	s->blocked[a][b] = s->blocked[b][a] = blocked;
+	sim_trace(s, "net n%d %s n%d", a, blocked ? "-/-" : "<->", b);
+	peers_changed(s, a, b, !blocked);
+}
+
+void sim_heal(struct sim *s)
+{
+	for (int a = 1; a <= s->cfg.n_nodes; a++)
+		for (int b = a + 1; b <= s->cfg.n_nodes; b++)
+			sim_block(s, a, b, false);
+}
+
+void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t loss_pct,
+		 uint32_t dup_pct)
+{
+	s->cfg.delay_min_ms = delay_min;
+	s->cfg.delay_max_ms = delay_max < delay_min ? delay_min : delay_max;
+	s->cfg.loss_pct = loss_pct;
+	s->cfg.dup_pct = dup_pct;
+}
+
+void sim_set_disk(struct sim *s, int node, uint32_t ms)
+{
+	s->nodes[node].disk_ms = ms;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+static void handle(struct sim *s, struct sim_ev *ev)
+{
+	struct sim_node *n = ev->node ? &s->nodes[ev->node] : NULL;
+	switch (ev->kind) {
+	case SE_DELIVER:
+		net_deliver(s, ev->ptr);
+		break;
+	case SE_TIMER:
+		if (n->up && n->inc == ev->inc && n->timer_gen == ev->a) {
+			struct sim_input in = {.type = SI_TICK};
+			node_input(s, n, &in);
+		}
+		break;
+	case SE_DISK:
+		if (n->up && n->inc == ev->inc && n->busy) {
+			const struct paxos_update *u = n->pending;
+			n->pending = NULL;
+			node_complete(s, n, u);
+			n->busy = false;
+			node_run(s, n);
+		}
+		break;
+	case SE_ACTION:
+		ev->fn(s, ev->ptr, ev->a, ev->b);
+		break;
+	case SE_SNAPSHOT:
+		if (n->up && n->inc == ev->inc)
+			snapshot_transfer(s, n, ev->a, (int)ev->b, ev->c);
+		break;
+	}
+}
+
+int sim_run_until(struct sim *s, uint64_t t)
+{
+	while (!s->failed && s->heap_len && s->heap[0].t <= t) {
+		struct sim_ev ev = ev_pop(s);
+		s->now = ev.t;
+		handle(s, &ev);
+	}
+	if (!s->failed && s->now < t)
+		s->now = t;
+	return s->failed ? -1 : 0;
+}
+
+/* Whether the cluster has converged; if not, why (into why[]). */
+static bool converged(struct sim *s, char *why, size_t len)
+{
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		if (!n->up || n->meta_amnesia || n->busy) {
+			snprintf(why, len, "n%d is %s", i,
+				 !n->up ? "down" : n->meta_amnesia ? "still amnesic" : "busy");
+			return false;
+		}
+		struct paxos_stats st;
+		paxos_get_stats(n->px, &st);
+		if (st.commands_waiting) {
+			snprintf(why, len, "n%d has %zu commands waiting", i, st.commands_waiting);
+			return false;
+		}
+		for (size_t k = 0; k < sim_chk_entity_count(s); k++) {
+			uint64_t id = sim_chk_entity_id(s, k);
+			struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
+			if ((f ? f->applied : 0) != sim_chk_contiguous(s, id)) {
+				snprintf(why, len, "n%d holds E%llu through %llu of %llu", i,
+					 (unsigned long long)id, (unsigned long long)(f ? f->applied : 0),
+					 (unsigned long long)sim_chk_contiguous(s, id));
+				return false;
+			}
+		}
+	}
+	if (!sim_chk_commands_resolved(s)) {
+		snprintf(why, len, "a command is unresolved");
+		return false;
+	}
+	return true;
+}
+
+int sim_run_until_converged(struct sim *s, uint64_t limit)
+{
+	char why[160];
+	while (!s->failed && s->now < limit) {
+		if (converged(s, why, sizeof(why)))
+			return 0;
+		sim_run_until(s, s->now + 50 < limit ? s->now + 50 : limit);
+	}
+	if (s->failed)
+		return -1;
+	if (converged(s, why, sizeof(why)))
+		return 0;
+	sim_fail(s, "no convergence by %llu ms: %s", (unsigned long long)limit, why);
+	return -1;
+}
+
+int sim_final_check(struct sim *s)
+{
+	if (!s->failed && s->cfg.check)
+		sim_chk_final(s);
+	return s->failed ? -1 : 0;
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+void sim_config_default(struct sim_config *c, uint64_t seed, int n_nodes)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = seed;
+	c->n_nodes = n_nodes;
+	c->engine.retry_ms = 50;
+	c->engine.backoff_min_ms = 2;
+	c->engine.backoff_max_ms = 30;
+	c->engine.proposal_timeout_ms = 3000;
+	c->engine.barrier_timeout_ms = 3000;
+	c->engine.idle_evict_ms = 500;
+	c->engine.value_max_bytes = 4096;
+	c->engine.fetch_max_entries = 8;
+	c->engine.fetch_max_bytes = 8192;
+	c->engine.catchup_concurrency = 2;
+	c->engine.scan_page = 2;
+	c->engine.scan_interval_ms = 3000;
+	c->engine.retention = 6;
+	c->delay_min_ms = 1;
+	c->delay_max_ms = 5;
+	c->check = true;
+	c->fs_log = true;
+	c->trace_ring = 300;
+}
+
+int sim_new(const struct sim_config *c, struct sim **out)
+{
+	*out = NULL;
+	if (c->n_nodes < 1 || c->n_nodes > SIM_MAX_NODES)
+		return -EINVAL;
+	struct sim *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *c;
+	util_prng_seed(&s->prng, c->seed);
+	if (c->trace_ring) {
+		s->ring = calloc(c->trace_ring, sizeof(*s->ring));
+		if (!s->ring) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	sim_chk_init(&s->chk);
+	for (int i = 1; i <= c->n_nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		n->id = i;
+		n->meta_amnesia = true; /* a new cluster: every node starts amnesic */
+		n->disk_ms = c->disk_ms;
+		sim_store_init(&n->store);
+	}
+	for (int i = 1; i <= c->n_nodes; i++)
+		node_start(s, &s->nodes[i]);
+	*out = s;
+	return 0;
+}
+
+void sim_free(struct sim *s)
+{
+	if (!s)
+		return;
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		paxos_free(n->px);
+		backlog_clear(n);
+		free(n->backlog);
+		sim_store_close(&n->store);
+		fs_clear(&n->fs);
+	}
+	while (s->heap_len) {
+		struct sim_ev ev = ev_pop(s);
+		if (ev.kind == SE_DELIVER)
+			pkt_unref(ev.ptr);
+	}
+	free(s->heap);
+	for (size_t i = 0; i < s->cfg.trace_ring; i++)
+		free(s->ring[i]);
+	free(s->ring);
+	sim_chk_free(&s->chk);
+	free(s);
+}
+
+/* ---- observation ------------------------------------------------------------ */
+
+uint64_t sim_now(const struct sim *s)
+{
+	return s->now;
+}
+
+bool sim_up(const struct sim *s, int node)
+{
+	return s->nodes[node].up;
+}
+
+bool sim_amnesic(const struct sim *s, int node)
+{
+	return s->nodes[node].meta_amnesia;
+}
+
+bool sim_fragile(struct sim *s, int node)
+{
+	struct sim_node *n = &s->nodes[node];
+	/* Fenced above its chosen entry: it cannot vote on that open entry,
+	 * so for that entity it counts as a lost node. */
+	for (size_t i = 0; i < n->store.n; i++) {
+		const struct sim_ent *e = n->store.ents[i];
+		if (e->has_meta && e->meta.vote_after > e->meta.chosen_entry)
+			return true;
+	}
+	if (!n->fragile || !n->up || n->meta_amnesia)
+		return n->fragile;
+	/* A wiped node stays fragile until it holds every chosen entry again:
+	 * until then it is no copy of anything. */
+	for (size_t k = 0; k < sim_chk_entity_count(s); k++) {
+		uint64_t id = sim_chk_entity_id(s, k);
+		struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
+		if ((f ? f->applied : 0) < sim_chk_contiguous(s, id))
+			return true;
+	}
+	n->fragile = false;
+	return false;
+}
+
+uint64_t sim_applied(const struct sim *s, int node, uint64_t entity)
+{
+	struct sim_fs_ent *f = sim_fs_ent((struct sim_fs *)&s->nodes[node].fs, entity, false);
+	return f ? f->applied : 0;
+}
+
+struct paxos *sim_engine(struct sim *s, int node)
+{
+	return s->nodes[node].px;
+}
+
+void sim_get_stats(const struct sim *s, struct sim_stats *out)
+{
+	*out = s->stats;
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		if (!s->nodes[i].px)
+			continue;
+		struct paxos_stats st;
+		paxos_get_stats(s->nodes[i].px, &st);
+		out->alloc_bytes += st.alloc_bytes;
+	}
+	for (size_t i = 0; i < s->chk.n_ents; i++)
+		out->entries_chosen += s->chk.ents[i].contiguous;
+	out->cmds_chosen = 0;
+	for (size_t i = 0; i < s->chk.n_cmds; i++)
+		if (s->chk.cmds[i].state == CMD_CHOSEN)
+			out->cmds_chosen++;
+}

@@ -1,0 +1,134 @@
+/* tests/sim/sim.h — the deterministic cluster simulator.
+ *
+ * N nodes, each the real engine (paxos/) over an in-memory store
+ * (simstore.h), driven exactly as the daemon drives it: per step, persist
+ * the update (whole, possibly after a slow disk), then send, then deliver
+ * the chosen values to a model file system, then arm the timer. Virtual time,
+ * one event queue, one seeded PRNG: a run is a pure function of its seed.
+ *
+ * Faults: message loss, duplication, delay and reordering; partitions;
+ * crash and restart of any node at any time (what it had not persisted is
+ * lost); a wiped disk (restart with an empty store, amnesic); slow disks.
+ * The network keeps one rule of net/: once a node has received a message
+ * from a peer's new process, nothing sent by that peer's earlier processes
+ * is delivered to it (paxos/paxos.h, "What the engine relies on").
+ *
+ * The checker (check.c) runs after every step: at most one value chosen per
+ * (entity, entry) ever, by the omniscient tally of persisted acceptances;
+ * every chosen value was proposed; every command is chosen at most once and
+ * never after it was failed with -ETIMEDOUT; persisted promises never go
+ * backwards; nothing is sent before what it depends on is persisted; reads
+ * after a barrier see every entry chosen before it began. At the end, after
+ * faults stop: every command submitted to a live node is chosen or failed,
+ * and all nodes hold the same chosen log of every entity.
+ */
+#ifndef PAXFS_TESTS_SIM_SIM_H
+#define PAXFS_TESTS_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "paxos/paxos.h"
+
+#define SIM_MAX_NODES 5
+
+struct sim_config {
+	uint64_t seed;
+	int n_nodes;                 /* 1..SIM_MAX_NODES; node ids are 1..n */
+	struct paxos_config engine;  /* timing and bounds for every node (ids, ops ignored) */
+	uint32_t delay_min_ms, delay_max_ms;
+	uint32_t loss_pct, dup_pct;  /* per message batch, in percent */
+	uint32_t disk_ms;            /* 0: persisting takes no time */
+	bool check;                  /* run the checker (default in sim_config_default: on) */
+	bool fs_log;                 /* keep every applied value id (needed by the checker) */
+	size_t trace_ring;           /* trace lines kept for a failure report (0: none) */
+	FILE *trace_out;             /* if set, every trace line is printed there too */
+};
+
+void sim_config_default(struct sim_config *c, uint64_t seed, int n_nodes);
+
+struct sim;
+
+int sim_new(const struct sim_config *c, struct sim **out);
+void sim_free(struct sim *s);
+
+uint64_t sim_now(const struct sim *s);
+
+/* ---- actions (take effect now) -------------------------------------------- */
+
+/* Submits a command at `node` (1-based). *cmd_id is 0 when the node is down. */
+int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_t len,
+	       uint64_t *cmd_id);
+int sim_barrier(struct sim *s, int node, uint64_t entity, uint64_t req_id);
+void sim_crash(struct sim *s, int node);
+void sim_wipe(struct sim *s, int node); /* crash and lose the disk: next start is amnesic */
+void sim_restart(struct sim *s, int node);
+void sim_block(struct sim *s, int a, int b, bool blocked); /* both directions */
+void sim_heal(struct sim *s);
+void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t loss_pct,
+		 uint32_t dup_pct);
+void sim_set_disk(struct sim *s, int node, uint32_t ms);
+
+/* Runs a callback at virtual time t (actions of a scripted or random run). */
+typedef void (*sim_action_cb)(struct sim *s, void *arg, uint64_t a, uint64_t b);
+void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b);
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Processes events up to virtual time t (inclusive). Returns 0, or -1 as soon
+ * as the checker found a violation (sim_failure tells which). */
+int sim_run_until(struct sim *s, uint64_t t);
+/* Runs until every node is up, no command waits, all nodes agree on every
+ * entity, or until `limit`. Returns 0 when converged, -1 otherwise. */
+int sim_run_until_converged(struct sim *s, uint64_t limit);
+/* End-of-run checks (faults must have stopped): -1 on a violation. */
+int sim_final_check(struct sim *s);
+
+const char *sim_failure(const struct sim *s); /* NULL when none */
+/* Sends every trace line from now on to `out` too (NULL: stop). */
+void sim_set_trace(struct sim *s, FILE *out);
+void sim_print_trace(const struct sim *s, FILE *f);
+
+/* ---- observation ------------------------------------------------------- */
+
+bool sim_up(const struct sim *s, int node);
+bool sim_amnesic(const struct sim *s, int node);
+/* Wiped and not caught up yet, or fenced (amnesia guard) above its chosen
+ * entry of some entity: not a full voter, so wiping another node now would be
+ * a second concurrent failure. */
+bool sim_fragile(struct sim *s, int node);
+/* The entry through which `node`'s file system has applied `entity`. */
+uint64_t sim_applied(const struct sim *s, int node, uint64_t entity);
+struct paxos *sim_engine(struct sim *s, int node);
+
+struct sim_stats {
+	uint64_t steps;
+	uint64_t batches, msgs, bytes;
+	uint64_t entries_chosen;   /* distinct (entity, entry) chosen */
+	uint64_t deliveries;       /* chosen notices delivered, all nodes */
+	uint64_t cmds_submitted, cmds_chosen, cmds_failed;
+	uint64_t barriers_ok, barriers_failed;
+	uint64_t snapshots;
+	uint64_t crashes, wipes;
+	uint64_t alloc_bytes;      /* engine allocations, all nodes, all lives */
+};
+void sim_get_stats(const struct sim *s, struct sim_stats *out);
+
+/* ---- random runs (workload.c) -------------------------------------------- */
+
+struct sim_random_opts {
+	int n_nodes;
+	bool faults;      /* every fault enabled */
+	bool verbose;     /* print the whole trace to stderr */
+};
+
+/* One random run: random entities, clients, barriers and (with faults) the
+ * whole fault schedule, then faults stop and the cluster must converge. On a
+ * violation prints the seed, the cause and the last trace lines to `report`
+ * (if not NULL) and returns -1; 0 when clean. */
+int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
+		   struct sim_stats *stats);
+
+#endif

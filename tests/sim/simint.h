@@ -1,0 +1,205 @@
+/* tests/sim/simint.h — the simulator's internals, shared by sim.c (cluster,
+ * network, nodes), check.c (the checker) and workload.c (random runs). */
+#ifndef PAXFS_TESTS_SIM_SIMINT_H
+#define PAXFS_TESTS_SIM_SIMINT_H
+
+#include "paxos/paxos.h"
+#include "tests/sim/sim.h"
+#include "tests/sim/simstore.h"
+#include "util/prng.h"
+
+/* ---- a u64 -> u64 hash map (open addressing; key 0 is reserved) ----------- */
+
+struct sim_map {
+	uint64_t *keys, *vals;
+	size_t cap, n;
+};
+uint64_t *sim_map_get(const struct sim_map *m, uint64_t key);
+uint64_t *sim_map_put(struct sim_map *m, uint64_t key); /* inserts 0 if new */
+void sim_map_free(struct sim_map *m);
+
+/* ---- packets and node inputs ------------------------------------------- */
+
+struct sim_pkt {
+	int refs;
+	int from, to;        /* node ids */
+	uint32_t src_inc, dst_inc;
+	size_t len;
+	uint8_t bytes[];     /* an encoded PaxosBatch */
+};
+
+enum sim_input_type {
+	SI_RECEIVE = 1,
+	SI_TICK,
+	SI_SUBMIT,
+	SI_BARRIER,
+	SI_PEER_UP,
+	SI_PEER_DOWN,
+	SI_APPLIED,
+	SI_SNAP_OK,
+	SI_SNAP_FAIL,
+};
+
+struct sim_input {
+	enum sim_input_type type;
+	struct sim_pkt *pkt;
+	uint64_t entity, entry, req_id;
+	uint32_t crc;
+	int peer;
+	uint8_t *body; /* SUBMIT, malloc'd */
+	size_t len;
+};
+
+/* ---- the model file system of a node ------------------------------------ */
+
+struct sim_fs_ent {
+	uint64_t id;
+	uint64_t applied;
+	uint32_t crc;      /* chained crc32c of the applied values */
+	uint64_t *log;     /* value ids of entries 1..applied (fs_log) */
+	size_t cap;
+};
+
+struct sim_fs {
+	struct sim_fs_ent *ents; /* ascending id */
+	size_t n, cap;
+};
+
+/* ---- nodes ------------------------------------------------------------------ */
+
+struct sim_node {
+	int id;
+	bool up;
+	bool meta_amnesia;  /* NodeMeta.amnesia, persisted */
+	bool fragile;       /* wiped; not yet caught up again */
+	uint32_t inc;       /* process incarnation */
+	uint32_t disk_gen;  /* how many times its disk was wiped */
+	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
+	struct paxos *px;
+	struct sim_store store;
+	struct sim_fs fs;
+	bool busy;          /* an update is being persisted */
+	struct paxos_update *pending;
+	struct sim_input *backlog;
+	size_t bl_head, bl_len, bl_cap;
+	uint64_t timer_gen;
+	uint32_t known_inc[SIM_MAX_NODES + 1];
+	uint32_t disk_ms;
+	uint64_t submit_id;   /* the id the last SUBMIT step returned */
+	int submit_rc;
+};
+
+/* ---- events ------------------------------------------------------------------ */
+
+enum sim_ev_kind {
+	SE_DELIVER = 1,
+	SE_TIMER,
+	SE_DISK,
+	SE_ACTION,
+	SE_SNAPSHOT,
+};
+
+struct sim_ev {
+	uint64_t t, seq;
+	enum sim_ev_kind kind;
+	int node;
+	uint32_t inc;
+	uint64_t a, b, c;
+	void *ptr;
+	sim_action_cb fn;
+};
+
+/* ---- the checker ------------------------------------------------------------ */
+
+struct sim_chk_vote {
+	uint64_t ballot, value_id, mask;
+	uint8_t gen[SIM_MAX_NODES + 1]; /* voter's disk generation when it voted */
+};
+
+struct sim_chk_entry {
+	uint64_t chosen_id; /* 0: not chosen (yet) */
+	struct sim_chk_vote *votes;
+	size_t nv, capv;
+};
+
+struct sim_chk_ent {
+	uint64_t id;
+	struct sim_chk_entry *entries; /* index entry - 1 */
+	size_t n;
+	uint64_t contiguous; /* all entries <= this are chosen */
+};
+
+struct sim_chk_cmd {
+	uint64_t id;
+	int node;
+	uint32_t inc;
+	uint64_t entity;
+	uint32_t crc, len;
+	int state; /* CMD_* */
+	uint64_t ch_entity, ch_entry;
+};
+
+enum { CMD_PENDING = 1, CMD_CHOSEN, CMD_FAILED_NEVER, CMD_FAILED_UNKNOWN };
+
+struct sim_check {
+	struct sim_chk_ent *ents;
+	size_t n_ents, cap_ents;
+	struct sim_map values;  /* value id -> crc << 32 | len */
+	struct sim_map cmd_idx; /* cmd id -> index + 1 in cmds */
+	struct sim_chk_cmd *cmds;
+	size_t n_cmds, cap_cmds;
+	struct sim_map barriers; /* (node << 48 | req id) -> required entry + 1 */
+};
+
+/* ---- the simulator ------------------------------------------------------- */
+
+struct sim {
+	struct sim_config cfg;
+	struct util_prng prng;
+	uint64_t now, seq;
+	struct sim_ev *heap;
+	size_t heap_len, heap_cap;
+	struct sim_node nodes[SIM_MAX_NODES + 1]; /* [1..n] */
+	bool blocked[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	bool reconnecting[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	struct sim_check chk;
+	struct sim_stats stats;
+	char failure[512];
+	bool failed;
+	/* trace ring */
+	char **ring;
+	size_t ring_pos, ring_n;
+};
+
+/* sim.c */
+void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct sim_fs_ent *sim_fs_ent(struct sim_fs *fs, uint64_t id, bool create);
+/* Formats a ballot / value id for traces (static rotating buffers). */
+const char *sim_fmt_ballot(uint64_t b);
+const char *sim_fmt_id(uint64_t id);
+
+/* check.c — each returns nothing; a violation calls sim_fail. */
+void sim_chk_init(struct sim_check *c);
+void sim_chk_free(struct sim_check *c);
+void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
+		   size_t len);
+/* Before an update's writes hit node's store. */
+void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
+/* Before a message leaves node (its update is persisted). */
+void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m);
+/* A value delivered to node's fs at (entity, entry). */
+void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
+		   const uint8_t *value, size_t len);
+void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f);
+void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id);
+void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b);
+/* The highest entry of `entity` with every entry up to it chosen. */
+uint64_t sim_chk_contiguous(const struct sim *s, uint64_t entity);
+/* Final: every live command resolved, all logs equal. */
+void sim_chk_final(struct sim *s);
+size_t sim_chk_entity_count(const struct sim *s);
+uint64_t sim_chk_entity_id(const struct sim *s, size_t i);
+bool sim_chk_commands_resolved(const struct sim *s);
+
+#endif

@@ -1,0 +1,66 @@
+/* tests/sim/test_seeds.c — random simulator runs with every fault enabled:
+ * seeds 1..2000 with 3 nodes and 1..2000 with 5 nodes (4,000 in all; the
+ * paxfs-sim program runs as many more as you like). A failing seed prints
+ * its cause and the last trace lines; PAXFS_SIM_SEED=n runs only seed n (in
+ * every case, so with 3 and with 5 nodes). */
+#define PAXFS_CHECK_MAIN
+#include "tests/lib/check_main.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/sim/sim.h"
+
+#define SEEDS_PER_CASE 500
+
+static void sweep(int nodes, uint64_t first)
+{
+	struct sim_random_opts o = {.n_nodes = nodes, .faults = true};
+	uint64_t count = SEEDS_PER_CASE;
+	const char *env = getenv("PAXFS_SIM_SEED");
+	if (env && *env) {
+		first = strtoull(env, NULL, 10);
+		count = 1;
+	}
+	uint64_t failed = 0, first_failed = 0;
+	for (uint64_t s = first; s < first + count; s++) {
+		if (sim_run_random(s, &o, stderr, NULL)) {
+			if (!failed++)
+				first_failed = s;
+		}
+	}
+	ck_assert_msg(failed == 0, "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
+		      (unsigned long long)failed, (unsigned long long)count, nodes,
+		      (unsigned long long)first_failed);
+}
+
+START_TEST(three_nodes_seeds_1_to_500) { sweep(3, 1); }
+END_TEST
+START_TEST(three_nodes_seeds_501_to_1000) { sweep(3, 501); }
+END_TEST
+START_TEST(three_nodes_seeds_1001_to_1500) { sweep(3, 1001); }
+END_TEST
+START_TEST(three_nodes_seeds_1501_to_2000) { sweep(3, 1501); }
+END_TEST
+START_TEST(five_nodes_seeds_1_to_500) { sweep(5, 1); }
+END_TEST
+START_TEST(five_nodes_seeds_501_to_1000) { sweep(5, 501); }
+END_TEST
+START_TEST(five_nodes_seeds_1001_to_1500) { sweep(5, 1001); }
+END_TEST
+START_TEST(five_nodes_seeds_1501_to_2000) { sweep(5, 1501); }
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *s = suite_create("paxos simulator random seeds");
+	TEST_CASE(s, three_nodes_seeds_1_to_500, 600);
+	TEST_CASE(s, three_nodes_seeds_501_to_1000, 600);
+	TEST_CASE(s, three_nodes_seeds_1001_to_1500, 600);
+	TEST_CASE(s, three_nodes_seeds_1501_to_2000, 600);
+	TEST_CASE(s, five_nodes_seeds_1_to_500, 600);
+	TEST_CASE(s, five_nodes_seeds_501_to_1000, 600);
+	TEST_CASE(s, five_nodes_seeds_1001_to_1500, 600);
+	TEST_CASE(s, five_nodes_seeds_1501_to_2000, 600);
+	return s;
+}

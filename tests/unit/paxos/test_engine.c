@@ -1,0 +1,810 @@
+/* tests/unit/paxos/test_engine.c — one engine, driven by hand: the fast path
+ * in one round trip, phase 1 for everyone else, the acceptor's rules,
+ * batching, re-proposal after a lost entry, timeouts, the amnesia guard,
+ * trimming and snapshots, read barriers, storage errors, eviction, and the
+ * rejection of malformed events. Every update is persisted into an in-memory
+ * store before the next step, as the daemon does. */
+#define PAXFS_CHECK_MAIN
+#include "tests/lib/check_main.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paxos/codec.h"
+#include "paxos/paxos.h"
+#include "tests/sim/simstore.h"
+
+#define E_OWNED_BY_1 0x201ull /* entity whose entry 1 is pre-authorised to node 1 */
+
+struct fx {
+	struct sim_store st;
+	struct paxos_storage_ops ops;
+	struct paxos_config cfg;
+	uint32_t nodes[3];
+	struct paxos *p;
+	struct paxos_update *u;
+	uint64_t now;
+	int fail_meta; /* load_meta returns this when non-zero */
+};
+
+static void peers_answer(struct fx *f);
+
+static int failing_load_meta(void *ctx, uint64_t entity, struct paxos_meta *out)
+{
+	struct fx *f = (struct fx *)((char *)ctx - offsetof(struct fx, st));
+	if (f->fail_meta)
+		return f->fail_meta;
+	return sim_store_ops.load_meta(ctx, entity, out);
+}
+
+static void fx_start(struct fx *f)
+{
+	char err[128];
+	f->cfg.boot_count++;
+	ck_assert_int_eq(paxos_new(&f->cfg, &f->p, err, sizeof(err)), 0);
+}
+
+static void fx_init(struct fx *f, uint32_t self, bool amnesia)
+{
+	memset(f, 0, sizeof(*f));
+	sim_store_init(&f->st);
+	f->ops = sim_store_ops;
+	f->ops.load_meta = failing_load_meta;
+	f->nodes[0] = 1;
+	f->nodes[1] = 2;
+	f->nodes[2] = 3;
+	f->cfg.self = self;
+	f->cfg.nodes = f->nodes;
+	f->cfg.n_nodes = 3;
+	f->cfg.amnesia = amnesia;
+	f->cfg.seed = 1;
+	f->cfg.ops = &f->ops;
+	f->cfg.ops_ctx = &f->st;
+	f->cfg.retry_ms = 100;
+	f->cfg.proposal_timeout_ms = 1000;
+	f->cfg.barrier_timeout_ms = 1000;
+	f->cfg.idle_evict_ms = 5000;
+	f->cfg.retention = 2;
+	f->now = 1000;
+	fx_start(f);
+	if (!amnesia)
+		peers_answer(f);
+}
+
+static void fx_restart(struct fx *f)
+{
+	paxos_free(f->p);
+	f->cfg.amnesia = false;
+	fx_start(f);
+	peers_answer(f);
+}
+
+static void fx_close(struct fx *f)
+{
+	paxos_free(f->p);
+	sim_store_close(&f->st);
+}
+
+/* One step, then persist its update (the daemon's order). */
+static int step(struct fx *f, struct paxos_event *ev)
+{
+	ev->now_ms = f->now;
+	int rc = paxos_step(f->p, ev, &f->u);
+	ck_assert_ptr_nonnull(f->u);
+	ck_assert_int_eq(sim_store_apply(&f->st, f->u), 0);
+	return rc;
+}
+
+static uint64_t submit(struct fx *f, uint64_t entity, const char *body)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	ev.submit.entity = entity;
+	ev.submit.body = body;
+	ev.submit.len = strlen(body);
+	ck_assert_int_eq(step(f, &ev), 0);
+	ck_assert_uint_ne(f->u->submit_id, 0);
+	return f->u->submit_id;
+}
+
+static int recv(struct fx *f, uint32_t from, const struct paxos_msg *m)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_RECEIVE};
+	ev.receive.from = from;
+	ev.receive.msgs = m;
+	ev.receive.n = 1;
+	return step(f, &ev);
+}
+
+static void tick(struct fx *f, uint64_t advance)
+{
+	f->now += advance;
+	struct paxos_event ev = {.type = PAXOS_EV_TICK};
+	ck_assert_int_eq(step(f, &ev), 0);
+}
+
+/* The first message of `type` for `to` in the last update, or NULL. */
+static const struct paxos_msg *sent(const struct fx *f, uint32_t to, uint32_t type)
+{
+	for (size_t i = 0; i < f->u->n_outboxes; i++) {
+		const struct paxos_outbox *b = &f->u->outboxes[i];
+		if (b->to != to)
+			continue;
+		for (size_t k = 0; k < b->n; k++)
+			if (b->msgs[k].type == type)
+				return &b->msgs[k];
+	}
+	return NULL;
+}
+
+static size_t count_sent(const struct fx *f, uint32_t type)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->u->n_outboxes; i++)
+		for (size_t k = 0; k < f->u->outboxes[i].n; k++)
+			n += f->u->outboxes[i].msgs[k].type == type;
+	return n;
+}
+
+static const struct paxos_out_record *written(const struct fx *f, uint64_t entity, uint64_t entry)
+{
+	for (size_t i = 0; i < f->u->n_records; i++)
+		if (f->u->records[i].entity == entity && f->u->records[i].entry == entry)
+			return &f->u->records[i];
+	return NULL;
+}
+
+static struct paxos_msg msg(uint32_t type, uint64_t entity, uint64_t entry, uint64_t ballot)
+{
+	struct paxos_msg m = {0};
+	m.type = type;
+	m.entity = entity;
+	m.entry = entry;
+	m.ballot = ballot;
+	return m;
+}
+
+struct cmds {
+	uint64_t ids[8];
+	char bodies[8][32];
+	size_t n;
+};
+
+static int cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct cmds *c = arg;
+	c->ids[c->n] = id;
+	memcpy(c->bodies[c->n], body, len < 31 ? len : 31);
+	c->bodies[c->n][len < 31 ? len : 31] = 0;
+	c->n++;
+	return 0;
+}
+
+static struct cmds value_cmds(const uint8_t *v, size_t len)
+{
+	struct cmds c;
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(paxos_codec_value_foreach(v, len, cmd_cb, &c), 0);
+	return c;
+}
+
+static struct paxos_msg scan_reply(uint64_t cursor, const uint64_t *items, size_t n, bool done)
+{
+	struct paxos_msg m = {0};
+	m.type = PAXOS_MSG_SCAN_REPLY;
+	m.nonce = cursor;
+	m.items = items;
+	m.n_items = n;
+	m.flags = done ? PAXOS_MSG_F_DONE : 0;
+	return m;
+}
+
+/* Both peers answer this node's entity listing (empty): it now knows a
+ * majority of voters, as a restarted node does one round trip after start. */
+static void peers_answer(struct fx *f)
+{
+	for (uint32_t from = 1; from <= 3; from++) {
+		if (from == f->cfg.self)
+			continue;
+		struct paxos_msg r = scan_reply(0, NULL, 0, true);
+		ck_assert_int_eq(recv(f, from, &r), 0);
+	}
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+START_TEST(bad_configs_are_refused)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	struct paxos_config c = f.cfg;
+	struct paxos *p = (struct paxos *)1;
+	char err[128];
+	c.self = 4;
+	ck_assert_int_eq(paxos_new(&c, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(strstr(err, "self"));
+	uint32_t dup[3] = {1, 2, 2};
+	c = f.cfg;
+	c.nodes = dup;
+	ck_assert_int_eq(paxos_new(&c, &p, err, sizeof(err)), -EINVAL);
+	uint32_t zero[3] = {0, 1, 2};
+	c.nodes = zero;
+	ck_assert_int_eq(paxos_new(&c, &p, err, sizeof(err)), -EINVAL);
+	c = f.cfg;
+	struct paxos_storage_ops none = {0};
+	c.ops = &none;
+	ck_assert_int_eq(paxos_new(&c, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "storage"));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(fast_path_is_one_round_trip)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	uint64_t a = submit(&f, E_OWNED_BY_1, "write A");
+
+	/* Pre-authorised: no PREPARE, our acceptance persisted with the ACCEPTs. */
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE), 0);
+	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 1);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->rec.accepted, paxos_ballot(0, 1));
+	ck_assert_uint_eq(r->rec.promised, paxos_ballot(0, 1));
+	for (uint32_t to = 2; to <= 3; to++) {
+		const struct paxos_msg *m = sent(&f, to, PAXOS_MSG_ACCEPT);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_uint_eq(m->entry, 1);
+		ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1));
+		ck_assert_uint_eq(m->value_id, r->rec.value_id);
+		struct cmds c = value_cmds(m->value, m->value_len);
+		ck_assert_uint_eq(c.n, 1);
+		ck_assert_uint_eq(c.ids[0], a);
+		ck_assert_str_eq(c.bodies[0], "write A");
+	}
+	uint64_t vid = r->rec.value_id;
+
+	/* One acceptance more makes a majority: chosen, ours. */
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ok.value_id = vid;
+	ck_assert_int_eq(recv(&f, 2, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	ck_assert_uint_eq(f.u->chosen[0].entry, 1);
+	ck_assert_int_eq(f.u->chosen[0].mine, 1);
+	ck_assert_uint_eq(f.u->chosen[0].value_id, vid);
+	/* announced to all, without the value (acceptors hold it) */
+	ck_assert_int_eq(sent(&f, 2, PAXOS_MSG_CHOSEN)->has_value, 0);
+	ck_assert_int_eq(sent(&f, 3, PAXOS_MSG_CHOSEN)->has_value, 0);
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_uint_eq(f.u->metas[0].meta.chosen_entry, 1);
+	ck_assert_uint_eq(f.u->metas[0].meta.chosen_proposer, 1);
+	uint64_t ch = 99;
+	ck_assert_int_eq(paxos_entity_chosen(f.p, E_OWNED_BY_1, &ch), 0);
+	ck_assert_uint_eq(ch, 1);
+	ck_assert_int_eq(paxos_entity_chosen(f.p, 0x12345, &ch), 0); /* never seen */
+	ck_assert_uint_eq(ch, 0);
+
+	/* Our value was chosen at 1: entry 2 is ours too, and it survives a
+	 * restart (it comes from the persisted meta). */
+	fx_restart(&f);
+	ck_assert_int_eq(paxos_entity_chosen(f.p, E_OWNED_BY_1, &ch), 0); /* from storage */
+	ck_assert_uint_eq(ch, 1);
+	submit(&f, E_OWNED_BY_1, "write B");
+	const struct paxos_msg *m = sent(&f, 3, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 2);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1));
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE), 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(others_and_the_namespace_run_phase_one)
+{
+	struct fx f;
+	fx_init(&f, 2, false);
+	submit(&f, E_OWNED_BY_1, "from node 2");
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(written(&f, E_OWNED_BY_1, 1)->rec.promised, paxos_ballot(1, 2));
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	pr.promised = pr.ballot;
+	ck_assert_int_eq(recv(&f, 3, &pr), 0);
+	m = sent(&f, 1, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	fx_close(&f);
+
+	/* nobody holds entry 1 of the namespace, not even node 1 */
+	fx_init(&f, 1, false);
+	submit(&f, PAXOS_NAMESPACE_ENTITY, "mkdir");
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PREPARE));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(phase_one_adopts_the_highest_accepted_value)
+{
+	struct fx f;
+	fx_init(&f, 2, false);
+	uint64_t mine = submit(&f, E_OWNED_BY_1, "mine");
+	static const uint8_t theirs[] = {0x0a, 0x0d, 0x09, 1, 0, 0, 0, 0, 0, 0, 3, 0x12, 2, 'h', 'i'};
+	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	pr.promised = pr.ballot;
+	pr.accepted = paxos_ballot(0, 1);
+	pr.value_id = 0x0101000000000005ull;
+	pr.value = theirs;
+	pr.value_len = sizeof(theirs);
+	pr.has_value = true;
+	ck_assert_int_eq(recv(&f, 1, &pr), 0);
+	const struct paxos_msg *m = sent(&f, 3, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->value_id, 0x0101000000000005ull);
+	ck_assert_mem_eq(m->value, theirs, sizeof(theirs));
+
+	/* that value is chosen: ours was not, so it goes into the next entry */
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	ok.value_id = m->value_id;
+	ck_assert_int_eq(recv(&f, 3, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	ck_assert_int_eq(f.u->chosen[0].mine, 0);
+	/* node 1's value was chosen at 1: entry 2 needs phase 1 from us */
+	m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 2);
+	pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 2, m->ballot);
+	pr.promised = pr.ballot;
+	ck_assert_int_eq(recv(&f, 1, &pr), 0);
+	m = sent(&f, 1, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	struct cmds c = value_cmds(m->value, m->value_len);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_uint_eq(c.ids[0], mine);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_promise_revokes_pre_authorisation)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 3));
+	ck_assert_int_eq(recv(&f, 3, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 3, PAXOS_MSG_PROMISE));
+	submit(&f, E_OWNED_BY_1, "late");
+	const struct paxos_msg *m = sent(&f, 2, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 1));
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(the_acceptor_keeps_its_promises)
+{
+	struct fx f;
+	fx_init(&f, 3, false);
+	uint64_t b22 = paxos_ballot(2, 2), b13 = paxos_ballot(1, 3), b33 = paxos_ballot(3, 3);
+	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 4, b22);
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_uint_eq(written(&f, 0x777, 4)->rec.promised, b22);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE));
+
+	m = msg(PAXOS_MSG_PREPARE, 0x777, 4, b13);
+	ck_assert_int_eq(recv(&f, 1, &m), 0);
+	const struct paxos_msg *r = sent(&f, 1, PAXOS_MSG_REJECT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->promised, b22);
+	ck_assert_uint_eq(f.u->n_records, 0);
+
+	static const uint8_t v[] = {0x0a, 0x0b, 0x09, 9, 0, 0, 0, 0, 0, 0, 2, 0x12, 0};
+	m = msg(PAXOS_MSG_ACCEPT, 0x777, 4, b13);
+	m.value_id = 0x0201000000000009ull;
+	m.value = v;
+	m.value_len = sizeof(v);
+	m.has_value = true;
+	ck_assert_int_eq(recv(&f, 1, &m), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_REJECT));
+	m.ballot = b22;
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPTED));
+	ck_assert_uint_eq(written(&f, 0x777, 4)->rec.accepted, b22);
+
+	/* a higher prepare learns what was accepted */
+	m = msg(PAXOS_MSG_PREPARE, 0x777, 4, b33);
+	ck_assert_int_eq(recv(&f, 1, &m), 0);
+	r = sent(&f, 1, PAXOS_MSG_PROMISE);
+	ck_assert_uint_eq(r->accepted, b22);
+	ck_assert_uint_eq(r->value_id, 0x0201000000000009ull);
+	ck_assert_mem_eq(r->value, v, sizeof(v));
+	/* the same prepare again: the same answer, nothing new to persist */
+	ck_assert_int_eq(recv(&f, 1, &m), 0);
+	r = sent(&f, 1, PAXOS_MSG_PROMISE);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->accepted, b22);
+	ck_assert_uint_eq(f.u->n_records, 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_node_that_lost_its_disk_prepares_strictly)
+{
+	/* the acceptor side: an equal ballot is promised again, unless STRICT */
+	struct fx f;
+	fx_init(&f, 3, false);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE));
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE)); /* a resend: same answer */
+	p.flags = PAXOS_MSG_F_STRICT;
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	const struct paxos_msg *r = sent(&f, 2, PAXOS_MSG_REJECT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->promised, paxos_ballot(1, 2));
+	fx_close(&f);
+
+	/* the proposer side: at or below its fence, its PREPAREs are STRICT,
+	 * and a REJECT of its own ballot sends it to a higher round */
+	fx_init(&f, 2, true);
+	uint64_t items[3] = {E_OWNED_BY_1, 0, 1};
+	struct paxos_msg sr = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &sr), 0);
+	sr = scan_reply(0, NULL, 0, true);
+	ck_assert_int_eq(recv(&f, 3, &sr), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+	submit(&f, E_OWNED_BY_1, "after the wipe");
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 1);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->flags & PAXOS_MSG_F_STRICT, PAXOS_MSG_F_STRICT);
+	struct paxos_msg rj = msg(PAXOS_MSG_REJECT, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	rj.promised = paxos_ballot(1, 2);
+	ck_assert_int_eq(recv(&f, 1, &rj), 0);
+	tick(&f, 999); /* past the longest first backoff, within the command's timeout */
+	m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 2));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(commands_wait_and_batch)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	submit(&f, E_OWNED_BY_1, "A");
+	uint64_t vid = sent(&f, 2, PAXOS_MSG_ACCEPT)->value_id;
+	uint64_t b = submit(&f, E_OWNED_BY_1, "B");
+	ck_assert_uint_eq(f.u->n_outboxes, 0); /* waits: entry 1 is in flight */
+	uint64_t c = submit(&f, E_OWNED_BY_1, "C");
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ok.value_id = vid;
+	ck_assert_int_eq(recv(&f, 3, &ok), 0);
+	const struct paxos_msg *m = sent(&f, 2, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 2);
+	struct cmds cs = value_cmds(m->value, m->value_len);
+	ck_assert_uint_eq(cs.n, 2);
+	ck_assert_uint_eq(cs.ids[0], b);
+	ck_assert_uint_eq(cs.ids[1], c);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(waiting_commands_fail_with_a_clear_error)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	uint64_t sent_one = submit(&f, E_OWNED_BY_1, "sent");
+	f.now += 10;
+	uint64_t queued = submit(&f, E_OWNED_BY_1, "queued");
+	ck_assert_uint_ne(f.u->deadline_ms, PAXOS_NO_DEADLINE);
+	tick(&f, 995); /* past the first's timeout only */
+	ck_assert_uint_eq(f.u->n_failed, 1);
+	ck_assert_uint_eq(f.u->failed[0].cmd_id, sent_one);
+	ck_assert_int_eq(f.u->failed[0].error, -EIO); /* sent: outcome unknown */
+	tick(&f, 10);
+	ck_assert_uint_eq(f.u->n_failed, 1);
+	ck_assert_uint_eq(f.u->failed[0].cmd_id, queued);
+	ck_assert_int_eq(f.u->failed[0].error, -ETIMEDOUT); /* never left */
+	ck_assert_uint_eq(f.u->n_chosen, 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(amnesia_votes_only_above_the_fence)
+{
+	struct fx f;
+	fx_init(&f, 3, true);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 1));
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN)); /* first step: listing asked */
+
+	/* node 1 has records of E up to 5 */
+	uint64_t items[3] = {E_OWNED_BY_1, 4, 5};
+	struct paxos_msg r = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &r), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 0); /* node 2 has not answered */
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_uint_eq(f.u->metas[0].meta.vote_after, 5);
+	r = scan_reply(0, NULL, 0, true);
+	ck_assert_int_eq(recv(&f, 2, &r), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+
+	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 5, paxos_ballot(1, 1));
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
+	p.entry = 6;
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_PROMISE));
+	/* an entity nobody listed: no fence */
+	p.entity = 0x999;
+	p.entry = 1;
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_PROMISE));
+
+	/* the fence is persisted: a restart keeps it */
+	fx_restart(&f);
+	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 4, paxos_ballot(2, 1));
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
+	fx_close(&f);
+}
+END_TEST
+
+static void choose_entries(struct fx *f, uint64_t entity, uint64_t from, uint64_t to)
+{
+	for (uint64_t e = from; e <= to; e++) {
+		struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, entity, e, paxos_ballot(1, 2));
+		c.value_id = 0x0201000000000000ull | e;
+		c.has_value = true; /* no-op values */
+		c.chosen = e;
+		ck_assert_int_eq(recv(f, 2, &c), 0);
+	}
+}
+
+START_TEST(trimmed_entries_are_served_as_snapshots)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	choose_entries(&f, 0x500, 1, 6);
+	struct paxos_event ap = {.type = PAXOS_EV_APPLIED};
+	ap.applied.entity = 0x500;
+	ap.applied.entry = 2;
+	ap.applied.chain_crc = 22;
+	ck_assert_int_eq(step(&f, &ap), 0);
+	ap.applied.entry = 5;
+	ap.applied.chain_crc = 55;
+	ck_assert_int_eq(step(&f, &ap), 0); /* 2 + retention 2 <= 5: trim to 2 */
+	ck_assert_uint_eq(f.u->n_trims, 1);
+	ck_assert_uint_eq(f.u->trims[0].upto, 2);
+	ck_assert_uint_eq(f.u->metas[0].meta.trimmed_entry, 2);
+	ck_assert_uint_eq(f.u->metas[0].meta.trimmed_crc, 22);
+
+	/* a peer asking for trimmed entries is told so; later ones are served */
+	struct paxos_msg fe = msg(PAXOS_MSG_FETCH, 0x500, 1, 0);
+	fe.entry_to = 6;
+	ck_assert_int_eq(recv(&f, 3, &fe), 0);
+	ck_assert_uint_eq(sent(&f, 3, PAXOS_MSG_TRIMMED)->entry, 2);
+	fe.entry = 3;
+	ck_assert_int_eq(recv(&f, 3, &fe), 0);
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_CHOSEN), 4);
+	fx_close(&f);
+
+	/* the node that is behind asks its caller for a snapshot */
+	fx_init(&f, 3, false);
+	struct paxos_msg t = msg(PAXOS_MSG_TRIMMED, 0x500, 2, 0);
+	t.chosen = 6;
+	ck_assert_int_eq(recv(&f, 1, &t), 0);
+	ck_assert_uint_eq(f.u->n_snapshots, 1);
+	ck_assert_uint_eq(f.u->snapshots[0].from, 1);
+	ck_assert_uint_eq(f.u->snapshots[0].entry, 2);
+	struct paxos_event in = {.type = PAXOS_EV_SNAPSHOT_INSTALLED};
+	in.snapshot.entity = 0x500;
+	in.snapshot.entry = 5;
+	in.snapshot.chain_crc = 55;
+	ck_assert_int_eq(step(&f, &in), 0);
+	ck_assert_uint_eq(f.u->metas[0].meta.chosen_entry, 5);
+	ck_assert_uint_eq(f.u->metas[0].meta.trimmed_entry, 5);
+	ck_assert_uint_eq(f.u->n_trims, 1);
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_FETCH); /* 6 is still missing */
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 6);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(barriers_wait_for_what_a_majority_knows)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	struct paxos_event b = {.type = PAXOS_EV_BARRIER};
+	b.barrier.entity = 0x600;
+	b.barrier.req_id = 7;
+	ck_assert_int_eq(step(&f, &b), 0);
+	const struct paxos_msg *q = sent(&f, 2, PAXOS_MSG_BARRIER);
+	ck_assert_ptr_nonnull(q);
+	struct paxos_msg ack = msg(PAXOS_MSG_BARRIER_ACK, 0x600, 0, 0);
+	ack.nonce = q->nonce;
+	ack.chosen = 2;
+	ack.top = 3; /* node 2 accepted something at 3 */
+	ck_assert_int_eq(recv(&f, 2, &ack), 0);
+	ck_assert_uint_eq(f.u->n_barriers, 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FETCH));
+	choose_entries(&f, 0x600, 1, 2);
+	ck_assert_uint_eq(f.u->n_barriers, 0); /* 3 may have been chosen */
+	choose_entries(&f, 0x600, 3, 3);
+	ck_assert_uint_eq(f.u->n_barriers, 1);
+	ck_assert_uint_eq(f.u->barriers[0].req_id, 7);
+	ck_assert_int_eq(f.u->barriers[0].result, 0);
+	ck_assert_uint_eq(f.u->barriers[0].entry, 3);
+
+	/* nobody answers: a clear error after the timeout */
+	b.barrier.req_id = 8;
+	ck_assert_int_eq(step(&f, &b), 0);
+	tick(&f, 1000);
+	ck_assert_uint_eq(f.u->n_barriers, 1);
+	ck_assert_int_eq(f.u->barriers[0].result, -ETIMEDOUT);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_broken_entity_refuses_service)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	f.fail_meta = -EBADMSG;
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	ev.submit.entity = 0x700;
+	ev.submit.body = "x";
+	ev.submit.len = 1;
+	ck_assert_int_eq(step(&f, &ev), 0);
+	ck_assert_uint_eq(f.u->n_errors, 1);
+	ck_assert_int_eq(f.u->errors[0].error, -EBADMSG);
+	ck_assert_uint_eq(f.u->n_failed, 1);
+	ck_assert_int_eq(f.u->failed[0].error, -EIO);
+	f.fail_meta = 0; /* still refused: reported once, not retried */
+	ck_assert_int_eq(step(&f, &ev), 0);
+	ck_assert_uint_eq(f.u->n_errors, 0);
+	ck_assert_int_eq(f.u->failed[0].error, -EIO);
+	/* others are served */
+	submit(&f, E_OWNED_BY_1, "fine");
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(idle_entities_leave_memory_and_come_back)
+{
+	struct fx f;
+	fx_init(&f, 3, false);
+	choose_entries(&f, 0x800, 1, 3);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x800, 4, paxos_ballot(2, 2));
+	ck_assert_int_eq(recv(&f, 2, &p), 0);
+	struct paxos_stats st;
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.entities, 1);
+	tick(&f, 5000);
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.entities, 0);
+	/* reloaded as it was: chosen 3, promised 2.2 at 4 */
+	p.ballot = paxos_ballot(1, 1);
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_REJECT)->promised, paxos_ballot(2, 2));
+	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_REJECT)->chosen, 3);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(entity_listings_catch_up_and_repeat)
+{
+	struct fx f;
+	fx_init(&f, 3, false); /* listings asked at start, answered (peers_answer) */
+	/* node 1 comes back: its listing is read again */
+	struct paxos_event up = {.type = PAXOS_EV_PEER_UP};
+	up.peer.node = 1;
+	ck_assert_int_eq(step(&f, &up), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN));
+	ck_assert_ptr_null(sent(&f, 2, PAXOS_MSG_SCAN));
+	/* node 1 lists an entity we are behind on: we fetch it */
+	uint64_t items[3] = {0xa01, 4, 4};
+	struct paxos_msg r = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &r), 0);
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_FETCH);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entity, 0xa01);
+	ck_assert_uint_eq(m->entry_to, 4);
+	/* a stale or repeated page is ignored */
+	ck_assert_int_eq(recv(&f, 1, &r), 0);
+	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_SCAN));
+	/* the next pass comes by itself (default: ten minutes) */
+	tick(&f, 600000);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(proposals_wait_for_a_majority_of_voters)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	fx_restart(&f);
+	paxos_free(f.p);
+	fx_start(&f); /* restarted, no peer heard from yet */
+	submit(&f, E_OWNED_BY_1, "early");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	/* a peer that is still amnesic does not count */
+	struct paxos_msg r = scan_reply(0, NULL, 0, true);
+	r.flags |= PAXOS_MSG_F_NONVOTER;
+	ck_assert_int_eq(recv(&f, 2, &r), 0);
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	/* any message from a voter: the waiting command goes */
+	struct paxos_msg b = msg(PAXOS_MSG_BARRIER, 0x42, 0, 0);
+	ck_assert_int_eq(recv(&f, 3, &b), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT));
+	/* and what this node sends while amnesic says so */
+	fx_close(&f);
+	fx_init(&f, 2, true);
+	b = msg(PAXOS_MSG_BARRIER, 0x42, 0, 0);
+	ck_assert_int_eq(recv(&f, 1, &b), 0);
+	const struct paxos_msg *ack = sent(&f, 1, PAXOS_MSG_BARRIER_ACK);
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_uint_eq(ack->flags & PAXOS_MSG_F_NONVOTER, PAXOS_MSG_F_NONVOTER);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(malformed_events_are_refused)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x900, 1, paxos_ballot(1, 2));
+	ck_assert_int_eq(recv(&f, 1, &p), -EINVAL); /* from self */
+	ck_assert_int_eq(recv(&f, 9, &p), -EINVAL); /* not a member */
+	p.ballot = paxos_ballot(0, 2);              /* round 0 is never prepared */
+	ck_assert_int_eq(recv(&f, 2, &p), -EINVAL);
+	ck_assert_uint_eq(f.u->n_records, 0);
+
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	ev.submit.entity = 0;
+	ck_assert_int_eq(step(&f, &ev), -EINVAL);
+	static uint8_t big[5u << 20];
+	ev.submit.entity = 0x900;
+	ev.submit.body = big;
+	ev.submit.len = sizeof(big);
+	ck_assert_int_eq(step(&f, &ev), -EMSGSIZE);
+	ck_assert_uint_eq(f.u->submit_id, 0);
+	ev.type = 99;
+	ck_assert_int_eq(step(&f, &ev), -EINVAL);
+	fx_close(&f);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *s = suite_create("paxos engine");
+	TEST_CASE(s, bad_configs_are_refused, 10);
+	TEST_CASE(s, fast_path_is_one_round_trip, 10);
+	TEST_CASE(s, others_and_the_namespace_run_phase_one, 10);
+	TEST_CASE(s, phase_one_adopts_the_highest_accepted_value, 10);
+	TEST_CASE(s, a_promise_revokes_pre_authorisation, 10);
+	TEST_CASE(s, the_acceptor_keeps_its_promises, 10);
+	TEST_CASE(s, a_node_that_lost_its_disk_prepares_strictly, 10);
+	TEST_CASE(s, commands_wait_and_batch, 10);
+	TEST_CASE(s, waiting_commands_fail_with_a_clear_error, 10);
+	TEST_CASE(s, amnesia_votes_only_above_the_fence, 10);
+	TEST_CASE(s, trimmed_entries_are_served_as_snapshots, 10);
+	TEST_CASE(s, barriers_wait_for_what_a_majority_knows, 10);
+	TEST_CASE(s, a_broken_entity_refuses_service, 10);
+	TEST_CASE(s, idle_entities_leave_memory_and_come_back, 10);
+	TEST_CASE(s, entity_listings_catch_up_and_repeat, 10);
+	TEST_CASE(s, proposals_wait_for_a_majority_of_voters, 10);
+	TEST_CASE(s, malformed_events_are_refused, 10);
+	return s;
+}
