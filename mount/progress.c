@@ -16,6 +16,7 @@
 struct progress {
 	struct event *ev;
 	bool busy;             /* a round is under way */
+	bool start_round;      /* the round that began with the start */
 	uint64_t round_start_ms;
 	uint64_t round_done;   /* engine's catchup_done at the start of the round */
 	uint64_t round_entries, round_bytes, round_states, round_sbytes;
@@ -67,6 +68,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 			 (unsigned long long)(n->installed_states - prog.last_states), sb);
 	} else if (prog.busy) {
 		prog.busy = false;
+		/* The engine lists its peers' entities now and then: a round that
+		 * found nothing to do is not news (but the start's round always is). */
+		if (!prog.start_round && st.catchup_done == prog.round_done &&
+		    n->installed_states == prog.round_states)
+			goto done;
+		prog.start_round = false;
 		human(b, sizeof(b), n->applied_bytes - prog.round_bytes);
 		human(sb, sizeof(sb), n->installed_bytes - prog.round_sbytes);
 		LOG_INFO("catch-up finished: %llu entities caught up, %llu entries (%s) applied, "
@@ -76,6 +83,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 			 (unsigned long long)(n->installed_states - prog.round_states), sb,
 			 (now - prog.round_start_ms) / 1000.0);
 	}
+done:
 	prog.last_ms = now;
 	prog.last_entries = n->applied_entries;
 	prog.last_bytes = n->applied_bytes;
@@ -91,6 +99,7 @@ int mount_progress_start(struct mount_node *n)
 		return -ENOMEM;
 	/* a start is a round of its own: the engine lists every peer's entities */
 	prog.busy = true;
+	prog.start_round = true;
 	prog.round_start_ms = prog.last_ms = mount_now_ms();
 	event_add(prog.ev, &tv);
 	return 0;
