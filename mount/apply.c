@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/compact.h"
 #include "mount/node.h"
 #include "mount/names.h"
 #include "mount/notify.h"
+#include "mount/retain.h"
 #include "mount/snapshot.h"
 #include "util/log.h"
 
@@ -36,10 +38,15 @@ static void defer(struct mount_node *n, uint64_t entity)
 }
 
 /* Commands of other nodes change what the kernel may have cached; ours went
- * through the kernel, which already knows. */
+ * through the kernel, which already knows their names and attributes. Data
+ * is another matter: writes bypass the page cache (mount/ops.c), so after any
+ * applied change the next open here drops the file's cached pages. */
 static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 {
 	bool remote = false;
+	for (size_t i = 0; i < o->n_inodes; i++)
+		if (util_u64map_put(&n->data_stale, o->inodes[i].ino, (void *)1) < 0)
+			abort(); /* a lost mark would serve stale data: never continue */
 	for (size_t i = 0; i < o->n_results; i++)
 		if (paxos_id_node(o->results[i].cmd_id) != n->self)
 			remote = true;
@@ -58,7 +65,6 @@ static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,
 		       size_t len)
 {
-	struct paxos_event ev = {.type = PAXOS_EV_APPLIED};
 	int rc;
 
 	if (!out_ready) {
@@ -68,6 +74,9 @@ static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, co
 	rc = fs_apply(n->fs, entity, entry, value, len, &out);
 	if (rc < 0 || out.skipped)
 		return rc;
+	n->applied_entries++;
+	n->applied_bytes += len;
+	mount_compact_note(n->compact, len);
 	for (size_t i = 0; i < out.n_results; i++)
 		if (paxos_id_node(out.results[i].cmd_id) == n->self)
 			mount_req_applied(n, &out.results[i]);
@@ -75,10 +84,7 @@ static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, co
 	for (size_t i = 0; i < out.n_unlinked; i++)
 		if (!util_u64map_get(&n->opens, out.unlinked[i]))
 			mount_inode_release(n, out.unlinked[i]);
-	ev.applied.entity = entity;
-	ev.applied.entry = entry;
-	ev.applied.chain_crc = out.meta.chain_crc;
-	mount_step(n, &ev, NULL);
+	mount_retain_applied(n, entity, entry, out.meta.chain_crc, len);
 	if (entity == FS_NAMESPACE && n->deferred.len)
 		mount_apply_retry_deferred(n);
 	return 0;
@@ -185,6 +191,10 @@ void mount_inode_release(struct mount_node *n, uint64_t ino)
 	if (fs_getattr(n->fs, ino, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 0)
 		return;
 	rc = fs_reclaim(n->fs, ino);
+	if (rc == 0) {
+		util_u64map_del(&n->data_stale, ino);
+		mount_retain_forget(n, ino);
+	}
 	if (rc < 0 && rc != -ENOENT && rc != -EBUSY)
 		LOG_WARN("reclaiming unlinked file %llu: %s", (unsigned long long)ino,
 			 strerror(-rc));

@@ -36,7 +36,10 @@ static const struct fuse_opt opts[] = {
 	OPT("--data %s", data),
 	OPT("timeout=%u", timeout_s),
 	OPT("retention=%u", retention),
+	OPT("retention_bytes=%u", retention_bytes),
+	OPT("catchup_rate=%u", catchup_rate),
 	OPT("log=%s", log),
+	OPT("test_faults=%s", test_faults),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -128,6 +131,8 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = MOUNT_DEFAULT_TIMEOUT_S;
 	a->retention = MOUNT_DEFAULT_RETENTION;
+	a->retention_bytes = MOUNT_DEFAULT_RETENTION_BYTES;
+	a->catchup_rate = MOUNT_DEFAULT_CATCHUP_RATE;
 	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	state = &st;
 	rc = fuse_opt_parse(&a->fuse, a, opts, opt_cb);
@@ -149,6 +154,10 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 			 a->config);
 		goto fail;
 	}
+	if (!a->retention) {
+		snprintf(err, errlen, "retention must be at least 1 entry");
+		goto fail;
+	}
 	if (!a->timeout_s) {
 		snprintf(err, errlen, "timeout must be at least 1 second");
 		goto fail;
@@ -162,6 +171,11 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 		char *abs_log = absolute(a->log);
 		free(a->log);
 		a->log = abs_log;
+	}
+	if (a->test_faults) {
+		char *abs_tf = absolute(a->test_faults);
+		free(a->test_faults);
+		a->test_faults = abs_tf;
 	}
 	/* Shared with other users only with the kernel enforcing modes. */
 	if (a->allow_other && fuse_opt_add_arg(&a->fuse, "-odefault_permissions") < 0)
@@ -186,16 +200,24 @@ void mount_args_usage(const char *prog)
 	       "  -o data=DIR, --data DIR   data directory (default /var/lib/paxfs/CLUSTER/node-ID)\n"
 	       "  -o timeout=SECONDS        changes and open() fail with EIO after this long\n"
 	       "                            without a majority (default %d)\n"
-	       "  -o retention=ENTRIES      log entries kept per file after apply (default %d)\n"
+	       "  -o retention=ENTRIES      log kept per file: a window of this many entries\n"
+	       "                            (default %d; the log holds two windows at most)\n"
+	       "  -o retention_bytes=BYTES  ...and of at most max(BYTES, file size / 4) bytes\n"
+	       "                            (default %d)\n"
+	       "  -o catchup_rate=MIB       file states this node sends to nodes catching up:\n"
+	       "                            at most MIB MiB/s (default %d; 0: no limit)\n"
 	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
 	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
+	       "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
+	       "                            as FILE says (tests/faults; never in production)\n"
 	       "  -f                        stay in the foreground, log to stderr\n"
 	       "  -d                        debug: foreground, FUSE and paxfs debug logs\n"
 	       "  -h, --help                this text\n"
 	       "  -V, --version             version\n"
 	       "\n"
 	       "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
-	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION);
+	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES,
+	       MOUNT_DEFAULT_CATCHUP_RATE);
 }
 
 void mount_args_close(struct mount_args *a)
@@ -204,6 +226,7 @@ void mount_args_close(struct mount_args *a)
 	free(a->mountpoint);
 	free(a->data);
 	free(a->log);
+	free(a->test_faults);
 	fuse_opt_free_args(&a->fuse);
 	memset(a, 0, sizeof(*a));
 }

@@ -4,8 +4,11 @@
  *       -o node=ID        (or --node ID)   this node's id in CONFIG
  *       -o data=DIR       (or --data DIR)  store; default /var/lib/paxfs/CLUSTER/node-ID
  *       -o timeout=SECONDS                 changes and barriers fail with EIO after this
- *       -o retention=ENTRIES               log entries kept per entity after apply
+ *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
+ *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
+ *       -o catchup_rate=MIB                snapshots this node serves: at most MIB MiB/s (0: no limit)
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
+ *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
  * Every other -o option goes to FUSE (allow_other, default_permissions, ro…).
  * mount.fuse3 calls `paxfs CONFIG MOUNTPOINT -o opts`, so options may come
@@ -20,6 +23,8 @@
 
 #define MOUNT_DEFAULT_TIMEOUT_S 30
 #define MOUNT_DEFAULT_RETENTION 1000
+#define MOUNT_DEFAULT_RETENTION_BYTES 4096
+#define MOUNT_DEFAULT_CATCHUP_RATE 32
 
 struct mount_args {
 	char *config;         /* absolute path of CONFIG */
@@ -27,8 +32,11 @@ struct mount_args {
 	unsigned node;        /* 0 = not given */
 	char *data;           /* absolute; NULL = default, filled in once the cluster is known */
 	char *log;            /* NULL = DATA/paxfs.log when in the background */
+	char *test_faults;    /* NULL = none; absolute path of the fault file */
 	unsigned timeout_s;
 	unsigned retention;
+	unsigned retention_bytes;
+	unsigned catchup_rate;  /* MiB/s of snapshots served; 0 = no limit */
 	bool foreground;
 	bool debug;
 	bool allow_other;

@@ -5,14 +5,18 @@ MOUNT_FUSE_CFLAGS = $(FUSE_CFLAGS) -DFUSE_USE_VERSION=35
 noinst_LIBRARIES += mount/libmount.a
 mount_libmount_a_SOURCES = \
 	mount/apply.c \
+	mount/compact.c mount/compact.h \
 	mount/args.c mount/args.h \
 	mount/daemon.c mount/daemon.h \
+	mount/faults.c mount/faults.h \
 	mount/names.c mount/names.h \
 	mount/node.c mount/node.h \
 	mount/notify.c mount/notify.h \
 	mount/ops.c \
 	mount/peer.c \
+	mount/progress.c mount/progress.h \
 	mount/req.c mount/req.h \
+	mount/retain.c mount/retain.h \
 	mount/session.c mount/session.h \
 	mount/snapshot.c mount/snapshot.h \
 	mount/storage.c \

@@ -15,9 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "mount/compact.h"
+#include "mount/faults.h"
 #include "mount/names.h"
 #include "mount/notify.h"
+#include "mount/progress.h"
+#include "mount/retain.h"
 #include "mount/req.h"
 #include "mount/session.h"
 #include "mount/snapshot.h"
@@ -101,6 +106,18 @@ static void session_exit_cb(void *arg)
 	begin_stop(arg, "unmounted");
 }
 
+/* The boot count of a new store (docs/decisions.md, "Value ids"): from the
+ * wall clock, so that a node whose data dir was lost does not reuse the ids
+ * of a recent life. The real clock, not the test offset of mount_wall_ns. */
+static uint64_t first_boot_count(void)
+{
+	struct timespec ts;
+	uint64_t ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (ms / 64) & 0xffffff;
+}
+
 static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 {
 	struct store_options opt = {.create = true};
@@ -122,6 +139,7 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 		snprintf(node.cluster, sizeof(node.cluster), "%s", n->conf->cluster);
 		node.node_id = n->self;
 		node.amnesia = true;
+		node.boot_count = first_boot_count();
 		b = store_batch_new();
 		if (!b)
 			return -ENOMEM;
@@ -199,6 +217,8 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	util_u64map_init(&n->opens);
 	util_u64map_init(&n->deferred);
 	util_u64map_init(&n->names);
+	util_u64map_init(&n->data_stale);
+	util_u64map_init(&n->retain);
 	if (!util_conf_node(conf, n->self)) {
 		snprintf(err, errlen, "node %u is not in %s", n->self, conf->path);
 		return -EINVAL;
@@ -217,6 +237,11 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = open_data_dir(n, err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = mount_compact_start(n->store, &n->compact);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the compaction thread: %s", strerror(-rc));
+		return rc;
+	}
 	rc = mount_turn_init(n);
 	if (rc < 0 || !(n->retry_ev = evtimer_new(n->base, retry_cb, n)) ||
 	    !(n->notify_ev = event_new(n->base, -1, 0, notify_cb, n)) ||
@@ -227,10 +252,18 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = open_mesh(n, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (a->test_faults && mount_faults_start(n, a->test_faults) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	rc = mount_engine_start(n, msg, sizeof(msg));
 	if (rc < 0) {
 		snprintf(err, errlen, "Paxos engine: %s", msg);
 		return rc;
+	}
+	if (mount_progress_start(n) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	rc = mount_session_open(n->base, (struct fuse_args *)&a->fuse, &mount_ops, n, a->mountpoint,
 				session_exit_cb, n, &n->session, err, errlen);
@@ -271,12 +304,16 @@ void mount_node_close(struct mount_node *n)
 	for (int i = 0; i < 3; i++)
 		if (n->sig_ev[i])
 			event_free(n->sig_ev[i]);
+	mount_progress_stop(n);
+	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;
 	paxos_free(n->paxos);
 	n->paxos = NULL;
 	mount_snapshots_free(n);
 	mount_turn_close(n);
+	mount_compact_free(n->compact); /* before the store it uses */
+	n->compact = NULL;
 	if (n->store && (b = store_batch_new())) {
 		/* everything written unsynced (applies, the last turn) becomes durable */
 		if (store_write(n->store, b, true) < 0)
@@ -297,6 +334,8 @@ void mount_node_close(struct mount_node *n)
 	util_u64map_close(&n->barriers);
 	util_u64map_close(&n->opens);
 	util_u64map_close(&n->deferred);
+	util_u64map_close(&n->data_stale);
+	mount_retain_close(n);
 	mount_names_close(n);
 	if (n->base)
 		event_base_free(n->base);

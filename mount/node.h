@@ -38,6 +38,7 @@ struct mount_req;
 struct mount_session;
 struct mount_notify;
 struct mount_snapshots;
+struct mount_compact;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -49,10 +50,12 @@ struct mount_node {
 	struct store *store;
 	struct fs *fs;
 	struct paxos *paxos;   /* NULL while the engine is being reset */
+	int engine_err;        /* while paxos is NULL: the store error that reset it */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;
 	struct mount_snapshots *snapshots;
+	struct mount_compact *compact; /* the store's compaction thread */
 	uint64_t boot_count;
 	bool amnesia;
 
@@ -76,7 +79,14 @@ struct mount_node {
 	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
 	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
 	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
+	struct util_u64map retain;   /* entity → applies not yet reported (mount/retain.c) */
+	struct util_u64map data_stale; /* ino → 1: another node changed it since our last
+					  open reply; the next open drops cached data */
 	uint64_t name_seq;
+	uint64_t applied_entries;    /* entries applied since start (mount/progress.c) */
+	uint64_t applied_bytes;      /* and the bytes of their values */
+	uint64_t installed_states;   /* snapshots installed since start */
+	uint64_t installed_bytes;    /* and their bytes */
 
 	/* shutting down */
 	struct event *sig_ev[3];

@@ -1,8 +1,25 @@
 /* mount/notify.c — a FIFO of invalidations drained by one thread.
  *
- *   loop thread ──push──▶ [ item → item → item ] ──pop──▶ notify thread ──▶ /dev/fuse
+ *   loop thread ──push──▶ [ item → item → item ] ──pop all──▶ notify thread ──▶ /dev/fuse
  *
- * Sequence numbers grow by one per item; `done` only moves forward. */
+ * Sequence numbers grow by one per item; `done` only moves forward.
+ *
+ * Why only notifications that never wait on a lock: this thread belongs to
+ * the daemon's process, so a kill -9 of the daemon cannot complete while it
+ * sleeps uninterruptibly in the kernel; the process keeps /dev/fuse open,
+ * the connection is never aborted, and the clients and the daemon hang for
+ * good (found by tests/faults, "kills"). A data invalidation
+ * (inval_inode with an offset) locks every cached page, and a writer holds
+ * its pages locked while it waits for the daemon's answer; an entry
+ * invalidation takes the directory's inode lock, which a lookup or create
+ * holds while it waits for the daemon. So:
+ *   - inodes: attributes only (offset -1: no page is touched); cached data
+ *     is dropped by the kernel itself when the file is next opened
+ *     (n->data_stale: mount/req.c opens it without keep_cache);
+ *   - entries: FUSE_NOTIFY_INC_EPOCH where the kernel has it (protocol 7.44,
+ *     Linux 6.16): every cached name is checked again at its next use, and
+ *     the notification takes no lock at all. One covers every entry item
+ *     popped together. Older kernels get inval_entry, with the risk above. */
 #include "mount/notify.h"
 
 #include <errno.h>
@@ -11,8 +28,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
+
+#define NOTIFY_INC_EPOCH 8 /* enum fuse_notify_code, protocol 7.44 */
+
+/* struct fuse_out_header of the kernel's protocol (linux/fuse.h) */
+struct out_header {
+	uint32_t len;
+	int32_t error; /* for a notification: its code */
+	uint64_t unique; /* 0: a notification */
+};
 
 struct notify_item {
 	struct notify_item *next;
@@ -32,20 +59,52 @@ struct mount_notify {
 	struct notify_item *head, *tail;
 	uint64_t queued;
 	_Atomic uint64_t done;
+	_Atomic bool epoch;   /* the kernel knows FUSE_NOTIFY_INC_EPOCH */
 	bool stopping;
 };
 
-static void process(struct mount_notify *n, struct notify_item *it)
+static void warn(const struct notify_item *it, int rc)
 {
-	int rc;
-	if (it->namelen)
-		rc = fuse_lowlevel_notify_inval_entry(n->se, it->ino, it->name, it->namelen);
-	else
-		rc = fuse_lowlevel_notify_inval_inode(n->se, it->ino, 0, 0);
 	/* -ENOENT: the kernel had nothing cached; -ENOTCONN: being unmounted. */
 	if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN)
 		LOG_WARN("cache invalidation of inode %llu failed: %s", (unsigned long long)it->ino,
 			 strerror(-rc));
+}
+
+static int inc_epoch(struct mount_notify *n)
+{
+	struct out_header h = {.len = sizeof(h), .error = NOTIFY_INC_EPOCH, .unique = 0};
+	ssize_t w = write(fuse_session_fd(n->se), &h, sizeof(h));
+	if (w == (ssize_t)sizeof(h))
+		return 0;
+	return w < 0 ? -errno : -EIO;
+}
+
+/* Carries out a batch of items (a list, in order). */
+static void process(struct mount_notify *n, struct notify_item *list)
+{
+	bool entries = false;
+	for (struct notify_item *it = list; it; it = it->next) {
+		if (!it->namelen)
+			warn(it, fuse_lowlevel_notify_inval_inode(n->se, it->ino, -1, 0));
+		else
+			entries = true;
+	}
+	if (!entries)
+		return;
+	if (atomic_load(&n->epoch)) {
+		int rc = inc_epoch(n);
+		if (rc == 0 || rc == -ENOTCONN || rc == -ENODEV)
+			return;
+		LOG_WARN("the kernel refused FUSE_NOTIFY_INC_EPOCH (%s): invalidating names one by "
+			 "one instead",
+			 strerror(-rc));
+		atomic_store(&n->epoch, false);
+	}
+	for (struct notify_item *it = list; it; it = it->next)
+		if (it->namelen)
+			warn(it, fuse_lowlevel_notify_inval_entry(n->se, it->ino, it->name,
+								  it->namelen));
 }
 
 static void *notify_main(void *arg)
@@ -53,25 +112,33 @@ static void *notify_main(void *arg)
 	struct mount_notify *n = arg;
 	pthread_mutex_lock(&n->lock);
 	for (;;) {
-		struct notify_item *it;
+		struct notify_item *list, *last;
 		while (!n->head && !n->stopping)
 			pthread_cond_wait(&n->cond, &n->lock);
 		if (!n->head)
 			break;
-		it = n->head;
-		n->head = it->next;
-		if (!n->head)
-			n->tail = NULL;
+		list = n->head;
+		last = n->tail;
+		n->head = n->tail = NULL;
 		pthread_mutex_unlock(&n->lock);
-		process(n, it);
-		atomic_store(&n->done, it->seq);
-		free(it);
+		process(n, list);
+		atomic_store(&n->done, last->seq);
+		while (list) {
+			struct notify_item *next = list->next;
+			free(list);
+			list = next;
+		}
 		if (n->wake_cb)
 			n->wake_cb(n->wake_arg);
 		pthread_mutex_lock(&n->lock);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return NULL;
+}
+
+void mount_notify_use_epoch(struct mount_notify *n, bool on)
+{
+	atomic_store(&n->epoch, on);
 }
 
 int mount_notify_start(struct fuse_session *se, void (*wake_cb)(void *arg), void *arg,

@@ -3,8 +3,10 @@
  * When a node applies a change that another node made, the kernel may still
  * cache the old attributes, data or directory entries. The loop queues an
  * invalidation here; a separate thread writes it to /dev/fuse. Never from the
- * loop thread: an invalidation can wait on a page that a read request holds,
- * and only the loop answers that request.
+ * loop thread: an invalidation can wait on a lock that a request holds, and
+ * only the loop answers that request. And only notifications that wait on no
+ * lock at all (mount/notify.c says why): attributes, and names through the
+ * kernel's epoch; cached data is dropped at the next open instead.
  *
  * Every queued item gets a sequence number; mount_notify_done() tells how far
  * the thread has got, so that open() can wait until the kernel no longer
@@ -13,6 +15,7 @@
 #define PAXFS_MOUNT_NOTIFY_H
 
 #include <fuse_lowlevel.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +29,12 @@ int mount_notify_start(struct fuse_session *se, void (*wake_cb)(void *arg), void
 /* Stops the thread after the queue is empty and frees everything. NULL is a no-op. */
 void mount_notify_free(struct mount_notify *n);
 
-/* Queue: drop the kernel's attributes and cached data of `ino`. Returns the item's sequence number. */
+/* The kernel speaks FUSE protocol 7.44 or later (FUSE_NOTIFY_INC_EPOCH):
+ * names are invalidated all at once, without locks. Called from FUSE init. */
+void mount_notify_use_epoch(struct mount_notify *n, bool on);
+
+/* Queue: drop the kernel's attributes of `ino` (its cached data is the
+ * opener's business: keep_cache off). Returns the item's sequence number. */
 uint64_t mount_notify_inode(struct mount_notify *n, uint64_t ino);
 
 /* Queue: drop the kernel's entry `name` in directory `parent`. Returns its sequence number. */

@@ -13,6 +13,7 @@
 
 #include "mount/names.h"
 #include "mount/node.h"
+#include "mount/notify.h"
 #include "mount/req.h"
 #include "util/log.h"
 
@@ -64,7 +65,7 @@ static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, stru
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct mount_node *n = userdata;
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
 	conn->time_gran = 1;
@@ -76,6 +77,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* names are invalidated through the epoch where the kernel has it (7.44) */
+	if (n->notify)
+		mount_notify_use_epoch(n->notify, conn->proto_major > 7 ||
+							  (conn->proto_major == 7 && conn->proto_minor >= 44));
 }
 
 static void reply_entry_stat(fuse_req_t req, const struct stat *st)
@@ -279,20 +284,32 @@ static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	mount_req_barrier(n, r, entities, count);
 }
 
-/* O_APPEND writes bypass the page cache: the kernel would otherwise split a
- * write at a page it has not cached (two appends, interleaved with other
- * nodes' data) and cache the data at the offset it guessed, not at the end
- * of the file where apply puts it. */
-static void append_direct(struct fuse_file_info *fi)
+/* Handles that can write bypass the page cache (direct_io), for two reasons:
+ * - a write through the page cache copies its data into any page the kernel
+ *   has cached (and marks it up to date) before it even sends the write to
+ *   us, so a reader on this node saw data that was not chosen yet, and
+ *   never would be if the write then failed; a reader on another node, a
+ *   moment later, rightly did not (tests/faults, "wipe" seed 21: a stale
+ *   read; tests/faults/write_visibility.sh);
+ * - O_APPEND: the kernel would otherwise split a write at a page it has not
+ *   cached (two appends, interleaved with other nodes' data) and cache the
+ *   data at the offset it guessed, not at the end of the file where apply
+ *   puts it.
+ * Read-only handles keep the page cache, filled only with applied data;
+ * after a write is applied the next open drops what was cached
+ * (n->data_stale). The price: no shared writable mmap (the kernel refuses
+ * MAP_SHARED on direct_io files without FUSE_DIRECT_IO_ALLOW_MMAP, which
+ * libfuse 3.14 cannot ask for). */
+static void writer_direct(struct fuse_file_info *fi)
 {
-	if (fi->flags & O_APPEND)
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_APPEND))
 		fi->direct_io = 1;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fi->fh = (uint64_t)(unsigned)fi->flags;
-	append_direct(fi);
+	writer_direct(fi);
 	open_common(req, ino, fi, false);
 }
 
@@ -590,7 +607,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
 	fi->fh = (uint64_t)(unsigned)fi->flags;
-	append_direct(fi);
+	writer_direct(fi);
 	propose(req, MREQ_CREATE,
 		fs_cmd_create(&c, parent, name, mode & 07777, (fi->flags & O_EXCL) != 0, &cmd),
 		&cmd, fi);

@@ -74,7 +74,14 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 	rc = mount_step(n, &ev, &id);
 	fs_cmd_close(cmd);
 	if (rc < 0 || !id) {
-		mount_req_reply_err(n, r, rc == -EMSGSIZE ? -EFBIG : -EIO);
+		/* While a full disk keeps the engine down, say so (not "I/O error"). */
+		if (rc == -EMSGSIZE)
+			rc = -EFBIG;
+		else if (rc == -ENOTCONN && n->engine_err == -ENOSPC)
+			rc = -ENOSPC;
+		else
+			rc = -EIO;
+		mount_req_reply_err(n, r, rc);
 		return;
 	}
 	r->cmd_id = id;
@@ -124,7 +131,7 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 			return;
 		fill_entry(&e, r->truncate ? r->ino : res->ino, &res->st);
 		count_open(n, e.ino);
-		r->fi.keep_cache = 1;
+		r->fi.keep_cache = !util_u64map_del(&n->data_stale, e.ino);
 		if (fuse_reply_create(r->req, &e, &r->fi) == -ENOENT)
 			mount_inode_release(n, e.ino); /* the caller was interrupted: no handle */
 		break;
@@ -242,7 +249,10 @@ static void finish(struct mount_node *n, struct mount_req *r)
 			break;
 		}
 		count_open(n, r->ino);
-		r->fi.keep_cache = 1; /* older cached data was invalidated before this answer */
+		/* Cached data is kept unless another node changed the file since
+		 * the last open here; then the kernel drops it as it opens
+		 * (mount/notify.c says why not from the notify thread). */
+		r->fi.keep_cache = !util_u64map_del(&n->data_stale, r->ino);
 		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
 			mount_inode_release(n, r->ino);
 		break;

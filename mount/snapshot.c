@@ -6,7 +6,14 @@
  *   fs_install_finish → SNAPSHOT_INSTALLED(entity, entry, crc)
  *
  * An incoming transfer that stalls for TRANSFER_TIMEOUT_MS is abandoned and
- * reported SNAPSHOT_FAILED; the engine asks again. */
+ * reported SNAPSHOT_FAILED; the engine asks again.
+ *
+ * Exports are paced, so that a node catching up does not slow the others
+ * down (tests/faults, "catchup": pieces were read and queued until the
+ * link's 32 MiB queue was full, one loop turn stalling the server for
+ * 100 ms and more): at most PIECES_PER_TURN pieces per loop turn across all
+ * exports, taken in turn, and at most `-o catchup_rate` MiB a second (a
+ * token bucket; 0: no limit). */
 #include "mount/snapshot.h"
 
 #include <errno.h>
@@ -14,11 +21,13 @@
 #include <string.h>
 
 #include "mount/notify.h"
+#include "mount/retain.h"
 #include "proto/envelope.pb-c.h"
 #include "util/log.h"
 
 #define PIECE_BYTES (1u << 20)
 #define TRANSFER_TIMEOUT_MS 30000
+#define PIECES_PER_TURN 2
 
 struct incoming {
 	struct incoming *next;
@@ -40,6 +49,7 @@ struct outgoing {
 	uint8_t *held;   /* a piece the link had no room for: sent first on resume */
 	size_t held_len;
 	bool held_last;
+	bool blocked;    /* the link's queue is full: wait for mount_snapshot_writable */
 };
 
 struct mount_snapshots {
@@ -47,6 +57,9 @@ struct mount_snapshots {
 	struct outgoing *out;
 	uint64_t next_transfer;
 	struct event *timer;
+	struct event *pace_ev; /* resumes the exports (next turn, or when tokens are back) */
+	int64_t tokens;        /* bytes the exports may send now (may go below 0) */
+	uint64_t tokens_ms;    /* when tokens were last refilled */
 };
 
 static void report(struct mount_node *n, uint64_t entity, bool ok)
@@ -61,8 +74,10 @@ static void report(struct mount_node *n, uint64_t entity, bool ok)
 		ev.type = PAXOS_EV_SNAPSHOT_FAILED;
 	}
 	mount_step(n, &ev, NULL);
-	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED)
+	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED) {
+		mount_retain_forget(n, entity); /* a new state: a new window */
 		mount_apply_retry_deferred(n);
+	}
 }
 
 static void drop_incoming(struct mount_node *n, struct incoming *in, bool ok)
@@ -77,6 +92,8 @@ static void drop_incoming(struct mount_node *n, struct incoming *in, bool ok)
 	report(n, in->entity, ok);
 	free(in);
 }
+
+static void pace_cb(evutil_socket_t fd, short what, void *arg);
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -104,7 +121,9 @@ int mount_snapshots_new(struct mount_node *n)
 	if (!n->snapshots)
 		return -ENOMEM;
 	n->snapshots->timer = evtimer_new(n->base, timer_cb, n);
-	return n->snapshots->timer ? 0 : -ENOMEM;
+	n->snapshots->pace_ev = evtimer_new(n->base, pace_cb, n);
+	n->snapshots->tokens_ms = mount_now_ms();
+	return n->snapshots->timer && n->snapshots->pace_ev ? 0 : -ENOMEM;
 }
 
 void mount_snapshots_free(struct mount_node *n)
@@ -127,6 +146,8 @@ void mount_snapshots_free(struct mount_node *n)
 	}
 	if (s->timer)
 		event_free(s->timer);
+	if (s->pace_ev)
+		event_free(s->pace_ev);
 	free(s);
 	n->snapshots = NULL;
 }
@@ -201,34 +222,92 @@ static void drop_outgoing(struct mount_node *n, struct outgoing *o)
 	mount_apply_retry_deferred(n);
 }
 
-/* Sends pieces until the stream ends or the link's queue is full; then
- * waits for mount_snapshot_writable with the piece that did not fit held. */
-static void pump(struct mount_node *n, struct outgoing *o)
+/* Sends the next piece of `o`. Returns false when `o` is done (dropped) or
+ * blocked by a full link queue. */
+static bool send_next(struct mount_node *n, struct outgoing *o)
 {
-	for (;;) {
-		int rc;
-		if (!o->held) {
-			rc = fs_export_next(o->exp, PIECE_BYTES, &o->held, &o->held_len,
-					    &o->held_last);
-			if (rc < 0) {
-				send_piece(n, o->to, o->entity, o->transfer, o->seq, NULL, 0, true,
-					   rc);
-				drop_outgoing(n, o);
-				return;
-			}
-		}
-		rc = send_piece(n, o->to, o->entity, o->transfer, o->seq, o->held, o->held_len,
-				o->held_last, 0);
-		if (rc == -ENOBUFS)
-			return;
-		if (rc < 0 || o->held_last) {
+	int rc;
+	if (!o->held) {
+		rc = fs_export_next(o->exp, PIECE_BYTES, &o->held, &o->held_len, &o->held_last);
+		if (rc < 0) {
+			send_piece(n, o->to, o->entity, o->transfer, o->seq, NULL, 0, true, rc);
 			drop_outgoing(n, o);
-			return;
+			return false;
 		}
-		free(o->held);
-		o->held = NULL;
-		o->seq++;
 	}
+	rc = send_piece(n, o->to, o->entity, o->transfer, o->seq, o->held, o->held_len,
+			o->held_last, 0);
+	if (rc == -ENOBUFS) {
+		o->blocked = true; /* the piece stays held */
+		return false;
+	}
+	n->snapshots->tokens -= (int64_t)o->held_len;
+	if (rc < 0 || o->held_last) {
+		drop_outgoing(n, o);
+		return false;
+	}
+	free(o->held);
+	o->held = NULL;
+	o->seq++;
+	return true;
+}
+
+static void refill(struct mount_node *n)
+{
+	struct mount_snapshots *s = n->snapshots;
+	uint64_t now = mount_now_ms(), rate = (uint64_t)n->args->catchup_rate << 20;
+	int64_t cap = (int64_t)PIECES_PER_TURN * PIECE_BYTES;
+	if (!rate) {
+		s->tokens = cap;
+	} else {
+		s->tokens += (int64_t)(rate * (now - s->tokens_ms) / 1000);
+		if (s->tokens > cap)
+			s->tokens = cap;
+	}
+	s->tokens_ms = now;
+}
+
+/* One turn's worth of export: up to PIECES_PER_TURN pieces, one stream after
+ * the other, while there are tokens; then arms pace_ev if work is left. */
+static void pump_all(struct mount_node *n)
+{
+	struct mount_snapshots *s = n->snapshots;
+	int sent = 0;
+	bool progress = true, waiting = false;
+	struct timeval tv = {0, 0};
+
+	refill(n);
+	while (progress && sent < PIECES_PER_TURN && s->tokens > 0) {
+		progress = false;
+		for (struct outgoing *o = s->out, *next; o && sent < PIECES_PER_TURN && s->tokens > 0;
+		     o = next) {
+			next = o->next;
+			if (o->blocked)
+				continue;
+			sent++;
+			if (send_next(n, o))
+				progress = true;
+		}
+	}
+	for (struct outgoing *o = s->out; o; o = o->next)
+		if (!o->blocked)
+			waiting = true;
+	if (!waiting || evtimer_pending(s->pace_ev, NULL))
+		return;
+	if (s->tokens <= 0 && n->args->catchup_rate) {
+		uint64_t need = (uint64_t)(1 - s->tokens), rate = (uint64_t)n->args->catchup_rate << 20;
+		uint64_t ms = need * 1000 / rate + 1;
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
+	evtimer_add(s->pace_ev, &tv); /* 0: the next loop turn, after other events */
+}
+
+static void pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump_all(arg);
 }
 
 int mount_snapshot_on_request(struct mount_node *n, uint32_t from, const Paxfs__SnapshotRequest *m)
@@ -252,20 +331,21 @@ int mount_snapshot_on_request(struct mount_node *n, uint32_t from, const Paxfs__
 	}
 	LOG_INFO("sending the state of entity %llu to node %u", (unsigned long long)m->entity,
 		 from);
-	o->next = n->snapshots->out;
-	n->snapshots->out = o;
-	pump(n, o);
+	/* at the end: streams are served in the order they were asked for */
+	struct outgoing **pp = &n->snapshots->out;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = o;
+	pump_all(n);
 	return 0;
 }
 
 void mount_snapshot_writable(struct mount_node *n, uint32_t peer)
 {
-	struct outgoing *o, *next;
-	for (o = n->snapshots->out; o; o = next) {
-		next = o->next;
+	for (struct outgoing *o = n->snapshots->out; o; o = o->next)
 		if (o->to == peer)
-			pump(n, o);
-	}
+			o->blocked = false;
+	pump_all(n);
 }
 
 bool mount_snapshot_exporting(struct mount_node *n, uint64_t entity)
@@ -301,6 +381,8 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 			goto failed;
 	}
 	rc = fs_install_chunk(in->install, m->data.data, m->data.len);
+	if (rc == 0)
+		n->installed_bytes += m->data.len;
 	if (rc == -EALREADY) {
 		drop_incoming(n, in, true); /* this node is already that far */
 		return 0;
@@ -320,8 +402,13 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 			goto failed;
 		LOG_INFO("installed the state of entity %llu from node %u",
 			 (unsigned long long)in->entity, from);
-		if (n->notify && in->entity != FS_NAMESPACE)
-			mount_notify_inode(n->notify, in->entity);
+		n->installed_states++;
+		if (in->entity != FS_NAMESPACE) {
+			if (util_u64map_put(&n->data_stale, in->entity, (void *)1) < 0)
+				abort(); /* a lost mark would serve stale data */
+			if (n->notify)
+				mount_notify_inode(n->notify, in->entity);
+		}
 		drop_incoming(n, in, true);
 	}
 	return 0;

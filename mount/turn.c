@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mount/faults.h"
 #include "mount/node.h"
 #include "mount/snapshot.h"
 #include "paxos/codec.h"
@@ -70,7 +71,7 @@ int64_t mount_wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + mount_faults_wall_offset_ns();
 }
 
 static const void *keep(struct mount_turn *t, const void *data, size_t len)
@@ -371,6 +372,7 @@ void mount_engine_reset(struct mount_node *n, int err)
 		strerror(-err));
 	paxos_free(n->paxos);
 	n->paxos = NULL;
+	n->engine_err = err;
 	turn_clear(n->turn);
 	mount_req_fail_all(n, err == -ENOSPC ? -ENOSPC : -EIO);
 	evtimer_del(n->tick_ev);
@@ -418,10 +420,16 @@ int mount_engine_start(struct mount_node *n, char *err, size_t errlen)
 	cfg.ops_ctx = n;
 	cfg.proposal_timeout_ms = n->args->timeout_s * 1000;
 	cfg.barrier_timeout_ms = n->args->timeout_s * 1000;
-	cfg.retention = n->args->retention;
+	/* The engine trims to the checkpoint before the last one it is told of;
+	 * mount/retain.c reports a checkpoint only at the end of a window. */
+	cfg.retention = 1;
+	/* A FETCH is answered from the store inside one step: bound how much
+	 * one answer reads (the engine's default, 4 MiB, stalled the loop). */
+	cfg.fetch_max_bytes = 1u << 20;
 	rc = paxos_new(&cfg, &n->paxos, err, errlen);
 	if (rc < 0)
 		return rc;
+	n->engine_err = 0;
 	LOG_INFO("Paxos engine started (boot %llu%s)", (unsigned long long)n->boot_count,
 		 n->amnesia ? ", not voting until it has re-learned its log from the others" : "");
 	for (size_t i = 0; i < n->conf->n_nodes; i++) {

@@ -70,6 +70,8 @@ struct net_link {
 	unsigned silent_ms;
 	/* bytes_out = bytes queued minus bytes still queued */
 	uint64_t queued, reported_out;
+	/* test seam: envelopes a DELAY verdict holds (net/hold.c); NULL when none */
+	struct net_hold *hold;
 	TAILQ_ENTRY(net_link) entry;   /* mesh->links or mesh->dead */
 	TAILQ_ENTRY(net_link) pentry;  /* mesh->pending or mesh->clients */
 };
@@ -145,6 +147,10 @@ void net_link_flush_counters(struct net_link *l);
  * 0 or -ENOMEM. */
 int net_link_put_envelope(struct net_link *l, const Paxfs__Envelope *env, size_t body_len);
 
+/* Queues an already packed envelope body as a frame on an UP link. Returns
+ * 0 or -ENOMEM. */
+int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len);
+
 /* Formats "host:port" of `sa` into buf. */
 void net_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 
@@ -179,6 +185,21 @@ void net_mesh_writable(struct net_mesh *m, struct net_link *l);
 
 /* Moves `l` to mesh->dead and wakes the reaper. */
 void net_mesh_bury(struct net_mesh *m, struct net_link *l);
+
+/* ---- hold.c: the test filter's DELAY (net.h) ----------------------------- */
+
+/* Holds `env` (packed now) on up link `l` in direction `out` until delay_ms
+ * from now, and behind whatever is held there already. When due it is sent
+ * (out) or handed to recv_cb (in; a refusal closes the link, as for a
+ * message that was not held). Returns 0 or -ENOMEM. */
+int net_hold_put(struct net_link *l, bool out, const Paxfs__Envelope *env, unsigned delay_ms);
+
+/* True when something is held on `l` in that direction: later envelopes
+ * must queue behind it to keep link order. */
+bool net_hold_busy(const struct net_link *l, bool out);
+
+/* Drops everything held on `l` (the link is closing or being freed). */
+void net_hold_drop(struct net_link *l);
 
 /* True when a log line caused by an unauthenticated connection may be
  * written now (at most 20 a second; the rest are counted and summed up). */

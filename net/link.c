@@ -121,6 +121,7 @@ static struct net_link *link_new(struct net_mesh *m, struct bufferevent *bev, en
 
 void net_link_free(struct net_link *l)
 {
+	net_hold_drop(l);
 	net_link_flush_counters(l);
 	free(l->big);
 	if (l->bev)
@@ -176,6 +177,25 @@ int net_link_put_envelope(struct net_link *l, const Paxfs__Envelope *env, size_t
 	packed = paxfs__envelope__pack(env, (uint8_t *)v.iov_base + NET_FRAME_HDR_LEN);
 	assert(packed == body_len); /* protobuf-c's size and pack agree */
 	net_frame_seal(v.iov_base, NET_FRAME_ENVELOPE, packed);
+	v.iov_len = size;
+	if (evbuffer_commit_space(out, &v, 1) < 0)
+		return -ENOMEM;
+	l->queued += size;
+	l->frames_out++;
+	l->ctr->frames_out++;
+	return 0;
+}
+
+int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(l->bev);
+	struct evbuffer_iovec v;
+	size_t size = NET_FRAME_HDR_LEN + len;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)size, &v, 1) < 1)
+		return -ENOMEM;
+	memcpy((uint8_t *)v.iov_base + NET_FRAME_HDR_LEN, body, len);
+	net_frame_seal(v.iov_base, NET_FRAME_ENVELOPE, len);
 	v.iov_len = size;
 	if (evbuffer_commit_space(out, &v, 1) < 0)
 		return -ENOMEM;
@@ -312,6 +332,7 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 		l->ctr->bytes_in += l->big_have;
 	net_mesh_link_gone(m, l);
 	evtimer_del(l->timer);
+	net_hold_drop(l); /* what a failed link held is lost with it */
 
 	if (code && (was == NET_LINK_HANDSHAKING || was == NET_LINK_UP)) {
 		Paxfs__NetClose c = PAXFS__NET_CLOSE__INIT;

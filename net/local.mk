@@ -6,6 +6,7 @@ net_libnet_a_SOURCES = \
 	net/net.h net/internal.h \
 	net/frame.c net/frame.h \
 	net/handshake.c net/handshake.h \
+	net/hold.c \
 	net/link.c \
 	net/mesh.c \
 	net/sha256.c net/sha256.h

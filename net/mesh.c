@@ -384,12 +384,32 @@ void net_mesh_link_gone(struct net_mesh *m, struct net_link *l)
 	}
 }
 
+/* The test filter's verdict on `env`: PASS, DROP (counted), or DELAY with
+ * *delay_ms set. */
+static enum net_filter_verdict filter(struct net_mesh *m, struct net_link *l, uint32_t from,
+				      uint32_t to, const Paxfs__Envelope *env, unsigned *delay_ms)
+{
+	enum net_filter_verdict v;
+	*delay_ms = 0;
+	if (!m->filter)
+		return NET_FILTER_PASS;
+	v = m->filter(m->filter_arg, from, to, env, delay_ms);
+	if (v == NET_FILTER_DROP) {
+		l->ctr->filtered++;
+		return v;
+	}
+	if (v != NET_FILTER_DELAY)
+		*delay_ms = 0;
+	return v == NET_FILTER_DELAY ? v : NET_FILTER_PASS;
+}
+
 int net_mesh_deliver(struct net_mesh *m, struct net_link *l, const Paxfs__Envelope *env)
 {
-	if (m->filter && m->filter(m->filter_arg, l->handle, m->cfg.self, env) == NET_FILTER_DROP) {
-		l->ctr->filtered++;
+	unsigned delay_ms;
+	if (filter(m, l, l->handle, m->cfg.self, env, &delay_ms) == NET_FILTER_DROP)
 		return 0;
-	}
+	if (delay_ms || net_hold_busy(l, false))
+		return net_hold_put(l, false, env, delay_ms);
 	return m->cb.recv_cb(m->arg, l->handle, env);
 }
 
@@ -415,6 +435,7 @@ void net_mesh_bury(struct net_mesh *m, struct net_link *l)
 		return;
 	l->state = NET_LINK_DEAD;
 	evtimer_del(l->timer);
+	net_hold_drop(l);
 	bufferevent_setcb(l->bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(l->bev, EV_READ | EV_WRITE);
 	TAILQ_REMOVE(&m->links, l, entry);
@@ -660,6 +681,7 @@ int net_send(struct net_mesh *m, uint32_t to, const Paxfs__Envelope *env)
 {
 	struct net_link *l;
 	size_t body, queued;
+	unsigned delay_ms;
 	int rc = up_link(m, to, &l);
 
 	if (rc < 0)
@@ -673,10 +695,10 @@ int net_send(struct net_mesh *m, uint32_t to, const Paxfs__Envelope *env)
 		l->ctr->send_nobufs++;
 		return -ENOBUFS;
 	}
-	if (m->filter && m->filter(m->filter_arg, m->cfg.self, to, env) == NET_FILTER_DROP) {
-		l->ctr->filtered++;
+	if (filter(m, l, m->cfg.self, to, env, &delay_ms) == NET_FILTER_DROP)
 		return 0;
-	}
+	if (delay_ms || net_hold_busy(l, true))
+		return net_hold_put(l, true, env, delay_ms);
 	return net_link_put_envelope(l, env, body);
 }
 

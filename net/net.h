@@ -163,16 +163,25 @@ int net_peer_stats(struct net_mesh *m, uint32_t peer, struct net_peer_stats *out
 
 /* ---- test seam: faults between nodes (issue 7) --------------------------
  * A filter sees every envelope this mesh is about to send (from == self) or
- * hand up (to == self) and says what happens to it. DROP loses it as the
- * network would (net_send still returns 0; the receiver never sees it).
- * Only for tests: the daemon exposes it behind a test option. Delay is not
- * built yet: it needs a per-link timed queue that keeps link order. */
+ * hand up (to == self) and says what happens to it:
+ *   PASS   as usual;
+ *   DROP   lost as the network would lose it (net_send still returns 0; the
+ *          receiver never sees it);
+ *   DELAY  held for *delay_ms (which the filter sets) and then sent or handed
+ *          up. Link order is kept: while anything is held on a link in that
+ *          direction, every later envelope waits behind it (a delay never
+ *          reorders, as TCP would not). Held envelopes belong to their link:
+ *          if it fails they are lost with it. Held outgoing bytes do not
+ *          count against out_limit. Heartbeats are never delayed, so a slow
+ *          link is not a dead one.
+ * Only for tests: the daemon exposes it behind -o test_faults (mount/faults.h). */
 enum net_filter_verdict {
 	NET_FILTER_PASS = 1,
 	NET_FILTER_DROP,
+	NET_FILTER_DELAY,
 };
 typedef enum net_filter_verdict (*net_filter_fn)(void *arg, uint32_t from, uint32_t to,
-						  const Paxfs__Envelope *env);
+						  const Paxfs__Envelope *env, unsigned *delay_ms);
 
 /* Installs `fn` (NULL removes it); `arg` is passed to it. */
 void net_set_filter(struct net_mesh *m, net_filter_fn fn, void *arg);

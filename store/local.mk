@@ -7,6 +7,7 @@ store_libstore_a_SOURCES = \
 	store/keys.c store/keys.h \
 	store/frame.c store/frame.h \
 	store/dirsync.c store/dirsync.h \
+	store/compact.c \
 	store/db.c \
 	store/open.c \
 	store/batch.c \

@@ -90,6 +90,20 @@ size_t store_batch_bytes(const struct store_batch *b);
  * store reopens itself for the next write; still all of it or none.) */
 int store_write(struct store *s, struct store_batch *b, bool sync);
 
+/* ---- room ------------------------------------------------------------ */
+
+/* Merges every file of the store now, so that deleted and overwritten keys
+ * give their room back (store/compact.c says why this is needed). Slow: it
+ * rewrites the store and blocks the caller (call it from a thread of its
+ * own; other threads may read and write meanwhile, but a write that must
+ * reopen leveldb after a failure waits for it). Returns 0, or the error of
+ * a store that has no open handle. */
+int store_compact(struct store *s);
+
+/* leveldb's estimate of the bytes its files use for all keys (0 for a new
+ * store); *out is 0 on error. Returns 0 or a negative errno. */
+int store_approximate_bytes(struct store *s, uint64_t *out);
+
 /* ---- node meta -------------------------------------------------------- */
 
 struct store_node {

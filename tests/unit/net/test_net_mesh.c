@@ -1,7 +1,8 @@
 /* tests/unit/net/test_net_mesh.c — meshes in one process, one event loop:
  * everyone reaches everyone, send errors say what happened, back-pressure
  * bounds memory, simultaneous dials leave one link, clients get handles,
- * a wrong secret or cluster never comes up, the test filter drops. */
+ * a wrong secret or cluster never comes up, the test filter drops and
+ * delays (in order; held messages die with their link). */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
 
@@ -25,6 +26,7 @@ struct node {
 	uint64_t next_seq[NET_MAX_NODES + 1];
 	uint64_t client_recv;
 	uint32_t last_client;
+	int64_t first_recv_ms[NET_MAX_NODES + 1]; /* when the first message from each came */
 	bool echo;       /* answer every message back to its sender */
 	int reject_after; /* recv_cb returns -EBADMSG after this many messages (0 = never) */
 	int errors;
@@ -58,7 +60,8 @@ static int recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 			FAIL(n, "seq %llu from %u, expected %llu", (unsigned long long)seq, from,
 			     (unsigned long long)n->next_seq[from]);
 		n->next_seq[from] = seq + 1;
-		n->recv[from]++;
+		if (!n->recv[from]++)
+			n->first_recv_ms[from] = th_now_ms();
 	}
 	if (n->echo) {
 		struct th_msg m;
@@ -521,8 +524,11 @@ START_TEST(clients_get_handles_and_answers)
 END_TEST
 
 static enum net_filter_verdict drop_odd(void *arg, uint32_t from, uint32_t to,
-					const Paxfs__Envelope *env)
+					const Paxfs__Envelope *env, unsigned *delay_ms)
 {
+	(void)from;
+	(void)to;
+	(void)delay_ms;
 	int *calls = arg;
 	(*calls)++;
 	return env->paxos->msgs[0]->entity % 2 ? NET_FILTER_DROP : NET_FILTER_PASS;
@@ -547,6 +553,80 @@ START_TEST(filter_drops_as_the_network_would)
 	struct net_peer_stats st;
 	net_peer_stats(w.nodes[1].m, 2, &st);
 	ck_assert_uint_eq(st.filtered, 1);
+	world_stop(&w);
+}
+END_TEST
+
+/* DELAY: even messages are held 150 ms, odd ones not; on the receiving
+ * side (node 2, from node 1) and on the sending side (node 3, to node 2).
+ * Everything arrives, in order (recv_cb checks the sequence), and nothing
+ * before its delay. */
+static enum net_filter_verdict delay_even(void *arg, uint32_t from, uint32_t to,
+					  const Paxfs__Envelope *env, unsigned *delay_ms)
+{
+	uint32_t *peer = arg; /* the other end of the link to delay */
+	if ((from != *peer && to != *peer) || env->paxos->msgs[0]->entity % 2)
+		return NET_FILTER_PASS;
+	*delay_ms = 150;
+	return NET_FILTER_DELAY;
+}
+
+static bool got_20_from_1_and_3(void *arg)
+{
+	struct world *w = arg;
+	return w->nodes[2].recv[1] >= 20 && w->nodes[2].recv[3] >= 20;
+}
+
+START_TEST(filter_delays_without_reordering)
+{
+	struct world w;
+	uint32_t from1 = 1, to2 = 2;
+	world_start(&w, 3);
+	ck_assert(th_run_until(w.base, all_up, &w, 5000));
+	net_set_filter(w.nodes[2].m, delay_even, &from1); /* inbound, from node 1 */
+	net_set_filter(w.nodes[3].m, delay_even, &to2);   /* outbound, to node 2 */
+	int64_t t0 = th_now_ms();
+	for (uint64_t s = 0; s < 20; s++) {
+		send_seq(&w.nodes[1], 2, s, 100 + s);
+		send_seq(&w.nodes[3], 2, s, 100 + s);
+	}
+	ck_assert(th_run_until(w.base, got_20_from_1_and_3, &w, 5000));
+	ck_assert_msg(!w.nodes[2].errors, "%s", w.nodes[2].error);
+	ck_assert_int_ge(w.nodes[2].first_recv_ms[1] - t0, 140);
+	ck_assert_int_ge(w.nodes[2].first_recv_ms[3] - t0, 140);
+	ck_assert_uint_eq(w.nodes[2].recv[1], 20);
+	ck_assert_uint_eq(w.nodes[2].recv[3], 20);
+	world_stop(&w);
+}
+END_TEST
+
+/* What a link holds is lost with it, as anything queued on a failed link. */
+static enum net_filter_verdict delay_all(void *arg, uint32_t from, uint32_t to,
+					 const Paxfs__Envelope *env, unsigned *delay_ms)
+{
+	(void)arg;
+	(void)from;
+	(void)to;
+	(void)env;
+	*delay_ms = 400;
+	return NET_FILTER_DELAY;
+}
+
+START_TEST(held_messages_die_with_their_link)
+{
+	struct world w;
+	world_start(&w, 2);
+	ck_assert(th_run_until(w.base, all_up, &w, 5000));
+	net_set_filter(w.nodes[2].m, delay_all, NULL);
+	for (uint64_t s = 0; s < 5; s++)
+		send_seq(&w.nodes[1], 2, s, 10);
+	th_run_for(w.base, 100);
+	ck_assert_uint_eq(w.nodes[2].recv[1], 0);
+	net_mesh_free(w.nodes[1].m); /* the link fails while node 2 holds the messages */
+	w.nodes[1].m = NULL;
+	th_run_for(w.base, 800);
+	ck_assert_uint_eq(w.nodes[2].recv[1], 0);
+	ck_assert_int_eq(w.nodes[2].downs[1], 1);
 	world_stop(&w);
 }
 END_TEST
@@ -593,6 +673,8 @@ Suite *test_suite(void)
 	TEST_CASE(s, wrong_cluster_never_comes_up, 30);
 	TEST_CASE(s, clients_get_handles_and_answers, 30);
 	TEST_CASE(s, filter_drops_as_the_network_would, 30);
+	TEST_CASE(s, filter_delays_without_reordering, 30);
+	TEST_CASE(s, held_messages_die_with_their_link, 30);
 	TEST_CASE(s, redial_backoff_is_exponential_and_capped, 30);
 	return s;
 }

@@ -1,0 +1,286 @@
+"""tests/faults/harness/run.py — one schedule's run: a fresh network and
+cluster, the workload's files, the clients, the faults, the healing, the
+wait for convergence and the verdict.
+
+    setup ─▶ clients start ─▶ schedule (faults for D seconds) ─▶ clients stop
+          ─▶ heal (every link, every node up) ─▶ converge (all nodes serve the
+             same files; timed) ─▶ paxfs-verify ─▶ checker ─▶ summary line
+
+Everything the run made is taken down in close(), whatever happened: client
+processes and daemons (by the pids it started), mounts, namespaces, and the
+temporary directory (kept, without the data dirs, when the run failed, so
+that the logs and histories can be read).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import checker, client, netns
+from .cluster import Cluster
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/faults
+
+
+def find_binary(name):
+    """$PAXFS_BUILDDIR/<name>, else the first build dir of the tree that has it."""
+    src = os.path.dirname(os.path.dirname(HERE))
+    for d in (os.environ.get("PAXFS_BUILDDIR"), os.path.join(src, "build"),
+              os.path.join(src, "build-check-werror"), src):
+        if d and os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    return None
+
+
+class Run:
+    def __init__(self, name, nodes, seed, duration, opts="", log=None, keep=False,
+                 registers=4, appends=2, tag="a"):
+        self.name = name
+        self.nodes = list(range(1, nodes + 1))
+        self.seed = seed
+        self.duration = duration
+        self.keep = keep
+        self.registers = registers
+        self.appends = appends
+        self.tmp = tempfile.mkdtemp(prefix="paxfs-faults-%s." % name)
+        self.logf = open(os.path.join(self.tmp, "run.log"), "a", buffering=1)
+        self.echo = log
+        self.t0 = time.monotonic()
+        self.net = netns.Net("pxf%d%s-" % (os.getpid(), tag), self.nodes)
+        binary = find_binary("mount/paxfs")
+        if not binary:
+            raise RuntimeError("no mount/paxfs: build first (or set PAXFS_BUILDDIR)")
+        self.verify_bin = find_binary("tools/paxfs-verify")
+        self.cluster = Cluster(os.path.join(self.tmp, "c"), self.net, binary, self.nodes,
+                               opts=opts, log=self.note)
+        self.clients = []  # (Popen, history path)
+        self.initial = {}
+        self.extra = {}    # schedule-specific figures for the summary
+        self.failures = []  # what went wrong outside the checker
+        self.next_client = 1
+        self.mounts = []    # file systems the schedule mounted (a small disk…)
+
+    # ---- log -----------------------------------------------------------------
+
+    def note(self, msg):
+        line = "%7.2f %s" % (time.monotonic() - self.t0, msg)
+        self.logf.write(line + "\n")
+        if self.echo:
+            self.echo(line)
+
+    def fail(self, msg):
+        self.failures.append(msg)
+        self.note("FAILURE: " + msg)
+
+    # ---- setup -----------------------------------------------------------------
+
+    def setup(self):
+        self.note("network: namespaces %s*, nodes %s" % (self.net.prefix, self.nodes))
+        self.net.up()
+        self.cluster.up()
+        w = os.path.join(self.cluster.mnt(1), "w")
+        os.makedirs(os.path.join(w, "f"))
+        for k in range(self.registers):
+            v = ("init:%d" % k).ljust(client.REG_SIZE - 1, ".") + "\n"
+            with open(os.path.join(w, "reg.%d" % k), "w") as f:
+                f.write(v)
+            self.initial["reg.%d" % k] = v
+        for k in range(self.appends):
+            open(os.path.join(w, "app.%d" % k), "w").close()
+            self.initial["app.%d" % k] = ""
+        t = self.converge(60)
+        if t is None:
+            raise RuntimeError("the nodes do not agree on the workload's files after setup")
+        self.note("cluster up, workload files on every node")
+
+    # ---- clients ---------------------------------------------------------------
+
+    def start_clients(self, per_node=2, nodes=None, duration=None, **kw):
+        """Starts `per_node` clients on each of `nodes` (default all). kw: extra
+        client options (mix=..., think_ms=..., bulk_size=..., ...)."""
+        out = []
+        for n in nodes or self.nodes:
+            for _ in range(per_node):
+                cid = self.next_client
+                self.next_client += 1
+                hist = os.path.join(self.tmp, "history.%d.jsonl" % cid)
+                args = [sys.executable, "-m", "harness.client", "--mount", self.cluster.mnt(n),
+                        "--node", str(n), "--client", str(cid), "--seed", str(self.seed),
+                        "--duration", str(duration or self.duration + 5), "--out", hist,
+                        "--registers", str(self.registers), "--appends", str(self.appends)]
+                for k, v in kw.items():
+                    args += ["--" + k.replace("_", "-"), str(v)]
+                p = subprocess.Popen(args, cwd=HERE, stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf)
+                self.clients.append((p, hist))
+                out.append(p)
+        return out
+
+    def stop_clients(self, procs=None, grace=60):
+        """Asks clients to stop (SIGTERM: they finish the operation in hand),
+        waits at most `grace` seconds, then kills the rest (their last
+        operation stays without a result: uncertain)."""
+        procs = procs or [p for p, _ in self.clients]
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        end = time.monotonic() + grace
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.fail("a client (pid %d) was still in an operation %d s after it was asked "
+                          "to stop: a hung system call" % (p.pid, grace))
+                p.kill()
+                p.wait(timeout=30)
+
+    def wait_clients(self, procs, timeout):
+        end = time.monotonic() + timeout
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return False
+        return True
+
+    # ---- healing and convergence ----------------------------------------------
+
+    def heal(self):
+        self.net.heal()
+        self.net.apply()
+        for i in self.nodes:
+            self.cluster.resume(i)
+            self.cluster.clear_ctl(i)
+        for i in self.nodes:
+            if not self.cluster.running(i):
+                self.cluster.start(i)
+
+    def snapshot(self, i, timeout=120):
+        try:
+            p = subprocess.run([sys.executable, "-m", "harness.snapshot", self.cluster.mnt(i)],
+                               cwd=HERE, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"files": {}, "errors": {".": "timeout"}}
+        if p.returncode != 0:
+            return {"files": {}, "errors": {".": p.stderr.decode(errors="replace")[-200:]}}
+        return json.loads(p.stdout)
+
+    def snapshots(self, timeout=120):
+        """Snapshots of every node, taken at once (one child process each)."""
+        procs = {}
+        for i in self.nodes:
+            procs[i] = subprocess.Popen([sys.executable, "-m", "harness.snapshot",
+                                         self.cluster.mnt(i)], cwd=HERE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = {}
+        end = time.monotonic() + timeout
+        for i, p in procs.items():
+            try:
+                so, se = p.communicate(timeout=max(0.1, end - time.monotonic()))
+                out[i] = json.loads(so) if p.returncode == 0 else {
+                    "files": {}, "errors": {".": se.decode(errors="replace")[-200:]}}
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                out[i] = {"files": {}, "errors": {".": "timeout"}}
+        return out
+
+    def converge(self, timeout):
+        """Waits until every node serves the same files without errors.
+        Returns the seconds it took, or None (self.last_snaps has the last look)."""
+        start = time.monotonic()
+        while True:
+            snaps = self.snapshots(timeout=max(5, timeout))
+            self.last_snaps = snaps
+            first = snaps[self.nodes[0]]["files"]
+            if all(not s["errors"] for s in snaps.values()) and \
+                    all(s["files"] == first for s in snaps.values()):
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                for i, s in snaps.items():
+                    if s["errors"]:
+                        self.note("node %d: errors reading: %s" % (
+                            i, dict(list(s["errors"].items())[:5])))
+                return None
+            time.sleep(0.5)
+
+    def verify(self):
+        """paxfs-verify CONFIG from the hub namespace: 0 agree, 1 diverge,
+        2 could not check; None when the tool is not built."""
+        if not self.verify_bin:
+            return None
+        last = None
+        for attempt in range(10):
+            p = subprocess.run(["nsenter", "--net=" + self.net.ns_path(), "--", self.verify_bin,
+                                self.cluster.conf], capture_output=True, text=True, timeout=300)
+            last = p
+            if p.returncode != 2:
+                break
+            time.sleep(2)  # a node may still be catching up or amnesic
+        self.note("paxfs-verify: exit %d\n%s" % (last.returncode, (last.stdout + last.stderr)[-3000:]))
+        return last.returncode
+
+    # ---- the verdict -------------------------------------------------------------
+
+    def judge(self, converge_s, verify_rc):
+        ops = checker.load_history([h for _, h in self.clients])
+        finals = {i: s["files"] for i, s in self.last_snaps.items()}
+        with open(os.path.join(self.tmp, "finals.json"), "w") as f:
+            json.dump({"finals": finals, "initial": self.initial}, f)
+        res = checker.check(ops, finals, self.initial)
+        for p in res.problems:
+            self.note("checker: " + p)
+        if converge_s is None:
+            res.divergence = max(res.divergence, 1)
+            res.problem("divergence", "the nodes did not converge after healing")
+        if verify_rc not in (None, 0):
+            res.divergence += 1
+            res.problem("divergence", "paxfs-verify exited %d" % verify_rc)
+        for f in self.failures:
+            res.problem("failure", f)
+        return res
+
+    def summary(self, res, converge_s, verify_rc):
+        ok = res.ok and not self.failures
+        fields = [("schedule", self.name), ("nodes", len(self.nodes)), ("seed", self.seed),
+                  ("duration", "%ds" % self.duration), ("ops", res.ops),
+                  ("acked_writes", res.acked_writes), ("reads", res.reads), ("lost", res.lost),
+                  ("stale_reads", res.stale_reads), ("divergence", res.divergence),
+                  ("corrupt", res.corrupt),
+                  ("converge", "%.1fs" % converge_s if converge_s is not None else "never"),
+                  ("verify", {None: "not-built", 0: "agree", 1: "DIVERGE", 2: "UNCHECKED"}.get(
+                      verify_rc, str(verify_rc)))]
+        fields += list(self.extra.items())
+        fields.append(("result", "PASS" if ok else "FAIL"))
+        return ok, " ".join("%s=%s" % kv for kv in fields)
+
+    # ---- teardown -----------------------------------------------------------------
+
+    def close(self, failed):
+        for p, _ in self.clients:
+            if p.poll() is None:
+                p.kill()
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pass
+        try:
+            self.cluster.down()
+        finally:
+            self.net.close()
+            for d in self.mounts:
+                subprocess.run(["umount", "-l", d], capture_output=True, timeout=30)
+            if failed or self.keep:
+                if not self.keep:  # logs and histories stay, data dirs go
+                    shutil.rmtree(os.path.join(self.tmp, "c", "data"), ignore_errors=True)
+                    for d in self.mounts:
+                        shutil.rmtree(d, ignore_errors=True)
+                self.note("kept %s" % self.tmp)
+                self.logf.close()
+            else:
+                self.logf.close()
+                shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# tests/faults/short.sh — the short version of tests/faults/run for make check:
+# every schedule on 3 nodes, 15 s of faults each (a few minutes in all).
+# TAP: one line per schedule with its summary. docs/faults.md has the full run.
+exec "$(dirname "$0")/run" --short "$@"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# tests/faults/write_visibility.sh — regression (tests/faults "wipe", seed 21,
+# a stale read): a write that is not chosen yet must not be visible, not even
+# to a reader on the node that is writing.
+#
+# Writes went through the page cache: the kernel copies a write's data into
+# any page it has cached and marks it up to date before it sends the write
+# to the daemon. A reader on the same node saw the new value at once, before
+# a majority had it; a reader elsewhere, a moment later, did not (the
+# checker saw a read go back in time). Had the write failed, the value would
+# never have existed at all.
+#
+# Node 1 is cut off (its fault file drops every message to and from its
+# peers), so a write there waits and then fails with EIO; meanwhile and
+# afterwards, readers on node 1 must see the old value.
+source "$(dirname "$0")/../system/lib.sh"
+cluster_up -o timeout=3
+
+f1=$C/mnt/1/reg
+old=$(printf 'old value %054d' 0)
+new=$(printf 'new value %054d' 0)
+printf '%s' "$old" >"$f1"
+check "node 2 sees the file" -- wait_until 10 grep -q "old value" "$C/mnt/2/reg"
+
+faults=$_tmp/faults.1
+: >"$faults"
+"$CLUSTER" stop "$C" 1
+check "node 1 restarts with a fault file" -- env PAXFS_OPTS="test_faults=$faults" \
+	"$CLUSTER" start "$C" 1
+# A reader opens the file now (before the write) and reads it twice: once
+# at once (its pages are cached), once while the write is waiting.
+cat >"$_tmp/reader.py" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+first = os.pread(fd, 4096, 0)
+open(sys.argv[2] + ".ready", "w").close()
+while not os.path.exists(sys.argv[2] + ".go"):
+    time.sleep(0.05)
+second = os.pread(fd, 4096, 0)
+os.close(fd)
+with open(sys.argv[2], "w") as f:
+    f.write(first.decode() + "\n" + second.decode() + "\n")
+PY
+python3 "$_tmp/reader.py" "$f1" "$_tmp/read" &
+reader=$!
+wait_until 10 test -e "$_tmp/read.ready"
+
+# The writer opens before node 1 is cut off (an open is a read barrier and
+# would fail), and writes after.
+cat >"$_tmp/writer.py" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+open(sys.argv[3] + ".ready", "w").close()
+while not os.path.exists(sys.argv[3] + ".go"):
+    time.sleep(0.05)
+try:
+    os.pwrite(fd, sys.argv[2].encode(), 0)
+    rc = 0
+except OSError as e:
+    rc = e.errno
+with open(sys.argv[3], "w") as f:
+    f.write("%d\n" % rc)
+PY
+python3 "$_tmp/writer.py" "$f1" "$new" "$_tmp/wrc" &
+writer=$!
+wait_until 10 test -e "$_tmp/wrc.ready"
+printf 'drop 2\ndrop 3\n' >"$faults.new" && mv "$faults.new" "$faults"
+sleep 0.5
+touch "$_tmp/wrc.go"
+sleep 1
+touch "$_tmp/read.go"
+wait "$reader"
+check "a reader on node 1 read the old value before the write" -- \
+	test "$(sed -n 1p "$_tmp/read")" = "$old"
+check "while the write waits for a majority, that reader still sees the old value" -- \
+	test "$(sed -n 2p "$_tmp/read")" = "$old"
+sed -n 2p "$_tmp/read" | grep -q "new value" && diag "it saw the write before it was chosen"
+wait "$writer"
+check "the write fails (no majority)" -- test "$(cat "$_tmp/wrc")" = 5 # EIO
+: >"$faults.new" && mv "$faults.new" "$faults"
