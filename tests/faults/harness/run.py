@@ -200,6 +200,14 @@ class Run:
             if all(not s["errors"] for s in snaps.values()) and \
                     all(s["files"] == first for s in snaps.values()):
                 return time.monotonic() - start
+            for i, s in snaps.items():  # what keeps them apart, for the log
+                if s["errors"]:
+                    self.note("converge: node %d: %d errors reading, e.g. %s" % (
+                        i, len(s["errors"]), dict(list(s["errors"].items())[:3])))
+            diff = [p for p in set().union(*(s["files"] for s in snaps.values()))
+                    if len(set(s["files"].get(p) for s in snaps.values())) > 1]
+            if diff:
+                self.note("converge: %d files differ, e.g. %s" % (len(diff), sorted(diff)[:3]))
             if time.monotonic() - start > timeout:
                 for i, s in snaps.items():
                     if s["errors"]:
