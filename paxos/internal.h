@@ -25,7 +25,8 @@
  *   from storage (load_record) when a peer asks;
  * - a changed slot or meta is marked dirty and the entity is on touched[];
  *   the step flushes every dirty record/meta into the update before it
- *   returns, so messages that depend on them are persisted first;
+ *   returns, so messages that depend on them are persisted first; a vote or
+ *   a fence is flushed with sync, everything else lazily;
  * - an entity with anything in flight is never on the idle list, and an
  *   entity on the idle list has no deadline.
  */
@@ -70,6 +71,8 @@ struct paxos_slot {
 	struct paxos_value *value; /* NULL when nothing accepted (and not chosen) */
 	bool chosen;
 	bool dirty;        /* changed since last handed to the update */
+	bool vote;         /* ...and the change is a vote (promise, acceptance): the
+			    * record must be durable before the messages leave */
 	bool value_stored; /* this value_id's bytes are already in a record */
 };
 
@@ -165,6 +168,7 @@ struct paxos_entity {
 #define PAXOS_ENT_IDLE 0x10           /* on the LRU idle list */
 #define PAXOS_ENT_CATCHUP 0x20        /* counted in catchup_active */
 #define PAXOS_ENT_SLOTS_DIRTY 0x40
+#define PAXOS_ENT_META_SYNC 0x80      /* the dirty meta raises the amnesia fence */
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
@@ -186,6 +190,7 @@ struct paxos_updbox {
 
 struct paxos_updbuf {
 	struct paxos_update upd;
+	bool needs_sync; /* some record or meta of this update has sync */
 	struct paxos_out_record *records;
 	struct paxos_value **record_values; /* records[i]'s value (for reading back) */
 	size_t n_records, cap_records, cap_record_values;
@@ -433,15 +438,29 @@ void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e);
 
 /* Marks a slot / the meta changed: flushed into the update at the step's end
  * (the entity is on touched[] already: every handler got it from
- * paxos_entity_get or paxos_entity_find). */
+ * paxos_entity_get or paxos_entity_find). A plain change (chosen flag,
+ * chosen entry, trim point) is written lazily: it may be lost in a crash and
+ * is then learned again. A vote (paxos_slot_vote: a promise, an acceptance
+ * and its value) and a raised amnesia fence (paxos_meta_fence) must be
+ * durable before the messages of the same update leave (paxos.h,
+ * "Durability"). */
 static inline void paxos_slot_dirty(struct paxos_entity *e, struct paxos_slot *s)
 {
 	s->dirty = true;
 	e->flags |= PAXOS_ENT_SLOTS_DIRTY;
 }
+static inline void paxos_slot_vote(struct paxos_entity *e, struct paxos_slot *s)
+{
+	s->vote = true;
+	paxos_slot_dirty(e, s);
+}
 static inline void paxos_meta_dirty(struct paxos_entity *e)
 {
 	e->flags |= PAXOS_ENT_META_DIRTY;
+}
+static inline void paxos_meta_fence(struct paxos_entity *e)
+{
+	e->flags |= PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC;
 }
 
 static inline uint64_t paxos_min(uint64_t a, uint64_t b)

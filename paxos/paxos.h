@@ -8,9 +8,11 @@
  * the caller (the daemon, or the simulator in tests/sim/) carries out in this
  * order, every time:
  *
- *   1. persist the update's records, then its metas, then its trims, in ONE
- *      synced batch (a trim may cover a record of the same update); if
- *      that fails, stop the node (never send anyway);
+ *   1. write the update's records, then its metas, then its trims, in ONE
+ *      batch (a trim may cover a record of the same update), and when
+ *      update->needs_sync make it durable (fsync) before step 2 — that batch,
+ *      or a later synced write of the same loop turn, which makes it durable
+ *      too; if that fails, stop the node (never send anyway);
  *   2. send its messages (one PaxosBatch per destination, paxos/codec.h);
  *   3. deliver its chosen values to the state machine (fs/), answer the
  *      failed commands and barriers, start the snapshot transfers asked for;
@@ -19,6 +21,45 @@
  * The invariant this order keeps: nothing a message promises (a promise, an
  * acceptance) leaves before the record behind it is durable, and nothing is
  * reported chosen that a majority has not accepted.
+ *
+ * ---- Durability: what is synced, what is written lazily -----------------------
+ * Only votes must be durable before the messages of their update leave: a
+ * promise, an acceptance with its value (records with `sync`), and a raised
+ * amnesia fence (metas with `sync`). Everything else — a chosen flag, the
+ * chosen entry and proposer in the meta, a trim, amnesia cleared — is written
+ * without sync when no vote shares its update: a crash may lose it, and it is
+ * learned again. So the fast path costs one fsync per entry on every node
+ * (the acceptance), not two (acceptance, then the chosen flag).
+ *
+ * Why losing lazy writes is safe. The store loses writes only as a suffix:
+ * a synced write makes every earlier write durable, so after any crash the
+ * store holds exactly what the engine had written up to some update U, and
+ * every update after U was lazy. The engine restarts as if it had crashed
+ * right after U; what it said after U is either a vote (impossible: U would
+ * not be the last durable update) or true whatever it forgets: CHOSEN (an
+ * entry is chosen by a majority's durable acceptances, not by anyone's chosen
+ * flag), catch-up requests and answers, barrier and scan answers (the highest
+ * entries it knew; what it forgets was not a durable vote). Load-time
+ * derivations stay sound on such a prefix:
+ * - chosen_entry may be lower than before the crash: the entries above come
+ *   back as open slots (their records, accepted or chosen) and are learned
+ *   again; fs/ never applied beyond the durable chosen entry, since its apply
+ *   writes come after the engine's in the same store;
+ * - pre-authorisation comes from the meta's chosen proposer, possibly an
+ *   older one. Round 0 at entry i+1 is used only when this node's slot there
+ *   holds no promise and no acceptance, and using it persists (synced) the
+ *   acceptance first, which also makes every earlier lazy write durable. So a
+ *   node that finds itself pre-authorised at i+1 after a crash never used its
+ *   round-0 ballot there (or the acceptance would be on disk), and its reserved
+ *   ballot carries one value per entry. If i+1 was in fact chosen meanwhile
+ *   with another node's value (learned lazily, lost), that value's ballot was
+ *   promised by a majority, which refuses round 0: nothing new is chosen, and
+ *   the node learns the entry;
+ * - a lost trim leaves more log than needed; a lost snapshot install comes
+ *   back as an APPLIED above the chosen entry (handled as that snapshot);
+ * - a lost "amnesia cleared" makes the node re-learn its fences once more
+ *   (they are synced); it cannot have voted since, or the vote's sync would
+ *   have kept the flag.
  *
  * Model (PaxosStore's): every entity (a 64-bit id; a file, or the namespace)
  * has a log of entries 1, 2, 3…, each one single-decree Paxos instance whose
@@ -93,6 +134,8 @@
  * ---- What the engine relies on ---------------------------------------------
  * - The storage callbacks see every record, meta and trim of every update
  *   already returned (steps 1..4 above complete before the next step).
+ * - The store loses writes only as a suffix: a synced write makes every
+ *   earlier write durable (store/store.h, docs/store.md).
  * - Ids never repeat: boot_count grows at every start, also after the store
  *   was lost (the daemon must not restart it from 1 after a wipe).
  * - PEER_UP after every (re)connection to a peer: messages lost with a
@@ -354,11 +397,14 @@ struct paxos_out_record {
 	uint64_t entry;
 	struct paxos_record rec; /* rec.value borrowed from the engine */
 	bool value_stored;       /* this (entity, entry, value_id) value was in an earlier record */
+	bool sync;               /* a vote (promise, acceptance): durable before the messages
+				  * of this update leave; otherwise it may be written lazily */
 };
 
 struct paxos_out_meta {
 	uint64_t entity;
 	struct paxos_meta meta;
+	bool sync; /* raises the amnesia fence: durable before the messages leave */
 };
 
 /* Delete every record of `entity` with entry <= upto (store_batch_trim). */
@@ -437,7 +483,10 @@ struct paxos_update {
 	const struct paxos_entity_error *errors;
 	size_t n_errors;
 	uint64_t submit_id;   /* SUBMIT: the command id assigned (0 on error) */
-	bool amnesia_cleared; /* persist NodeMeta.amnesia = false with this batch */
+	bool needs_sync;      /* some record or meta has sync: the batch must be
+			       * durable before the messages are sent (step 1) */
+	bool amnesia_cleared; /* persist NodeMeta.amnesia = false with this batch
+			       * (lazily, unless needs_sync) */
 	uint64_t deadline_ms; /* next TICK, or PAXOS_NO_DEADLINE */
 };
 

@@ -343,7 +343,7 @@ static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 			s->accepted = pr->ballot;
 		}
 		s->promised = pr->ballot;
-		paxos_slot_dirty(e, s);
+		paxos_slot_vote(e, s);
 		pr->acks |= bit(p->self_idx);
 	}
 	pr->deadline = p->now + p->cfg.retry_ms;
@@ -369,9 +369,9 @@ static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	pr->found_id = 0;
 	paxos_value_unref(pr->found);
 	pr->found = NULL;
-	/* Our own promise, recorded even when we may not vote. */
+	/* Our own promise, recorded (synced) even when we may not vote. */
 	s->promised = pr->ballot;
-	paxos_slot_dirty(e, s);
+	paxos_slot_vote(e, s);
 	if (paxos_may_vote(p, e, pr->entry)) {
 		pr->acks |= bit(p->self_idx);
 		if (s->accepted) {

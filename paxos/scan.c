@@ -214,7 +214,7 @@ int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 				continue;
 			if (top > e->vote_after) {
 				e->vote_after = top;
-				paxos_meta_dirty(e);
+				paxos_meta_fence(e);
 			}
 			local = e->chosen;
 		} else if (known) {

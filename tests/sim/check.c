@@ -241,7 +241,9 @@ void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
 {
 	if (s->failed || m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
 		return;
-	struct sim_rec *r = sim_store_rec(&s->nodes[node].store, m->entity, m->entry);
+	/* Against what is durable: a power cut right after this send keeps
+	 * exactly that. */
+	struct sim_rec *r = sim_store_rec(&s->nodes[node].durable, m->entity, m->entry);
 	unsigned long long E = m->entity, e = m->entry;
 	const char *t = paxos_msg_type_name(m->type);
 	switch (m->type) {

@@ -65,19 +65,43 @@ struct sim_fs {
 	size_t n, cap;
 };
 
+/* ---- writes not yet synced --------------------------------------------------- */
+
+/* One write of a node that no synced write has covered yet, in write order:
+ * an engine batch written lazily, an fs apply or snapshot install (always
+ * unsynced, as in the daemon), NodeMeta.amnesia cleared. A synced write makes
+ * all of them durable; a power cut keeps a prefix of them. */
+enum sim_wal_kind { SW_BATCH = 1, SW_FS };
+
+struct sim_wal {
+	enum sim_wal_kind kind;
+	struct sim_batch *batch; /* SW_BATCH */
+	bool amnesia_cleared;    /* SW_BATCH: with NodeMeta.amnesia = false */
+	uint64_t entity, applied; /* SW_FS: the entity's fs state becomes (applied, crc) */
+	uint32_t crc;
+	uint64_t *log;            /* SW_FS: value ids of entries log_from + 1 .. applied */
+	uint64_t log_from;
+};
+
 /* ---- nodes ------------------------------------------------------------------ */
 
 struct sim_node {
 	int id;
 	bool up;
-	bool meta_amnesia;  /* NodeMeta.amnesia, persisted */
+	bool meta_amnesia;  /* NodeMeta.amnesia as written (what a restart reads) */
 	bool fragile;       /* wiped; not yet caught up again */
 	uint32_t inc;       /* process incarnation */
 	uint32_t disk_gen;  /* how many times its disk was wiped */
 	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
 	struct paxos *px;
-	struct sim_store store;
+	struct sim_store store;   /* every write: what the engine reads */
 	struct sim_fs fs;
+	/* what a power cut keeps: synced writes and those a synced write covered */
+	struct sim_store durable;
+	struct sim_fs durable_fs;
+	bool durable_amnesia;
+	struct sim_wal *wal;      /* writes since the last synced one */
+	size_t n_wal, cap_wal;
 	bool busy;          /* an update is being persisted */
 	struct paxos_update *pending;
 	struct sim_input *backlog;

@@ -1,8 +1,9 @@
 /* tests/sim/test_scenarios.c — scripted runs of the simulator whose traces
  * are compared line by line with golden files (tests/sim/golden/): the fast
  * path, a preempted proposer, catch-up after a crash, a snapshot install,
- * and a proposer that lost its disk at the worst moment (it must not reuse
- * a ballot it already got a value accepted at).
+ * a proposer that lost its disk at the worst moment (it must not reuse
+ * a ballot it already got a value accepted at), and a power cut that loses
+ * lazily written chosen entries (pre-authorisation from an older meta).
  *
  * A golden trace shows exactly what each node persisted, sent and delivered,
  * in order; any change in the protocol's behaviour shows up as a diff. When a
@@ -253,6 +254,55 @@ START_TEST(no_ballot_reuse_after_a_lost_disk)
 }
 END_TEST
 
+static void at_power_cut(struct sim *s, void *arg, uint64_t node, uint64_t keep)
+{
+	sim_power_cut(s, (int)node, (int)keep);
+}
+
+static void at_unblock(struct sim *s, void *arg, uint64_t a, uint64_t b)
+{
+	sim_block(s, (int)a, (int)b, false);
+}
+
+/* Chosen flags and the chosen entry are written without sync: a power cut
+ * loses them and the engine must stay safe on what is left. n1 writes E.1
+ * (pre-authorised); the meta "chosen 1 by n1" becomes durable with n1's next
+ * vote (on F). Cut off from the others, n1 misses E.2, chosen with n2's value
+ * at ballot 1.2; it learns it after the partition heals, lazily, and a power
+ * cut loses that. Back, n1 believes it is pre-authorised at E.2 and proposes
+ * there at ballot 0.1 — a ballot it never used at E.2 (its acceptance would
+ * have been synced). The others promised 1.2 and answer with the chosen
+ * value; n1's command goes into E.3. */
+#define F 0x201
+
+START_TEST(lost_chosen_meta_after_a_power_cut)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "a", 1, E);
+	sim_at(r.s, 120, at_submit, "f", 1, F);
+	sim_at(r.s, 130, at_block, NULL, 1, 2);
+	sim_at(r.s, 130, at_block, NULL, 1, 3);
+	sim_at(r.s, 140, at_submit, "b", 2, E);
+	sim_at(r.s, 200, at_unblock, NULL, 1, 2);
+	sim_at(r.s, 200, at_unblock, NULL, 1, 3);
+	sim_at(r.s, 300, at_power_cut, NULL, 1, 0);
+	sim_at(r.s, 310, at_restart, NULL, 1, 0);
+	sim_at(r.s, 310, at_submit, "c", 1, E);
+	ck_assert_int_eq(sim_run_until(r.s, 299), 0);
+	ck_assert_uint_eq(sim_applied(r.s, 1, E), 2); /* learned E.2 before the cut */
+	ck_assert_int_eq(sim_run_until(r.s, 2000), 0);
+	ck_assert(traced(&r, "n1 persist E257.2 p=1.2 a=1.2 v=2:1:2 chosen lazy"));
+	ck_assert(traced(&r, "n1 POWER CUT: "));
+	ck_assert(traced(&r, "n1 -> n2 ACCEPT E257.2 b=0.1"));
+	ck_assert(traced(&r, "n2 -> n1 CHOSEN E257.2 v=2:1:2 +value"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 3);
+	run_finish(&r, "lost_chosen_meta_after_a_power_cut");
+	run_free(&r);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator scenarios");
@@ -261,5 +311,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, catch_up_after_crash, 30);
 	TEST_CASE(s, snapshot_install, 30);
 	TEST_CASE(s, no_ballot_reuse_after_a_lost_disk, 30);
+	TEST_CASE(s, lost_chosen_meta_after_a_power_cut, 30);
 	return s;
 }
