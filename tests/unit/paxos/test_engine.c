@@ -1,6 +1,7 @@
 /* tests/unit/paxos/test_engine.c — one engine, driven by hand: the fast path
  * in one round trip, phase 1 for everyone else, the acceptor's rules,
- * batching, re-proposal after a lost entry, timeouts, the amnesia guard,
+ * batching, re-proposal after a lost entry, timeouts, which writes are
+ * synced, the amnesia guard,
  * trimming and snapshots, read barriers, storage errors, eviction, and the
  * rejection of malformed events. Every update is persisted into an in-memory
  * store before the next step, as the daemon does. */
@@ -517,6 +518,71 @@ START_TEST(waiting_commands_fail_with_a_clear_error)
 }
 END_TEST
 
+/* Votes are synced before their messages leave; what is learned is not. */
+START_TEST(only_votes_are_synced)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	submit(&f, E_OWNED_BY_1, "write A");
+	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 1);
+	ck_assert_int_eq(r->sync, 1); /* our own round-0 acceptance: a vote */
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ok.value_id = r->rec.value_id;
+	ck_assert_int_eq(recv(&f, 2, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	r = written(&f, E_OWNED_BY_1, 1);
+	ck_assert_int_eq(r->rec.chosen, 1);
+	ck_assert_int_eq(r->sync, 0); /* the chosen flag, and the meta: lazy */
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_int_eq(f.u->metas[0].sync, 0);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_CHOSEN)); /* sent all the same */
+
+	/* as an acceptor: a promise and an acceptance are synced */
+	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->sync, 1);
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	m = msg(PAXOS_MSG_ACCEPT, 0x777, 1, paxos_ballot(1, 2));
+	m.value_id = 0x0201000000000005ull;
+	m.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->sync, 1);
+	/* a repeated ACCEPT changes nothing: no write at all */
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_ptr_null(written(&f, 0x777, 1));
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	/* learning it chosen is lazy; so is the whole catch-up of an entity */
+	struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, 0x777, 1, paxos_ballot(1, 2));
+	c.value_id = m.value_id;
+	ck_assert_int_eq(recv(&f, 2, &c), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->rec.chosen, 1);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	c = msg(PAXOS_MSG_CHOSEN, 0x888, 1, paxos_ballot(1, 2));
+	c.value_id = 0x0201000000000009ull;
+	c.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &c), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	fx_close(&f);
+
+	/* an amnesic node's fences are synced; amnesia cleared alone is not */
+	fx_init(&f, 3, true);
+	uint64_t items[3] = {E_OWNED_BY_1, 4, 5};
+	struct paxos_msg sr = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &sr), 0);
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_int_eq(f.u->metas[0].sync, 1);
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	sr = scan_reply(0, NULL, 0, true);
+	ck_assert_int_eq(recv(&f, 2, &sr), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(amnesia_votes_only_above_the_fence)
 {
 	struct fx f;
@@ -798,6 +864,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, a_node_that_lost_its_disk_prepares_strictly, 10);
 	TEST_CASE(s, commands_wait_and_batch, 10);
 	TEST_CASE(s, waiting_commands_fail_with_a_clear_error, 10);
+	TEST_CASE(s, only_votes_are_synced, 10);
 	TEST_CASE(s, amnesia_votes_only_above_the_fence, 10);
 	TEST_CASE(s, trimmed_entries_are_served_as_snapshots, 10);
 	TEST_CASE(s, barriers_wait_for_what_a_majority_knows, 10);
