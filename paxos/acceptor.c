@@ -158,5 +158,10 @@ int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const 
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPTED, e, in->entry);
 	m.ballot = in->ballot;
 	m.value_id = in->value_id;
-	return paxos_send(p, from, &m, NULL);
+	int rc = paxos_send(p, from, &m, NULL);
+	if (rc || !s->chosen_vid || s->chosen_vid != s->value_id)
+		return rc;
+	/* The value announced chosen here earlier, without its bytes: now we
+	 * hold them (a value id names one value). Learning may free s. */
+	return paxos_learn(p, e, in->entry, s->chosen_ballot, s->value_id, NULL, from);
 }

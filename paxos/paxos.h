@@ -121,7 +121,48 @@
  *   SCAN     nonce=cursor  node-level: list your entities after cursor
  *   SCAN_REPLY items = (entity, chosen, top) triples, nonce = the cursor
  *                          answered, flags DONE on the last page
+ *                          (both carry session: the sender's process)
+ *   FORWARD  e, nonce=seq, session, to_session, value = commands
+ *                          "put these into your next entry" (below)
+ *   FWD_ACK  e, nonce=seq  "taken: they are mine to propose now"
+ *   FWD_NACK e, nonce=seq  "refused: I never put them in a value, and never will"
+ *   FWD_STALE session      "I am not the process you addressed (I am session)"
  * Every message of an amnesic node carries the NONVOTER flag.
+ *
+ * ---- Forwarding: contended entities (forward.c) ------------------------------
+ * Where several nodes write one entity (the namespace above all), proposing
+ * from each would make them preempt each other. Instead a node that is not
+ * the entity's pre-authorisation holder (the node whose value was chosen
+ * last) sends its commands to the holder (FORWARD), which puts them into
+ * its next entry with its own: one entry per round trip, from one proposer.
+ * The origin answers its commands when it sees their ids in a chosen value
+ * (the daemon answers every applied command whose id names it).
+ *
+ * Exactly once without deduplication at apply: a command is in one place at
+ * a time — the origin's queue or value, or one holder process's — and only
+ * there may it be put into a value. The origin never proposes a forwarded
+ * command itself unless the holder refused it (FWD_NACK: never put into a
+ * value); a command whose FORWARD may have reached a holder that then died
+ * (or that never answered) fails with -EIO (outcome unknown) after
+ * proposal_timeout_ms, unless it is seen chosen before. To keep that promise
+ * across lost, duplicated and reordered messages, FORWARDs between an origin
+ * process and a holder process form a sequence (nonce = 1, 2, 3…, at most
+ * PAXOS_FWD_WINDOW unanswered): the holder decides each number once, in
+ * order, remembers the last PAXOS_FWD_WINDOW decisions to answer resends, and
+ * ignores the rest. A FORWARD names the holder process it is for
+ * (to_session); another process of that node answers FWD_STALE and decides
+ * nothing, so a resend never reaches a process that cannot know what an
+ * earlier one took. Sessions are learned from SCAN*, FORWARD* and values.
+ *
+ * A holder takes forwarded commands for an entity when it is proposing there
+ * already, or holds pre-authorisation for the next entry and submitted a
+ * command of its own there within forward_hold_ms; otherwise it refuses, and
+ * the origin proposes itself (phase 1) and becomes the holder — so a single
+ * writer ends up holding its entity and keeps the one-round-trip fast path.
+ * An origin proposes itself too when the holder is down (PEER_DOWN), has not
+ * answered a FORWARD for 2 * retry_ms, or has not got an entity's forwarded
+ * command chosen for 4 * retry_ms. At most one FORWARD per entity is
+ * unanswered; commands submitted meanwhile wait and go together in the next.
  *
  * Why classic messages rather than PaxosStore's single message carrying the
  * sender's whole record: a dedicated type per step keeps each handler small
@@ -286,6 +327,8 @@ struct paxos_config {
 				       * often (anti-entropy: catches what every other way
 				       * of learning missed) */
 	uint32_t retention;           /* 1000: applied entries kept in the log before trimming */
+	uint32_t forward_hold_ms;     /* 1000: a holder takes forwarded commands for an entity
+				       * while it submitted one of its own within this time */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -303,7 +346,11 @@ enum paxos_msg_type {
 	PAXOS_MSG_BARRIER_ACK,
 	PAXOS_MSG_SCAN,
 	PAXOS_MSG_SCAN_REPLY,
-	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_SCAN_REPLY,
+	PAXOS_MSG_FORWARD,
+	PAXOS_MSG_FWD_ACK,
+	PAXOS_MSG_FWD_NACK,
+	PAXOS_MSG_FWD_STALE,
+	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_FWD_STALE,
 };
 
 #define PAXOS_MSG_F_DONE 1u      /* SCAN_REPLY: last page */
@@ -328,6 +375,8 @@ struct paxos_msg {
 	uint64_t entry_to;
 	uint64_t nonce;
 	uint64_t top;
+	uint64_t session;    /* FORWARD*, SCAN*: the sender's process (node << 56 | boot << 32) */
+	uint64_t to_session; /* FORWARD*: the receiver's process it is meant for */
 	const uint8_t *value;
 	size_t value_len;
 	bool has_value;

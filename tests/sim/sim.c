@@ -156,6 +156,15 @@ const char *sim_fmt_id(uint64_t id)
 	return o;
 }
 
+static int count_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	(void)id;
+	(void)body;
+	(void)len;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
 static void trace_msg(struct sim *s, int node, const char *dir, int peer, const struct paxos_msg *m)
 {
 	if (!s->cfg.trace_ring && !s->cfg.trace_out)
@@ -198,6 +207,21 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 		break;
 	default:
 		break;
+	}
+	if (m->type >= PAXOS_MSG_FORWARD && m->type <= PAXOS_MSG_FWD_STALE) {
+		/* #seq, and the processes: sender -> the one it is meant for */
+		size_t n = 0;
+		if (m->type == PAXOS_MSG_FORWARD)
+			paxos_codec_value_foreach(m->value, m->value_len, count_cb, &n);
+		char cmds[32] = "";
+		if (m->type == PAXOS_MSG_FORWARD)
+			snprintf(cmds, sizeof(cmds), " cmds=%zu", n);
+		sim_trace(s, "n%d %s n%d %s E%llu #%llu b%llu->b%llu%s c=%llu", node, dir, peer,
+			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
+			  (unsigned long long)m->nonce, (unsigned long long)((m->session >> 32) & 0xffffff),
+			  (unsigned long long)((m->to_session >> 32) & 0xffffff), cmds,
+			  (unsigned long long)m->chosen);
+		return;
 	}
 	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
 		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer, paxos_msg_type_name(m->type),
@@ -466,9 +490,13 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 {
 	for (size_t i = 0; i < box->n; i++) {
 		if (s->cfg.check)
-			sim_chk_send(s, n->id, &box->msgs[i]);
+			sim_chk_send(s, n->id, (int)box->to, &box->msgs[i]);
 		trace_msg(s, n->id, "->", (int)box->to, &box->msgs[i]);
 		s->stats.msgs++;
+		uint32_t t = box->msgs[i].type;
+		s->stats.forwards += t == PAXOS_MSG_FORWARD;
+		s->stats.fwd_nacks += t == PAXOS_MSG_FWD_NACK;
+		s->stats.fwd_stale += t == PAXOS_MSG_FWD_STALE;
 	}
 	uint8_t *buf;
 	size_t len;
@@ -1258,6 +1286,11 @@ void sim_free(struct sim *s)
 }
 
 /* ---- observation ------------------------------------------------------------ */
+
+uint64_t sim_session(const struct sim *s, int node)
+{
+	return (uint64_t)node << 56 | (s->nodes[node].boot & 0xffffff) << 32;
+}
 
 uint64_t sim_now(const struct sim *s)
 {

@@ -124,6 +124,7 @@ struct sim_stats {
 	uint64_t barriers_ok, barriers_failed;
 	uint64_t snapshots;
 	uint64_t crashes, power_cuts, wipes;
+	uint64_t forwards, fwd_nacks, fwd_stale; /* FORWARD (resends too), FWD_NACK, FWD_STALE sent */
 	uint64_t alloc_bytes;      /* engine allocations, all nodes, all lives */
 };
 void sim_get_stats(const struct sim *s, struct sim_stats *out);

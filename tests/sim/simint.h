@@ -161,6 +161,20 @@ struct sim_chk_cmd {
 	uint32_t crc, len;
 	int state; /* CMD_* */
 	uint64_t ch_entity, ch_entry;
+	/* Who may put it into a value: the process (session) holding it. It
+	 * moves to a holder with a FORWARD, and back to its origin with a NACK
+	 * of that FORWARD (paxos/paxos.h, "Forwarding"). */
+	uint64_t owner;
+	size_t owner_via; /* the FORWARD (index + 1 in fwds) it came by; 0: submitted */
+	bool built;       /* the owner put it into a value since it came */
+};
+
+/* One FORWARD as first sent: (origin process, holder node and process, seq). */
+struct sim_chk_fwd {
+	uint64_t origin, holder_session, seq;
+	int holder;
+	uint64_t *cmds;
+	size_t n;
 };
 
 enum { CMD_PENDING = 1, CMD_CHOSEN, CMD_FAILED_NEVER, CMD_FAILED_UNKNOWN };
@@ -173,6 +187,10 @@ struct sim_check {
 	struct sim_chk_cmd *cmds;
 	size_t n_cmds, cap_cmds;
 	struct sim_map barriers; /* (node << 48 | req id) -> required entry + 1 */
+	struct sim_map fwd_idx;  /* hash of a FORWARD's key -> index + 1 in fwds */
+	struct sim_chk_fwd *fwds;
+	size_t n_fwds, cap_fwds;
+	struct sim_map built;    /* value ids whose commands were checked at their first ACCEPT */
 };
 
 /* ---- the simulator ------------------------------------------------------- */
@@ -210,8 +228,10 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 		   size_t len);
 /* Before an update's writes hit node's store. */
 void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
+/* The process (session) of node as its engine names it in ids. */
+uint64_t sim_session(const struct sim *s, int node);
 /* Before a message leaves node (its update is persisted). */
-void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m);
+void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m);
 /* A value delivered to node's fs at (entity, entry). */
 void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
 		   const uint8_t *value, size_t len);

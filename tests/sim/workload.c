@@ -147,6 +147,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	c.engine.proposal_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
 	c.engine.barrier_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
 	c.engine.idle_evict_ms = rnd(&w, 2) ? 100 : 5000;
+	/* from a holder that hardly ever takes forwarded commands to one that
+	 * keeps taking them long after its own last write */
+	static const uint32_t holds[] = {1, 50, 300, 2000};
+	c.engine.forward_hold_ms = holds[rnd(&w, 4)];
 	struct sim *s;
 	if (sim_new(&c, &s))
 		abort();
