@@ -130,6 +130,13 @@ static void settle_cmds(struct paxos *p, struct paxos_entity *e, size_t h, uint6
 static void chan_reset(struct paxos *p, size_t h, uint64_t session)
 {
 	struct paxos_fwd_out *c = &p->fwd_out[h];
+	size_t n = 0;
+	uint64_t *ids = NULL;
+	if (c->ents && c->next > c->lo) {
+		ids = paxos_alloc(p, (c->next - c->lo) * sizeof(*ids));
+		if (!ids)
+			return; /* the engine stops (mem.c) */
+	}
 	for (uint64_t s = c->lo; c->ents && s < c->next; s++) {
 		uint64_t id = c->ents[s % W];
 		if (!id)
@@ -137,14 +144,23 @@ static void chan_reset(struct paxos *p, size_t h, uint64_t session)
 		c->ents[s % W] = 0;
 		/* An entity with forwarded commands is never evicted. */
 		struct paxos_entity *e = paxos_entity_peek(p, id);
-		if (e) {
-			paxos_touch(p, e);
-			settle_cmds(p, e, h, s, true);
-		}
+		if (!e)
+			continue;
+		paxos_touch(p, e);
+		settle_cmds(p, e, h, s, true);
+		ids[n++] = id;
 	}
 	c->session = session;
 	c->next = c->lo = 1;
 	c->resend_at = 0;
+	/* Commands that waited for those answers go now (to the new process,
+	 * or proposed by us). */
+	for (size_t i = 0; i < n; i++) {
+		struct paxos_entity *e = paxos_entity_peek(p, ids[i]);
+		if (e && e->queue && !e->prop)
+			paxos_propose_maybe(p, e, false);
+	}
+	free(ids);
 }
 
 void paxos_note_session(struct paxos *p, size_t idx, uint64_t session)
@@ -373,28 +389,40 @@ int paxos_forward_timer(struct paxos *p)
 		struct paxos_fwd_out *c = &p->fwd_out[h];
 		if (!c->resend_at || c->resend_at > p->now)
 			continue;
-		uint64_t end = c->next;
-		for (uint64_t s = c->lo; s < end; s++) {
+		size_t n = 0;
+		uint64_t *kick = paxos_alloc(p, (c->next - c->lo) * sizeof(*kick));
+		if (!kick)
+			return -ENOMEM;
+		for (uint64_t s = c->lo; s < c->next; s++) {
 			uint64_t id = c->ents[s % W];
 			struct paxos_entity *e;
 			if (!id)
 				continue;
 			int rc = paxos_entity_get(p, id, &e);
-			if (rc == -ENOMEM)
+			if (rc == -ENOMEM) {
+				free(kick);
 				return rc;
+			}
 			if (rc) {
 				c->ents[s % W] = 0; /* broken: its commands wait for their timeout */
 				continue;
 			}
 			if (send_seq(p, e, h, s))
 				ret = -ENOMEM;
-			/* Commands waiting for this answer: if the holder has gone
-			 * quiet, they are proposed by us instead. */
-			if (e->queue && !e->prop && paxos_propose_maybe(p, e, false))
-				ret = -ENOMEM;
+			if (e->queue && !e->prop)
+				kick[n++] = id;
 		}
 		chan_lo(c);
 		c->resend_at = c->lo < c->next ? p->now + p->cfg.retry_ms : 0;
+		/* Commands waiting for those answers: if the holder has gone
+		 * quiet, they are proposed by us instead (after the loop: that
+		 * may start new FORWARDs on this channel). */
+		for (size_t i = 0; i < n; i++) {
+			struct paxos_entity *e = paxos_entity_peek(p, kick[i]);
+			if (e && e->queue && !e->prop && paxos_propose_maybe(p, e, false))
+				ret = -ENOMEM;
+		}
+		free(kick);
 	}
 	return ret;
 }
