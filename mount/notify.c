@@ -18,6 +18,7 @@ struct notify_item {
 	struct notify_item *next;
 	uint64_t seq;
 	uint64_t ino;    /* inode, or the parent directory for an entry */
+	bool attr_only;  /* inode item: its attributes, not its data */
 	size_t namelen;  /* 0: inode item */
 	char name[];
 };
@@ -41,7 +42,7 @@ static void process(struct mount_notify *n, struct notify_item *it)
 	if (it->namelen)
 		rc = fuse_lowlevel_notify_inval_entry(n->se, it->ino, it->name, it->namelen);
 	else
-		rc = fuse_lowlevel_notify_inval_inode(n->se, it->ino, 0, 0);
+		rc = fuse_lowlevel_notify_inval_inode(n->se, it->ino, it->attr_only ? -1 : 0, 0);
 	/* -ENOENT: the kernel had nothing cached; -ENOTCONN: being unmounted. */
 	if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN)
 		LOG_WARN("cache invalidation of inode %llu failed: %s", (unsigned long long)it->ino,
@@ -112,7 +113,8 @@ void mount_notify_free(struct mount_notify *n)
 	free(n);
 }
 
-static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, size_t len)
+static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, size_t len,
+		     bool attr_only)
 {
 	struct notify_item *it = malloc(sizeof(*it) + len + 1);
 	uint64_t seq;
@@ -120,6 +122,7 @@ static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, siz
 		abort(); /* a lost invalidation would serve stale data: never continue */
 	it->next = NULL;
 	it->ino = ino;
+	it->attr_only = attr_only;
 	it->namelen = len;
 	if (len)
 		memcpy(it->name, name, len);
@@ -138,12 +141,17 @@ static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, siz
 
 uint64_t mount_notify_inode(struct mount_notify *n, uint64_t ino)
 {
-	return push(n, ino, NULL, 0);
+	return push(n, ino, NULL, 0, false);
+}
+
+uint64_t mount_notify_attr(struct mount_notify *n, uint64_t ino)
+{
+	return push(n, ino, NULL, 0, true);
 }
 
 uint64_t mount_notify_entry(struct mount_notify *n, uint64_t parent, const char *name, size_t len)
 {
-	return push(n, parent, name, len);
+	return push(n, parent, name, len, false);
 }
 
 uint64_t mount_notify_queued(struct mount_notify *n)

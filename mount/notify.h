@@ -29,6 +29,10 @@ void mount_notify_free(struct mount_notify *n);
 /* Queue: drop the kernel's attributes and cached data of `ino`. Returns the item's sequence number. */
 uint64_t mount_notify_inode(struct mount_notify *n, uint64_t ino);
 
+/* Queue: drop the kernel's attributes of `ino` only (its cached data stays).
+ * Returns the item's sequence number. */
+uint64_t mount_notify_attr(struct mount_notify *n, uint64_t ino);
+
 /* Queue: drop the kernel's entry `name` in directory `parent`. Returns its sequence number. */
 uint64_t mount_notify_entry(struct mount_notify *n, uint64_t parent, const char *name, size_t len);
 

@@ -130,8 +130,17 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 		return paxos_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)
 		return paxos_on_scan_reply(p, from, m);
-	struct paxos_entity *e;
+	struct paxos_entity *e = NULL;
 	int rc = paxos_entity_get(p, m->entity, &e);
+	bool fwd = m->type == PAXOS_MSG_FORWARD || m->type == PAXOS_MSG_FWD_ACK ||
+		   m->type == PAXOS_MSG_FWD_NACK || m->type == PAXOS_MSG_FWD_STALE;
+	if (rc == -EIO && e && fwd) {
+		/* Broken, but FORWARDs are a sequence over all entities: decide
+		 * this one (refused) and settle its answer, or one bad entity
+		 * would stall forwarding between the two nodes. */
+		return m->type == PAXOS_MSG_FORWARD ? paxos_on_forward(p, e, from, m)
+						    : paxos_on_forward_reply(p, e, from, m);
+	}
 	if (rc)
 		return rc == -EIO ? 0 : rc; /* broken: refuse service, reported once */
 	switch (m->type) {

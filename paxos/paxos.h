@@ -25,11 +25,12 @@
  * ---- Durability: what is synced, what is written lazily -----------------------
  * Only votes must be durable before the messages of their update leave: a
  * promise, an acceptance with its value (records with `sync`), and a raised
- * amnesia fence (metas with `sync`). Everything else — a chosen flag, the
- * chosen entry and proposer in the meta, a trim, amnesia cleared — is written
- * without sync when no vote shares its update: a crash may lose it, and it is
- * learned again. So the fast path costs one fsync per entry on every node
- * (the acceptance), not two (acceptance, then the chosen flag).
+ * amnesia fence (metas with `sync`); and "amnesia cleared", once per start,
+ * for liveness (below). Everything else — a chosen flag, the chosen entry
+ * and proposer in the meta, a trim — is written without sync when no vote
+ * shares its update: a crash may lose it, and it is learned again. So the
+ * fast path costs one fsync per entry on every node (the acceptance), not two
+ * (acceptance, then the chosen flag).
  *
  * Why losing lazy writes is safe. The store loses writes only as a suffix:
  * a synced write makes every earlier write durable, so after any crash the
@@ -56,10 +57,13 @@
  *   promised by a majority, which refuses round 0: nothing new is chosen, and
  *   the node learns the entry;
  * - a lost trim leaves more log than needed; a lost snapshot install comes
- *   back as an APPLIED above the chosen entry (handled as that snapshot);
- * - a lost "amnesia cleared" makes the node re-learn its fences once more
- *   (they are synced); it cannot have voted since, or the vote's sync would
- *   have kept the flag.
+ *   back as an APPLIED above the chosen entry (handled as that snapshot).
+ * "Amnesia cleared" could be lost safely too (the node cannot have voted
+ * since, or the vote's sync would have kept it), but the node would start
+ * amnesic again and fence itself at every open entry its peers hold records
+ * of: next to a wiped node, two fenced voters of three block such an entry
+ * for good (the simulator found it: a power cut after a wipe). So it is
+ * synced (update->needs_sync), once per start.
  *
  * Model (PaxosStore's): every entity (a 64-bit id; a file, or the namespace)
  * has a log of entries 1, 2, 3…, each one single-decree Paxos instance whose
@@ -535,7 +539,7 @@ struct paxos_update {
 	bool needs_sync;      /* some record or meta has sync: the batch must be
 			       * durable before the messages are sent (step 1) */
 	bool amnesia_cleared; /* persist NodeMeta.amnesia = false with this batch
-			       * (lazily, unless needs_sync) */
+			       * (needs_sync is set too) */
 	uint64_t deadline_ms; /* next TICK, or PAXOS_NO_DEADLINE */
 };
 

@@ -166,6 +166,10 @@ static void amnesia_check(struct paxos *p)
 			return;
 	p->amnesia = false;
 	p->out.upd.amnesia_cleared = true;
+	/* Synced: lost, it would make this node amnesic again at its next
+	 * start, fenced wherever its peers hold records — a second lost voter
+	 * next to a wiped one, which can block an entry for good (paxos.h). */
+	p->out.needs_sync = true;
 	paxos_note_voter(p, p->self_idx, false); /* self counts now: re-evaluate */
 }
 

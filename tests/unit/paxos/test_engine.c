@@ -742,7 +742,7 @@ START_TEST(only_votes_are_synced)
 	ck_assert_int_eq(f.u->needs_sync, 0);
 	fx_close(&f);
 
-	/* an amnesic node's fences are synced; amnesia cleared alone is not */
+	/* an amnesic node's fences are synced, and so is amnesia cleared */
 	fx_init(&f, 3, true);
 	uint64_t items[3] = {E_OWNED_BY_1, 4, 5};
 	struct paxos_msg sr = scan_reply(0, items, 3, true);
@@ -753,7 +753,8 @@ START_TEST(only_votes_are_synced)
 	sr = scan_reply(0, NULL, 0, true);
 	ck_assert_int_eq(recv(&f, 2, &sr), 0);
 	ck_assert_int_eq(f.u->amnesia_cleared, 1);
-	ck_assert_int_eq(f.u->needs_sync, 0);
+	ck_assert_int_eq(f.u->n_metas, 0);
+	ck_assert_int_eq(f.u->needs_sync, 1);
 	fx_close(&f);
 }
 END_TEST
@@ -917,6 +918,23 @@ START_TEST(a_broken_entity_refuses_service)
 	/* others are served */
 	submit(&f, E_OWNED_BY_1, "fine");
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT));
+	/* a FORWARD for it is refused, not dropped: FORWARDs are a sequence
+	 * over all entities, and the next one is served */
+	uint64_t s2 = session(2, 1), me = session(1, 1);
+	uint8_t val[32];
+	uint8_t *end = paxos_codec_put_cmd(val, s2 | 1, "a", 1);
+	struct paxos_msg fw = fwd_msg(PAXOS_MSG_FORWARD, 0x700, 1, s2, me);
+	fw.value = val;
+	fw.value_len = (size_t)(end - val);
+	fw.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+	fw.entity = E_OWNED_BY_1; /* we write there (proposing): taken */
+	fw.nonce = 2;
+	end = paxos_codec_put_cmd(val, s2 | 2, "b", 1);
+	fw.value_len = (size_t)(end - val);
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_ACK));
 	fx_close(&f);
 }
 END_TEST
