@@ -2,7 +2,9 @@
  *
  * Every entity is applied strictly in order, from its applied entry + 1 up
  * to the entry just chosen; entries in between are read back from the log
- * (they are chosen and durable: the turn synced them before delivering).
+ * (they are chosen and in the store: the turn wrote them before delivering;
+ * a chosen flag may be written without sync, but an apply written after it
+ * is never durable without it).
  * The same path re-applies after a restart (apply writes are unsynced) and
  * applies entries fs/ had to put off:
  *   -EAGAIN  a file entity whose inode the namespace has not created here

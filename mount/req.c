@@ -290,8 +290,14 @@ void mount_req_recheck(struct mount_node *n)
 		 * answered from our own state, and the kernel holds the directory's
 		 * lock during a lookup, which an entry invalidation needs too. */
 		if (ready && n->notify && r->kind == MREQ_OPEN) {
+			/* A file's attributes may come from a lookup answered from
+			 * our state just before its last applies, whose invalidation
+			 * then found no inode in the kernel yet and was lost: drop
+			 * them too, so that open() shows the size the barrier
+			 * waited for. */
 			if (!r->notify_seq)
-				r->notify_seq = mount_notify_queued(n->notify);
+				r->notify_seq = r->is_dir ? mount_notify_queued(n->notify)
+							  : mount_notify_inode(n->notify, r->ino);
 			ready = mount_notify_done(n->notify) >= r->notify_seq;
 		}
 		if (!ready && now - r->started_ms > (int64_t)n->args->timeout_s * 1000) {

@@ -3,11 +3,14 @@
  * Within a loop turn, every step's records go to the store at once without
  * sync (so the engine's storage reads see them), and its messages, chosen
  * values and answers are copied into the turn. At the end of the turn (an
- * event at the lowest priority) one synced write makes the turn durable —
- * group commit — and only then are the messages sent, the chosen values
- * applied, the answers given and the timer armed, in that order
- * (paxos/paxos.h). Work that delivering causes (APPLIED events, new commands)
- * lands in the next turn.
+ * event at the lowest priority), if any update of the turn holds a vote
+ * (update->needs_sync), one synced write makes the turn durable — group
+ * commit — and only then are the messages sent, the chosen values applied,
+ * the answers given and the timer armed, in that order (paxos/paxos.h). A
+ * turn without votes (chosen flags, trims) is not synced: the store makes it
+ * durable with the next synced write, and the engine learns again what a
+ * crash loses of it. Work that delivering causes (APPLIED events, new
+ * commands) lands in the next turn.
  *
  * A store write that fails means the engine believes something the disk
  * does not hold: the engine is dropped and rebuilt from the store, exactly
@@ -43,7 +46,7 @@ struct out_msgs {
 
 struct mount_turn {
 	struct store_batch *batch;  /* one step's records; written unsynced at once */
-	bool dirty;                 /* written since the last synced write */
+	bool sync;                  /* an update of this turn needs a synced write */
 	bool scheduled;             /* flush_ev is active */
 	struct out_msgs out[256];   /* by destination node id */
 	struct paxos_chosen *chosen;
@@ -103,7 +106,7 @@ static void turn_clear(struct mount_turn *t)
 	for (size_t i = 0; i < 256; i++)
 		t->out[i].n = 0;
 	t->n_chosen = t->n_failed = t->n_barriers = t->n_snaps = 0;
-	t->dirty = t->scheduled = false;
+	t->sync = t->scheduled = false;
 	store_batch_clear(t->batch);
 }
 
@@ -171,8 +174,9 @@ static int take_update(struct mount_node *n, struct mount_turn *t, const struct 
 		rc = store_write(n->store, t->batch, false);
 		if (rc < 0)
 			return rc;
-		t->dirty = true;
 	}
+	if (u->needs_sync)
+		t->sync = true;
 
 	for (size_t i = 0; i < u->n_outboxes; i++) {
 		const struct paxos_outbox *ob = &u->outboxes[i];
@@ -286,8 +290,10 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	n->turn = spare ? spare : turn_new();
 	spare = NULL;
 
-	if (t->dirty) {
-		rc = store_write(n->store, t->batch, true); /* the batch is empty: a sync point */
+	if (t->sync) {
+		/* The batch is empty: a sync point that makes every write of
+		 * the turn (and before) durable. */
+		rc = store_write(n->store, t->batch, true);
 		if (rc < 0) {
 			turn_clear(t);
 			spare = t;

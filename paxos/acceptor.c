@@ -4,8 +4,8 @@
  * "An acceptor can accept a proposal numbered n iff it has not responded to
  * a prepare request having a number greater than n" (Lamport, Paxos Made
  * Simple, P1a). Every answer is built after the slot is changed and marked
- * dirty; the step persists the slot before the answer leaves, so a promise
- * or an acceptance is never sent without being durable.
+ * as a vote; the step persists the slot with sync before the answer leaves,
+ * so a promise or an acceptance is never sent without being durable.
  *
  * Equal ballots are answered again, the same way (PREPARE b twice gives the
  * same PROMISE; ACCEPT b, v twice the same ACCEPTED): every message stays
@@ -111,7 +111,7 @@ int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const
 		return send_reject(p, e, from, in, s->promised);
 	if (in->ballot > s->promised) {
 		s->promised = in->ballot;
-		paxos_slot_dirty(e, s);
+		paxos_slot_vote(e, s);
 	}
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PROMISE, e, in->entry);
 	m.ballot = in->ballot;
@@ -149,14 +149,19 @@ int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const 
 		s->value_stored = false;
 		s->value_id = in->value_id;
 		s->accepted = in->ballot;
-		paxos_slot_dirty(e, s);
+		paxos_slot_vote(e, s);
 	}
 	if (s->promised != in->ballot) {
 		s->promised = in->ballot;
-		paxos_slot_dirty(e, s);
+		paxos_slot_vote(e, s);
 	}
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPTED, e, in->entry);
 	m.ballot = in->ballot;
 	m.value_id = in->value_id;
-	return paxos_send(p, from, &m, NULL);
+	int rc = paxos_send(p, from, &m, NULL);
+	if (rc || !s->chosen_vid || s->chosen_vid != s->value_id)
+		return rc;
+	/* The value announced chosen here earlier, without its bytes: now we
+	 * hold them (a value id names one value). Learning may free s. */
+	return paxos_learn(p, e, in->entry, s->chosen_ballot, s->value_id, NULL, from);
 }

@@ -242,6 +242,17 @@ int paxos_codec_check_msg(const struct paxos_msg *m)
 	case PAXOS_MSG_SCAN:
 	case PAXOS_MSG_SCAN_REPLY:
 		break;
+	case PAXOS_MSG_FORWARD:
+		/* sequence numbers start at 1; the commands travel as a Value */
+		if (!m->nonce || !m->session || !m->has_value)
+			return -EBADMSG;
+		break;
+	case PAXOS_MSG_FWD_ACK:
+	case PAXOS_MSG_FWD_NACK:
+	case PAXOS_MSG_FWD_STALE:
+		if (!m->nonce || !m->session)
+			return -EBADMSG;
+		break;
 	}
 	return 0;
 }
@@ -264,6 +275,8 @@ static void to_pb(const struct paxos_msg *m, Paxfs__PaxosMsg *pm)
 	pm->nonce = m->nonce;
 	pm->top = m->top;
 	pm->flags = m->flags;
+	pm->session = m->session;
+	pm->to_session = m->to_session;
 	pm->n_items = m->n_items;
 	pm->items = (uint64_t *)m->items;
 }
@@ -364,6 +377,8 @@ int paxos_codec_from_proto(const Paxfs__PaxosBatch *b, struct paxos_codec_msgs *
 		m->entry_to = pm->entry_to;
 		m->nonce = pm->nonce;
 		m->top = pm->top;
+		m->session = pm->session;
+		m->to_session = pm->to_session;
 		m->has_value = pm->has_value;
 		if (!pm->has_value && pm->value.len) {
 			free(msgs);

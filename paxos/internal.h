@@ -25,7 +25,8 @@
  *   from storage (load_record) when a peer asks;
  * - a changed slot or meta is marked dirty and the entity is on touched[];
  *   the step flushes every dirty record/meta into the update before it
- *   returns, so messages that depend on them are persisted first;
+ *   returns, so messages that depend on them are persisted first; a vote or
+ *   a fence is flushed with sync, everything else lazily;
  * - an entity with anything in flight is never on the idle list, and an
  *   entity on the idle list has no deadline.
  */
@@ -50,11 +51,22 @@ struct paxos_value {
 
 /* ---- commands ------------------------------------------------------------- */
 
+/* Where a forwarded command stands at its origin (forward.c). */
+enum paxos_fwd_state {
+	PAXOS_FWD_SENT = 1, /* in FORWARD fwd_seq to the holder fwd_to, unanswered */
+	PAXOS_FWD_TAKEN,    /* the holder took it (or may have: it died or restarted):
+			     * it is seen chosen or fails with -EIO */
+};
+
 struct paxos_cmd {
 	struct paxos_cmd *next;
-	uint64_t id;
-	uint64_t submitted_ms;
+	uint64_t id;            /* names its origin: not ours (paxos_id_mine) when a
+				 * holder took it from another node */
+	uint64_t submitted_ms;  /* at the origin; at a holder: when it took it */
 	bool failed; /* reported failed (-EIO) while in flight; never requeued */
+	uint8_t fwd_state;      /* enum paxos_fwd_state; 0 unless on the entity's fwd list */
+	uint8_t fwd_to;         /* node index of the holder */
+	uint64_t fwd_seq;
 	size_t len;
 	uint8_t body[];
 };
@@ -70,7 +82,13 @@ struct paxos_slot {
 	struct paxos_value *value; /* NULL when nothing accepted (and not chosen) */
 	bool chosen;
 	bool dirty;        /* changed since last handed to the update */
+	bool vote;         /* ...and the change is a vote (promise, acceptance): the
+			    * record must be durable before the messages leave */
 	bool value_stored; /* this value_id's bytes are already in a record */
+	/* announced chosen (CHOSEN without the value) before we held the
+	 * value: learned as soon as a value with this id arrives (0: none) */
+	uint64_t chosen_vid;
+	uint64_t chosen_ballot;
 };
 
 /* ---- the proposer ------------------------------------------------------- */
@@ -148,6 +166,10 @@ struct paxos_entity {
 	struct paxos_slot *slots;
 	struct paxos_proposer *prop;
 	struct paxos_cmd *queue, *queue_tail;
+	struct paxos_cmd *fwd;   /* our commands forwarded to a holder (forward.c) */
+	uint64_t fwd_block;      /* a holder refused at this entry: propose ourselves */
+	uint64_t own_until;      /* a command of ours was submitted recently: as the
+				  * holder, take forwarded commands until then */
 	struct paxos_barrier *barriers;
 	uint64_t queue_deadline; /* earliest submitted_ms + timeout in queue; cached */
 	/* bookkeeping */
@@ -165,6 +187,7 @@ struct paxos_entity {
 #define PAXOS_ENT_IDLE 0x10           /* on the LRU idle list */
 #define PAXOS_ENT_CATCHUP 0x20        /* counted in catchup_active */
 #define PAXOS_ENT_SLOTS_DIRTY 0x40
+#define PAXOS_ENT_META_SYNC 0x80      /* the dirty meta raises the amnesia fence */
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
@@ -177,6 +200,30 @@ struct paxos_scan {
 	uint64_t next_pass_at; /* not open: start the next pass then */
 };
 
+/* ---- forwarding channels (forward.c) ---------------------------------------- */
+
+#define PAXOS_FWD_WINDOW 4096 /* unanswered FORWARDs per origin -> holder process */
+
+/* Our FORWARDs to one holder process: sequence numbers lo..next-1 may be
+ * unanswered ("unsettled"); ents[seq % WINDOW] names the entity of an
+ * unsettled one (0: settled). */
+struct paxos_fwd_out {
+	uint64_t session;  /* the holder process; 0: none yet */
+	uint64_t next;     /* next sequence number (from 1) */
+	uint64_t lo;       /* every seq below is settled */
+	uint64_t *ents;    /* PAXOS_FWD_WINDOW entries, allocated on first use */
+	uint64_t *sent_ms; /* when each unsettled one was first sent */
+	uint64_t resend_at; /* 0: nothing unsettled */
+};
+
+/* FORWARDs from one origin process: every seq below `next` is decided;
+ * taken[] keeps the decisions of the last PAXOS_FWD_WINDOW of them. */
+struct paxos_fwd_in {
+	uint64_t session;  /* the origin process; 0: none yet */
+	uint64_t next;
+	uint64_t *taken;   /* PAXOS_FWD_WINDOW bits, allocated on first use */
+};
+
 /* ---- the update being built --------------------------------------------- */
 
 struct paxos_updbox {
@@ -186,6 +233,7 @@ struct paxos_updbox {
 
 struct paxos_updbuf {
 	struct paxos_update upd;
+	bool needs_sync; /* some record or meta of this update has sync */
 	struct paxos_out_record *records;
 	struct paxos_value **record_values; /* records[i]'s value (for reading back) */
 	size_t n_records, cap_records, cap_record_values;
@@ -253,6 +301,10 @@ struct paxos {
 	uint64_t cu_done;
 	struct paxos_scan scans[PAXOS_MAX_NODES];
 	uint64_t peers_up; /* bit per node index */
+	uint64_t peers_down; /* bit per node index: PEER_DOWN, and nothing heard since */
+	uint64_t peer_session[PAXOS_MAX_NODES]; /* latest process of each peer known */
+	struct paxos_fwd_out fwd_out[PAXOS_MAX_NODES]; /* to each holder */
+	struct paxos_fwd_in fwd_in[PAXOS_MAX_NODES];   /* from each origin */
 	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
 	bool quorum_known; /* voters (self included) make a majority */
 
@@ -420,6 +472,33 @@ void paxos_note_voter(struct paxos *p, size_t idx, bool votes);
 /* Starts queued catch-ups while below the concurrency bound. */
 int paxos_catchup_pump(struct paxos *p);
 
+/* ---- forward.c: commands to the holder of a contended entity ------------- */
+
+/* Called by paxos_propose_maybe before it proposes: forwards the queued
+ * commands to the entity's holder when that is the right thing. Returns 0
+ * when the queue is taken care of (forwarded, or waiting for the answer to
+ * a FORWARD of this entity), 1 when the caller should propose itself, or
+ * -ENOMEM. */
+int paxos_forward_maybe(struct paxos *p, struct paxos_entity *e);
+int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_forward_reply(struct paxos *p, struct paxos_entity *e, size_t from,
+			   const struct paxos_msg *m);
+/* A chosen value delivered: our forwarded commands in it are done. */
+void paxos_forward_chosen(struct paxos *p, struct paxos_entity *e, const struct paxos_value *v);
+/* Fails forwarded commands past the proposal timeout (-EIO), or all of
+ * them with `error` when error != 0 (a snapshot replaced the entity). */
+void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error);
+/* The earliest proposal timeout among the entity's forwarded commands. */
+uint64_t paxos_forward_deadline(const struct paxos *p, const struct paxos_entity *e);
+void paxos_forward_free(struct paxos *p, struct paxos_entity *e);
+/* A peer's process `session` (node << 56 | boot << 32) exists. */
+void paxos_note_session(struct paxos *p, size_t idx, uint64_t session);
+void paxos_note_peer(struct paxos *p, size_t idx, bool up);
+/* Node level: resends unanswered FORWARDs. */
+int paxos_forward_timer(struct paxos *p);
+uint64_t paxos_forward_timer_deadline(const struct paxos *p);
+void paxos_forward_free_all(struct paxos *p);
+
 /* ---- barrier.c ------------------------------------------------------------ */
 
 int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id);
@@ -433,15 +512,29 @@ void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e);
 
 /* Marks a slot / the meta changed: flushed into the update at the step's end
  * (the entity is on touched[] already: every handler got it from
- * paxos_entity_get or paxos_entity_find). */
+ * paxos_entity_get or paxos_entity_find). A plain change (chosen flag,
+ * chosen entry, trim point) is written lazily: it may be lost in a crash and
+ * is then learned again. A vote (paxos_slot_vote: a promise, an acceptance
+ * and its value) and a raised amnesia fence (paxos_meta_fence) must be
+ * durable before the messages of the same update leave (paxos.h,
+ * "Durability"). */
 static inline void paxos_slot_dirty(struct paxos_entity *e, struct paxos_slot *s)
 {
 	s->dirty = true;
 	e->flags |= PAXOS_ENT_SLOTS_DIRTY;
 }
+static inline void paxos_slot_vote(struct paxos_entity *e, struct paxos_slot *s)
+{
+	s->vote = true;
+	paxos_slot_dirty(e, s);
+}
 static inline void paxos_meta_dirty(struct paxos_entity *e)
 {
 	e->flags |= PAXOS_ENT_META_DIRTY;
+}
+static inline void paxos_meta_fence(struct paxos_entity *e)
+{
+	e->flags |= PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC;
 }
 
 static inline uint64_t paxos_min(uint64_t a, uint64_t b)

@@ -47,6 +47,7 @@ static void advance(struct paxos *p, struct paxos_entity *e)
 		paxos_meta_dirty(e);
 		paxos_upd_chosen(p, e->id, s->entry, s->value_id, s->value);
 		paxos_proposer_resolved(p, e, s->entry, s->value_id);
+		paxos_forward_chosen(p, e, s->value);
 		paxos_slots_drop_upto(p, e, s->entry);
 	}
 	if (e->chosen == before)
@@ -85,8 +86,13 @@ int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_
 		else if (e->prop && e->prop->entry == entry && e->prop->value &&
 			 e->prop->value_id == value_id)
 			v = e->prop->value;
-		else
+		else {
+			/* Fetch it; or take it from the first ACCEPT of it to
+			 * arrive (acceptor.c), whichever comes first. */
+			s->chosen_vid = value_id;
+			s->chosen_ballot = ballot;
 			return paxos_note_peer_chosen(p, e, from, entry);
+		}
 	}
 	if (s->value != v) {
 		paxos_value_unref(s->value);
@@ -236,8 +242,16 @@ int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const s
 
 int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
-	if (m->entry <= e->chosen || e->snapshot_at)
+	if (e->snapshot_at)
 		return 0;
+	if (m->entry <= e->chosen) {
+		/* That peer trimmed only what we have by now (a FETCH crossed
+		 * our progress): what we miss is still in its log. Ask again at
+		 * once, before it trims that too, rather than at the retry. */
+		if (e->fetch_at && e->behind_peer == from)
+			e->fetch_at = 0;
+		return 0;
+	}
 	/* What we miss is gone from that peer's log: its file system will
 	 * send the entity's state instead. */
 	e->fetch_at = 0;
@@ -261,6 +275,8 @@ int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, u
 			s->dirty = false;
 		if (e->prop && e->prop->entry <= entry)
 			paxos_proposer_superseded(p, e);
+		/* Forwarded commands chosen at or below it cannot be seen now. */
+		paxos_forward_expire(p, e, -ESTALE);
 		paxos_slots_drop_upto(p, e, entry);
 		e->chosen = entry;
 		e->chosen_proposer = 0;

@@ -14,6 +14,7 @@ paxos_libpaxos_a_SOURCES = \
 	paxos/learner.c \
 	paxos/barrier.c \
 	paxos/scan.c \
+	paxos/forward.c \
 	paxos/codec.c paxos/codec.h
 paxos_libpaxos_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 

@@ -82,6 +82,7 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	DEFAULT(scan_page, 256);
 	DEFAULT(scan_interval_ms, 600000);
 	DEFAULT(retention, 1000);
+	DEFAULT(forward_hold_ms, 1000);
 	if (p->cfg.backoff_max_ms < p->cfg.backoff_min_ms)
 		p->cfg.backoff_max_ms = p->cfg.backoff_min_ms;
 	p->majority = p->n_nodes / 2 + 1;
@@ -105,6 +106,7 @@ void paxos_free(struct paxos *p)
 	if (!p)
 		return;
 	paxos_table_free(p);
+	paxos_forward_free_all(p);
 	paxos_upd_free(p);
 	free(p->cu_queue);
 	free(p->cu_peer);
@@ -118,12 +120,27 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 	if (paxos_codec_check_msg(m))
 		return -EINVAL;
 	paxos_note_voter(p, from, !(m->flags & PAXOS_MSG_F_NONVOTER));
+	/* Which process of the peer is running (forward.c): said outright by
+	 * some messages, shown by the id of a value it built by others. */
+	if (m->session)
+		paxos_note_session(p, from, m->session);
+	if ((m->type == PAXOS_MSG_ACCEPT || m->type == PAXOS_MSG_CHOSEN) && m->value_id)
+		paxos_note_session(p, from, m->value_id);
 	if (m->type == PAXOS_MSG_SCAN)
 		return paxos_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)
 		return paxos_on_scan_reply(p, from, m);
-	struct paxos_entity *e;
+	struct paxos_entity *e = NULL;
 	int rc = paxos_entity_get(p, m->entity, &e);
+	bool fwd = m->type == PAXOS_MSG_FORWARD || m->type == PAXOS_MSG_FWD_ACK ||
+		   m->type == PAXOS_MSG_FWD_NACK || m->type == PAXOS_MSG_FWD_STALE;
+	if (rc == -EIO && e && fwd) {
+		/* Broken, but FORWARDs are a sequence over all entities: decide
+		 * this one (refused) and settle its answer, or one bad entity
+		 * would stall forwarding between the two nodes. */
+		return m->type == PAXOS_MSG_FORWARD ? paxos_on_forward(p, e, from, m)
+						    : paxos_on_forward_reply(p, e, from, m);
+	}
 	if (rc)
 		return rc == -EIO ? 0 : rc; /* broken: refuse service, reported once */
 	switch (m->type) {
@@ -157,6 +174,14 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 	case PAXOS_MSG_BARRIER_ACK:
 		rc = paxos_on_barrier_ack(p, e, from, m);
 		break;
+	case PAXOS_MSG_FORWARD:
+		rc = paxos_on_forward(p, e, from, m);
+		break;
+	case PAXOS_MSG_FWD_ACK:
+	case PAXOS_MSG_FWD_NACK:
+	case PAXOS_MSG_FWD_STALE:
+		rc = paxos_on_forward_reply(p, e, from, m);
+		break;
 	}
 	/* After the handler: the message itself may have brought what it
 	 * would otherwise make us fetch. */
@@ -173,6 +198,7 @@ static int on_receive(struct paxos *p, const struct paxos_event *ev)
 		return -EINVAL;
 	size_t idx = p->node_idx[from] - 1;
 	int ret = 0;
+	p->peers_down &= ~(1ull << idx); /* it is up after all */
 	for (size_t i = 0; i < ev->receive.n; i++) {
 		int rc = on_msg(p, idx, &ev->receive.msgs[i]);
 		if (rc && !ret)
@@ -204,6 +230,7 @@ static void run_timers(struct paxos *p)
 		entity_timer(p, e);
 	}
 	paxos_scan_timer(p);
+	paxos_forward_timer(p);
 }
 
 /* ---- the step ------------------------------------------------------------- */
@@ -251,13 +278,16 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		rc = peer_index(p, ev->peer.node, &idx);
 		if (!rc) {
 			p->peers_up |= 1ull << idx;
+			paxos_note_peer(p, idx, true);
 			rc = paxos_scan_start(p, idx);
 		}
 		break;
 	case PAXOS_EV_PEER_DOWN:
 		rc = peer_index(p, ev->peer.node, &idx);
-		if (!rc)
+		if (!rc) {
 			p->peers_up &= ~(1ull << idx);
+			paxos_note_peer(p, idx, false);
+		}
 		break;
 	case PAXOS_EV_APPLIED:
 		rc = ev->applied.entity ? paxos_applied(p, ev->applied.entity, ev->applied.entry,
@@ -280,7 +310,7 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 	run_timers(p);
 	paxos_catchup_pump(p);
 	paxos_settle(p);
-	uint64_t d = paxos_scan_deadline(p);
+	uint64_t d = paxos_min(paxos_scan_deadline(p), paxos_forward_timer_deadline(p));
 	struct paxos_entity *top = paxos_heap_top(p);
 	if (top)
 		d = paxos_min(d, top->deadline);
@@ -309,6 +339,8 @@ const char *paxos_msg_type_name(uint32_t type)
 		[PAXOS_MSG_FETCH] = "FETCH",           [PAXOS_MSG_TRIMMED] = "TRIMMED",
 		[PAXOS_MSG_BARRIER] = "BARRIER",       [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
 		[PAXOS_MSG_SCAN] = "SCAN",             [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
+		[PAXOS_MSG_FORWARD] = "FORWARD",       [PAXOS_MSG_FWD_ACK] = "FWD_ACK",
+		[PAXOS_MSG_FWD_NACK] = "FWD_NACK",     [PAXOS_MSG_FWD_STALE] = "FWD_STALE",
 	};
 	if (type < 1 || type > PAXOS_MSG_TYPE_MAX)
 		return "?";

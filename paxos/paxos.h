@@ -8,9 +8,11 @@
  * the caller (the daemon, or the simulator in tests/sim/) carries out in this
  * order, every time:
  *
- *   1. persist the update's records, then its metas, then its trims, in ONE
- *      synced batch (a trim may cover a record of the same update); if
- *      that fails, stop the node (never send anyway);
+ *   1. write the update's records, then its metas, then its trims, in ONE
+ *      batch (a trim may cover a record of the same update), and when
+ *      update->needs_sync make it durable (fsync) before step 2 — that batch,
+ *      or a later synced write of the same loop turn, which makes it durable
+ *      too; if that fails, stop the node (never send anyway);
  *   2. send its messages (one PaxosBatch per destination, paxos/codec.h);
  *   3. deliver its chosen values to the state machine (fs/), answer the
  *      failed commands and barriers, start the snapshot transfers asked for;
@@ -19,6 +21,49 @@
  * The invariant this order keeps: nothing a message promises (a promise, an
  * acceptance) leaves before the record behind it is durable, and nothing is
  * reported chosen that a majority has not accepted.
+ *
+ * ---- Durability: what is synced, what is written lazily -----------------------
+ * Only votes must be durable before the messages of their update leave: a
+ * promise, an acceptance with its value (records with `sync`), and a raised
+ * amnesia fence (metas with `sync`); and "amnesia cleared", once per start,
+ * for liveness (below). Everything else — a chosen flag, the chosen entry
+ * and proposer in the meta, a trim — is written without sync when no vote
+ * shares its update: a crash may lose it, and it is learned again. So the
+ * fast path costs one fsync per entry on every node (the acceptance), not two
+ * (acceptance, then the chosen flag).
+ *
+ * Why losing lazy writes is safe. The store loses writes only as a suffix:
+ * a synced write makes every earlier write durable, so after any crash the
+ * store holds exactly what the engine had written up to some update U, and
+ * every update after U was lazy. The engine restarts as if it had crashed
+ * right after U; what it said after U is either a vote (impossible: U would
+ * not be the last durable update) or true whatever it forgets: CHOSEN (an
+ * entry is chosen by a majority's durable acceptances, not by anyone's chosen
+ * flag), catch-up requests and answers, barrier and scan answers (the highest
+ * entries it knew; what it forgets was not a durable vote). Load-time
+ * derivations stay sound on such a prefix:
+ * - chosen_entry may be lower than before the crash: the entries above come
+ *   back as open slots (their records, accepted or chosen) and are learned
+ *   again; fs/ never applied beyond the durable chosen entry, since its apply
+ *   writes come after the engine's in the same store;
+ * - pre-authorisation comes from the meta's chosen proposer, possibly an
+ *   older one. Round 0 at entry i+1 is used only when this node's slot there
+ *   holds no promise and no acceptance, and using it persists (synced) the
+ *   acceptance first, which also makes every earlier lazy write durable. So a
+ *   node that finds itself pre-authorised at i+1 after a crash never used its
+ *   round-0 ballot there (or the acceptance would be on disk), and its reserved
+ *   ballot carries one value per entry. If i+1 was in fact chosen meanwhile
+ *   with another node's value (learned lazily, lost), that value's ballot was
+ *   promised by a majority, which refuses round 0: nothing new is chosen, and
+ *   the node learns the entry;
+ * - a lost trim leaves more log than needed; a lost snapshot install comes
+ *   back as an APPLIED above the chosen entry (handled as that snapshot).
+ * "Amnesia cleared" could be lost safely too (the node cannot have voted
+ * since, or the vote's sync would have kept it), but the node would start
+ * amnesic again and fence itself at every open entry its peers hold records
+ * of: next to a wiped node, two fenced voters of three block such an entry
+ * for good (the simulator found it: a power cut after a wipe). So it is
+ * synced (update->needs_sync), once per start.
  *
  * Model (PaxosStore's): every entity (a 64-bit id; a file, or the namespace)
  * has a log of entries 1, 2, 3…, each one single-decree Paxos instance whose
@@ -80,7 +125,48 @@
  *   SCAN     nonce=cursor  node-level: list your entities after cursor
  *   SCAN_REPLY items = (entity, chosen, top) triples, nonce = the cursor
  *                          answered, flags DONE on the last page
+ *                          (both carry session: the sender's process)
+ *   FORWARD  e, nonce=seq, session, to_session, value = commands
+ *                          "put these into your next entry" (below)
+ *   FWD_ACK  e, nonce=seq  "taken: they are mine to propose now"
+ *   FWD_NACK e, nonce=seq  "refused: I never put them in a value, and never will"
+ *   FWD_STALE session      "I am not the process you addressed (I am session)"
  * Every message of an amnesic node carries the NONVOTER flag.
+ *
+ * ---- Forwarding: contended entities (forward.c) ------------------------------
+ * Where several nodes write one entity (the namespace above all), proposing
+ * from each would make them preempt each other. Instead a node that is not
+ * the entity's pre-authorisation holder (the node whose value was chosen
+ * last) sends its commands to the holder (FORWARD), which puts them into
+ * its next entry with its own: one entry per round trip, from one proposer.
+ * The origin answers its commands when it sees their ids in a chosen value
+ * (the daemon answers every applied command whose id names it).
+ *
+ * Exactly once without deduplication at apply: a command is in one place at
+ * a time — the origin's queue or value, or one holder process's — and only
+ * there may it be put into a value. The origin never proposes a forwarded
+ * command itself unless the holder refused it (FWD_NACK: never put into a
+ * value); a command whose FORWARD may have reached a holder that then died
+ * (or that never answered) fails with -EIO (outcome unknown) after
+ * proposal_timeout_ms, unless it is seen chosen before. To keep that promise
+ * across lost, duplicated and reordered messages, FORWARDs between an origin
+ * process and a holder process form a sequence (nonce = 1, 2, 3…, at most
+ * PAXOS_FWD_WINDOW unanswered): the holder decides each number once, in
+ * order, remembers the last PAXOS_FWD_WINDOW decisions to answer resends, and
+ * ignores the rest. A FORWARD names the holder process it is for
+ * (to_session); another process of that node answers FWD_STALE and decides
+ * nothing, so a resend never reaches a process that cannot know what an
+ * earlier one took. Sessions are learned from SCAN*, FORWARD* and values.
+ *
+ * A holder takes forwarded commands for an entity when it is proposing there
+ * already, or holds pre-authorisation for the next entry and submitted a
+ * command of its own there within forward_hold_ms; otherwise it refuses, and
+ * the origin proposes itself (phase 1) and becomes the holder — so a single
+ * writer ends up holding its entity and keeps the one-round-trip fast path.
+ * An origin proposes itself too when the holder is down (PEER_DOWN), has not
+ * answered a FORWARD for 2 * retry_ms, or has not got an entity's forwarded
+ * command chosen for 4 * retry_ms. At most one FORWARD per entity is
+ * unanswered; commands submitted meanwhile wait and go together in the next.
  *
  * Why classic messages rather than PaxosStore's single message carrying the
  * sender's whole record: a dedicated type per step keeps each handler small
@@ -93,6 +179,8 @@
  * ---- What the engine relies on ---------------------------------------------
  * - The storage callbacks see every record, meta and trim of every update
  *   already returned (steps 1..4 above complete before the next step).
+ * - The store loses writes only as a suffix: a synced write makes every
+ *   earlier write durable (store/store.h, docs/store.md).
  * - Ids never repeat: boot_count grows at every start, also after the store
  *   was lost (the daemon must not restart it from 1 after a wipe).
  * - PEER_UP after every (re)connection to a peer: messages lost with a
@@ -243,6 +331,8 @@ struct paxos_config {
 				       * often (anti-entropy: catches what every other way
 				       * of learning missed) */
 	uint32_t retention;           /* 1000: applied entries kept in the log before trimming */
+	uint32_t forward_hold_ms;     /* 1000: a holder takes forwarded commands for an entity
+				       * while it submitted one of its own within this time */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -260,7 +350,11 @@ enum paxos_msg_type {
 	PAXOS_MSG_BARRIER_ACK,
 	PAXOS_MSG_SCAN,
 	PAXOS_MSG_SCAN_REPLY,
-	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_SCAN_REPLY,
+	PAXOS_MSG_FORWARD,
+	PAXOS_MSG_FWD_ACK,
+	PAXOS_MSG_FWD_NACK,
+	PAXOS_MSG_FWD_STALE,
+	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_FWD_STALE,
 };
 
 #define PAXOS_MSG_F_DONE 1u      /* SCAN_REPLY: last page */
@@ -285,6 +379,8 @@ struct paxos_msg {
 	uint64_t entry_to;
 	uint64_t nonce;
 	uint64_t top;
+	uint64_t session;    /* FORWARD*, SCAN*: the sender's process (node << 56 | boot << 32) */
+	uint64_t to_session; /* FORWARD*: the receiver's process it is meant for */
 	const uint8_t *value;
 	size_t value_len;
 	bool has_value;
@@ -354,11 +450,14 @@ struct paxos_out_record {
 	uint64_t entry;
 	struct paxos_record rec; /* rec.value borrowed from the engine */
 	bool value_stored;       /* this (entity, entry, value_id) value was in an earlier record */
+	bool sync;               /* a vote (promise, acceptance): durable before the messages
+				  * of this update leave; otherwise it may be written lazily */
 };
 
 struct paxos_out_meta {
 	uint64_t entity;
 	struct paxos_meta meta;
+	bool sync; /* raises the amnesia fence: durable before the messages leave */
 };
 
 /* Delete every record of `entity` with entry <= upto (store_batch_trim). */
@@ -437,7 +536,10 @@ struct paxos_update {
 	const struct paxos_entity_error *errors;
 	size_t n_errors;
 	uint64_t submit_id;   /* SUBMIT: the command id assigned (0 on error) */
-	bool amnesia_cleared; /* persist NodeMeta.amnesia = false with this batch */
+	bool needs_sync;      /* some record or meta has sync: the batch must be
+			       * durable before the messages are sent (step 1) */
+	bool amnesia_cleared; /* persist NodeMeta.amnesia = false with this batch
+			       * (needs_sync is set too) */
 	uint64_t deadline_ms; /* next TICK, or PAXOS_NO_DEADLINE */
 };
 

@@ -9,7 +9,10 @@
  * Invariants:
  * - at most one proposer per entity, always at the entity's chosen + 1;
  * - a command is in exactly one place: the queue, or the inflight list of the
- *   proposer (in the own value, which is only ever proposed at that entry);
+ *   proposer (in the own value, which is only ever proposed at that entry),
+ *   or the fwd list (forwarded to a holder, forward.c); the queue and the
+ *   inflight list may hold commands another node forwarded to us, which we
+ *   propose like ours but never report failed (their origin does);
  * - when that entry is chosen with another value, the own value can never be
  *   chosen anywhere (values are not carried across entries), so its commands
  *   go back to the front of the queue: each command is chosen at most once;
@@ -83,6 +86,8 @@ int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len,
 	*id = cid;
 	if (rc)
 		return paxos_upd_failed(p, entity, cid, -EIO);
+	/* As a holder, take others' commands for a while (forward.c). */
+	e->own_until = p->now + p->cfg.forward_hold_ms;
 	struct paxos_cmd *c = paxos_alloc(p, sizeof(*c) + len);
 	if (!c)
 		return -ENOMEM;
@@ -90,6 +95,9 @@ int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len,
 	c->id = cid;
 	c->submitted_ms = p->now;
 	c->failed = false;
+	c->fwd_state = 0;
+	c->fwd_to = 0;
+	c->fwd_seq = 0;
 	c->len = len;
 	if (len)
 		memcpy(c->body, body, len);
@@ -144,9 +152,11 @@ void paxos_queue_expire(struct paxos *p, struct paxos_entity *e)
 		e->queue = c->next;
 		if (!e->queue)
 			e->queue_tail = NULL;
-		/* Never part of a value that left this node: it will never be
-		 * chosen. */
-		paxos_upd_failed(p, e->id, c->id, -ETIMEDOUT);
+		/* Not in any value that can still be chosen, and nobody else
+		 * holds it: it will never be chosen. One taken from another
+		 * node is dropped silently: its origin reports it (-EIO). */
+		if (paxos_id_mine(p, c->id))
+			paxos_upd_failed(p, e->id, c->id, -ETIMEDOUT);
 		free(c);
 		p->n_cmds--;
 	}
@@ -156,11 +166,13 @@ void paxos_queue_expire(struct paxos *p, struct paxos_entity *e)
 			if (!c->failed && c->submitted_ms + limit <= p->now) {
 				/* Sent, not known chosen: the caller must treat the
 				 * outcome as unknown. */
-				paxos_upd_failed(p, e->id, c->id, -EIO);
+				if (paxos_id_mine(p, c->id))
+					paxos_upd_failed(p, e->id, c->id, -EIO);
 				c->failed = true;
 			}
 		}
 	}
+	paxos_forward_expire(p, e, 0);
 }
 
 /* ---- proposer lifecycle ------------------------------------------------- */
@@ -207,7 +219,7 @@ void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e)
 	/* A snapshot covered the entry: whether our value was chosen there is
 	 * no longer knowable here. */
 	for (struct paxos_cmd *c = pr->inflight; c; c = c->next)
-		if (!c->failed)
+		if (!c->failed && paxos_id_mine(p, c->id))
 			paxos_upd_failed(p, e->id, c->id, -ESTALE);
 	e->prop = NULL;
 	proposer_release(p, pr);
@@ -343,7 +355,7 @@ static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 			s->accepted = pr->ballot;
 		}
 		s->promised = pr->ballot;
-		paxos_slot_dirty(e, s);
+		paxos_slot_vote(e, s);
 		pr->acks |= bit(p->self_idx);
 	}
 	pr->deadline = p->now + p->cfg.retry_ms;
@@ -369,9 +381,9 @@ static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	pr->found_id = 0;
 	paxos_value_unref(pr->found);
 	pr->found = NULL;
-	/* Our own promise, recorded even when we may not vote. */
+	/* Our own promise, recorded (synced) even when we may not vote. */
 	s->promised = pr->ballot;
-	paxos_slot_dirty(e, s);
+	paxos_slot_vote(e, s);
 	if (paxos_may_vote(p, e, pr->entry)) {
 		pr->acks |= bit(p->self_idx);
 		if (s->accepted) {
@@ -402,6 +414,12 @@ int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
 	 * ends when no peer can serve the entry. */
 	if (e->behind_to > e->chosen && !close)
 		return 0;
+	/* Someone else holds the next entry: our commands may go to it. */
+	if (!close) {
+		int rc = paxos_forward_maybe(p, e);
+		if (rc <= 0)
+			return rc;
+	}
 	struct paxos_proposer *pr = paxos_calloc(p, sizeof(*pr));
 	if (!pr)
 		return -ENOMEM;

@@ -45,6 +45,7 @@ static int send_scan(struct paxos *p, size_t peer)
 	struct paxos_msg m = {0};
 	m.type = PAXOS_MSG_SCAN;
 	m.nonce = sc->cursor;
+	m.session = p->id_prefix; /* who we are (forward.c) */
 	sc->resend_at = p->now + p->cfg.retry_ms;
 	return paxos_send(p, peer, &m, NULL);
 }
@@ -114,6 +115,7 @@ int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 	struct paxos_msg r = {0};
 	r.type = PAXOS_MSG_SCAN_REPLY;
 	r.nonce = m->nonce;
+	r.session = p->id_prefix;
 	r.items = items;
 	r.n_items = 3 * n;
 	r.flags = n < page ? PAXOS_MSG_F_DONE : 0;
@@ -164,6 +166,10 @@ static void amnesia_check(struct paxos *p)
 			return;
 	p->amnesia = false;
 	p->out.upd.amnesia_cleared = true;
+	/* Synced: lost, it would make this node amnesic again at its next
+	 * start, fenced wherever its peers hold records — a second lost voter
+	 * next to a wiped one, which can block an entry for good (paxos.h). */
+	p->out.needs_sync = true;
 	paxos_note_voter(p, p->self_idx, false); /* self counts now: re-evaluate */
 }
 
@@ -214,7 +220,7 @@ int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 				continue;
 			if (top > e->vote_after) {
 				e->vote_after = top;
-				paxos_meta_dirty(e);
+				paxos_meta_fence(e);
 			}
 			local = e->chosen;
 		} else if (known) {

@@ -229,6 +229,7 @@ static void entity_free(struct paxos *p, struct paxos_entity *e)
 {
 	paxos_proposer_free(p, e);
 	paxos_queue_free(p, e);
+	paxos_forward_free(p, e);
 	paxos_barrier_free_all(p, e);
 	while (e->slots) {
 		struct paxos_slot *s = e->slots;
@@ -330,6 +331,8 @@ uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity 
 		d = paxos_min(d, e->prop->deadline);
 	if (e->queue)
 		d = paxos_min(d, e->queue_deadline);
+	if (e->fwd)
+		d = paxos_min(d, paxos_forward_deadline(p, e));
 	if (e->fetch_at)
 		d = paxos_min(d, e->fetch_at);
 	if (e->snapshot_at)
@@ -348,7 +351,7 @@ uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity 
 
 static bool evictable(const struct paxos_entity *e)
 {
-	return !e->prop && !e->queue && !e->barriers && !(e->flags & PAXOS_ENT_CATCHUP) && !e->fetch_at &&
+	return !e->prop && !e->queue && !e->fwd && !e->barriers && !(e->flags & PAXOS_ENT_CATCHUP) && !e->fetch_at &&
 	       !e->snapshot_at && !e->orphan_at && e->deadline == PAXOS_NO_DEADLINE;
 }
 

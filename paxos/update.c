@@ -35,6 +35,7 @@ void paxos_upd_reset(struct paxos *p)
 	o->n_refs = o->n_items = 0;
 	o->n_records = o->n_metas = o->n_trims = 0;
 	o->n_chosen = o->n_failed = o->n_barriers = o->n_snapshots = o->n_errors = 0;
+	o->needs_sync = false;
 	for (size_t i = 0; i < p->n_nodes; i++)
 		o->boxes[i].n = 0;
 	memset(&o->upd, 0, sizeof(o->upd));
@@ -61,6 +62,7 @@ void paxos_upd_finish(struct paxos *p)
 	u->n_snapshots = o->n_snapshots;
 	u->errors = o->errors;
 	u->n_errors = o->n_errors;
+	u->needs_sync = o->needs_sync;
 	size_t k = 0;
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		if (!o->boxes[i].n)
@@ -114,7 +116,10 @@ int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot 
 	r->rec.value = s->value ? s->value->data : NULL;
 	r->rec.value_len = s->value ? s->value->len : 0;
 	r->value_stored = s->value && s->value_stored;
+	r->sync = s->vote;
+	o->needs_sync |= s->vote;
 	s->dirty = false;
+	s->vote = false;
 	if (s->value)
 		s->value_stored = true;
 	/* A record without a meta would be invisible to list_entities (and so
@@ -150,7 +155,9 @@ int paxos_upd_meta(struct paxos *p, struct paxos_entity *e)
 	m->meta.trimmed_entry = e->trimmed;
 	m->meta.trimmed_crc = e->trimmed_crc;
 	m->meta.vote_after = e->vote_after;
-	e->flags &= (uint16_t)~PAXOS_ENT_META_DIRTY;
+	m->sync = (e->flags & PAXOS_ENT_META_SYNC) != 0;
+	o->needs_sync |= m->sync;
+	e->flags &= (uint16_t)~(PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC);
 	e->flags |= PAXOS_ENT_META_ON_DISK;
 	return 0;
 }

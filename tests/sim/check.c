@@ -7,6 +7,13 @@
  * never forgets (a wiped disk does not un-choose anything). Every claim a node
  * makes — a chosen record, a CHOSEN message, a delivered value, a completed
  * barrier — is compared with it.
+ *
+ * Forwarding: the checker follows every command from process to process —
+ * its origin at submit, a holder process with each FORWARD sent, back to the
+ * origin with a FWD_NACK — and fails a run where a process puts a command it
+ * does not hold into a value it builds, forwards one it does not hold, refuses
+ * one it already put into a value, or says -ETIMEDOUT ("never left") about
+ * one a holder may have. With "chosen at most once", that is exactly once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,9 +37,14 @@ void sim_chk_free(struct sim_check *c)
 	}
 	free(c->ents);
 	free(c->cmds);
+	for (size_t i = 0; i < c->n_fwds; i++)
+		free(c->fwds[i].cmds);
+	free(c->fwds);
 	sim_map_free(&c->values);
 	sim_map_free(&c->cmd_idx);
 	sim_map_free(&c->barriers);
+	sim_map_free(&c->fwd_idx);
+	sim_map_free(&c->built);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -237,11 +249,195 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 	}
 }
 
-void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
+static struct sim_chk_cmd *cmd_find(struct sim *s, uint64_t id)
+{
+	uint64_t *x = sim_map_get(&s->chk.cmd_idx, id);
+	return x ? &s->chk.cmds[*x - 1] : NULL;
+}
+
+/* ---- forwarding: who holds each command (paxos/paxos.h, "Forwarding") ---- */
+
+static uint64_t fwd_hash(uint64_t origin, int holder, uint64_t holder_session, uint64_t seq)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t parts[4] = {origin, (uint64_t)holder, holder_session, seq};
+	for (int i = 0; i < 4; i++) {
+		h ^= parts[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+/* The FORWARD (origin, holder, holder_session, seq) as first sent, or NULL. */
+static struct sim_chk_fwd *fwd_find(struct sim *s, uint64_t origin, int holder,
+				    uint64_t holder_session, uint64_t seq, size_t *idx)
+{
+	uint64_t *x = sim_map_get(&s->chk.fwd_idx, fwd_hash(origin, holder, holder_session, seq));
+	if (!x)
+		return NULL;
+	struct sim_chk_fwd *f = &s->chk.fwds[*x - 1];
+	if (f->origin != origin || f->holder != holder || f->holder_session != holder_session ||
+	    f->seq != seq) {
+		sim_fail(s, "checker: FORWARD key collision");
+		return NULL;
+	}
+	*idx = *x;
+	return f;
+}
+
+struct fwd_ctx {
+	struct sim *s;
+	int node;
+	const struct paxos_msg *m;
+	struct sim_chk_fwd *first; /* a resend: the FORWARD as first sent */
+	struct sim_chk_fwd *rec;   /* a new one: being recorded */
+	size_t rec_idx;
+};
+
+static int fwd_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct fwd_ctx *f = arg;
+	struct sim *s = f->s;
+	struct sim_chk_cmd *c = cmd_find(s, id);
+	(void)body;
+	(void)len;
+	if (!c) {
+		sim_fail(s, "n%d forwards command %s that was never submitted", f->node, sim_fmt_id(id));
+		return 1;
+	}
+	if (f->first) {
+		for (size_t i = 0; i < f->first->n; i++)
+			if (f->first->cmds[i] == id)
+				return 0;
+		sim_fail(s, "n%d resends FORWARD #%llu with command %s it did not hold first", f->node,
+			 (unsigned long long)f->m->nonce, sim_fmt_id(id));
+		return 1;
+	}
+	if (c->owner != f->m->session) {
+		sim_fail(s, "n%d forwards command %s, but %s holds it", f->node, sim_fmt_id(id),
+			 sim_fmt_id(c->owner));
+		return 1;
+	}
+	struct sim_chk_fwd *r = f->rec;
+	r->cmds = realloc(r->cmds, (r->n + 1) * sizeof(*r->cmds));
+	if (!r->cmds)
+		abort();
+	r->cmds[r->n++] = id;
+	c->owner = f->m->to_session;
+	c->owner_via = f->rec_idx;
+	c->built = false;
+	return 0;
+}
+
+static void chk_forward(struct sim *s, int node, int to, const struct paxos_msg *m)
+{
+	if (m->session != sim_session(s, node)) {
+		sim_fail(s, "n%d sends FORWARD as session %s, not its own", node, sim_fmt_id(m->session));
+		return;
+	}
+	struct fwd_ctx f = {s, node, m, NULL, NULL, 0};
+	size_t idx;
+	f.first = fwd_find(s, m->session, to, m->to_session, m->nonce, &idx);
+	if (!f.first && !s->failed) {
+		struct sim_check *c = &s->chk;
+		if (c->n_fwds == c->cap_fwds) {
+			c->cap_fwds = c->cap_fwds ? c->cap_fwds * 2 : 64;
+			c->fwds = realloc(c->fwds, c->cap_fwds * sizeof(*c->fwds));
+			if (!c->fwds)
+				abort();
+		}
+		f.rec = &c->fwds[c->n_fwds++];
+		memset(f.rec, 0, sizeof(*f.rec));
+		f.rec->origin = m->session;
+		f.rec->holder = to;
+		f.rec->holder_session = m->to_session;
+		f.rec->seq = m->nonce;
+		f.rec_idx = c->n_fwds;
+		*sim_map_put(&c->fwd_idx, fwd_hash(m->session, to, m->to_session, m->nonce)) = c->n_fwds;
+	}
+	if (paxos_codec_value_foreach(m->value, m->value_len, fwd_cmd_cb, &f) < 0)
+		sim_fail(s, "n%d sends a FORWARD that is not a valid Value", node);
+}
+
+/* A refusal gives the commands of that FORWARD back to their origin: the
+ * holder must never have put them into a value. */
+static void chk_nack(struct sim *s, int node, const struct paxos_msg *m)
+{
+	size_t idx;
+	struct sim_chk_fwd *f = fwd_find(s, m->to_session, node, m->session, m->nonce, &idx);
+	if (!f) {
+		if (!s->failed)
+			sim_fail(s, "n%d refuses FORWARD #%llu that was never sent to it", node,
+				 (unsigned long long)m->nonce);
+		return;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		struct sim_chk_cmd *c = cmd_find(s, f->cmds[i]);
+		if (c->owner_via != idx)
+			continue; /* moved on since (a repeated answer) */
+		if (c->built) {
+			sim_fail(s, "n%d refuses command %s after putting it into a value", node,
+				 sim_fmt_id(c->id));
+			return;
+		}
+		c->owner = f->origin;
+		c->owner_via = 0;
+	}
+}
+
+struct build_ctx {
+	struct sim *s;
+	int node;
+	uint64_t session;
+};
+
+static int build_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct build_ctx *b = arg;
+	struct sim_chk_cmd *c = cmd_find(b->s, id);
+	(void)body;
+	(void)len;
+	if (!c) {
+		sim_fail(b->s, "n%d proposes command %s that was never submitted", b->node, sim_fmt_id(id));
+		return 1;
+	}
+	if (c->owner != b->session) {
+		sim_fail(b->s, "n%d puts command %s into a value, but %s holds it", b->node,
+			 sim_fmt_id(id), sim_fmt_id(c->owner));
+		return 1;
+	}
+	c->built = true;
+	return 0;
+}
+
+/* A value this process built, seen for the first time: every command in it
+ * must be held by this process. */
+static void chk_build(struct sim *s, int node, const struct paxos_msg *m)
+{
+	uint64_t session = sim_session(s, node);
+	if ((m->value_id & ~0xffffffffull) != session || sim_map_get(&s->chk.built, m->value_id))
+		return;
+	*sim_map_put(&s->chk.built, m->value_id) = 1;
+	struct build_ctx b = {s, node, session};
+	paxos_codec_value_foreach(m->value, m->value_len, build_cmd_cb, &b);
+}
+
+void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 {
 	if (s->failed || m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
 		return;
-	struct sim_rec *r = sim_store_rec(&s->nodes[node].store, m->entity, m->entry);
+	if (m->type == PAXOS_MSG_FORWARD) {
+		chk_forward(s, node, to, m);
+		return;
+	}
+	if (m->type == PAXOS_MSG_FWD_NACK) {
+		chk_nack(s, node, m);
+		return;
+	}
+	/* Against what is durable: a power cut right after this send keeps
+	 * exactly that. */
+	struct sim_rec *r = sim_store_rec(&s->nodes[node].durable, m->entity, m->entry);
 	unsigned long long E = m->entity, e = m->entry;
 	const char *t = paxos_msg_type_name(m->type);
 	switch (m->type) {
@@ -263,6 +459,7 @@ void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
 		break;
 	case PAXOS_MSG_ACCEPT:
 		check_value(s, m->value_id, m->value, m->value_len, "ACCEPT");
+		chk_build(s, node, m);
 		if (m->value_len > s->cfg.engine.value_max_bytes)
 			sim_fail(s, "n%d proposes a %zu-byte value, over the %u-byte bound", node,
 				 m->value_len, s->cfg.engine.value_max_bytes);
@@ -284,12 +481,6 @@ void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m)
 	default:
 		break;
 	}
-}
-
-static struct sim_chk_cmd *cmd_find(struct sim *s, uint64_t id)
-{
-	uint64_t *x = sim_map_get(&s->chk.cmd_idx, id);
-	return x ? &s->chk.cmds[*x - 1] : NULL;
 }
 
 void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
@@ -315,6 +506,9 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 	x->crc = util_crc32c(0, body, len);
 	x->len = (uint32_t)len;
 	x->state = CMD_PENDING;
+	x->owner = cmd_id & ~0xffffffffull;
+	if (x->owner != sim_session(s, node))
+		sim_fail(s, "n%d gave command %s an id of another process", node, sim_fmt_id(cmd_id));
 	*sim_map_put(&c->cmd_idx, cmd_id) = c->n_cmds;
 	ent(c, entity, true);
 }
@@ -381,11 +575,15 @@ void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 		sim_fail(s, "n%d failed unknown command %s", node, sim_fmt_id(f->cmd_id));
 		return;
 	}
-	if (c->node != node) {
-		sim_fail(s, "n%d failed command %s of n%d", node, sim_fmt_id(f->cmd_id), c->node);
+	if (c->node != node || c->inc != s->nodes[node].inc) {
+		sim_fail(s, "n%d failed command %s of n%d (another process)", node, sim_fmt_id(f->cmd_id),
+			 c->node);
 		return;
 	}
 	if (f->error == -ETIMEDOUT) {
+		if (c->owner != sim_session(s, node))
+			sim_fail(s, "n%d failed command %s with -ETIMEDOUT (never left), but %s holds it",
+				 node, sim_fmt_id(f->cmd_id), sim_fmt_id(c->owner));
 		if (c->state == CMD_CHOSEN)
 			sim_fail(s, "n%d failed command %s with -ETIMEDOUT, but it is chosen", node,
 				 sim_fmt_id(f->cmd_id));

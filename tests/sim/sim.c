@@ -156,6 +156,15 @@ const char *sim_fmt_id(uint64_t id)
 	return o;
 }
 
+static int count_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	(void)id;
+	(void)body;
+	(void)len;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
 static void trace_msg(struct sim *s, int node, const char *dir, int peer, const struct paxos_msg *m)
 {
 	if (!s->cfg.trace_ring && !s->cfg.trace_out)
@@ -198,6 +207,21 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 		break;
 	default:
 		break;
+	}
+	if (m->type >= PAXOS_MSG_FORWARD && m->type <= PAXOS_MSG_FWD_STALE) {
+		/* #seq, and the processes: sender -> the one it is meant for */
+		size_t n = 0;
+		if (m->type == PAXOS_MSG_FORWARD)
+			paxos_codec_value_foreach(m->value, m->value_len, count_cb, &n);
+		char cmds[32] = "";
+		if (m->type == PAXOS_MSG_FORWARD)
+			snprintf(cmds, sizeof(cmds), " cmds=%zu", n);
+		sim_trace(s, "n%d %s n%d %s E%llu #%llu b%llu->b%llu%s c=%llu", node, dir, peer,
+			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
+			  (unsigned long long)m->nonce, (unsigned long long)((m->session >> 32) & 0xffffff),
+			  (unsigned long long)((m->to_session >> 32) & 0xffffff), cmds,
+			  (unsigned long long)m->chosen);
+		return;
 	}
 	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
 		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer, paxos_msg_type_name(m->type),
@@ -302,6 +326,108 @@ static void fs_clear(struct sim_fs *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
+static void fs_copy(struct sim_fs *dst, const struct sim_fs *src)
+{
+	fs_clear(dst);
+	dst->ents = malloc((src->n ? src->n : 1) * sizeof(*dst->ents));
+	if (!dst->ents)
+		abort();
+	dst->n = dst->cap = src->n;
+	for (size_t i = 0; i < src->n; i++) {
+		dst->ents[i] = src->ents[i];
+		dst->ents[i].log = NULL;
+		dst->ents[i].cap = 0;
+		if (src->ents[i].applied && src->ents[i].log) {
+			size_t n = src->ents[i].applied;
+			dst->ents[i].log = malloc(n * sizeof(uint64_t));
+			if (!dst->ents[i].log)
+				abort();
+			memcpy(dst->ents[i].log, src->ents[i].log, n * sizeof(uint64_t));
+			dst->ents[i].cap = n;
+		}
+	}
+}
+
+/* Sets one entity's fs state: applied through `applied` with chained crc
+ * `crc`; log[] holds the value ids of entries from + 1 .. applied (or NULL). */
+static void fs_set(struct sim_fs *fs, uint64_t entity, uint64_t applied, uint32_t crc,
+		   const uint64_t *log, uint64_t from)
+{
+	struct sim_fs_ent *f = sim_fs_ent(fs, entity, true);
+	if (log && applied > from) {
+		if (f->cap < applied) {
+			size_t ncap = f->cap ? f->cap : 16;
+			while (ncap < applied)
+				ncap *= 2;
+			f->log = realloc(f->log, ncap * sizeof(*f->log));
+			if (!f->log)
+				abort();
+			f->cap = ncap;
+		}
+		memcpy(f->log + from, log, (applied - from) * sizeof(*log));
+	}
+	f->applied = applied;
+	f->crc = crc;
+}
+
+/* ---- writes not synced yet (see struct sim_wal) ---------------------------- */
+
+static void wal_push(struct sim_node *n, const struct sim_wal *w)
+{
+	if (n->n_wal == n->cap_wal) {
+		n->cap_wal = n->cap_wal ? n->cap_wal * 2 : 16;
+		n->wal = realloc(n->wal, n->cap_wal * sizeof(*n->wal));
+		if (!n->wal)
+			abort();
+	}
+	n->wal[n->n_wal++] = *w;
+}
+
+static void wal_drop(struct sim_wal *w)
+{
+	sim_batch_free(w->batch);
+	free(w->log);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Makes the write durable (and frees it). */
+static void wal_apply(struct sim_node *n, struct sim_wal *w)
+{
+	if (w->kind == SW_BATCH) {
+		if (sim_store_apply_batch(&n->durable, w->batch))
+			abort();
+		if (w->amnesia_cleared)
+			n->durable_amnesia = false;
+	} else {
+		fs_set(&n->durable_fs, w->entity, w->applied, w->crc, w->log, w->log_from);
+	}
+	wal_drop(w);
+}
+
+/* A synced write: everything written before it is durable too (the store's
+ * guarantee, docs/store.md). */
+static void wal_flush(struct sim_node *n)
+{
+	for (size_t i = 0; i < n->n_wal; i++)
+		wal_apply(n, &n->wal[i]);
+	n->n_wal = 0;
+}
+
+/* Records that the fs state of `entity` changed from entry `from` on. */
+static void wal_fs(struct sim *s, struct sim_node *n, uint64_t entity, uint64_t from)
+{
+	const struct sim_fs_ent *f = sim_fs_ent(&n->fs, entity, false);
+	struct sim_wal w = {.kind = SW_FS, .entity = entity, .applied = f->applied, .crc = f->crc};
+	if (s->cfg.fs_log && f->applied > from) {
+		w.log_from = from;
+		w.log = malloc((f->applied - from) * sizeof(*w.log));
+		if (!w.log)
+			abort();
+		memcpy(w.log, f->log + from, (f->applied - from) * sizeof(*w.log));
+	}
+	wal_push(n, &w);
+}
+
 static void node_input(struct sim *s, struct sim_node *n, const struct sim_input *in);
 
 /* fs applies one chosen entry: strictly the next one. */
@@ -328,6 +454,7 @@ static void fs_apply(struct sim *s, struct sim_node *n, uint64_t entity, uint64_
 	}
 	f->applied = entry;
 	f->crc = util_crc32c(f->crc, value, len);
+	wal_fs(s, n, entity, entry - 1); /* fs/ writes its applies without sync */
 	s->stats.deliveries++;
 }
 
@@ -363,9 +490,13 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 {
 	for (size_t i = 0; i < box->n; i++) {
 		if (s->cfg.check)
-			sim_chk_send(s, n->id, &box->msgs[i]);
+			sim_chk_send(s, n->id, (int)box->to, &box->msgs[i]);
 		trace_msg(s, n->id, "->", (int)box->to, &box->msgs[i]);
 		s->stats.msgs++;
+		uint32_t t = box->msgs[i].type;
+		s->stats.forwards += t == PAXOS_MSG_FORWARD;
+		s->stats.fwd_nacks += t == PAXOS_MSG_FWD_NACK;
+		s->stats.fwd_stale += t == PAXOS_MSG_FWD_STALE;
 	}
 	uint8_t *buf;
 	size_t len;
@@ -482,23 +613,25 @@ static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_
 {
 	if (!s->cfg.trace_ring && !s->cfg.trace_out)
 		return;
+	/* "lazy": written without sync (no vote in this update) */
+	const char *lazy = u->needs_sync ? "" : " lazy";
 	for (size_t i = 0; i < u->n_records; i++) {
 		const struct paxos_out_record *r = &u->records[i];
-		sim_trace(s, "n%d persist E%llu.%llu p=%s a=%s v=%s%s", n->id,
+		sim_trace(s, "n%d persist E%llu.%llu p=%s a=%s v=%s%s%s", n->id,
 			  (unsigned long long)r->entity, (unsigned long long)r->entry,
 			  sim_fmt_ballot(r->rec.promised), sim_fmt_ballot(r->rec.accepted),
-			  sim_fmt_id(r->rec.value_id), r->rec.chosen ? " chosen" : "");
+			  sim_fmt_id(r->rec.value_id), r->rec.chosen ? " chosen" : "", lazy);
 	}
 	for (size_t i = 0; i < u->n_metas; i++) {
 		const struct paxos_out_meta *m = &u->metas[i];
-		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu", n->id,
+		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu%s", n->id,
 			  (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
 			  m->meta.chosen_proposer, (unsigned long long)m->meta.trimmed_entry,
-			  (unsigned long long)m->meta.vote_after);
+			  (unsigned long long)m->meta.vote_after, lazy);
 	}
 	for (size_t i = 0; i < u->n_trims; i++)
-		sim_trace(s, "n%d trim E%llu upto %llu", n->id, (unsigned long long)u->trims[i].entity,
-			  (unsigned long long)u->trims[i].upto);
+		sim_trace(s, "n%d trim E%llu upto %llu%s", n->id, (unsigned long long)u->trims[i].entity,
+			  (unsigned long long)u->trims[i].upto, lazy);
 }
 
 /* Carries out an update whose writes are now durable: the order of
@@ -510,6 +643,21 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 	trace_persist(s, n, u);
 	if (sim_store_apply(&n->store, u))
 		abort();
+	bool writes = u->n_records || u->n_metas || u->n_trims || u->amnesia_cleared;
+	if (u->needs_sync) {
+		/* synced: durable now, and so is every write before it */
+		wal_flush(n);
+		if (sim_store_apply(&n->durable, u))
+			abort();
+		if (u->amnesia_cleared)
+			n->durable_amnesia = false;
+	} else if (writes) {
+		struct sim_wal w = {.kind = SW_BATCH, .batch = sim_batch_copy(u),
+				    .amnesia_cleared = u->amnesia_cleared};
+		if (!w.batch)
+			abort();
+		wal_push(n, &w);
+	}
 	if (u->amnesia_cleared) {
 		n->meta_amnesia = false;
 		sim_trace(s, "n%d amnesia cleared", n->id);
@@ -636,8 +784,9 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 	} else if (rc && rc != -ENOMEM) {
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
 	}
-	bool writes = u->n_records || u->n_metas || u->n_trims;
-	if (writes && n->disk_ms) {
+	/* Only a synced write waits for the disk; one without sync returns at
+	 * once (it is in the page cache). */
+	if (u->needs_sync && n->disk_ms) {
 		n->busy = true;
 		n->pending = u;
 		struct sim_ev dev = {.t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
@@ -703,6 +852,34 @@ void sim_crash(struct sim *s, int node)
 	node_stop(s, n);
 }
 
+static void wal_clear(struct sim_node *n)
+{
+	for (size_t i = 0; i < n->n_wal; i++)
+		wal_drop(&n->wal[i]);
+	n->n_wal = 0;
+}
+
+void sim_power_cut(struct sim *s, int node, int keep)
+{
+	struct sim_node *n = &s->nodes[node];
+	sim_crash(s, node);
+	/* The store loses a suffix of what was written since the last sync:
+	 * never a later write without every earlier one. */
+	size_t k = keep < 0 ? (size_t)util_prng_below(&s->prng, n->n_wal + 1)
+			    : ((size_t)keep < n->n_wal ? (size_t)keep : n->n_wal);
+	sim_trace(s, "n%d POWER CUT: %zu of %zu unsynced writes lost", node, n->n_wal - k, n->n_wal);
+	s->stats.power_cuts++;
+	for (size_t i = 0; i < k; i++)
+		wal_apply(n, &n->wal[i]);
+	for (size_t i = k; i < n->n_wal; i++)
+		wal_drop(&n->wal[i]);
+	n->n_wal = 0;
+	if (sim_store_copy(&n->store, &n->durable))
+		abort();
+	fs_copy(&n->fs, &n->durable_fs);
+	n->meta_amnesia = n->durable_amnesia;
+}
+
 void sim_wipe(struct sim *s, int node)
 {
 	struct sim_node *n = &s->nodes[node];
@@ -711,8 +888,11 @@ void sim_wipe(struct sim *s, int node)
 	s->stats.wipes++;
 	n->disk_gen++;
 	sim_store_close(&n->store);
+	sim_store_close(&n->durable);
 	fs_clear(&n->fs);
-	n->meta_amnesia = true;
+	fs_clear(&n->durable_fs);
+	wal_clear(n);
+	n->meta_amnesia = n->durable_amnesia = true;
 	n->fragile = true;
 }
 
@@ -751,6 +931,9 @@ static void replay_log(struct sim *s, struct sim_node *n)
 
 static void node_start(struct sim *s, struct sim_node *n)
 {
+	/* The daemon records its new boot count with a synced write before it
+	 * starts the engine: what the last process wrote is durable from here. */
+	wal_flush(n);
 	struct paxos_config c = s->cfg.engine;
 	uint32_t ids[SIM_MAX_NODES];
 	for (int i = 0; i < s->cfg.n_nodes; i++)
@@ -822,6 +1005,7 @@ static void snapshot_transfer(struct sim *s, struct sim_node *n, uint64_t entity
 		}
 		df->applied = sf->applied;
 		df->crc = sf->crc;
+		wal_fs(s, n, entity, 0); /* installed without sync, as fs/ does */
 	}
 	s->stats.snapshots++;
 	sim_trace(s, "n%d snapshot E%llu from n%d installed through %llu", n->id,
@@ -1061,8 +1245,10 @@ int sim_new(const struct sim_config *c, struct sim **out)
 		struct sim_node *n = &s->nodes[i];
 		n->id = i;
 		n->meta_amnesia = true; /* a new cluster: every node starts amnesic */
+		n->durable_amnesia = true;
 		n->disk_ms = c->disk_ms;
 		sim_store_init(&n->store);
+		sim_store_init(&n->durable);
 	}
 	for (int i = 1; i <= c->n_nodes; i++)
 		node_start(s, &s->nodes[i]);
@@ -1080,7 +1266,11 @@ void sim_free(struct sim *s)
 		backlog_clear(n);
 		free(n->backlog);
 		sim_store_close(&n->store);
+		sim_store_close(&n->durable);
 		fs_clear(&n->fs);
+		fs_clear(&n->durable_fs);
+		wal_clear(n);
+		free(n->wal);
 	}
 	while (s->heap_len) {
 		struct sim_ev ev = ev_pop(s);
@@ -1096,6 +1286,11 @@ void sim_free(struct sim *s)
 }
 
 /* ---- observation ------------------------------------------------------------ */
+
+uint64_t sim_session(const struct sim *s, int node)
+{
+	return (uint64_t)node << 56 | (s->nodes[node].boot & 0xffffff) << 32;
+}
 
 uint64_t sim_now(const struct sim *s)
 {

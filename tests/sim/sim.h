@@ -7,8 +7,12 @@
  * one event queue, one seeded PRNG: a run is a pure function of its seed.
  *
  * Faults: message loss, duplication, delay and reordering; partitions;
- * crash and restart of any node at any time (what it had not persisted is
- * lost); a wiped disk (restart with an empty store, amnesic); slow disks.
+ * crash and restart of any node at any time (the update waiting for its
+ * synced write is lost); power cuts (also lost: the writes made without sync
+ * since the last synced one, a random suffix of them — the store's guarantee
+ * is that a synced write makes every earlier write durable); a wiped disk
+ * (restart with an empty store, amnesic); slow disks (only synced writes
+ * wait for them).
  * The network keeps one rule of net/: once a node has received a message
  * from a peer's new process, nothing sent by that peer's earlier processes
  * is delivered to it (paxos/paxos.h, "What the engine relies on").
@@ -17,7 +21,8 @@
  * (entity, entry) ever, by the omniscient tally of persisted acceptances;
  * every chosen value was proposed; every command is chosen at most once and
  * never after it was failed with -ETIMEDOUT; persisted promises never go
- * backwards; nothing is sent before what it depends on is persisted; reads
+ * backwards; nothing is sent before what it depends on is durable (the
+ * durable copy of the store, not what the engine wrote lazily); reads
  * after a barrier see every entry chosen before it began. At the end, after
  * faults stop: every command submitted to a live node is chosen or failed,
  * and all nodes hold the same chosen log of every entity.
@@ -62,7 +67,14 @@ uint64_t sim_now(const struct sim *s);
 int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_t len,
 	       uint64_t *cmd_id);
 int sim_barrier(struct sim *s, int node, uint64_t entity, uint64_t req_id);
+/* A process crash (SIGKILL): what it wrote without sync stays in the page
+ * cache and survives; the update waiting for its synced write is lost. */
 void sim_crash(struct sim *s, int node);
+/* A power cut: a crash that also loses writes no synced write has covered —
+ * the last ones, keeping the first `keep` (keep < 0: a random number of
+ * them). Works on a node that is down too (its unsynced writes are at risk
+ * until its next start, which syncs). */
+void sim_power_cut(struct sim *s, int node, int keep);
 void sim_wipe(struct sim *s, int node); /* crash and lose the disk: next start is amnesic */
 void sim_restart(struct sim *s, int node);
 void sim_block(struct sim *s, int a, int b, bool blocked); /* both directions */
@@ -111,7 +123,8 @@ struct sim_stats {
 	uint64_t cmds_submitted, cmds_chosen, cmds_failed;
 	uint64_t barriers_ok, barriers_failed;
 	uint64_t snapshots;
-	uint64_t crashes, wipes;
+	uint64_t crashes, power_cuts, wipes;
+	uint64_t forwards, fwd_nacks, fwd_stale; /* FORWARD (resends too), FWD_NACK, FWD_STALE sent */
 	uint64_t alloc_bytes;      /* engine allocations, all nodes, all lives */
 };
 void sim_get_stats(const struct sim *s, struct sim_stats *out);

@@ -65,19 +65,43 @@ struct sim_fs {
 	size_t n, cap;
 };
 
+/* ---- writes not yet synced --------------------------------------------------- */
+
+/* One write of a node that no synced write has covered yet, in write order:
+ * an engine batch written lazily, an fs apply or snapshot install (always
+ * unsynced, as in the daemon), NodeMeta.amnesia cleared. A synced write makes
+ * all of them durable; a power cut keeps a prefix of them. */
+enum sim_wal_kind { SW_BATCH = 1, SW_FS };
+
+struct sim_wal {
+	enum sim_wal_kind kind;
+	struct sim_batch *batch; /* SW_BATCH */
+	bool amnesia_cleared;    /* SW_BATCH: with NodeMeta.amnesia = false */
+	uint64_t entity, applied; /* SW_FS: the entity's fs state becomes (applied, crc) */
+	uint32_t crc;
+	uint64_t *log;            /* SW_FS: value ids of entries log_from + 1 .. applied */
+	uint64_t log_from;
+};
+
 /* ---- nodes ------------------------------------------------------------------ */
 
 struct sim_node {
 	int id;
 	bool up;
-	bool meta_amnesia;  /* NodeMeta.amnesia, persisted */
+	bool meta_amnesia;  /* NodeMeta.amnesia as written (what a restart reads) */
 	bool fragile;       /* wiped; not yet caught up again */
 	uint32_t inc;       /* process incarnation */
 	uint32_t disk_gen;  /* how many times its disk was wiped */
 	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
 	struct paxos *px;
-	struct sim_store store;
+	struct sim_store store;   /* every write: what the engine reads */
 	struct sim_fs fs;
+	/* what a power cut keeps: synced writes and those a synced write covered */
+	struct sim_store durable;
+	struct sim_fs durable_fs;
+	bool durable_amnesia;
+	struct sim_wal *wal;      /* writes since the last synced one */
+	size_t n_wal, cap_wal;
 	bool busy;          /* an update is being persisted */
 	struct paxos_update *pending;
 	struct sim_input *backlog;
@@ -137,6 +161,20 @@ struct sim_chk_cmd {
 	uint32_t crc, len;
 	int state; /* CMD_* */
 	uint64_t ch_entity, ch_entry;
+	/* Who may put it into a value: the process (session) holding it. It
+	 * moves to a holder with a FORWARD, and back to its origin with a NACK
+	 * of that FORWARD (paxos/paxos.h, "Forwarding"). */
+	uint64_t owner;
+	size_t owner_via; /* the FORWARD (index + 1 in fwds) it came by; 0: submitted */
+	bool built;       /* the owner put it into a value since it came */
+};
+
+/* One FORWARD as first sent: (origin process, holder node and process, seq). */
+struct sim_chk_fwd {
+	uint64_t origin, holder_session, seq;
+	int holder;
+	uint64_t *cmds;
+	size_t n;
 };
 
 enum { CMD_PENDING = 1, CMD_CHOSEN, CMD_FAILED_NEVER, CMD_FAILED_UNKNOWN };
@@ -149,6 +187,10 @@ struct sim_check {
 	struct sim_chk_cmd *cmds;
 	size_t n_cmds, cap_cmds;
 	struct sim_map barriers; /* (node << 48 | req id) -> required entry + 1 */
+	struct sim_map fwd_idx;  /* hash of a FORWARD's key -> index + 1 in fwds */
+	struct sim_chk_fwd *fwds;
+	size_t n_fwds, cap_fwds;
+	struct sim_map built;    /* value ids whose commands were checked at their first ACCEPT */
 };
 
 /* ---- the simulator ------------------------------------------------------- */
@@ -186,8 +228,10 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 		   size_t len);
 /* Before an update's writes hit node's store. */
 void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
+/* The process (session) of node as its engine names it in ids. */
+uint64_t sim_session(const struct sim *s, int node);
 /* Before a message leaves node (its update is persisted). */
-void sim_chk_send(struct sim *s, int node, const struct paxos_msg *m);
+void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m);
 /* A value delivered to node's fs at (entity, entry). */
 void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
 		   const uint8_t *value, size_t len);

@@ -142,21 +142,112 @@ static void trim(struct sim_store *s, uint64_t entity, uint64_t upto)
 	e->n -= k;
 }
 
-int sim_store_apply(struct sim_store *s, const struct paxos_update *u)
+static int apply_writes(struct sim_store *s, const struct paxos_out_record *records, size_t n_records,
+			const struct paxos_out_meta *metas, size_t n_metas,
+			const struct paxos_trim *trims, size_t n_trims)
 {
-	for (size_t i = 0; i < u->n_records; i++)
-		if (put_record(s, &u->records[i]))
+	for (size_t i = 0; i < n_records; i++)
+		if (put_record(s, &records[i]))
 			return -ENOMEM;
-	for (size_t i = 0; i < u->n_metas; i++) {
-		struct sim_ent *e = ent_get(s, u->metas[i].entity);
+	for (size_t i = 0; i < n_metas; i++) {
+		struct sim_ent *e = ent_get(s, metas[i].entity);
 		if (!e)
 			return -ENOMEM;
 		e->has_meta = true;
-		e->meta = u->metas[i].meta;
+		e->meta = metas[i].meta;
 	}
-	for (size_t i = 0; i < u->n_trims; i++)
-		trim(s, u->trims[i].entity, u->trims[i].upto);
+	for (size_t i = 0; i < n_trims; i++)
+		trim(s, trims[i].entity, trims[i].upto);
 	s->writes++;
+	return 0;
+}
+
+int sim_store_apply(struct sim_store *s, const struct paxos_update *u)
+{
+	return apply_writes(s, u->records, u->n_records, u->metas, u->n_metas, u->trims, u->n_trims);
+}
+
+int sim_store_apply_batch(struct sim_store *s, const struct sim_batch *b)
+{
+	return apply_writes(s, b->records, b->n_records, b->metas, b->n_metas, b->trims, b->n_trims);
+}
+
+void sim_batch_free(struct sim_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_records; i++)
+		free((void *)b->records[i].rec.value);
+	free(b->records);
+	free(b->metas);
+	free(b->trims);
+	free(b);
+}
+
+static void *dup_mem(const void *p, size_t n)
+{
+	void *q = malloc(n ? n : 1);
+	if (q && n)
+		memcpy(q, p, n);
+	return q;
+}
+
+struct sim_batch *sim_batch_copy(const struct paxos_update *u)
+{
+	struct sim_batch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->records = dup_mem(u->records, u->n_records * sizeof(*u->records));
+	b->metas = dup_mem(u->metas, u->n_metas * sizeof(*u->metas));
+	b->trims = dup_mem(u->trims, u->n_trims * sizeof(*u->trims));
+	if (!b->records || !b->metas || !b->trims) {
+		sim_batch_free(b);
+		return NULL;
+	}
+	b->n_metas = u->n_metas;
+	b->n_trims = u->n_trims;
+	for (size_t i = 0; i < u->n_records; i++) {
+		struct paxos_out_record *r = &b->records[i];
+		r->rec.value = NULL;
+		if (u->records[i].rec.value) {
+			r->rec.value = dup_mem(u->records[i].rec.value, u->records[i].rec.value_len);
+			if (!r->rec.value) {
+				sim_batch_free(b);
+				return NULL;
+			}
+		}
+		b->n_records = i + 1;
+	}
+	return b;
+}
+
+int sim_store_copy(struct sim_store *dst, const struct sim_store *src)
+{
+	sim_store_close(dst);
+	for (size_t i = 0; i < src->n; i++) {
+		const struct sim_ent *se = src->ents[i];
+		struct sim_ent *de = ent_get(dst, se->id);
+		if (!de)
+			return -ENOMEM;
+		de->has_meta = se->has_meta;
+		de->meta = se->meta;
+		if (se->n) {
+			de->recs = malloc(se->n * sizeof(*de->recs));
+			if (!de->recs)
+				return -ENOMEM;
+			de->cap = se->n;
+		}
+		for (size_t k = 0; k < se->n; k++) {
+			de->recs[k] = se->recs[k];
+			de->recs[k].r.value = NULL;
+			if (se->recs[k].r.value) {
+				de->recs[k].r.value = dup_mem(se->recs[k].r.value, se->recs[k].r.value_len);
+				if (!de->recs[k].r.value)
+					return -ENOMEM;
+			}
+			de->n = k + 1;
+		}
+	}
 	return 0;
 }
 

@@ -1,8 +1,11 @@
 /* tests/sim/test_scenarios.c — scripted runs of the simulator whose traces
  * are compared line by line with golden files (tests/sim/golden/): the fast
  * path, a preempted proposer, catch-up after a crash, a snapshot install,
- * and a proposer that lost its disk at the worst moment (it must not reuse
- * a ballot it already got a value accepted at).
+ * a proposer that lost its disk at the worst moment (it must not reuse
+ * a ballot it already got a value accepted at), a power cut that loses
+ * lazily written chosen entries (pre-authorisation from an older meta), and
+ * forwarding: to a holder that writes too, refused by an idle one, lost with
+ * a holder that crashed.
  *
  * A golden trace shows exactly what each node persisted, sent and delivered,
  * in order; any change in the protocol's behaviour shows up as a diff. When a
@@ -162,20 +165,95 @@ START_TEST(fast_path)
 }
 END_TEST
 
+static void at_unblock(struct sim *s, void *arg, uint64_t a, uint64_t b)
+{
+	sim_block(s, (int)a, (int)b, false);
+}
+
 START_TEST(preempted_proposer)
 {
 	struct run r;
 	run_start(&r, 100);
-	/* node 2 starts phase 1; node 1's pre-authorised accept arrives at
-	 * acceptors that promised node 2's higher ballot */
+	/* node 2 cannot reach node 1, the holder, so it does not forward: it
+	 * starts phase 1; node 1's pre-authorised accept arrives at acceptors
+	 * that promised node 2's higher ballot */
+	sim_at(r.s, 105, at_block, NULL, 1, 2);
 	sim_at(r.s, 110, at_submit, "from node 2", 2, E);
 	sim_at(r.s, 111, at_submit, "from node 1", 1, E);
+	sim_at(r.s, 120, at_unblock, NULL, 1, 2);
 	ck_assert_int_eq(sim_run_until(r.s, 1000), 0);
 	ck_assert(traced(&r, "REJECT"));
 	/* both commands chosen, once each: two entries */
 	for (int i = 1; i <= 3; i++)
 		ck_assert_uint_eq(sim_applied(r.s, i, E), 2);
 	run_finish(&r, "preempted_proposer");
+	run_free(&r);
+}
+END_TEST
+
+/* Two writers on one entity: node 2 forwards its command to node 1, the
+ * holder (it writes too), which puts it into its next entry. No phase 1,
+ * no preemption: one entry per round trip, both built by node 1. */
+START_TEST(forwarded_to_the_holder)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "from node 2", 2, E);
+	sim_at(r.s, 111, at_submit, "from node 1", 1, E);
+	sim_at(r.s, 112, at_submit, "node 3 too", 3, E);
+	ck_assert_int_eq(sim_run_until(r.s, 1000), 0);
+	ck_assert(traced(&r, "n2 -> n1 FORWARD E257 #1 b1->b1 cmds=1"));
+	ck_assert(traced(&r, "n1 -> n2 FWD_ACK E257 #1"));
+	ck_assert(traced(&r, "n3 -> n1 FORWARD E257 #1 b1->b1 cmds=1"));
+	ck_assert(!traced(&r, "PREPARE"));
+	ck_assert(!traced(&r, "REJECT"));
+	ck_assert(traced(&r, "n1 chosen E257.2 v=1:1:3 mine"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 2); /* 1: node 1's; 2: the others' */
+	run_finish(&r, "forwarded_to_the_holder");
+	run_free(&r);
+}
+END_TEST
+
+/* A holder that does not write there itself refuses: node 2 proposes
+ * (phase 1), becomes the holder, and its next write takes the fast path. */
+START_TEST(an_idle_holder_refuses)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "first", 2, E);
+	sim_at(r.s, 200, at_submit, "second", 2, E);
+	ck_assert_int_eq(sim_run_until(r.s, 1000), 0);
+	ck_assert(traced(&r, "n2 -> n1 FORWARD E257 #1"));
+	ck_assert(traced(&r, "n1 -> n2 FWD_NACK E257 #1"));
+	ck_assert(traced(&r, "n2 -> n1 PREPARE E257.1 b=1.2"));
+	ck_assert(traced(&r, "n2 -> n1 ACCEPT E257.2 b=0.2"));
+	ck_assert(!traced(&r, "FORWARD E257 #2"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 2);
+	run_finish(&r, "an_idle_holder_refuses");
+	run_free(&r);
+}
+END_TEST
+
+/* The holder takes node 2's command and crashes before proposing it: node 2
+ * must not propose it itself (the holder might have), so it fails with -EIO
+ * (outcome unknown) after the proposal timeout; it is never chosen. */
+START_TEST(a_holder_crash_leaves_the_outcome_unknown)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "holder's", 1, E);
+	sim_at(r.s, 110, at_submit, "forwarded", 2, E);
+	sim_at(r.s, 112, at_crash, NULL, 1, 0);
+	sim_at(r.s, 300, at_restart, NULL, 1, 0);
+	ck_assert_int_eq(sim_run_until(r.s, 5000), 0);
+	ck_assert(traced(&r, "n1 -> n2 FWD_ACK E257 #1"));
+	ck_assert(traced(&r, "n2 failed cmd 2:1:1: -5"));
+	ck_assert(!traced(&r, "n2 -> n1 PREPARE"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 1); /* the holder's own only */
+	run_finish(&r, "a_holder_crash_leaves_the_outcome_unknown");
 	run_free(&r);
 }
 END_TEST
@@ -253,13 +331,61 @@ START_TEST(no_ballot_reuse_after_a_lost_disk)
 }
 END_TEST
 
+static void at_power_cut(struct sim *s, void *arg, uint64_t node, uint64_t keep)
+{
+	sim_power_cut(s, (int)node, (int)keep);
+}
+
+/* Chosen flags and the chosen entry are written without sync: a power cut
+ * loses them and the engine must stay safe on what is left. n1 writes E.1
+ * (pre-authorised); the meta "chosen 1 by n1" becomes durable with n1's next
+ * vote (on F). Cut off from the others, n1 misses E.2, chosen with n2's value
+ * at ballot 1.2; it learns it after the partition heals, lazily, and a power
+ * cut loses that. Back, n1 believes it is pre-authorised at E.2 and proposes
+ * there at ballot 0.1 — a ballot it never used at E.2 (its acceptance would
+ * have been synced). The others promised 1.2 and answer with the chosen
+ * value; n1's command goes into E.3. */
+#define F 0x201
+
+START_TEST(lost_chosen_meta_after_a_power_cut)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "a", 1, E);
+	sim_at(r.s, 120, at_submit, "f", 1, F);
+	sim_at(r.s, 130, at_block, NULL, 1, 2);
+	sim_at(r.s, 130, at_block, NULL, 1, 3);
+	sim_at(r.s, 140, at_submit, "b", 2, E);
+	sim_at(r.s, 200, at_unblock, NULL, 1, 2);
+	sim_at(r.s, 200, at_unblock, NULL, 1, 3);
+	sim_at(r.s, 300, at_power_cut, NULL, 1, 0);
+	sim_at(r.s, 310, at_restart, NULL, 1, 0);
+	sim_at(r.s, 310, at_submit, "c", 1, E);
+	ck_assert_int_eq(sim_run_until(r.s, 299), 0);
+	ck_assert_uint_eq(sim_applied(r.s, 1, E), 2); /* learned E.2 before the cut */
+	ck_assert_int_eq(sim_run_until(r.s, 2000), 0);
+	ck_assert(traced(&r, "n1 persist E257.2 p=1.2 a=1.2 v=2:1:2 chosen lazy"));
+	ck_assert(traced(&r, "n1 POWER CUT: "));
+	ck_assert(traced(&r, "n1 -> n2 ACCEPT E257.2 b=0.1"));
+	ck_assert(traced(&r, "n2 -> n1 CHOSEN E257.2 v=2:1:2 +value"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 3);
+	run_finish(&r, "lost_chosen_meta_after_a_power_cut");
+	run_free(&r);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator scenarios");
 	TEST_CASE(s, fast_path, 30);
 	TEST_CASE(s, preempted_proposer, 30);
+	TEST_CASE(s, forwarded_to_the_holder, 30);
+	TEST_CASE(s, an_idle_holder_refuses, 30);
+	TEST_CASE(s, a_holder_crash_leaves_the_outcome_unknown, 30);
 	TEST_CASE(s, catch_up_after_crash, 30);
 	TEST_CASE(s, snapshot_install, 30);
 	TEST_CASE(s, no_ballot_reuse_after_a_lost_disk, 30);
+	TEST_CASE(s, lost_chosen_meta_after_a_power_cut, 30);
 	return s;
 }

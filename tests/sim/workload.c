@@ -3,15 +3,17 @@
  * From the seed alone: the network's quality, the entities, the clients (some
  * writing one entity from one node — the fast path — some writing the same
  * entity from several nodes — contention), read barriers, and with faults the
- * whole schedule of crashes, wiped disks, partitions, slow disks. Then the
+ * whole schedule of crashes and power cuts, wiped disks, partitions, slow
+ * disks. Then the
  * faults stop (everything heals and restarts) and the cluster must converge:
  * every command answered, every node holding the same log.
  *
  * Wiped disks obey the fault model the engine promises to survive: a node is
  * wiped only while every other node is up, voting, and neither recovering
  * from a wipe nor fenced by the amnesia guard at an undecided entry (one lost
- * voter at a time, for every entity). Crashes need no such care: a
- * crashed node keeps its disk, so any number of them at once must be safe.
+ * voter at a time, for every entity). Crashes and power cuts need no such
+ * care: such a node keeps its disk up to its last synced write, so any number
+ * of them at once must be safe.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +65,15 @@ static void act_restart(struct sim *s, void *arg, uint64_t node, uint64_t b)
 
 static void act_crash(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
 {
+	struct wl *w = arg;
 	if (!sim_up(s, (int)node))
 		return;
-	sim_crash(s, (int)node);
+	/* A killed process, or a power cut that also loses what was written
+	 * without sync since the last synced write. */
+	if (rnd(w, 2))
+		sim_power_cut(s, (int)node, -1);
+	else
+		sim_crash(s, (int)node);
 	sim_at(s, sim_now(s) + downtime, act_restart, arg, node, 0);
 }
 
@@ -139,6 +147,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	c.engine.proposal_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
 	c.engine.barrier_timeout_ms = 1000 + (uint32_t)rnd(&w, 4000);
 	c.engine.idle_evict_ms = rnd(&w, 2) ? 100 : 5000;
+	/* from a holder that hardly ever takes forwarded commands to one that
+	 * keeps taking them long after its own last write */
+	static const uint32_t holds[] = {1, 50, 300, 2000};
+	c.engine.forward_hold_ms = holds[rnd(&w, 4)];
 	struct sim *s;
 	if (sim_new(&c, &s))
 		abort();

@@ -78,6 +78,24 @@ static struct paxos_msg sample(uint32_t type)
 		m.items = items;
 		m.n_items = 6;
 		m.flags = PAXOS_MSG_F_DONE;
+		m.session = 0x0203000000000000ull;
+		break;
+	case PAXOS_MSG_FORWARD:
+		m.entry = 0;
+		m.nonce = 17;
+		m.session = 0x0203000000000000ull;
+		m.to_session = 0x0107000000000000ull;
+		m.value = val;
+		m.value_len = 0; /* the bytes are checked by the holder, not the codec */
+		m.has_value = true;
+		break;
+	case PAXOS_MSG_FWD_ACK:
+	case PAXOS_MSG_FWD_NACK:
+	case PAXOS_MSG_FWD_STALE:
+		m.entry = 0;
+		m.nonce = 17;
+		m.session = 0x0107000000000000ull;
+		m.to_session = 0x0203000000000000ull;
 		break;
 	}
 	return m;
@@ -97,6 +115,8 @@ static void assert_same(const struct paxos_msg *a, const struct paxos_msg *b)
 	ck_assert_uint_eq(a->entry_to, b->entry_to);
 	ck_assert_uint_eq(a->nonce, b->nonce);
 	ck_assert_uint_eq(a->top, b->top);
+	ck_assert_uint_eq(a->session, b->session);
+	ck_assert_uint_eq(a->to_session, b->to_session);
 	ck_assert_int_eq(a->has_value, b->has_value);
 	ck_assert_uint_eq(a->value_len, b->value_len);
 	if (a->value_len)
@@ -270,6 +290,22 @@ START_TEST(malformed_messages_are_rejected)
 
 	m = sample(PAXOS_MSG_SCAN);
 	m.entity = 9; /* node-level message with an entity */
+	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
+
+	m = sample(PAXOS_MSG_FORWARD);
+	m.nonce = 0; /* sequence numbers start at 1 */
+	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
+	m = sample(PAXOS_MSG_FORWARD);
+	m.session = 0; /* who sends it */
+	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
+	m = sample(PAXOS_MSG_FORWARD);
+	m.has_value = false; /* no commands */
+	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
+	m = sample(PAXOS_MSG_FORWARD);
+	m.entity = 0;
+	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
+	m = sample(PAXOS_MSG_FWD_NACK);
+	m.session = 0;
 	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
 
 	/* the same checks apply on decode */

@@ -1,8 +1,9 @@
 /* tests/unit/paxos/test_engine.c — one engine, driven by hand: the fast path
  * in one round trip, phase 1 for everyone else, the acceptor's rules,
- * batching, re-proposal after a lost entry, timeouts, the amnesia guard,
- * trimming and snapshots, read barriers, storage errors, eviction, and the
- * rejection of malformed events. Every update is persisted into an in-memory
+ * batching, forwarding (origin and holder), re-proposal after a lost entry,
+ * timeouts, which writes are synced, the amnesia guard, trimming and
+ * snapshots, read barriers, storage errors, eviction, and the rejection of
+ * malformed events. Every update is persisted into an in-memory
  * store before the next step, as the daemon does. */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
@@ -496,6 +497,181 @@ START_TEST(commands_wait_and_batch)
 }
 END_TEST
 
+static uint64_t session(uint32_t node, uint64_t boot)
+{
+	return (uint64_t)node << 56 | boot << 32;
+}
+
+static struct paxos_msg fwd_msg(uint32_t type, uint64_t entity, uint64_t seq, uint64_t from_session,
+				uint64_t to_session)
+{
+	struct paxos_msg m = msg(type, entity, 0, 0);
+	m.nonce = seq;
+	m.session = from_session;
+	m.to_session = to_session;
+	return m;
+}
+
+static size_t waiting(struct fx *f)
+{
+	struct paxos_stats st;
+	paxos_get_stats(f->p, &st);
+	return st.commands_waiting;
+}
+
+/* The origin's side: commands go to the holder one FORWARD at a time, are
+ * resent until answered, proposed by us only when refused, and fail with
+ * -EIO when the holder that took them is gone. */
+START_TEST(forwarding_from_the_origin)
+{
+	struct fx f;
+	fx_init(&f, 2, false);
+	uint64_t s1 = session(1, 5), me = session(2, 1);
+	struct paxos_msg sr = scan_reply(0, NULL, 0, true);
+	sr.session = s1; /* node 1's process: known from its listing */
+	ck_assert_int_eq(recv(&f, 1, &sr), 0);
+
+	uint64_t x = submit(&f, E_OWNED_BY_1, "x");
+	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_FORWARD);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nonce, 1);
+	ck_assert_uint_eq(m->session, me);
+	ck_assert_uint_eq(m->to_session, s1);
+	struct cmds c = value_cmds(m->value, m->value_len);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_uint_eq(c.ids[0], x);
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE) + count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	uint64_t y = submit(&f, E_OWNED_BY_1, "y");
+	ck_assert_uint_eq(f.u->n_outboxes, 0); /* one FORWARD per entity at a time */
+	tick(&f, 100);                         /* no answer: the same FORWARD again */
+	m = sent(&f, 1, PAXOS_MSG_FORWARD);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nonce, 1);
+	ck_assert_uint_eq(value_cmds(m->value, m->value_len).n, 1);
+
+	struct paxos_msg a = fwd_msg(PAXOS_MSG_FWD_ACK, E_OWNED_BY_1, 1, s1, me);
+	ck_assert_int_eq(recv(&f, 1, &a), 0);
+	m = sent(&f, 1, PAXOS_MSG_FORWARD); /* what queued up goes now */
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nonce, 2);
+	ck_assert_uint_eq(value_cmds(m->value, m->value_len).ids[0], y);
+	ck_assert_int_eq(recv(&f, 1, &a), 0); /* a repeated answer: nothing */
+	ck_assert_uint_eq(f.u->n_outboxes, 0);
+
+	/* refused: never in a value of node 1, so ours to propose */
+	struct paxos_msg n = fwd_msg(PAXOS_MSG_FWD_NACK, E_OWNED_BY_1, 2, s1, me);
+	ck_assert_int_eq(recv(&f, 1, &n), 0);
+	m = sent(&f, 1, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(waiting(&f), 2);
+
+	/* entry 1 is chosen with node 1's value, which holds x: x is done;
+	 * y goes to node 1 again (a new entry: a new chance) */
+	uint8_t val[64];
+	uint8_t *end = paxos_codec_put_cmd(val, x, "x", 1);
+	struct paxos_msg ch = msg(PAXOS_MSG_CHOSEN, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ch.value_id = s1 | 9;
+	ch.value = val;
+	ch.value_len = (size_t)(end - val);
+	ch.has_value = true;
+	ck_assert_int_eq(recv(&f, 3, &ch), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	m = sent(&f, 1, PAXOS_MSG_FORWARD);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nonce, 3);
+	ck_assert_uint_eq(waiting(&f), 1);
+
+	/* node 1 restarted: whatever #3 reached may be in its values; y is
+	 * never proposed by us, it fails with -EIO in time */
+	struct paxos_msg st = fwd_msg(PAXOS_MSG_FWD_STALE, E_OWNED_BY_1, 3, session(1, 6), me);
+	ck_assert_int_eq(recv(&f, 1, &st), 0);
+	ck_assert_uint_eq(f.u->n_outboxes, 0);
+	tick(&f, 1000);
+	ck_assert_uint_eq(f.u->n_failed, 1);
+	ck_assert_uint_eq(f.u->failed[0].cmd_id, y);
+	ck_assert_int_eq(f.u->failed[0].error, -EIO);
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE) + count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	ck_assert_uint_eq(waiting(&f), 0);
+	fx_close(&f);
+}
+END_TEST
+
+/* The holder's side: each FORWARD decided once, in order, for the process
+ * it names; taken commands ride in its next entry, never reported failed. */
+START_TEST(forwarding_at_the_holder)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	uint64_t s2 = session(2, 3), me = session(1, 1);
+	uint8_t val[64];
+	uint8_t *end = paxos_codec_put_cmd(val, s2 | 7, "a", 1);
+	size_t len1 = (size_t)(end - val);
+	struct paxos_msg fw = fwd_msg(PAXOS_MSG_FORWARD, E_OWNED_BY_1, 1, s2, me);
+	fw.value = val;
+	fw.value_len = (size_t)(end - val);
+	fw.has_value = true;
+	/* no write of our own there: refused */
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+
+	submit(&f, E_OWNED_BY_1, "mine");
+	uint64_t vid = sent(&f, 2, PAXOS_MSG_ACCEPT)->value_id;
+	uint8_t val2[64];
+	end = paxos_codec_put_cmd(val2, s2 | 8, "b", 1);
+	fw.nonce = 2;
+	fw.value = val2;
+	fw.value_len = (size_t)(end - val2);
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_ACK));
+	ck_assert_uint_eq(waiting(&f), 2);
+	ck_assert_int_eq(recv(&f, 2, &fw), 0); /* again: the same answer, taken once */
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_ACK));
+	ck_assert_uint_eq(waiting(&f), 2);
+	fw.nonce = 1;
+	fw.value = val;
+	fw.value_len = len1;
+	ck_assert_int_eq(recv(&f, 2, &fw), 0); /* and #1 stays refused */
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+	fw.nonce = 4;
+	ck_assert_int_eq(recv(&f, 2, &fw), 0); /* #3 is missing: wait for it */
+	ck_assert_uint_eq(f.u->n_outboxes, 0);
+	fw.nonce = 3;
+	fw.to_session = session(1, 9); /* another process of ours */
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	const struct paxos_msg *m = sent(&f, 2, PAXOS_MSG_FWD_STALE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->session, me);
+	ck_assert_uint_eq(waiting(&f), 2);
+
+	/* entry 1 (ours) chosen: entry 2 carries node 2's command */
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ok.value_id = vid;
+	ck_assert_int_eq(recv(&f, 3, &ok), 0);
+	m = sent(&f, 3, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->entry, 2);
+	struct cmds c = value_cmds(m->value, m->value_len);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_uint_eq(c.ids[0], s2 | 8);
+	/* no majority for it: its origin reports it, not us */
+	tick(&f, 1000);
+	tick(&f, 1000);
+	ck_assert_uint_eq(f.u->n_failed, 0);
+
+	/* a command of another process than the FORWARD's sender: refused */
+	end = paxos_codec_put_cmd(val, session(2, 2) | 1, "c", 1);
+	fw.nonce = 3;
+	fw.to_session = me;
+	fw.value = val;
+	fw.value_len = (size_t)(end - val);
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(waiting_commands_fail_with_a_clear_error)
 {
 	struct fx f;
@@ -513,6 +689,72 @@ START_TEST(waiting_commands_fail_with_a_clear_error)
 	ck_assert_uint_eq(f.u->failed[0].cmd_id, queued);
 	ck_assert_int_eq(f.u->failed[0].error, -ETIMEDOUT); /* never left */
 	ck_assert_uint_eq(f.u->n_chosen, 0);
+	fx_close(&f);
+}
+END_TEST
+
+/* Votes are synced before their messages leave; what is learned is not. */
+START_TEST(only_votes_are_synced)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	submit(&f, E_OWNED_BY_1, "write A");
+	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 1);
+	ck_assert_int_eq(r->sync, 1); /* our own round-0 acceptance: a vote */
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	ok.value_id = r->rec.value_id;
+	ck_assert_int_eq(recv(&f, 2, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	r = written(&f, E_OWNED_BY_1, 1);
+	ck_assert_int_eq(r->rec.chosen, 1);
+	ck_assert_int_eq(r->sync, 0); /* the chosen flag, and the meta: lazy */
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_int_eq(f.u->metas[0].sync, 0);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_CHOSEN)); /* sent all the same */
+
+	/* as an acceptor: a promise and an acceptance are synced */
+	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->sync, 1);
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	m = msg(PAXOS_MSG_ACCEPT, 0x777, 1, paxos_ballot(1, 2));
+	m.value_id = 0x0201000000000005ull;
+	m.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->sync, 1);
+	/* a repeated ACCEPT changes nothing: no write at all */
+	ck_assert_int_eq(recv(&f, 2, &m), 0);
+	ck_assert_ptr_null(written(&f, 0x777, 1));
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	/* learning it chosen is lazy; so is the whole catch-up of an entity */
+	struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, 0x777, 1, paxos_ballot(1, 2));
+	c.value_id = m.value_id;
+	ck_assert_int_eq(recv(&f, 2, &c), 0);
+	ck_assert_int_eq(written(&f, 0x777, 1)->rec.chosen, 1);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	c = msg(PAXOS_MSG_CHOSEN, 0x888, 1, paxos_ballot(1, 2));
+	c.value_id = 0x0201000000000009ull;
+	c.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &c), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	ck_assert_int_eq(f.u->needs_sync, 0);
+	fx_close(&f);
+
+	/* an amnesic node's fences are synced, and so is amnesia cleared */
+	fx_init(&f, 3, true);
+	uint64_t items[3] = {E_OWNED_BY_1, 4, 5};
+	struct paxos_msg sr = scan_reply(0, items, 3, true);
+	ck_assert_int_eq(recv(&f, 1, &sr), 0);
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_int_eq(f.u->metas[0].sync, 1);
+	ck_assert_int_eq(f.u->needs_sync, 1);
+	sr = scan_reply(0, NULL, 0, true);
+	ck_assert_int_eq(recv(&f, 2, &sr), 0);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+	ck_assert_int_eq(f.u->n_metas, 0);
+	ck_assert_int_eq(f.u->needs_sync, 1);
 	fx_close(&f);
 }
 END_TEST
@@ -676,6 +918,23 @@ START_TEST(a_broken_entity_refuses_service)
 	/* others are served */
 	submit(&f, E_OWNED_BY_1, "fine");
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT));
+	/* a FORWARD for it is refused, not dropped: FORWARDs are a sequence
+	 * over all entities, and the next one is served */
+	uint64_t s2 = session(2, 1), me = session(1, 1);
+	uint8_t val[32];
+	uint8_t *end = paxos_codec_put_cmd(val, s2 | 1, "a", 1);
+	struct paxos_msg fw = fwd_msg(PAXOS_MSG_FORWARD, 0x700, 1, s2, me);
+	fw.value = val;
+	fw.value_len = (size_t)(end - val);
+	fw.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+	fw.entity = E_OWNED_BY_1; /* we write there (proposing): taken */
+	fw.nonce = 2;
+	end = paxos_codec_put_cmd(val, s2 | 2, "b", 1);
+	fw.value_len = (size_t)(end - val);
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_ACK));
 	fx_close(&f);
 }
 END_TEST
@@ -797,7 +1056,10 @@ Suite *test_suite(void)
 	TEST_CASE(s, the_acceptor_keeps_its_promises, 10);
 	TEST_CASE(s, a_node_that_lost_its_disk_prepares_strictly, 10);
 	TEST_CASE(s, commands_wait_and_batch, 10);
+	TEST_CASE(s, forwarding_from_the_origin, 10);
+	TEST_CASE(s, forwarding_at_the_holder, 10);
 	TEST_CASE(s, waiting_commands_fail_with_a_clear_error, 10);
+	TEST_CASE(s, only_votes_are_synced, 10);
 	TEST_CASE(s, amnesia_votes_only_above_the_fence, 10);
 	TEST_CASE(s, trimmed_entries_are_served_as_snapshots, 10);
 	TEST_CASE(s, barriers_wait_for_what_a_majority_knows, 10);
