@@ -163,6 +163,22 @@ static int link_put(struct net_link *l, enum net_frame_type type, const Protobuf
 	return 0;
 }
 
+/* Seals the envelope frame whose body (`body_len` bytes) is in place in `v`,
+ * reserved from `out`, and queues it on the link. */
+static int commit_frame(struct net_link *l, struct evbuffer *out, struct evbuffer_iovec *v,
+			size_t body_len)
+{
+	size_t size = NET_FRAME_HDR_LEN + body_len;
+	net_frame_seal(v->iov_base, NET_FRAME_ENVELOPE, body_len);
+	v->iov_len = size;
+	if (evbuffer_commit_space(out, v, 1) < 0)
+		return -ENOMEM;
+	l->queued += size;
+	l->frames_out++;
+	l->ctr->frames_out++;
+	return 0;
+}
+
 int net_link_put_envelope(struct net_link *l, const Paxfs__Envelope *env, size_t body_len)
 {
 	struct evbuffer *out = bufferevent_get_output(l->bev);
@@ -176,14 +192,7 @@ int net_link_put_envelope(struct net_link *l, const Paxfs__Envelope *env, size_t
 		return -ENOMEM;
 	packed = paxfs__envelope__pack(env, (uint8_t *)v.iov_base + NET_FRAME_HDR_LEN);
 	assert(packed == body_len); /* protobuf-c's size and pack agree */
-	net_frame_seal(v.iov_base, NET_FRAME_ENVELOPE, packed);
-	v.iov_len = size;
-	if (evbuffer_commit_space(out, &v, 1) < 0)
-		return -ENOMEM;
-	l->queued += size;
-	l->frames_out++;
-	l->ctr->frames_out++;
-	return 0;
+	return commit_frame(l, out, &v, packed);
 }
 
 int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len)
@@ -195,14 +204,7 @@ int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len)
 	if (evbuffer_reserve_space(out, (ev_ssize_t)size, &v, 1) < 1)
 		return -ENOMEM;
 	memcpy((uint8_t *)v.iov_base + NET_FRAME_HDR_LEN, body, len);
-	net_frame_seal(v.iov_base, NET_FRAME_ENVELOPE, len);
-	v.iov_len = size;
-	if (evbuffer_commit_space(out, &v, 1) < 0)
-		return -ENOMEM;
-	l->queued += size;
-	l->frames_out++;
-	l->ctr->frames_out++;
-	return 0;
+	return commit_frame(l, out, &v, len);
 }
 
 static void link_start_handshake(struct net_link *l)

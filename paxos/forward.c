@@ -216,12 +216,9 @@ static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t 
 		c->ents[seq % W] = 0;
 		return 0;
 	}
-	struct paxos_value *v = paxos_alloc(p, sizeof(*v) + total);
+	struct paxos_value *v = paxos_value_new(p, NULL, total);
 	if (!v)
 		return -ENOMEM;
-	v->refs = 1;
-	v->crc = 0;
-	v->len = total;
 	uint8_t *w = v->data;
 	for (struct paxos_cmd *x = e->fwd; x; x = x->next)
 		if (x->fwd_state == PAXOS_FWD_SENT && x->fwd_to == h && x->fwd_seq == seq)

@@ -323,6 +323,8 @@ void *paxos_alloc(struct paxos *p, size_t n);
 void *paxos_calloc(struct paxos *p, size_t n);
 /* Grows *arr (of elements of `size`) to hold at least `need`; -ENOMEM. */
 int paxos_grow(struct paxos *p, void **arr, size_t *cap, size_t need, size_t size);
+/* A value of `len` bytes, one reference; copies `data`, or leaves the bytes
+ * for the caller to fill when `data` is NULL. NULL when out of memory. */
 struct paxos_value *paxos_value_new(struct paxos *p, const void *data, size_t len);
 static inline struct paxos_value *paxos_value_ref(struct paxos_value *v)
 {

@@ -64,7 +64,7 @@ struct paxos_value *paxos_value_new(struct paxos *p, const void *data, size_t le
 	v->refs = 1;
 	v->crc = 0;
 	v->len = len;
-	if (len)
+	if (data && len)
 		memcpy(v->data, data, len);
 	return v;
 }

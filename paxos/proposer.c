@@ -254,12 +254,9 @@ static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_propo
 	uint64_t id = paxos_new_id(p);
 	if (!id)
 		return -EOVERFLOW;
-	struct paxos_value *v = paxos_alloc(p, sizeof(*v) + total);
+	struct paxos_value *v = paxos_value_new(p, NULL, total);
 	if (!v)
 		return -ENOMEM;
-	v->refs = 1;
-	v->crc = 0;
-	v->len = total;
 	uint8_t *w = v->data;
 	struct paxos_cmd **tail = &pr->inflight;
 	for (size_t i = 0; i < n; i++) {
