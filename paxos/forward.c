@@ -22,7 +22,7 @@
  *   FORWARD addressed to another process of the holder's node is decided by
  *   nobody (FWD_STALE);
  * - a node forwards only commands it submitted itself (ids of this process),
- *   at most one unanswered FORWARD per entity; the fwd list holds only live
+ *   at most one unanswered FORWARD per entity and holder; the fwd list holds only live
  *   commands (a failed one is dropped: its outcome was reported unknown).
  */
 #include <errno.h>
@@ -203,7 +203,8 @@ static bool chan_usable(struct paxos *p, size_t h)
 }
 
 /* (Re)sends FORWARD `seq` of entity e to holder h with the commands of it
- * that are still ours to wait for; settles it when none are. */
+ * that are still ours to wait for; settles it when none are (the holder,
+ * seeing a later number first, decides this one as refused). */
 static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t seq)
 {
 	struct paxos_fwd_out *c = &p->fwd_out[h];
@@ -542,8 +543,18 @@ int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const
 			return 0;
 		return reply(p, e, from, m, taken_bit(in, seq) ? PAXOS_MSG_FWD_ACK : PAXOS_MSG_FWD_NACK);
 	}
-	if (seq > in->next)
-		return 0; /* an earlier one is missing: it comes again, first */
+	if (seq > in->next) {
+		/* Earlier numbers are missing: lost with a link, or settled by
+		 * the origin without being sent (their commands all failed or
+		 * were seen chosen). Waiting for them could block this channel
+		 * for good, so they are decided now, refused: they were never
+		 * put into a value and never will be, and a late copy of one
+		 * gets FWD_NACK (the origin then proposes its commands itself). */
+		uint64_t skip = seq - in->next < W ? seq - in->next : W;
+		for (uint64_t s = seq - skip; s < seq; s++)
+			in->taken[(s % W) / 64] &= ~(1ull << (s % 64));
+		in->next = seq;
+	}
 	struct take_ctx t = {p, e, session, false};
 	bool take = takes(p, e) && !paxos_codec_value_foreach(m->value, m->value_len, take_cb, &t);
 	if (take) {

@@ -165,8 +165,10 @@
  * writer ends up holding its entity and keeps the one-round-trip fast path.
  * An origin proposes itself too when the holder is down (PEER_DOWN), has not
  * answered a FORWARD for 2 * retry_ms, or has not got an entity's forwarded
- * command chosen for 4 * retry_ms. At most one FORWARD per entity is
- * unanswered; commands submitted meanwhile wait and go together in the next.
+ * command chosen for 4 * retry_ms. At most one FORWARD per entity and holder
+ * is unanswered; commands submitted meanwhile wait and go together in the
+ * next. A holder that receives a number while earlier ones are missing
+ * decides those as refused (they may be lost, or settled by the origin).
  *
  * Why classic messages rather than PaxosStore's single message carrying the
  * sender's whole record: a dedicated type per step keeps each handler small
@@ -400,7 +402,12 @@ enum paxos_event_type {
 	PAXOS_EV_BARRIER,             /* a read barrier on an entity */
 	PAXOS_EV_PEER_UP,             /* a peer is reachable again */
 	PAXOS_EV_PEER_DOWN,           /* a peer is unreachable */
-	PAXOS_EV_APPLIED,             /* fs applied an entity through an entry */
+	PAXOS_EV_APPLIED,             /* fs applied an entity through an entry: a
+				       * checkpoint the log may be trimmed towards
+				       * (keeping `retention` entries before it). Used
+				       * for trimming only, so the caller may report
+				       * just some applied entries (mount/retain.h
+				       * reports one per window) */
 	PAXOS_EV_SNAPSHOT_INSTALLED,  /* fs installed a snapshot asked for */
 	PAXOS_EV_SNAPSHOT_FAILED,     /* fs could not get or install it */
 };

@@ -96,7 +96,8 @@ int store_write(struct store *s, struct store_batch *b, bool sync);
  * give their room back (store/compact.c says why this is needed). Slow: it
  * rewrites the store and blocks the caller (call it from a thread of its
  * own; other threads may read and write meanwhile, but a write that must
- * reopen leveldb after a failure waits for it). Returns 0, or the error of
+ * reopen leveldb after a failure waits for it at most 5 s, then fails with
+ * -EIO, as in "Thread safety" above). Returns 0, or the error of
  * a store that has no open handle. */
 int store_compact(struct store *s);
 
