@@ -163,14 +163,20 @@ static void chan_reset(struct paxos *p, size_t h, uint64_t session)
 	free(ids);
 }
 
-void paxos_note_session(struct paxos *p, size_t idx, uint64_t session)
+void paxos_note_session(struct paxos *p, size_t idx, uint64_t session, bool said)
 {
 	session = session_of(session);
 	if (idx == p->self_idx || paxos_id_node(session) != p->nodes[idx])
 		return;
-	if (session > p->peer_session[idx])
-		p->peer_session[idx] = session;
-	if (p->fwd_out[idx].session < session)
+	/* A value id may name an earlier process (a value adopted in phase 1),
+	 * so it only moves a session up, and only until the peer says its own;
+	 * a session said may be lower than an earlier one (a node whose data
+	 * dir was lost takes its boot count from a clock that wraps). */
+	if (said)
+		p->sessions_said |= bit(idx);
+	else if ((p->sessions_said & bit(idx)) || p->fwd_out[idx].session >= session)
+		return;
+	if (p->fwd_out[idx].session != session)
 		chan_reset(p, idx, session);
 }
 
@@ -524,14 +530,15 @@ int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const
 		return reply(p, e, from, m, PAXOS_MSG_FWD_STALE); /* meant for another process */
 	struct paxos_fwd_in *in = &p->fwd_in[from];
 	uint64_t session = session_of(m->session), seq = m->nonce;
-	if (session < in->session)
-		return 0; /* from an earlier process of the origin: gone with it */
 	if (!in->taken) {
 		in->taken = paxos_calloc(p, W / 8);
 		if (!in->taken)
 			return -ENOMEM;
 	}
-	if (session > in->session) {
+	if (session != in->session) {
+		/* A new process of the origin (net/ delivers nothing of an
+		 * earlier process after a later one; its number may be lower,
+		 * paxos_note_session): its sequence starts again. */
 		in->session = session;
 		in->next = 1;
 		memset(in->taken, 0, W / 8);

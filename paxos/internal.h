@@ -302,7 +302,8 @@ struct paxos {
 	struct paxos_scan scans[PAXOS_MAX_NODES];
 	uint64_t peers_up; /* bit per node index */
 	uint64_t peers_down; /* bit per node index: PEER_DOWN, and nothing heard since */
-	uint64_t peer_session[PAXOS_MAX_NODES]; /* latest process of each peer known */
+	uint64_t sessions_said; /* bit per node index: a message of the peer's
+				 * own has said its process (forward.c) */
 	struct paxos_fwd_out fwd_out[PAXOS_MAX_NODES]; /* to each holder */
 	struct paxos_fwd_in fwd_in[PAXOS_MAX_NODES];   /* from each origin */
 	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
@@ -493,8 +494,11 @@ void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error);
 /* The earliest proposal timeout among the entity's forwarded commands. */
 uint64_t paxos_forward_deadline(const struct paxos *p, const struct paxos_entity *e);
 void paxos_forward_free(struct paxos *p, struct paxos_entity *e);
-/* A peer's process `session` (node << 56 | boot << 32) exists. */
-void paxos_note_session(struct paxos *p, size_t idx, uint64_t session);
+/* A peer's process `session` (node << 56 | boot << 32) exists: `said` by
+ * a message of that process itself (then it is the current one, whatever
+ * its number: net/ delivers nothing of an earlier process after a later
+ * one), or shown by a value id (then only a higher number is news). */
+void paxos_note_session(struct paxos *p, size_t idx, uint64_t session, bool said);
 void paxos_note_peer(struct paxos *p, size_t idx, bool up);
 /* Node level: resends unanswered FORWARDs. */
 int paxos_forward_timer(struct paxos *p);

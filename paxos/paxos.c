@@ -123,9 +123,9 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 	/* Which process of the peer is running (forward.c): said outright by
 	 * some messages, shown by the id of a value it built by others. */
 	if (m->session)
-		paxos_note_session(p, from, m->session);
+		paxos_note_session(p, from, m->session, true);
 	if ((m->type == PAXOS_MSG_ACCEPT || m->type == PAXOS_MSG_CHOSEN) && m->value_id)
-		paxos_note_session(p, from, m->value_id);
+		paxos_note_session(p, from, m->value_id, false);
 	if (m->type == PAXOS_MSG_SCAN)
 		return paxos_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)

@@ -880,6 +880,11 @@ void sim_power_cut(struct sim *s, int node, int keep)
 	n->meta_amnesia = n->durable_amnesia;
 }
 
+/* wipe_lowers_boot: first boot count, and the room given to each life below
+ * it (a life restarts fewer times than that in any run). */
+#define SIM_BOOT_BASE ((uint64_t)1 << 22)
+#define SIM_BOOT_LIFE ((uint64_t)1 << 12)
+
 void sim_wipe(struct sim *s, int node)
 {
 	struct sim_node *n = &s->nodes[node];
@@ -894,6 +899,11 @@ void sim_wipe(struct sim *s, int node)
 	wal_clear(n);
 	n->meta_amnesia = n->durable_amnesia = true;
 	n->fragile = true;
+	if (s->cfg.wipe_lowers_boot && n->boot_floor > SIM_BOOT_LIFE) {
+		/* below every earlier life, with room for this one's restarts */
+		n->boot_floor -= SIM_BOOT_LIFE;
+		n->boot = n->boot_floor;
+	}
 }
 
 /* After a restart: what the daemon's applier does — apply from the log what
@@ -1247,6 +1257,8 @@ int sim_new(const struct sim_config *c, struct sim **out)
 		n->meta_amnesia = true; /* a new cluster: every node starts amnesic */
 		n->durable_amnesia = true;
 		n->disk_ms = c->disk_ms;
+		if (c->wipe_lowers_boot)
+			n->boot = n->boot_floor = SIM_BOOT_BASE;
 		sim_store_init(&n->store);
 		sim_store_init(&n->durable);
 	}

@@ -47,6 +47,9 @@ struct sim_config {
 	uint32_t loss_pct, dup_pct;  /* per message batch, in percent */
 	uint32_t disk_ms;            /* 0: persisting takes no time */
 	bool check;                  /* run the checker (default in sim_config_default: on) */
+	bool wipe_lowers_boot;       /* a wiped node restarts with a boot count below
+				      * all its earlier ones (as after the daemon's
+				      * clock-derived count wrapped), never one used */
 	bool fs_log;                 /* keep every applied value id (needed by the checker) */
 	size_t trace_ring;           /* trace lines kept for a failure report (0: none) */
 	FILE *trace_out;             /* if set, every trace line is printed there too */

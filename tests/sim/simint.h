@@ -93,6 +93,7 @@ struct sim_node {
 	uint32_t inc;       /* process incarnation */
 	uint32_t disk_gen;  /* how many times its disk was wiped */
 	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
+	uint64_t boot_floor; /* wipe_lowers_boot: the lowest boot count given yet */
 	struct paxos *px;
 	struct sim_store store;   /* every write: what the engine reads */
 	struct sim_fs fs;

@@ -122,6 +122,7 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	w.n = o->n_nodes;
 	struct sim_config c;
 	sim_config_default(&c, seed, w.n);
+	c.wipe_lowers_boot = true;
 	if (o->verbose)
 		c.trace_out = stderr;
 	static const uint32_t losses[] = {0, 1, 5, 15, 30};

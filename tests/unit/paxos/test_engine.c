@@ -593,6 +593,23 @@ START_TEST(forwarding_from_the_origin)
 	ck_assert_int_eq(f.u->failed[0].error, -EIO);
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE) + count_sent(&f, PAXOS_MSG_ACCEPT), 0);
 	ck_assert_uint_eq(waiting(&f), 0);
+
+	/* node 1 lost its disk and runs with a lower boot count (a clock-derived
+	 * count wrapped): said by its own message, that is its process now; a
+	 * value id of an older, higher one changes nothing */
+	uint64_t s1low = session(1, 2);
+	submit(&f, E_OWNED_BY_1, "z");
+	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_FORWARD)->to_session, session(1, 6));
+	st = fwd_msg(PAXOS_MSG_FWD_STALE, E_OWNED_BY_1, 1, s1low, me);
+	ck_assert_int_eq(recv(&f, 1, &st), 0);
+	ch.value_id = session(1, 6) | 3; /* the old process's value, learned late */
+	ch.entry = 2;
+	ck_assert_int_eq(recv(&f, 3, &ch), 0);
+	submit(&f, E_OWNED_BY_1, "w");
+	m = sent(&f, 1, PAXOS_MSG_FORWARD);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->to_session, s1low);
+	ck_assert_uint_eq(m->nonce, 1);
 	fx_close(&f);
 }
 END_TEST
@@ -681,6 +698,18 @@ START_TEST(forwarding_at_the_holder)
 	fw.value_len = (size_t)(end - val);
 	ck_assert_int_eq(recv(&f, 2, &fw), 0);
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
+
+	/* a new process of node 2 with a lower boot count (its disk was lost):
+	 * its sequence starts again at 1 and is decided, not ignored */
+	uint64_t s2low = session(2, 1);
+	end = paxos_codec_put_cmd(val, s2low | 1, "e", 1);
+	fw = fwd_msg(PAXOS_MSG_FORWARD, E_OWNED_BY_1, 1, s2low, me);
+	fw.value = val;
+	fw.value_len = (size_t)(end - val);
+	fw.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &fw), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK) ? sent(&f, 2, PAXOS_MSG_FWD_NACK)
+								: sent(&f, 2, PAXOS_MSG_FWD_ACK));
 	fx_close(&f);
 }
 END_TEST
