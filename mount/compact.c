@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "mount/node.h"
@@ -22,6 +23,8 @@
 
 struct mount_compact {
 	struct store *store;
+	char *dir;
+	bool room_warned;          /* said once that there is no room */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -40,9 +43,18 @@ static void compact_now(struct mount_compact *c)
 {
 	uint64_t before = 0, after = 0, t0 = mount_now_ms();
 	uint64_t pending = atomic_load(&c->pending);
+	struct statvfs sv;
 	int rc;
 
 	store_approximate_bytes(c->store, &before);
+	if (statvfs(c->dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < before) {
+		if (!c->room_warned)
+			LOG_WARN("not compacting the store (%.1f MiB): only %.1f MiB free in %s",
+				 mib(before), mib((uint64_t)sv.f_bavail * sv.f_frsize), c->dir);
+		c->room_warned = true;
+		return; /* pending stays: tried again every second */
+	}
+	c->room_warned = false;
 	rc = store_compact(c->store);
 	atomic_fetch_sub(&c->pending, pending);
 	if (rc < 0) {
@@ -80,14 +92,16 @@ static void *compact_main(void *arg)
 	return NULL;
 }
 
-int mount_compact_start(struct store *s, struct mount_compact **out)
+int mount_compact_start(struct store *s, const char *dir, struct mount_compact **out)
 {
 	struct mount_compact *c = calloc(1, sizeof(*c));
 	int rc;
 
 	*out = NULL;
-	if (!c)
+	if (!c || !(c->dir = strdup(dir))) {
+		free(c);
 		return -ENOMEM;
+	}
 	c->store = s;
 	c->threshold = COMPACT_MIN_BYTES;
 	pthread_mutex_init(&c->lock, NULL);
@@ -96,6 +110,7 @@ int mount_compact_start(struct store *s, struct mount_compact **out)
 	if (rc) {
 		pthread_mutex_destroy(&c->lock);
 		pthread_cond_destroy(&c->cond);
+		free(c->dir);
 		free(c);
 		return -rc;
 	}
@@ -122,5 +137,6 @@ void mount_compact_free(struct mount_compact *c)
 	pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
+	free(c->dir);
 	free(c);
 }

@@ -13,6 +13,11 @@
  *
  *   compacted the store: 379.2 MiB -> 201.5 MiB in 3.1 s
  *
+ * A compaction writes the new tables before it deletes the old ones, so it
+ * waits while the data dir's file system has less room than the store holds:
+ * it would fill a nearly full disk, and while it runs a write that must
+ * reopen the store after a failure (a full disk) waits for it (store.h).
+ *
  * The thread only ever calls store_compact and store_approximate_bytes. */
 #ifndef PAXFS_MOUNT_COMPACT_H
 #define PAXFS_MOUNT_COMPACT_H
@@ -26,9 +31,9 @@
 struct store;
 struct mount_compact;
 
-/* Starts the thread for store `s` (borrowed: it must outlive the thread).
- * Returns 0, or -errno. */
-int mount_compact_start(struct store *s, struct mount_compact **out);
+/* Starts the thread for store `s` (borrowed: it must outlive the thread),
+ * kept in directory `dir` (copied). Returns 0, or -errno. */
+int mount_compact_start(struct store *s, const char *dir, struct mount_compact **out);
 
 /* From the loop thread: `bytes` of values were applied just now. */
 void mount_compact_note(struct mount_compact *c, size_t bytes);

@@ -237,7 +237,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = open_data_dir(n, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = mount_compact_start(n->store, &n->compact);
+	rc = mount_compact_start(n->store, n->data_dir, &n->compact);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the compaction thread: %s", strerror(-rc));
 		return rc;
