@@ -6,7 +6,7 @@
  *       -o timeout=SECONDS                 changes and barriers fail with EIO after this
  *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
  *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
- *       -o catchup_rate=MIB                snapshots this node serves: at most MIB MiB/s (0: no limit)
+ *       -o catchup_rate=MIB                catch-up this node serves (states, entries): at most MIB MiB/s (0: no limit)
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
  *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
@@ -36,7 +36,7 @@ struct mount_args {
 	unsigned timeout_s;
 	unsigned retention;
 	unsigned retention_bytes;
-	unsigned catchup_rate;  /* MiB/s of snapshots served; 0 = no limit */
+	unsigned catchup_rate;  /* MiB/s of catch-up served; 0 = no limit */
 	bool foreground;
 	bool debug;
 	bool allow_other;

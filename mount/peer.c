@@ -1,7 +1,8 @@
 /* mount/peer.c — what arrives from the mesh, sent where it belongs.
  *
  * Paxos batches go to the engine as one RECEIVE event (so one turn, one
- * synced write); snapshot transfers to mount/snapshot.c. A body that does
+ * synced write), but for FETCHes held back by catch-up pacing; snapshot
+ * transfers to mount/snapshot.c. A body that does
  * not decode is refused (-EBADMSG: net closes that link). Clients
  * (paxfs-verify) may only ask questions. */
 #include <errno.h>
@@ -26,10 +27,16 @@ int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 		rc = paxos_codec_from_proto(env->paxos, &msgs);
 		if (rc < 0)
 			return rc == -ENOMEM ? 0 : -EBADMSG;
+		/* FETCHes wait while catch-up has used its rate (snapshot.h) */
+		size_t kept = 0;
+		for (size_t i = 0; i < msgs.n; i++)
+			if (!mount_snapshot_hold_fetch(n, from, &msgs.msgs[i]))
+				msgs.msgs[kept++] = msgs.msgs[i];
+		msgs.n = kept;
 		ev.receive.from = from;
 		ev.receive.msgs = msgs.msgs;
 		ev.receive.n = msgs.n;
-		rc = mount_step(n, &ev, NULL);
+		rc = msgs.n ? mount_step(n, &ev, NULL) : 0;
 		if (rc == -EINVAL)
 			LOG_DEBUG("node %u sent messages the engine refused", from);
 		paxos_codec_msgs_free(&msgs);

@@ -13,7 +13,10 @@
  * link's 32 MiB queue was full, one loop turn stalling the server for
  * 100 ms and more): at most PIECES_PER_TURN pieces per loop turn across all
  * exports, taken in turn, and at most `-o catchup_rate` MiB a second (a
- * token bucket; 0: no limit). */
+ * token bucket; 0: no limit). Log entries served to a node catching up share
+ * that bucket: the values of CHOSEN messages sent are charged to it, and
+ * FETCHes that arrive while it is empty wait (at most HELD_FETCH_MAX; more
+ * are dropped, as a network would: the asker fetches again). */
 #include "mount/snapshot.h"
 
 #include <errno.h>
@@ -28,6 +31,12 @@
 #define PIECE_BYTES (1u << 20)
 #define TRANSFER_TIMEOUT_MS 30000
 #define PIECES_PER_TURN 2
+#define HELD_FETCH_MAX 1024
+
+struct held_fetch {
+	uint32_t from;
+	struct paxos_msg msg; /* a FETCH: no value, no items */
+};
 
 struct incoming {
 	struct incoming *next;
@@ -60,6 +69,9 @@ struct mount_snapshots {
 	struct event *pace_ev; /* resumes the exports (next turn, or when tokens are back) */
 	int64_t tokens;        /* bytes the exports may send now (may go below 0) */
 	uint64_t tokens_ms;    /* when tokens were last refilled */
+	struct held_fetch *held; /* FETCHes waiting for tokens, oldest first */
+	size_t n_held;
+	struct event *fetch_ev;  /* steps them when tokens are back */
 };
 
 static void report(struct mount_node *n, uint64_t entity, bool ok)
@@ -94,6 +106,7 @@ static void drop_incoming(struct mount_node *n, struct incoming *in, bool ok)
 }
 
 static void pace_cb(evutil_socket_t fd, short what, void *arg);
+static void fetch_cb(evutil_socket_t fd, short what, void *arg);
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -122,8 +135,13 @@ int mount_snapshots_new(struct mount_node *n)
 		return -ENOMEM;
 	n->snapshots->timer = evtimer_new(n->base, timer_cb, n);
 	n->snapshots->pace_ev = evtimer_new(n->base, pace_cb, n);
+	n->snapshots->fetch_ev = evtimer_new(n->base, fetch_cb, n);
+	n->snapshots->held = calloc(HELD_FETCH_MAX, sizeof(*n->snapshots->held));
 	n->snapshots->tokens_ms = mount_now_ms();
-	return n->snapshots->timer && n->snapshots->pace_ev ? 0 : -ENOMEM;
+	return n->snapshots->timer && n->snapshots->pace_ev && n->snapshots->fetch_ev &&
+			       n->snapshots->held
+		       ? 0
+		       : -ENOMEM;
 }
 
 void mount_snapshots_free(struct mount_node *n)
@@ -148,6 +166,9 @@ void mount_snapshots_free(struct mount_node *n)
 		event_free(s->timer);
 	if (s->pace_ev)
 		event_free(s->pace_ev);
+	if (s->fetch_ev)
+		event_free(s->fetch_ev);
+	free(s->held);
 	free(s);
 	n->snapshots = NULL;
 }
@@ -267,6 +288,20 @@ static void refill(struct mount_node *n)
 	s->tokens_ms = now;
 }
 
+/* How long until the bucket holds tokens again (0: the next loop turn). */
+static struct timeval until_tokens(struct mount_node *n)
+{
+	struct mount_snapshots *s = n->snapshots;
+	struct timeval tv = {0, 0};
+	if (s->tokens <= 0 && n->args->catchup_rate) {
+		uint64_t need = (uint64_t)(1 - s->tokens), rate = (uint64_t)n->args->catchup_rate << 20;
+		uint64_t ms = need * 1000 / rate + 1;
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
+	return tv;
+}
+
 /* One turn's worth of export: up to PIECES_PER_TURN pieces, one stream after
  * the other, while there are tokens; then arms pace_ev if work is left. */
 static void pump_all(struct mount_node *n)
@@ -294,12 +329,7 @@ static void pump_all(struct mount_node *n)
 			waiting = true;
 	if (!waiting || evtimer_pending(s->pace_ev, NULL))
 		return;
-	if (s->tokens <= 0 && n->args->catchup_rate) {
-		uint64_t need = (uint64_t)(1 - s->tokens), rate = (uint64_t)n->args->catchup_rate << 20;
-		uint64_t ms = need * 1000 / rate + 1;
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	}
+	tv = until_tokens(n);
 	evtimer_add(s->pace_ev, &tv); /* 0: the next loop turn, after other events */
 }
 
@@ -308,6 +338,64 @@ static void pace_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pump_all(arg);
+}
+
+void mount_snapshot_charge(struct mount_node *n, size_t bytes)
+{
+	if (n->snapshots)
+		n->snapshots->tokens -= (int64_t)bytes;
+}
+
+bool mount_snapshot_hold_fetch(struct mount_node *n, uint32_t from, const struct paxos_msg *m)
+{
+	struct mount_snapshots *s = n->snapshots;
+	if (!s || m->type != PAXOS_MSG_FETCH)
+		return false;
+	refill(n);
+	if (s->tokens > 0 && !s->n_held)
+		return false;
+	if (s->n_held == HELD_FETCH_MAX) {
+		LOG_DEBUG("catch-up paced: a FETCH from node %u dropped (%d held)", from,
+			  HELD_FETCH_MAX);
+		return true;
+	}
+	s->held[s->n_held].from = from;
+	s->held[s->n_held].msg = *m;
+	s->held[s->n_held].msg.value = NULL;
+	s->held[s->n_held].msg.items = NULL;
+	s->n_held++;
+	if (!evtimer_pending(s->fetch_ev, NULL)) {
+		struct timeval tv = until_tokens(n);
+		evtimer_add(s->fetch_ev, &tv);
+	}
+	return true;
+}
+
+/* Steps the held FETCHes, oldest first, while there are tokens (each answer
+ * is charged as it is sent: mount/turn.c). */
+static void fetch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount_node *n = arg;
+	struct mount_snapshots *s = n->snapshots;
+	size_t done = 0;
+	(void)fd;
+	(void)what;
+	refill(n);
+	while (done < s->n_held && s->tokens > 0) {
+		struct held_fetch h = s->held[done++];
+		struct paxos_event ev = {.type = PAXOS_EV_RECEIVE};
+		ev.receive.from = h.from;
+		ev.receive.msgs = &h.msg;
+		ev.receive.n = 1;
+		mount_step(n, &ev, NULL);
+		refill(n);
+	}
+	memmove(s->held, s->held + done, (s->n_held - done) * sizeof(*s->held));
+	s->n_held -= done;
+	if (s->n_held) {
+		struct timeval tv = until_tokens(n);
+		evtimer_add(s->fetch_ev, &tv);
+	}
 }
 
 int mount_snapshot_on_request(struct mount_node *n, uint32_t from, const Paxfs__SnapshotRequest *m)

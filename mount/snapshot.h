@@ -31,6 +31,13 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 /* A peer's queue drained: resume the exports to it. */
 void mount_snapshot_writable(struct mount_node *n, uint32_t peer);
 
+/* Catch-up served by log entries is paced with the exports (-o catchup_rate):
+ * `bytes` of values were just sent in CHOSEN messages (charged to the bucket);
+ * and a FETCH from `from` that arrives while the bucket is empty is kept and
+ * stepped later (returns true: the caller must not step it now). */
+void mount_snapshot_charge(struct mount_node *n, size_t bytes);
+bool mount_snapshot_hold_fetch(struct mount_node *n, uint32_t from, const struct paxos_msg *m);
+
 /* True while this node streams `entity` to a peer (applies wait). */
 bool mount_snapshot_exporting(struct mount_node *n, uint64_t entity);
 

@@ -183,6 +183,8 @@ static int take_update(struct mount_node *n, struct mount_turn *t, const struct 
 		struct out_msgs *o = &t->out[ob->to & 0xff];
 		for (size_t j = 0; j < ob->n; j++) {
 			struct paxos_msg m = ob->msgs[j];
+			if (m.type == PAXOS_MSG_CHOSEN && m.has_value)
+				mount_snapshot_charge(n, m.value_len); /* catch-up served */
 			m.value = keep(t, m.value, m.value_len);
 			m.items = keep(t, m.items, m.n_items * sizeof(*m.items));
 			VEC_PUSH(o->v, o->n, o->cap, m);
