@@ -203,26 +203,33 @@ static void bench_free(struct bench *b)
 	}
 }
 
-static uint64_t alloc_total(struct bench *b)
+/* The engines' allocations so far: bytes, or (count) how many. */
+static uint64_t allocs(struct bench *b, bool count)
 {
 	uint64_t a = 0;
 	for (int n = 1; n <= N; n++) {
 		struct paxos_stats st;
 		paxos_get_stats(b->nodes[n].p, &st);
-		a += st.alloc_bytes;
+		a += count ? st.alloc_count : st.alloc_bytes;
 	}
 	return a;
 }
 
-static uint64_t alloc_count(struct bench *b)
+/* One turn in which every writer (bit n of `writers`: node n) submits one
+ * 64-byte command to each of `entities` entities. */
+static void submit_turn(struct bench *b, unsigned writers, uint64_t entities)
 {
-	uint64_t a = 0;
-	for (int n = 1; n <= N; n++) {
-		struct paxos_stats st;
-		paxos_get_stats(b->nodes[n].p, &st);
-		a += st.alloc_count;
-	}
-	return a;
+	static const uint8_t body[64] = {0};
+	for (int n = 1; n <= N; n++)
+		if (writers >> n & 1)
+			for (uint64_t k = 1; k <= entities; k++) {
+				struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+				ev.submit.entity = k << 8 | 1;
+				ev.submit.body = body;
+				ev.submit.len = sizeof(body);
+				step(b, n, &ev);
+			}
+	turn(b);
 }
 
 struct result {
@@ -235,38 +242,18 @@ static struct result pass(unsigned writers, uint64_t entities, int turns, bool t
 {
 	struct bench b;
 	bench_init(&b);
-	uint8_t body[64];
-	memset(body, 'x', sizeof(body));
 	/* warm up: entities loaded, buffers grown */
 	for (int t = 0; t < 4; t++) {
-		for (int n = 1; n <= N; n++)
-			if (writers >> n & 1)
-				for (uint64_t k = 1; k <= entities; k++) {
-					struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
-					ev.submit.entity = k << 8 | 1;
-					ev.submit.body = body;
-					ev.submit.len = sizeof(body);
-					step(&b, n, &ev);
-				}
-		turn(&b);
+		submit_turn(&b, writers, entities);
 	}
 	for (int t = 0; t < 16; t++)
 		turn(&b);
-	uint64_t e0 = b.entries, c0 = b.cmds, a0 = alloc_total(&b), n0 = alloc_count(&b);
+	uint64_t e0 = b.entries, c0 = b.cmds, a0 = allocs(&b, false), n0 = allocs(&b, true);
 	b.engine_ns = 0;
 	b.timed = timed;
 	clock_t t0 = clock();
 	for (int t = 0; t < turns; t++) {
-		for (int n = 1; n <= N; n++)
-			if (writers >> n & 1)
-				for (uint64_t k = 1; k <= entities; k++) {
-					struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
-					ev.submit.entity = k << 8 | 1;
-					ev.submit.body = body;
-					ev.submit.len = sizeof(body);
-					step(&b, n, &ev);
-				}
-		turn(&b);
+		submit_turn(&b, writers, entities);
 	}
 	struct result r;
 	r.submitted = (uint64_t)__builtin_popcount(writers) * entities * (uint64_t)turns;
@@ -274,8 +261,8 @@ static struct result pass(unsigned writers, uint64_t entities, int turns, bool t
 	r.engine = (double)b.engine_ns / 1e9;
 	r.entries = b.entries - e0;
 	r.cmds = b.cmds - c0;
-	r.alloc_bytes = alloc_total(&b) - a0;
-	r.allocs = alloc_count(&b) - n0;
+	r.alloc_bytes = allocs(&b, false) - a0;
+	r.allocs = allocs(&b, true) - n0;
 	bench_free(&b);
 	return r;
 }

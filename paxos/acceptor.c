@@ -45,9 +45,7 @@ int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t to, 
 		m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, entry);
 		m.ballot = cr->accepted;
 		m.value_id = cr->value_id;
-		m.value = cv->data;
-		m.value_len = cv->len;
-		m.has_value = true;
+		paxos_msg_set_value(&m, cv);
 		return paxos_send(p, to, &m, cv);
 	}
 	struct paxos_record rec = {0};
@@ -66,9 +64,7 @@ int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t to, 
 	m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, entry);
 	m.ballot = rec.accepted;
 	m.value_id = rec.value_id;
-	m.value = v->data;
-	m.value_len = v->len;
-	m.has_value = true;
+	paxos_msg_set_value(&m, v);
 	rc = paxos_send(p, to, &m, v);
 	paxos_value_unref(v);
 	return rc;
@@ -79,9 +75,7 @@ static int send_slot_chosen(struct paxos *p, struct paxos_entity *e, size_t to, 
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, s->entry);
 	m.ballot = s->accepted;
 	m.value_id = s->value_id;
-	m.value = s->value->data;
-	m.value_len = s->value->len;
-	m.has_value = true;
+	paxos_msg_set_value(&m, s->value);
 	return paxos_send(p, to, &m, s->value);
 }
 
@@ -94,7 +88,11 @@ static int send_reject(struct paxos *p, struct paxos_entity *e, size_t to, const
 	return paxos_send(p, to, &m, NULL);
 }
 
-int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
+/* What PREPARE and ACCEPT share: the slot of `in->entry` to vote in (*out),
+ * or the answer given instead — the entry's chosen value, or nothing (this
+ * node may not vote there). Returns 1 with *out set, else what was sent. */
+static int voting_slot(struct paxos *p, struct paxos_entity *e, size_t from,
+		       const struct paxos_msg *in, struct paxos_slot **out)
 {
 	e->orphan_at = 0; /* someone is working on this entity: not orphaned */
 	if (in->entry <= e->chosen)
@@ -106,6 +104,16 @@ int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const
 		return -ENOMEM;
 	if (s->chosen)
 		return send_slot_chosen(p, e, from, s);
+	*out = s;
+	return 1;
+}
+
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
+{
+	struct paxos_slot *s = NULL;
+	int rc = voting_slot(p, e, from, in, &s);
+	if (rc != 1)
+		return rc;
 	if (in->ballot < s->promised ||
 	    (in->ballot == s->promised && (in->flags & PAXOS_MSG_F_STRICT)))
 		return send_reject(p, e, from, in, s->promised);
@@ -119,25 +127,17 @@ int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const
 	if (s->accepted) {
 		m.accepted = s->accepted;
 		m.value_id = s->value_id;
-		m.value = s->value->data;
-		m.value_len = s->value->len;
-		m.has_value = true;
+		paxos_msg_set_value(&m, s->value);
 	}
 	return paxos_send(p, from, &m, s->accepted ? s->value : NULL);
 }
 
 int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
 {
-	e->orphan_at = 0;
-	if (in->entry <= e->chosen)
-		return paxos_send_chosen_entry(p, e, from, in->entry);
-	if (!paxos_may_vote(p, e, in->entry))
-		return 0;
-	struct paxos_slot *s = paxos_slot_get(p, e, in->entry);
-	if (!s)
-		return -ENOMEM;
-	if (s->chosen)
-		return send_slot_chosen(p, e, from, s);
+	struct paxos_slot *s = NULL;
+	int rc = voting_slot(p, e, from, in, &s);
+	if (rc != 1)
+		return rc;
 	if (in->ballot < s->promised)
 		return send_reject(p, e, from, in, s->promised);
 	if (s->accepted != in->ballot || s->value_id != in->value_id) {
@@ -158,7 +158,7 @@ int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const 
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPTED, e, in->entry);
 	m.ballot = in->ballot;
 	m.value_id = in->value_id;
-	int rc = paxos_send(p, from, &m, NULL);
+	rc = paxos_send(p, from, &m, NULL);
 	if (rc || !s->chosen_vid || s->chosen_vid != s->value_id)
 		return rc;
 	/* The value announced chosen here earlier, without its bytes: now we

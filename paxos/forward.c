@@ -234,9 +234,7 @@ static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t 
 	m.nonce = seq;
 	m.session = p->id_prefix;
 	m.to_session = c->session;
-	m.value = v->data;
-	m.value_len = v->len;
-	m.has_value = true;
+	paxos_msg_set_value(&m, v);
 	int rc = paxos_send(p, h, &m, v);
 	paxos_value_unref(v);
 	return rc;

@@ -408,6 +408,14 @@ static inline struct paxos_msg paxos_msg_for(uint32_t type, const struct paxos_e
 	return m;
 }
 
+/* Attaches value v's bytes to m (paxos_send keeps v alive with it). */
+static inline void paxos_msg_set_value(struct paxos_msg *m, const struct paxos_value *v)
+{
+	m->value = v->data;
+	m->value_len = v->len;
+	m->has_value = true;
+}
+
 /* ---- acceptor.c ------------------------------------------------------------ */
 
 /* This node may vote at (e, entry): not amnesic, above the fence. */

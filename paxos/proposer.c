@@ -280,9 +280,7 @@ static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPT, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
-	m.value = pr->value->data;
-	m.value_len = pr->value->len;
-	m.has_value = true;
+	paxos_msg_set_value(&m, pr->value);
 	int rc = 0;
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, pr->value))

@@ -273,6 +273,41 @@ static void blame(struct verify_finding *f, uint8_t (*members)[32], size_t ng)
 				f->nodes[b] |= members[g][b];
 }
 
+/* Nodes grouped by the value they hold of one thing (a chain, a digest). */
+struct groups {
+	uint64_t vals[255];
+	uint8_t members[255][32];
+	size_t ng, holders;
+};
+
+static void groups_add(struct groups *gs, uint64_t v, uint32_t node)
+{
+	size_t g;
+	for (g = 0; g < gs->ng && gs->vals[g] != v; g++)
+		;
+	if (g == gs->ng) {
+		gs->vals[gs->ng++] = v;
+		memset(gs->members[g], 0, sizeof(gs->members[g]));
+	}
+	verify_nodes_set(gs->members[g], node);
+	gs->holders++;
+}
+
+/* The detail of a finding about groups ("TITLE: node 1 VALUE; nodes 2, 3
+ * VALUE", values in `digits` hex digits) and whom it blames. */
+static void groups_report(struct verify_finding *f, struct groups *gs, const char *title,
+			  int digits)
+{
+	snprintf(f->detail, sizeof(f->detail), "%s:", title);
+	for (size_t g = 0; g < gs->ng; g++) {
+		char who[128];
+		nodes_text(gs->members[g], who, sizeof(who));
+		detail_add(f, "%s %s %0*llx", g ? ";" : "", who, digits,
+			   (unsigned long long)gs->vals[g]);
+	}
+	blame(f, gs->members, gs->ng);
+}
+
 /* ---- the chain ---------------------------------------------------------------- */
 
 /* The chain of node summary e at entry x, from its trim point and the values
@@ -488,25 +523,16 @@ static void check_chains(struct verify_cmp *c, uint64_t x)
 			continue;
 		if (at == 0)
 			continue; /* every chain starts at 0 */
-		uint32_t vals[255];
-		uint8_t members[255][32];
-		size_t ng = 0, holders = 0;
-		memset(members, 0, sizeof(members));
+		struct groups gs;
+		gs.ng = gs.holders = 0;
 		for (size_t i = 0; i < n; i++) {
 			uint32_t v;
-			size_t g;
-			if (!is_live(c->s[i]) || !chain_at(c->s[i], at, &v))
-				continue;
-			holders++;
-			for (g = 0; g < ng && vals[g] != v; g++)
-				;
-			if (g == ng)
-				vals[ng++] = v;
-			verify_nodes_set(members[g], c->nodes[i].id);
+			if (is_live(c->s[i]) && chain_at(c->s[i], at, &v))
+				groups_add(&gs, v, c->nodes[i].id);
 		}
-		if (holders >= 2)
+		if (gs.holders >= 2)
 			c->counts.chains++;
-		if (ng < 2 || at >= best)
+		if (gs.ng < 2 || at >= best)
 			continue;
 		best = at;
 		/* Keep only the earliest parting: replace a later one. */
@@ -514,16 +540,12 @@ static void check_chains(struct verify_cmp *c, uint64_t x)
 		    c->f[c->nf - 1].entity == x)
 			c->nf--;
 		struct verify_finding *f = finding(c, VERIFY_CHAIN, x, at);
+		char title[64];
 		if (!f)
 			continue;
-		snprintf(f->detail, sizeof(f->detail),
-			 "chained checksums differ at entry %llu:", (unsigned long long)at);
-		for (size_t g = 0; g < ng; g++) {
-			char who[128];
-			nodes_text(members[g], who, sizeof(who));
-			detail_add(f, "%s %s %08x", g ? ";" : "", who, vals[g]);
-		}
-		blame(f, members, ng);
+		snprintf(title, sizeof(title), "chained checksums differ at entry %llu",
+			 (unsigned long long)at);
+		groups_report(f, &gs, title, 8);
 	}
 }
 
@@ -545,39 +567,24 @@ static void check_digests(struct verify_cmp *c, uint64_t x)
 				first = false;
 		if (!first)
 			continue;
-		uint64_t vals[255];
-		uint8_t members[255][32];
-		size_t ng = 0, holders = 0;
-		memset(members, 0, sizeof(members));
-		for (size_t j = i; j < n; j++) {
-			size_t g;
-			if (!is_live(c->s[j]) || c->s[j]->apply.applied_entry != at)
-				continue;
-			holders++;
-			for (g = 0; g < ng && vals[g] != c->s[j]->apply.state_digest; g++)
-				;
-			if (g == ng)
-				vals[ng++] = c->s[j]->apply.state_digest;
-			verify_nodes_set(members[g], c->nodes[j].id);
-		}
-		if (holders >= 2 && !counted) {
+		struct groups gs;
+		gs.ng = gs.holders = 0;
+		for (size_t j = i; j < n; j++)
+			if (is_live(c->s[j]) && c->s[j]->apply.applied_entry == at)
+				groups_add(&gs, c->s[j]->apply.state_digest, c->nodes[j].id);
+		if (gs.holders >= 2 && !counted) {
 			c->counts.digests++;
 			counted = true;
 		}
-		if (ng < 2)
+		if (gs.ng < 2)
 			continue;
 		struct verify_finding *f = finding(c, VERIFY_DIGEST, x, at);
+		char title[64];
 		if (!f)
 			continue;
-		snprintf(f->detail, sizeof(f->detail),
-			 "state digests differ at applied entry %llu:", (unsigned long long)at);
-		for (size_t g = 0; g < ng; g++) {
-			char who[128];
-			nodes_text(members[g], who, sizeof(who));
-			detail_add(f, "%s %s %016llx", g ? ";" : "", who,
-				   (unsigned long long)vals[g]);
-		}
-		blame(f, members, ng);
+		snprintf(title, sizeof(title), "state digests differ at applied entry %llu",
+			 (unsigned long long)at);
+		groups_report(f, &gs, title, 16);
 	}
 }
 

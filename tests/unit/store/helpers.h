@@ -1,6 +1,5 @@
 /* tests/unit/store/helpers.h — what every store test program shares: a fresh
- * temporary directory per test case (made and removed by the runner process,
- * so it goes away also when a case fails or times out), opening a store with
+ * temporary directory per test case (tests/lib/tmpdir.h), opening a store with
  * asserts, deterministic test values, and raw leveldb access for planting
  * damage.
  *
@@ -11,7 +10,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <leveldb/c.h>
 #include <limits.h>
 #include <stdint.h>
@@ -22,51 +20,26 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tests/lib/tmpdir.h"
 #include "util/prng.h"
 
 /* The case's own directory (empty at start) and the data dir inside it. */
 static char test_dir[PATH_MAX - 400];
 static char data_dir[PATH_MAX - 300];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void tmp_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(test_dir, sizeof(test_dir), "%s/paxfs-store-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(test_dir)) {
-		perror("mkdtemp");
-		abort();
-	}
+	tmpdir_make(test_dir, sizeof(test_dir), "paxfs-store");
 	snprintf(data_dir, sizeof(data_dir), "%s/data", test_dir);
 }
 
 static void tmp_teardown(void)
 {
-	if (test_dir[0])
-		rm_rf(test_dir);
+	rm_rf(test_dir);
 }
 
 /* A test case with its own temporary directory and a timeout in seconds. */
-#define STORE_TEST(suite, fn, timeout_s)                                                           \
-	do {                                                                                       \
-		TCase *tc_ = tcase_create(#fn);                                                    \
-		tcase_add_unchecked_fixture(tc_, tmp_setup, tmp_teardown);                         \
-		tcase_add_test(tc_, fn);                                                           \
-		tcase_set_timeout(tc_, (timeout_s));                                               \
-		suite_add_tcase((suite), tc_);                                                     \
-	} while (0)
+#define STORE_TEST(suite, fn, timeout_s) FIXTURE_CASE(suite, fn, timeout_s, tmp_setup, tmp_teardown)
 
 /* Opens (creating) the store in data_dir with `opt` (NULL: create, defaults). */
 static inline struct store *open_store(const struct store_options *opt)

@@ -2,7 +2,7 @@
 # (and leveldb, which some use directly to plant damage).
 STORE_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
 STORE_TEST_LIBS = $(STORE_LIBS) $(CHECK_LIBS)
-STORE_TEST_COMMON = tests/lib/check_main.h tests/unit/store/helpers.h
+STORE_TEST_COMMON = tests/lib/check_main.h tests/lib/tmpdir.h tests/unit/store/helpers.h
 
 STORE_TESTS = \
 	tests/unit/store/test_store_records \

@@ -14,13 +14,13 @@ tests_unit_tools_test_verify_compare_LDADD = $(TOOLS_TEST_LIBS)
 check_PROGRAMS += tests/unit/tools/test_verify_offline
 TESTS += tests/unit/tools/test_verify_offline
 tests_unit_tools_test_verify_offline_SOURCES = tests/unit/tools/test_verify_offline.c \
-	tests/lib/check_main.h
+	tests/lib/check_main.h tests/lib/tmpdir.h
 tests_unit_tools_test_verify_offline_CFLAGS = $(TOOLS_TEST_CFLAGS)
 tests_unit_tools_test_verify_offline_LDADD = $(TOOLS_TEST_LIBS)
 
 check_PROGRAMS += tests/unit/tools/test_verify_online
 TESTS += tests/unit/tools/test_verify_online
 tests_unit_tools_test_verify_online_SOURCES = tests/unit/tools/test_verify_online.c \
-	tests/lib/check_main.h
+	tests/lib/check_main.h tests/lib/tmpdir.h
 tests_unit_tools_test_verify_online_CFLAGS = $(TOOLS_TEST_CFLAGS)
 tests_unit_tools_test_verify_online_LDADD = $(TOOLS_TEST_LIBS)

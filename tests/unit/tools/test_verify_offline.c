@@ -8,9 +8,9 @@
 
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
+#include "tests/lib/tmpdir.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <leveldb/c.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,36 +28,17 @@
 
 static char tmp[PATH_MAX - 64];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 static void tmp_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp, sizeof(tmp), "%s/paxfs-verify-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmp))
-		abort();
+	tmpdir_make(tmp, sizeof(tmp), "paxfs-verify");
 }
 
 static void tmp_teardown(void)
 {
-	if (tmp[0])
-		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_rf(tmp);
 }
 
-#define CASE(suite, fn, timeout_s)                                                                 \
-	do {                                                                                       \
-		TCase *tc_ = tcase_create(#fn);                                                    \
-		tcase_add_unchecked_fixture(tc_, tmp_setup, tmp_teardown);                         \
-		tcase_add_test(tc_, fn);                                                           \
-		tcase_set_timeout(tc_, (timeout_s));                                               \
-		suite_add_tcase((suite), tc_);                                                     \
-	} while (0)
+#define CASE(suite, fn, timeout_s) FIXTURE_CASE(suite, fn, timeout_s, tmp_setup, tmp_teardown)
 
 /* ---- nodes that apply a shared history -------------------------------------------- */
 

@@ -10,11 +10,11 @@
 
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
+#include "tests/lib/tmpdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,36 +34,17 @@
 
 static char tmp[PATH_MAX - 64];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 static void tmp_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp, sizeof(tmp), "%s/paxfs-vonline-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmp))
-		abort();
+	tmpdir_make(tmp, sizeof(tmp), "paxfs-vonline");
 }
 
 static void tmp_teardown(void)
 {
-	if (tmp[0])
-		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_rf(tmp);
 }
 
-#define CASE(suite, fn, timeout_s)                                                                 \
-	do {                                                                                       \
-		TCase *tc_ = tcase_create(#fn);                                                    \
-		tcase_add_unchecked_fixture(tc_, tmp_setup, tmp_teardown);                         \
-		tcase_add_test(tc_, fn);                                                           \
-		tcase_set_timeout(tc_, (timeout_s));                                               \
-		suite_add_tcase((suite), tc_);                                                     \
-	} while (0)
+#define CASE(suite, fn, timeout_s) FIXTURE_CASE(suite, fn, timeout_s, tmp_setup, tmp_teardown)
 
 /* A loopback port nobody listens on right now. */
 static uint16_t free_port(void)
