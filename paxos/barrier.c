@@ -70,7 +70,14 @@ int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 	if (!b)
 		return -ENOMEM;
 	b->req_id = req_id;
-	b->nonce = ++p->nonce;
+	/* An id, not a per-engine count: an engine rebuilt inside the process
+	 * (a failed store write) keeps the connections, and answers meant for
+	 * the old engine's barriers may still arrive. */
+	b->nonce = paxos_new_id(p);
+	if (!b->nonce) {
+		free(b);
+		return paxos_upd_barrier(p, entity, req_id, -EIO, 0);
+	}
 	b->started_ms = p->now;
 	if (!p->amnesia) {
 		b->acks = bit(p->self_idx);
@@ -83,7 +90,8 @@ int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 	return paxos_barrier_check(p, e);
 }
 
-int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m)
 {
 	struct paxos_msg r = paxos_msg_for(PAXOS_MSG_BARRIER_ACK, e, 0);
 	r.nonce = m->nonce;
@@ -91,7 +99,8 @@ int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const
 	return paxos_send(p, from, &r, NULL); /* NONVOTER when amnesic (paxos_send) */
 }
 
-int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from,
+			 const struct paxos_msg *m)
 {
 	if (m->flags & PAXOS_MSG_F_NONVOTER)
 		return 0;

@@ -310,7 +310,6 @@ struct paxos {
 	bool quorum_known; /* voters (self included) make a majority */
 
 	/* counters */
-	uint64_t nonce;
 	size_t n_props;
 	size_t n_cmds;
 	uint64_t alloc_bytes, alloc_count;

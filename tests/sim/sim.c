@@ -110,7 +110,8 @@ void sim_trace(struct sim *s, const char *fmt, ...)
 
 void sim_print_trace(const struct sim *s, FILE *f)
 {
-	size_t start = (s->ring_pos + s->cfg.trace_ring - s->ring_n) % (s->cfg.trace_ring ? s->cfg.trace_ring : 1);
+	size_t start = (s->ring_pos + s->cfg.trace_ring - s->ring_n) %
+		       (s->cfg.trace_ring ? s->cfg.trace_ring : 1);
 	for (size_t i = 0; i < s->ring_n; i++)
 		fprintf(f, "%s\n", s->ring[(start + i) % s->cfg.trace_ring]);
 }
@@ -151,7 +152,8 @@ const char *sim_fmt_id(uint64_t id)
 	static char buf[8][40];
 	static int k;
 	char *o = buf[k++ & 7];
-	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id), (unsigned long long)((id >> 32) & 0xffffff),
+	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id),
+		 (unsigned long long)((id >> 32) & 0xffffff),
 		 (unsigned long long)(id & 0xffffffffull));
 	return o;
 }
@@ -176,8 +178,9 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 		break;
 	case PAXOS_MSG_PROMISE:
 		if (m->accepted)
-			snprintf(extra, sizeof(extra), " b=%s acc=%s v=%s", sim_fmt_ballot(m->ballot),
-				 sim_fmt_ballot(m->accepted), sim_fmt_id(m->value_id));
+			snprintf(extra, sizeof(extra), " b=%s acc=%s v=%s",
+				 sim_fmt_ballot(m->ballot), sim_fmt_ballot(m->accepted),
+				 sim_fmt_id(m->value_id));
 		else
 			snprintf(extra, sizeof(extra), " b=%s", sim_fmt_ballot(m->ballot));
 		break;
@@ -218,14 +221,15 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 			snprintf(cmds, sizeof(cmds), " cmds=%zu", n);
 		sim_trace(s, "n%d %s n%d %s E%llu #%llu b%llu->b%llu%s c=%llu", node, dir, peer,
 			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
-			  (unsigned long long)m->nonce, (unsigned long long)((m->session >> 32) & 0xffffff),
+			  (unsigned long long)m->nonce,
+			  (unsigned long long)((m->session >> 32) & 0xffffff),
 			  (unsigned long long)((m->to_session >> 32) & 0xffffff), cmds,
 			  (unsigned long long)m->chosen);
 		return;
 	}
 	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
-		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer, paxos_msg_type_name(m->type),
-			  (unsigned long long)m->nonce, extra);
+		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer,
+			  paxos_msg_type_name(m->type), (unsigned long long)m->nonce, extra);
 	else
 		sim_trace(s, "n%d %s n%d %s E%llu.%llu%s c=%llu", node, dir, peer,
 			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
@@ -285,7 +289,8 @@ static struct sim_ev ev_pop(struct sim *s)
 
 void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b)
 {
-	struct sim_ev ev = {.t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
+	struct sim_ev ev = {
+	    .t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
 	ev_push(s, ev);
 }
 
@@ -436,8 +441,8 @@ static void fs_apply(struct sim *s, struct sim_node *n, uint64_t entity, uint64_
 {
 	struct sim_fs_ent *f = sim_fs_ent(&n->fs, entity, true);
 	if (entry != f->applied + 1) {
-		sim_fail(s, "n%d delivered E%llu.%llu but fs applied through %llu (out of order)", n->id,
-			 (unsigned long long)entity, (unsigned long long)entry,
+		sim_fail(s, "n%d delivered E%llu.%llu but fs applied through %llu (out of order)",
+			 n->id, (unsigned long long)entity, (unsigned long long)entry,
 			 (unsigned long long)f->applied);
 		return;
 	}
@@ -525,8 +530,12 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 	p->refs = 0;
 	p->from = n->id;
 	p->to = to;
+	/* Over one connection messages arrive in order: nothing of an earlier
+	 * engine of the sender after something of a later one (src_inc is
+	 * the engine's). What is sent to a node reaches it while its process
+	 * lives, whatever its engine (dst_inc is the process's). */
 	p->src_inc = n->inc;
-	p->dst_inc = s->nodes[to].inc;
+	p->dst_inc = s->nodes[to].link_inc;
 	p->len = len;
 	memcpy(p->bytes, buf, len);
 	free(buf);
@@ -535,7 +544,8 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 		copies = 2;
 	for (int c = 0; c < copies; c++) {
 		p->refs++;
-		struct sim_ev ev = {.t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
+		struct sim_ev ev = {
+		    .t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
 		ev_push(s, ev);
 	}
 }
@@ -544,7 +554,7 @@ static void net_deliver(struct sim *s, struct sim_pkt *p)
 {
 	struct sim_node *n = &s->nodes[p->to];
 	const char *drop = NULL;
-	if (!n->up || n->inc != p->dst_inc)
+	if (!n->up || n->link_inc != p->dst_inc)
 		drop = "receiver restarted or down";
 	else if (!reachable(s, p->from, p->to))
 		drop = "partitioned";
@@ -624,13 +634,15 @@ static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_
 	}
 	for (size_t i = 0; i < u->n_metas; i++) {
 		const struct paxos_out_meta *m = &u->metas[i];
-		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu%s", n->id,
-			  (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
-			  m->meta.chosen_proposer, (unsigned long long)m->meta.trimmed_entry,
+		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu%s",
+			  n->id, (unsigned long long)m->entity,
+			  (unsigned long long)m->meta.chosen_entry, m->meta.chosen_proposer,
+			  (unsigned long long)m->meta.trimmed_entry,
 			  (unsigned long long)m->meta.vote_after, lazy);
 	}
 	for (size_t i = 0; i < u->n_trims; i++)
-		sim_trace(s, "n%d trim E%llu upto %llu%s", n->id, (unsigned long long)u->trims[i].entity,
+		sim_trace(s, "n%d trim E%llu upto %llu%s", n->id,
+			  (unsigned long long)u->trims[i].entity,
 			  (unsigned long long)u->trims[i].upto, lazy);
 }
 
@@ -652,7 +664,8 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		if (u->amnesia_cleared)
 			n->durable_amnesia = false;
 	} else if (writes) {
-		struct sim_wal w = {.kind = SW_BATCH, .batch = sim_batch_copy(u),
+		struct sim_wal w = {.kind = SW_BATCH,
+				    .batch = sim_batch_copy(u),
 				    .amnesia_cleared = u->amnesia_cleared};
 		if (!w.batch)
 			abort();
@@ -667,26 +680,32 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 	for (size_t i = 0; i < u->n_chosen; i++) {
 		const struct paxos_chosen *c = &u->chosen[i];
 		sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
-			  (unsigned long long)c->entry, sim_fmt_id(c->value_id), c->mine ? " mine" : "");
+			  (unsigned long long)c->entry, sim_fmt_id(c->value_id),
+			  c->mine ? " mine" : "");
 		fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
 		/* Tell the engine what the fs applied (enables trimming), once
 		 * per entity per update, as the daemon's applier would. */
 		if (i + 1 == u->n_chosen || u->chosen[i + 1].entity != c->entity) {
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, c->entity, true);
-			struct sim_input in = {.type = SI_APPLIED, .entity = c->entity, .entry = f->applied, .crc = f->crc};
+			struct sim_input in = {.type = SI_APPLIED,
+					       .entity = c->entity,
+					       .entry = f->applied,
+					       .crc = f->crc};
 			backlog_push(n, &in);
 		}
 	}
 	for (size_t i = 0; i < u->n_failed; i++) {
-		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id), u->failed[i].error);
+		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id),
+			  u->failed[i].error);
 		s->stats.cmds_failed++;
 		if (s->cfg.check)
 			sim_chk_failed(s, n->id, &u->failed[i]);
 	}
 	for (size_t i = 0; i < u->n_barriers; i++) {
 		const struct paxos_barrier_done *b = &u->barriers[i];
-		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id, (unsigned long long)b->req_id,
-			  (unsigned long long)b->entity, b->result, (unsigned long long)b->entry);
+		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id,
+			  (unsigned long long)b->req_id, (unsigned long long)b->entity, b->result,
+			  (unsigned long long)b->entry);
 		if (b->result)
 			s->stats.barriers_failed++;
 		else
@@ -708,8 +727,8 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		ev_push(s, ev);
 	}
 	for (size_t i = 0; i < u->n_errors; i++)
-		sim_fail(s, "n%d storage error on E%llu: %d", n->id, (unsigned long long)u->errors[i].entity,
-			 u->errors[i].error);
+		sim_fail(s, "n%d storage error on E%llu: %d", n->id,
+			 (unsigned long long)u->errors[i].entity, u->errors[i].error);
 	arm_timer(s, n, u->deadline_ms);
 }
 
@@ -761,7 +780,8 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		break;
 	case SI_SNAP_OK:
 	case SI_SNAP_FAIL:
-		ev.type = in->type == SI_SNAP_OK ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED;
+		ev.type =
+		    in->type == SI_SNAP_OK ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED;
 		ev.snapshot.entity = in->entity;
 		ev.snapshot.entry = in->entry;
 		ev.snapshot.chain_crc = in->crc;
@@ -776,10 +796,12 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		n->submit_rc = rc;
 		if (u->submit_id) {
 			sim_trace(s, "n%d submit E%llu -> cmd %s (%zu bytes)", n->id,
-				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id), in->len);
+				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id),
+				  in->len);
 			s->stats.cmds_submitted++;
 			if (s->cfg.check)
-				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body, in->len);
+				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body,
+						  in->len);
 		}
 	} else if (rc && rc != -ENOMEM) {
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
@@ -789,7 +811,8 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 	if (u->needs_sync && n->disk_ms) {
 		n->busy = true;
 		n->pending = u;
-		struct sim_ev dev = {.t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
+		struct sim_ev dev = {
+		    .t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
 		ev_push(s, dev);
 		return;
 	}
@@ -867,7 +890,8 @@ void sim_power_cut(struct sim *s, int node, int keep)
 	 * never a later write without every earlier one. */
 	size_t k = keep < 0 ? (size_t)util_prng_below(&s->prng, n->n_wal + 1)
 			    : ((size_t)keep < n->n_wal ? (size_t)keep : n->n_wal);
-	sim_trace(s, "n%d POWER CUT: %zu of %zu unsynced writes lost", node, n->n_wal - k, n->n_wal);
+	sim_trace(s, "n%d POWER CUT: %zu of %zu unsynced writes lost", node, n->n_wal - k,
+		  n->n_wal);
 	s->stats.power_cuts++;
 	for (size_t i = 0; i < k; i++)
 		wal_apply(n, &n->wal[i]);
@@ -919,8 +943,9 @@ static void replay_log(struct sim *s, struct sim_node *n)
 			uint64_t entry = f->applied + 1;
 			struct sim_rec *r = sim_store_rec(&n->store, e->id, entry);
 			if (!r || !r->r.chosen) {
-				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log", n->id,
-					 (unsigned long long)e->id, (unsigned long long)entry);
+				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log",
+					 n->id, (unsigned long long)e->id,
+					 (unsigned long long)entry);
 				return;
 			}
 			sim_trace(s, "n%d replay E%llu.%llu", n->id, (unsigned long long)e->id,
@@ -934,12 +959,19 @@ static void replay_log(struct sim *s, struct sim_node *n)
 		struct sim_fs_ent *f = &n->fs.ents[i];
 		if (!f->applied)
 			continue;
-		struct sim_input in = {.type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
+		struct sim_input in = {
+		    .type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
 		backlog_push(n, &in);
 	}
 }
 
-static void node_start(struct sim *s, struct sim_node *n)
+/* Builds the node's engine from its store. A new process (`process`) also
+ * has new connections: its peers hear PEER_UP and drop what its earlier
+ * process sent. An engine reset inside the process keeps the connections:
+ * messages in flight to the node, answers to the old engine among them,
+ * reach the new engine, which hears PEER_UP for every connected peer (as
+ * mount_engine_start does). */
+static void engine_start(struct sim *s, struct sim_node *n, bool process)
 {
 	/* The daemon records its new boot count with a synced write before it
 	 * starts the engine: what the last process wrote is durable from here. */
@@ -963,9 +995,12 @@ static void node_start(struct sim *s, struct sim_node *n)
 	}
 	n->inc++;
 	n->up = true;
-	memset(n->known_inc, 0, sizeof(n->known_inc));
-	sim_trace(s, "n%d START boot=%llu%s", n->id, (unsigned long long)n->boot,
-		  n->meta_amnesia ? " amnesic" : "");
+	if (process) {
+		n->link_inc++;
+		memset(n->known_inc, 0, sizeof(n->known_inc));
+	}
+	sim_trace(s, "n%d %s boot=%llu%s", n->id, process ? "START" : "ENGINE START",
+		  (unsigned long long)n->boot, n->meta_amnesia ? " amnesic" : "");
 	replay_log(s, n);
 	struct sim_input tick = {.type = SI_TICK};
 	backlog_push(n, &tick);
@@ -973,8 +1008,13 @@ static void node_start(struct sim *s, struct sim_node *n)
 		struct sim_node *o = &s->nodes[i];
 		if (i == n->id || !o->up || !reachable(s, n->id, i) || !reachable(s, i, n->id))
 			continue;
-		struct sim_input up = {.type = SI_PEER_UP, .peer = n->id};
-		node_input(s, o, &up);
+		if (process) {
+			struct sim_input up = {.type = SI_PEER_UP, .peer = n->id};
+			node_input(s, o, &up);
+		} else {
+			struct sim_input up = {.type = SI_PEER_UP, .peer = i};
+			backlog_push(n, &up);
+		}
 	}
 	node_run(s, n);
 }
@@ -984,7 +1024,24 @@ void sim_restart(struct sim *s, int node)
 	struct sim_node *n = &s->nodes[node];
 	if (n->up)
 		return;
-	node_start(s, n);
+	engine_start(s, n, true);
+}
+
+void sim_engine_reset(struct sim *s, int node)
+{
+	struct sim_node *n = &s->nodes[node];
+	if (!n->up)
+		return;
+	sim_trace(s, "n%d ENGINE RESET (a store write failed)%s", node,
+		  n->busy ? ": the update being written is lost" : "");
+	s->stats.engine_resets++;
+	paxos_free(n->px);
+	n->px = NULL;
+	n->busy = false;
+	n->pending = NULL;
+	backlog_clear(n);
+	n->timer_gen++;
+	engine_start(s, n, false);
 }
 
 /* ---- snapshots ------------------------------------------------------------ */
@@ -996,8 +1053,10 @@ static void snapshot_transfer(struct sim *s, struct sim_node *n, uint64_t entity
 	struct sim_node *src = &s->nodes[from];
 	struct sim_fs_ent *sf = src->up ? sim_fs_ent(&src->fs, entity, false) : NULL;
 	struct sim_input in = {.entity = entity};
-	if (!sf || !reachable(s, from, n->id) || !reachable(s, n->id, from) || sf->applied < entry) {
-		sim_trace(s, "n%d snapshot E%llu from n%d failed", n->id, (unsigned long long)entity, from);
+	if (!sf || !reachable(s, from, n->id) || !reachable(s, n->id, from) ||
+	    sf->applied < entry) {
+		sim_trace(s, "n%d snapshot E%llu from n%d failed", n->id,
+			  (unsigned long long)entity, from);
 		in.type = SI_SNAP_FAIL;
 		node_input(s, n, &in);
 		return;
@@ -1156,7 +1215,9 @@ static bool converged(struct sim *s, char *why, size_t len)
 		struct sim_node *n = &s->nodes[i];
 		if (!n->up || n->meta_amnesia || n->busy) {
 			snprintf(why, len, "n%d is %s", i,
-				 !n->up ? "down" : n->meta_amnesia ? "still amnesic" : "busy");
+				 !n->up            ? "down"
+				 : n->meta_amnesia ? "still amnesic"
+						   : "busy");
 			return false;
 		}
 		struct paxos_stats st;
@@ -1170,7 +1231,8 @@ static bool converged(struct sim *s, char *why, size_t len)
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
 			if ((f ? f->applied : 0) != sim_chk_contiguous(s, id)) {
 				snprintf(why, len, "n%d holds E%llu through %llu of %llu", i,
-					 (unsigned long long)id, (unsigned long long)(f ? f->applied : 0),
+					 (unsigned long long)id,
+					 (unsigned long long)(f ? f->applied : 0),
 					 (unsigned long long)sim_chk_contiguous(s, id));
 				return false;
 			}
@@ -1263,7 +1325,7 @@ int sim_new(const struct sim_config *c, struct sim **out)
 		sim_store_init(&n->durable);
 	}
 	for (int i = 1; i <= c->n_nodes; i++)
-		node_start(s, &s->nodes[i]);
+		engine_start(s, &s->nodes[i], true);
 	*out = s;
 	return 0;
 }

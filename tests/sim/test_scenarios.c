@@ -5,7 +5,8 @@
  * a ballot it already got a value accepted at), a power cut that loses
  * lazily written chosen entries (pre-authorisation from an older meta), and
  * forwarding: to a holder that writes too, refused by an idle one, lost with
- * a holder that crashed.
+ * a holder that crashed; a read barrier after an engine reset that must not
+ * take an answer meant for the old engine.
  *
  * A golden trace shows exactly what each node persisted, sent and delivered,
  * in order; any change in the protocol's behaviour shows up as a diff. When a
@@ -92,13 +93,17 @@ static void run_finish(struct run *r, const char *name)
 			i++;
 		}
 		if (i != len || i != r->trace_len) {
-			fprintf(stderr, "%s: trace differs from line %zu:\n  golden: %.120s\n  now:    %.120s\n",
+			fprintf(stderr,
+				"%s: trace differs from line %zu:\n  golden: %.120s\n  now:    "
+				"%.120s\n",
 				path, line, start < len ? want + start : "(end)",
 				start < r->trace_len ? r->trace + start : "(end)");
-			fprintf(stderr, "--- the whole trace now ---\n%.*s", (int)r->trace_len, r->trace);
+			fprintf(stderr, "--- the whole trace now ---\n%.*s", (int)r->trace_len,
+				r->trace);
 		}
 		ck_assert_msg(i == len && i == r->trace_len,
-			      "%s differs from line %zu (PAXFS_SIM_REGEN=1 rewrites it)", name, line);
+			      "%s differs from line %zu (PAXFS_SIM_REGEN=1 rewrites it)", name,
+			      line);
 		free(want);
 	}
 }
@@ -375,6 +380,53 @@ START_TEST(lost_chosen_meta_after_a_power_cut)
 }
 END_TEST
 
+static void at_delay(struct sim *s, void *arg, uint64_t ms, uint64_t b)
+{
+	sim_set_net(s, (uint32_t)ms, (uint32_t)ms, 0, 0);
+}
+
+static void at_barrier(struct sim *s, void *arg, uint64_t node, uint64_t req_id)
+{
+	sim_barrier(s, (int)node, E, req_id);
+}
+
+static void at_engine_reset(struct sim *s, void *arg, uint64_t node, uint64_t b)
+{
+	sim_engine_reset(s, (int)node);
+}
+
+/* An engine reset keeps the process and its connections (mount_engine_reset,
+ * after a failed store write), so answers to the old engine still arrive.
+ * n1 starts a barrier on E; the answers (E chosen through 1) are slow. n1's
+ * engine is reset; cut off from n1, n2 has "b" chosen at E.2. Healed, n1
+ * starts a new barrier on E, whose own answers are slow too; the old answers
+ * arrive first. Were barrier nonces counted from 1 by every engine, they
+ * would complete the new barrier through entry 1 — a read that misses "b",
+ * chosen before the barrier began. */
+START_TEST(no_stale_barrier_answer_after_an_engine_reset)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "a", 2, E);
+	sim_at(r.s, 200, at_barrier, NULL, 1, 1);
+	sim_at(r.s, 201, at_delay, NULL, 500, 0); /* the answers, sent now, arrive at 701 */
+	sim_at(r.s, 202, at_delay, NULL, 1, 0);
+	sim_at(r.s, 210, at_engine_reset, NULL, 1, 0);
+	sim_at(r.s, 250, at_block, NULL, 1, 2);
+	sim_at(r.s, 250, at_block, NULL, 1, 3);
+	sim_at(r.s, 260, at_submit, "b", 2, E);
+	sim_at(r.s, 690, at_delay, NULL, 50, 0);
+	sim_at(r.s, 690, at_barrier, NULL, 1, 2);
+	sim_at(r.s, 690, at_heal, NULL, 0, 0);
+	sim_at(r.s, 900, at_delay, NULL, 1, 0);
+	ck_assert_msg(sim_run_until(r.s, 2000) == 0, "%s", sim_failure(r.s));
+	ck_assert(traced(&r, "n1 ENGINE RESET"));
+	ck_assert(traced(&r, "n1 barrier 2 E257: 0 through 2"));
+	run_finish(&r, "no_stale_barrier_answer_after_an_engine_reset");
+	run_free(&r);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator scenarios");
@@ -387,5 +439,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, snapshot_install, 30);
 	TEST_CASE(s, no_ballot_reuse_after_a_lost_disk, 30);
 	TEST_CASE(s, lost_chosen_meta_after_a_power_cut, 30);
+	TEST_CASE(s, no_stale_barrier_answer_after_an_engine_reset, 30);
 	return s;
 }

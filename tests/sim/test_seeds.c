@@ -29,26 +29,51 @@ static void sweep(int nodes, uint64_t first)
 				first_failed = s;
 		}
 	}
-	ck_assert_msg(failed == 0, "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
+	ck_assert_msg(failed == 0,
+		      "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
 		      (unsigned long long)failed, (unsigned long long)count, nodes,
 		      (unsigned long long)first_failed);
 }
 
-START_TEST(three_nodes_seeds_1_to_500) { sweep(3, 1); }
+START_TEST(three_nodes_seeds_1_to_500)
+{
+	sweep(3, 1);
+}
 END_TEST
-START_TEST(three_nodes_seeds_501_to_1000) { sweep(3, 501); }
+START_TEST(three_nodes_seeds_501_to_1000)
+{
+	sweep(3, 501);
+}
 END_TEST
-START_TEST(three_nodes_seeds_1001_to_1500) { sweep(3, 1001); }
+START_TEST(three_nodes_seeds_1001_to_1500)
+{
+	sweep(3, 1001);
+}
 END_TEST
-START_TEST(three_nodes_seeds_1501_to_2000) { sweep(3, 1501); }
+START_TEST(three_nodes_seeds_1501_to_2000)
+{
+	sweep(3, 1501);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1_to_500) { sweep(5, 1); }
+START_TEST(five_nodes_seeds_1_to_500)
+{
+	sweep(5, 1);
+}
 END_TEST
-START_TEST(five_nodes_seeds_501_to_1000) { sweep(5, 501); }
+START_TEST(five_nodes_seeds_501_to_1000)
+{
+	sweep(5, 501);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1001_to_1500) { sweep(5, 1001); }
+START_TEST(five_nodes_seeds_1001_to_1500)
+{
+	sweep(5, 1001);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1501_to_2000) { sweep(5, 1501); }
+START_TEST(five_nodes_seeds_1501_to_2000)
+{
+	sweep(5, 1501);
+}
 END_TEST
 
 Suite *test_suite(void)

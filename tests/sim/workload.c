@@ -4,7 +4,7 @@
  * writing one entity from one node — the fast path — some writing the same
  * entity from several nodes — contention), read barriers, and with faults the
  * whole schedule of crashes and power cuts, wiped disks, partitions, slow
- * disks. Then the
+ * disks, engine resets. Then the
  * faults stop (everything heals and restarts) and the cluster must converge:
  * every command answered, every node holding the same log.
  *
@@ -75,6 +75,11 @@ static void act_crash(struct sim *s, void *arg, uint64_t node, uint64_t downtime
 	else
 		sim_crash(s, (int)node);
 	sim_at(s, sim_now(s) + downtime, act_restart, arg, node, 0);
+}
+
+static void act_engine_reset(struct sim *s, void *arg, uint64_t node, uint64_t b)
+{
+	sim_engine_reset(s, (int)node);
 }
 
 static void act_wipe(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
@@ -162,8 +167,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		uint64_t r = rnd(&w, 4);
 		/* the namespace (nobody pre-authorised at entry 1), or a file
 		 * created by some node (low byte), or by nobody in the cluster */
-		w.entities[i] = (i == 0 && r == 0) ? PAXOS_NAMESPACE_ENTITY
-						   : ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
+		w.entities[i] =
+		    (i == 0 && r == 0)
+			? PAXOS_NAMESPACE_ENTITY
+			: ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
 	}
 	int n_clients = 2 + (int)rnd(&w, 5);
 	for (int k = 0; k < n_clients; k++) {
@@ -204,7 +211,12 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		}
 		for (int i = 1; i <= w.n; i++)
 			if (rnd(&w, 3) == 0)
-				sim_at(s, rnd(&w, t_fault), act_disk, &w, (uint64_t)i, 1 + rnd(&w, 20));
+				sim_at(s, rnd(&w, t_fault), act_disk, &w, (uint64_t)i,
+				       1 + rnd(&w, 20));
+		int n_resets = (int)rnd(&w, 3);
+		for (int k = 0; k < n_resets; k++)
+			sim_at(s, rnd(&w, t_fault), act_engine_reset, &w,
+			       1 + rnd(&w, (uint64_t)w.n), 0);
 	}
 	sim_at(s, t_fault, act_calm, &w, 0, 0);
 
