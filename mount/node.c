@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,8 @@
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
-#include "mount/retain.h"
 #include "mount/req.h"
+#include "mount/retain.h"
 #include "mount/session.h"
 #include "mount/snapshot.h"
 #include "util/log.h"
@@ -95,6 +96,22 @@ static void begin_stop(struct mount_node *n, const char *why)
 	evtimer_add(n->stop_ev, &grace);
 }
 
+void mount_node_fail(struct mount_node *n, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	LOG_ERR("%s", why);
+	n->exit_code = 1;
+	n->stopping = true;
+	if (n->tick_ev)
+		evtimer_del(n->tick_ev);
+	mount_session_pause(n->session);
+	finish_stop(n);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -159,8 +176,8 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 	}
 	rc = fs_open(n->store, NULL, &n->fs);
 	if (rc < 0) {
-		snprintf(err, errlen, "data dir %s: opening the file system state: %s",
-			 n->data_dir, strerror(-rc));
+		snprintf(err, errlen, "data dir %s: opening the file system state: %s", n->data_dir,
+			 strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -170,9 +187,9 @@ static int open_mesh(struct mount_node *n, char *err, size_t errlen)
 {
 	static struct net_config cfg; /* large: not on the stack */
 	struct net_callbacks cb = {
-		.recv_cb = mount_peer_recv_cb,
-		.peer_cb = mount_peer_up_cb,
-		.writable_cb = writable_cb,
+	    .recv_cb = mount_peer_recv_cb,
+	    .peer_cb = mount_peer_up_cb,
+	    .writable_cb = writable_cb,
 	};
 	char msg[512];
 	int rc;
@@ -317,7 +334,8 @@ void mount_node_close(struct mount_node *n)
 	if (n->store && (b = store_batch_new())) {
 		/* everything written unsynced (applies, the last turn) becomes durable */
 		if (store_write(n->store, b, true) < 0)
-			LOG_WARN("final sync of the store failed: a restart re-applies from the log");
+			LOG_WARN(
+			    "final sync of the store failed: a restart re-applies from the log");
 		store_batch_free(b);
 	}
 	fs_free(n->fs);

@@ -16,7 +16,8 @@
  * reads see them; its messages, chosen values and answers are held. At the
  * end of the loop turn one synced write makes everything durable (group
  * commit), and only then are the held messages sent and the chosen values
- * applied. A store write that fails resets the engine as a crash would. */
+ * applied. A store write that fails resets the engine as a crash would; a
+ * sync that fails stops the node. */
 #ifndef PAXFS_MOUNT_NODE_H
 #define PAXFS_MOUNT_NODE_H
 
@@ -49,8 +50,8 @@ struct mount_node {
 	struct event_base *base;
 	struct store *store;
 	struct fs *fs;
-	struct paxos *paxos;   /* NULL while the engine is being reset */
-	int engine_err;        /* while paxos is NULL: the store error that reset it */
+	struct paxos *paxos; /* NULL while the engine is being reset */
+	int engine_err;      /* while paxos is NULL: the store error that reset it */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;
@@ -60,33 +61,33 @@ struct mount_node {
 	bool amnesia;
 
 	/* the turn */
-	struct mount_turn *turn;    /* collecting the current loop turn */
-	struct event *flush_ev;     /* lowest priority: runs at the end of a turn */
-	struct event *tick_ev;      /* the engine's deadline */
-	struct event *reset_ev;     /* retries an engine reset */
-	struct event *retry_ev;     /* retries deferred applies */
-	struct event *notify_ev;    /* the notify thread made progress */
+	struct mount_turn *turn; /* collecting the current loop turn */
+	struct event *flush_ev;  /* lowest priority: runs at the end of a turn */
+	struct event *tick_ev;   /* the engine's deadline */
+	struct event *reset_ev;  /* retries an engine reset */
+	struct event *retry_ev;  /* retries deferred applies */
+	struct event *notify_ev; /* the notify thread made progress */
 	uint64_t deadline_ms;
 
 	/* requests waiting for the engine */
 	struct util_u64map cmds;     /* command id → struct mount_req */
 	struct util_u64map barriers; /* barrier id → struct mount_req */
 	uint64_t next_barrier_id;
-	struct mount_req *waiting;   /* requests waiting for an apply or the notify thread */
-	size_t pending;              /* requests not yet answered */
+	struct mount_req *waiting; /* requests waiting for an apply or the notify thread */
+	size_t pending;            /* requests not yet answered */
 
 	/* local state of inodes */
-	struct util_u64map opens;    /* ino → number of open handles (uintptr_t) */
-	struct util_u64map deferred; /* entity → 1: chosen entries it could not apply yet */
-	struct util_u64map names;    /* ino → recent remote name change (mount/names.c) */
-	struct util_u64map retain;   /* entity → applies not yet reported (mount/retain.c) */
+	struct util_u64map opens;      /* ino → number of open handles (uintptr_t) */
+	struct util_u64map deferred;   /* entity → 1: chosen entries it could not apply yet */
+	struct util_u64map names;      /* ino → recent remote name change (mount/names.c) */
+	struct util_u64map retain;     /* entity → applies not yet reported (mount/retain.c) */
 	struct util_u64map data_stale; /* ino → 1: another node changed it since our last
 					  open reply; the next open drops cached data */
 	uint64_t name_seq;
-	uint64_t applied_entries;    /* entries applied since start (mount/progress.c) */
-	uint64_t applied_bytes;      /* and the bytes of their values */
-	uint64_t installed_states;   /* snapshots installed since start */
-	uint64_t installed_bytes;    /* and their bytes */
+	uint64_t applied_entries;  /* entries applied since start (mount/progress.c) */
+	uint64_t applied_bytes;    /* and the bytes of their values */
+	uint64_t installed_states; /* snapshots installed since start */
+	uint64_t installed_bytes;  /* and their bytes */
 
 	/* shutting down */
 	struct event *sig_ev[3];
@@ -109,10 +110,17 @@ int mount_node_run(struct mount_node *n);
 /* Unmounts and closes everything (after a failed open too). */
 void mount_node_close(struct mount_node *n);
 
+/* Stops the node at once after a fault it must not go on from (a failed
+ * sync): logs `fmt` as an error, answers every waiting request with EIO and
+ * ends the loop; mount_node_run then returns 1. Nothing more is sent or
+ * applied. */
+void mount_node_fail(struct mount_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- time ----------------------------------------------------------------- */
 
-uint64_t mount_now_ms(void);   /* monotonic */
-int64_t mount_wall_ns(void);   /* wall clock, for timestamps in commands */
+uint64_t mount_now_ms(void); /* monotonic */
+int64_t mount_wall_ns(void); /* wall clock, for timestamps in commands */
 
 /* ---- the turn (mount/turn.c) ------------------------------------------- */
 

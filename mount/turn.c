@@ -12,9 +12,10 @@
  * crash loses of it. Work that delivering causes (APPLIED events, new
  * commands) lands in the next turn.
  *
- * A store write that fails means the engine believes something the disk
- * does not hold: the engine is dropped and rebuilt from the store, exactly
- * as after a crash (mount_engine_reset); nothing of the turn leaves. */
+ * A store write (without sync) that fails means the engine believes
+ * something the disk does not hold: the engine is dropped and rebuilt from
+ * the store, exactly as after a crash (mount_engine_reset); nothing of the
+ * turn leaves. A sync that fails stops the node (mount_node_fail). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 #define VEC_PUSH(arr, n, cap, item)                                                                \
 	do {                                                                                       \
 		if ((n) == (cap)) {                                                                \
-			size_t c_ = (cap) ? (cap) * 2 : 16;                                        \
+			size_t c_ = (cap) ? (cap)*2 : 16;                                          \
 			void *p_ = realloc((arr), c_ * sizeof(*(arr)));                            \
 			if (!p_)                                                                   \
 				abort();                                                           \
@@ -45,10 +46,10 @@ struct out_msgs {
 };
 
 struct mount_turn {
-	struct store_batch *batch;  /* one step's records; written unsynced at once */
-	bool sync;                  /* an update of this turn needs a synced write */
-	bool scheduled;             /* flush_ev is active */
-	struct out_msgs out[256];   /* by destination node id */
+	struct store_batch *batch; /* one step's records; written unsynced at once */
+	bool sync;                 /* an update of this turn needs a synced write */
+	bool scheduled;            /* flush_ev is active */
+	struct out_msgs out[256];  /* by destination node id */
 	struct paxos_chosen *chosen;
 	size_t n_chosen, cap_chosen;
 	struct paxos_failed *failed;
@@ -135,23 +136,23 @@ static int take_update(struct mount_node *n, struct mount_turn *t, const struct 
 	for (size_t i = 0; i < u->n_records; i++) {
 		const struct paxos_out_record *r = &u->records[i];
 		struct store_record sr = {
-			.promised = r->rec.promised,
-			.accepted = r->rec.accepted,
-			.value_id = r->rec.value_id,
-			.chosen = r->rec.chosen,
-			.value = r->rec.value,
-			.value_len = r->rec.value_len,
+		    .promised = r->rec.promised,
+		    .accepted = r->rec.accepted,
+		    .value_id = r->rec.value_id,
+		    .chosen = r->rec.chosen,
+		    .value = r->rec.value,
+		    .value_len = r->rec.value_len,
 		};
 		store_batch_put_record(t->batch, r->entity, r->entry, &sr, r->value_stored);
 	}
 	for (size_t i = 0; i < u->n_metas; i++) {
 		const struct paxos_meta *m = &u->metas[i].meta;
 		struct store_paxos_meta sm = {
-			.chosen_entry = m->chosen_entry,
-			.chosen_proposer = m->chosen_proposer,
-			.trimmed_entry = m->trimmed_entry,
-			.trimmed_crc = m->trimmed_crc,
-			.vote_after = m->vote_after,
+		    .chosen_entry = m->chosen_entry,
+		    .chosen_proposer = m->chosen_proposer,
+		    .trimmed_entry = m->trimmed_entry,
+		    .trimmed_crc = m->trimmed_crc,
+		    .vote_after = m->vote_after,
 		};
 		store_batch_put_paxos_meta(t->batch, u->metas[i].entity, &sm);
 	}
@@ -297,9 +298,18 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 		 * the turn (and before) durable. */
 		rc = store_write(n->store, t->batch, true);
 		if (rc < 0) {
+			/* After a failed sync nobody knows what of the page cache
+			 * reached the disk, nor what a later sync would write
+			 * ("fsyncgate"): nothing of the turn leaves, and the node
+			 * stops. A restart recovers from what the disk holds
+			 * (leveldb's recovery rewrites and syncs its logs). */
 			turn_clear(t);
 			spare = t;
-			mount_engine_reset(n, rc);
+			mount_node_fail(
+			    n,
+			    "syncing the store failed (%s): stopping; restart the node to "
+			    "recover from its disk",
+			    strerror(-rc));
 			return;
 		}
 	}

@@ -11,7 +11,8 @@ TESTS += \
 	tests/system/appends.sh \
 	tests/system/close_to_open.sh \
 	tests/system/crash.sh \
+	tests/system/failed_sync.sh \
 	tests/system/minority.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
-EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh $(filter tests/system/%.sh,$(TESTS))
+EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
