@@ -106,6 +106,10 @@ void mount_node_fail(struct mount_node *n, const char *fmt, ...)
 	LOG_ERR("%s", why);
 	n->exit_code = 1;
 	n->stopping = true;
+	/* No engine: nothing more is stepped, sent or applied. */
+	paxos_free(n->paxos);
+	n->paxos = NULL;
+	n->engine_err = -EIO;
 	if (n->tick_ev)
 		evtimer_del(n->tick_ev);
 	mount_session_pause(n->session);

@@ -12,10 +12,11 @@
  * crash loses of it. Work that delivering causes (APPLIED events, new
  * commands) lands in the next turn.
  *
- * A store write (without sync) that fails means the engine believes
- * something the disk does not hold: the engine is dropped and rebuilt from
- * the store, exactly as after a crash (mount_engine_reset); nothing of the
- * turn leaves. A sync that fails stops the node (mount_node_fail). */
+ * A store write (without sync) that fails for want of room means the engine
+ * believes something the disk does not hold: the engine is dropped and
+ * rebuilt from the store, exactly as after a crash (mount_engine_reset);
+ * nothing of the turn leaves. Any other failed write, and a failed sync,
+ * stop the node (mount_node_fail). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,8 +238,17 @@ int mount_step(struct mount_node *n, struct paxos_event *ev, uint64_t *submit_id
 		*submit_id = u->submit_id;
 	wrc = take_update(n, n->turn, u);
 	schedule(n);
-	if (wrc < 0) {
+	if (wrc == -ENOSPC) {
+		/* Nothing of the failed write is in the page cache: rebuild
+		 * the engine from the store, which takes writes again once
+		 * there is room. */
 		mount_engine_reset(n, wrc);
+		return -ENOTCONN;
+	}
+	if (wrc < 0) {
+		mount_node_fail(n, "writing to the store failed (%s): stopping; restart the node to "
+				   "recover from its disk",
+				strerror(-wrc));
 		return -ENOTCONN;
 	}
 	return rc;
