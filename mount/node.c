@@ -107,11 +107,7 @@ void mount_node_fail(struct mount_node *n, const char *fmt, ...)
 	n->exit_code = 1;
 	n->stopping = true;
 	/* No engine: nothing more is stepped, sent or applied. */
-	paxos_free(n->paxos);
-	n->paxos = NULL;
-	n->engine_err = -EIO;
-	if (n->tick_ev)
-		evtimer_del(n->tick_ev);
+	node_stop(n->core);
 	mount_session_pause(n->session);
 	finish_stop(n);
 }
@@ -277,7 +273,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = mount_engine_start(n, msg, sizeof(msg));
+	rc = node_start(n->core, msg, sizeof(msg));
 	if (rc < 0) {
 		snprintf(err, errlen, "Paxos engine: %s", msg);
 		return rc;
@@ -329,10 +325,8 @@ void mount_node_close(struct mount_node *n)
 	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;
-	paxos_free(n->paxos);
-	n->paxos = NULL;
 	mount_snapshots_free(n);
-	mount_turn_close(n);
+	mount_turn_close(n);            /* the core, and its engine */
 	mount_compact_free(n->compact); /* before the store it uses */
 	n->compact = NULL;
 	if (n->store && (b = store_batch_new())) {

@@ -11,13 +11,9 @@
  * Everything runs on one thread, the libevent loop; only the notify thread
  * (kernel cache invalidation) and leveldb's own compaction thread run beside it.
  *
- * The turn (mount/turn.c) is how the engine's updates are carried out. Each
- * step's records are written to the store at once, without sync, so later
- * reads see them; its messages, chosen values and answers are held. At the
- * end of the loop turn one synced write makes everything durable (group
- * commit), and only then are the held messages sent and the chosen values
- * applied. A store write that fails resets the engine as a crash would; a
- * sync that fails stops the node. */
+ * The engine, its turns (group commit) and its restarts are the node core,
+ * node/node.h, which the simulator drives too; mount/turn.c plugs leveldb,
+ * net/, libevent and fs/ into it. */
 #ifndef PAXFS_MOUNT_NODE_H
 #define PAXFS_MOUNT_NODE_H
 
@@ -29,6 +25,7 @@
 #include "fs/fs.h"
 #include "mount/args.h"
 #include "net/net.h"
+#include "node/node.h"
 #include "paxos/paxos.h"
 #include "store/store.h"
 #include "util/conf.h"
@@ -50,24 +47,16 @@ struct mount_node {
 	struct event_base *base;
 	struct store *store;
 	struct fs *fs;
-	struct paxos *paxos; /* NULL while the engine is being reset */
-	int engine_err;      /* while paxos is NULL: the store error that reset it */
+	struct node *core; /* the engine and its turns (node/node.h) */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;
 	struct mount_snapshots *snapshots;
 	struct mount_compact *compact; /* the store's compaction thread */
-	uint64_t boot_count;
-	bool amnesia;
 
-	/* the turn */
-	struct mount_turn *turn; /* collecting the current loop turn */
-	struct event *flush_ev;  /* lowest priority: runs at the end of a turn */
-	struct event *tick_ev;   /* the engine's deadline */
-	struct event *reset_ev;  /* retries an engine reset */
+	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
 	struct event *retry_ev;  /* retries deferred applies */
 	struct event *notify_ev; /* the notify thread made progress */
-	uint64_t deadline_ms;
 
 	/* requests waiting for the engine */
 	struct util_u64map cmds;     /* command id → struct mount_req */
@@ -122,24 +111,12 @@ void mount_node_fail(struct mount_node *n, const char *fmt, ...)
 uint64_t mount_now_ms(void); /* monotonic */
 int64_t mount_wall_ns(void); /* wall clock, for timestamps in commands */
 
-/* ---- the turn (mount/turn.c) ------------------------------------------- */
+/* ---- the node core's io and fsm (mount/turn.c) ------------------------- */
 
+/* Creates n->core over the store, the mesh, the loop and fs/ (the engine
+ * itself starts with node_start). 0 or -ENOMEM. */
 int mount_turn_init(struct mount_node *n);
 void mount_turn_close(struct mount_node *n);
-
-/* Feeds one event to the engine (now_ms is filled in) and takes in its
- * update. Returns paxos_step's result; *submit_id (may be NULL) gets the id
- * of a submitted command. -ENOTCONN while the engine is being reset. */
-int mount_step(struct mount_node *n, struct paxos_event *ev, uint64_t *submit_id);
-
-/* Drops the engine and everything it had in flight, answers every waiting
- * request with `err`, and builds a new engine (now, or later if the store
- * refuses writes): what a crash and restart would do, without losing the
- * mount. */
-void mount_engine_reset(struct mount_node *n, int err);
-
-/* Creates the engine from the store's state (boot count bumped and synced). */
-int mount_engine_start(struct mount_node *n, char *err, size_t errlen);
 
 /* ---- applying chosen entries (mount/apply.c) --------------------------- */
 

@@ -36,7 +36,7 @@ int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 		ev.receive.from = from;
 		ev.receive.msgs = msgs.msgs;
 		ev.receive.n = msgs.n;
-		rc = msgs.n ? mount_step(n, &ev, NULL) : 0;
+		rc = msgs.n ? node_step(n->core, &ev, NULL) : 0;
 		if (rc == -EINVAL)
 			LOG_DEBUG("node %u sent messages the engine refused", from);
 		paxos_codec_msgs_free(&msgs);
@@ -56,5 +56,5 @@ void mount_peer_up_cb(void *arg, uint32_t peer, bool up)
 	struct paxos_event ev = {.type = up ? PAXOS_EV_PEER_UP : PAXOS_EV_PEER_DOWN};
 	LOG_INFO("node %u is %s", peer, up ? "up" : "down");
 	ev.peer.node = peer;
-	mount_step(n, &ev, NULL);
+	node_step(n->core, &ev, NULL);
 }

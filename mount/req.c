@@ -71,13 +71,13 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 	ev.submit.entity = cmd->entity;
 	ev.submit.body = cmd->body;
 	ev.submit.len = cmd->len;
-	rc = mount_step(n, &ev, &id);
+	rc = node_step(n->core, &ev, &id);
 	fs_cmd_close(cmd);
 	if (rc < 0 || !id) {
 		/* While a full disk keeps the engine down, say so (not "I/O error"). */
 		if (rc == -EMSGSIZE)
 			rc = -EFBIG;
-		else if (rc == -ENOTCONN && n->engine_err == -ENOSPC)
+		else if (rc == -ENOTCONN && node_engine_err(n->core) == -ENOSPC)
 			rc = -ENOSPC;
 		else
 			rc = -EIO;
@@ -173,7 +173,7 @@ void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t
 			abort();
 		ev.barrier.entity = entities[i];
 		ev.barrier.req_id = id;
-		if (mount_step(n, &ev, NULL) < 0 && util_u64map_del(&n->barriers, id)) {
+		if (node_step(n->core, &ev, NULL) < 0 && util_u64map_del(&n->barriers, id)) {
 			/* refused at once: count it as a failed barrier */
 			r->err = r->err ? r->err : -EIO;
 			if (--r->barriers_left == 0) {
@@ -258,8 +258,8 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		break;
 	case MREQ_LOOKUP:
 		rc = fs_lookup(n->fs, r->parent, r->name, &st);
-		if (rc == -ENOENT && (mount_names_stale(n, r->parent) ||
-				      fs_getattr(n->fs, r->parent, &st) < 0))
+		if (rc == -ENOENT &&
+		    (mount_names_stale(n, r->parent) || fs_getattr(n->fs, r->parent, &st) < 0))
 			rc = -ESTALE; /* the directory itself was renamed or removed meanwhile */
 		if (rc < 0) {
 			fuse_reply_err(r->req, -rc);
@@ -308,10 +308,12 @@ void mount_req_recheck(struct mount_node *n)
 					i = j;
 			fs_applied(n->fs, r->wait_entity[i], &m);
 			*pp = r->next;
-			LOG_WARN("open gave up waiting for entity %llu to be applied through entry %llu "
-				 "(applied %llu)",
-				 (unsigned long long)r->wait_entity[i], (unsigned long long)r->wait_entry[i],
-				 (unsigned long long)m.applied_entry);
+			LOG_WARN(
+			    "open gave up waiting for entity %llu to be applied through entry %llu "
+			    "(applied %llu)",
+			    (unsigned long long)r->wait_entity[i],
+			    (unsigned long long)r->wait_entry[i],
+			    (unsigned long long)m.applied_entry);
 			mount_req_reply_err(n, r, -EIO);
 			continue;
 		}

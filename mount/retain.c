@@ -52,7 +52,7 @@ void mount_retain_applied(struct mount_node *n, uint64_t entity, uint64_t entry,
 	ev.applied.entity = entity;
 	ev.applied.entry = entry;
 	ev.applied.chain_crc = crc;
-	mount_step(n, &ev, NULL);
+	node_step(n->core, &ev, NULL);
 }
 
 void mount_retain_forget(struct mount_node *n, uint64_t entity)

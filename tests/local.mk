@@ -2,6 +2,7 @@
 include tests/unit/util/local.mk
 include tests/unit/store/local.mk
 include tests/unit/paxos/local.mk
+include tests/unit/node/local.mk
 include tests/unit/net/local.mk
 include tests/unit/fs/local.mk
 include tests/unit/mount/local.mk

@@ -1,0 +1,173 @@
+/* node/node.c — the node's life: creating it, starting its engine,
+ * dropping and restarting the engine after a store fault, stopping.
+ *
+ * Invariant: an engine runs only after io->boot recorded a boot count that
+ * no earlier engine of this node used (ids never repeat, paxos/paxos.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/internal.h"
+#include "util/log.h"
+
+int node_new(const struct node_config *cfg, struct node **out)
+{
+	struct node *n;
+
+	*out = NULL;
+	if (!cfg->io || !cfg->fsm || !cfg->storage || !cfg->n_nodes ||
+	    cfg->n_nodes > PAXOS_MAX_NODES)
+		return -EINVAL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->cfg = *cfg;
+	memcpy(n->nodes, cfg->nodes, cfg->n_nodes * sizeof(*n->nodes));
+	n->cfg.nodes = n->nodes;
+	n->deadline_ms = PAXOS_NO_DEADLINE;
+	n->cur = node_turn_new();
+	*out = n;
+	return 0;
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	paxos_free(n->engine);
+	node_turn_free(n->cur);
+	node_turn_free(n->held);
+	node_turn_free(n->spare);
+	free(n);
+}
+
+int node_start(struct node *n, char *err, size_t errlen)
+{
+	struct paxos_config cfg = n->cfg.engine;
+	struct node_boot boot = {0};
+	int rc;
+
+	if (n->stopped) {
+		snprintf(err, errlen, "the node is stopped");
+		return -ESHUTDOWN;
+	}
+	if (n->engine) {
+		snprintf(err, errlen, "an engine runs already");
+		return -EALREADY;
+	}
+	/* A new boot count before any id of this boot is handed out. */
+	rc = n->cfg.io->boot(n->cfg.io_ctx, &boot, err, errlen);
+	if (rc < 0)
+		return rc;
+	n->boot_count = boot.boot_count;
+	n->amnesia = boot.amnesia;
+
+	cfg.self = n->cfg.self;
+	cfg.nodes = n->nodes;
+	cfg.n_nodes = n->cfg.n_nodes;
+	cfg.boot_count = boot.boot_count;
+	cfg.amnesia = boot.amnesia;
+	cfg.seed = boot.seed;
+	cfg.ops = n->cfg.storage;
+	cfg.ops_ctx = n->cfg.storage_ctx;
+	rc = paxos_new(&cfg, &n->engine, err, errlen);
+	if (rc < 0)
+		return rc;
+	n->engine_err = 0;
+	n->restart = false;
+	n->cfg.fsm->started(n->cfg.fsm_ctx);
+	for (size_t i = 0; i < n->cfg.n_nodes && n->engine; i++) {
+		uint32_t peer = n->nodes[i];
+		if (peer != n->cfg.self && n->cfg.io->peer_connected(n->cfg.io_ctx, peer)) {
+			struct paxos_event ev = {.type = PAXOS_EV_PEER_UP, .peer = {peer}};
+			node_step(n, &ev, NULL);
+		}
+	}
+	return 0;
+}
+
+void node_tick(struct node *n)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_TICK};
+	char err[256];
+
+	if (n->engine) {
+		node_step(n, &ev, NULL);
+		return;
+	}
+	if (!n->restart || n->stopped)
+		return;
+	if (node_start(n, err, sizeof(err)) < 0 && !n->engine && !n->stopped) {
+		LOG_WARN("engine restart failed (%s); trying again in %d ms", err,
+			 NODE_RESTART_RETRY_MS);
+		n->cfg.io->set_timer(n->cfg.io_ctx,
+				     n->cfg.io->now_ms(n->cfg.io_ctx) + NODE_RESTART_RETRY_MS);
+	}
+}
+
+/* Drops the engine and everything the turns hold. */
+static void drop_engine(struct node *n, int err)
+{
+	paxos_free(n->engine);
+	n->engine = NULL;
+	n->engine_err = err;
+	node_turn_clear(n->cur);
+	if (n->held) {
+		node_turn_free(n->held);
+		n->held = NULL;
+	}
+	n->deadline_ms = PAXOS_NO_DEADLINE;
+}
+
+void node_reset(struct node *n, int err)
+{
+	if (n->stopped)
+		return;
+	drop_engine(n, err);
+	n->restart = true;
+	n->cfg.fsm->lost(n->cfg.fsm_ctx, err);
+	if (!n->engine && !n->stopped)
+		n->cfg.io->set_timer(n->cfg.io_ctx, n->cfg.io->now_ms(n->cfg.io_ctx));
+}
+
+void node_stop(struct node *n)
+{
+	if (n->stopped)
+		return;
+	n->stopped = true;
+	n->restart = false;
+	drop_engine(n, -EIO);
+	n->cfg.io->set_timer(n->cfg.io_ctx, PAXOS_NO_DEADLINE);
+	n->cfg.fsm->lost(n->cfg.fsm_ctx, -EIO);
+}
+
+struct paxos *node_engine(const struct node *n)
+{
+	return n->engine;
+}
+
+int node_engine_err(const struct node *n)
+{
+	return n->engine_err;
+}
+
+uint64_t node_boot_count(const struct node *n)
+{
+	return n->boot_count;
+}
+
+bool node_amnesia(const struct node *n)
+{
+	return n->amnesia;
+}
+
+bool node_busy(const struct node *n)
+{
+	return n->held != NULL;
+}
+
+bool node_stopped(const struct node *n)
+{
+	return n->stopped;
+}

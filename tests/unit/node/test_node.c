@@ -1,0 +1,396 @@
+/* tests/unit/node/test_node.c — the node core over a recording io and fsm:
+ * the order of a turn (persist at once; sync, send, apply, answers, timer at
+ * the end), one sync for a whole turn, no sync for a turn without votes, a
+ * sync that completes later, a failed sync (the node stops, nothing leaves),
+ * a full disk (the engine is rebuilt with a new boot count) and any other
+ * failed write (the node stops). One-node and three-node clusters over the
+ * simulator's in-memory store. */
+#define PAXFS_CHECK_MAIN
+#include "tests/lib/check_main.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "tests/sim/simstore.h"
+
+#define E_MINE 0x101ull /* entry 1 pre-authorised to node 1 */
+
+struct fx {
+	struct sim_store st;
+	struct node *node;
+	uint64_t now;
+	uint64_t boot;
+	char log[4096]; /* one letter per call, in order */
+	size_t n_log;
+	int persist_rc, sync_rc;
+	int boots, persists, syncs, sends, applies, fails, fatals, losts, lost_err;
+	uint64_t timer;
+	uint32_t n_nodes;
+};
+
+static void note(struct fx *f, char c)
+{
+	ck_assert_uint_lt(f->n_log, sizeof(f->log) - 1);
+	f->log[f->n_log++] = c;
+}
+
+static uint64_t io_now(void *ctx)
+{
+	return ((struct fx *)ctx)->now;
+}
+
+static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
+{
+	struct fx *f = ctx;
+	(void)err;
+	(void)errlen;
+	note(f, 'B');
+	f->boots++;
+	out->boot_count = ++f->boot;
+	out->amnesia = false;
+	out->seed = 7;
+	return 0;
+}
+
+static int io_persist(void *ctx, const struct paxos_update *u)
+{
+	struct fx *f = ctx;
+	note(f, 'p');
+	f->persists++;
+	if (f->persist_rc)
+		return f->persist_rc;
+	ck_assert_int_eq(sim_store_apply(&f->st, u), 0);
+	return 0;
+}
+
+static int io_sync(void *ctx)
+{
+	struct fx *f = ctx;
+	note(f, 'S');
+	f->syncs++;
+	return f->sync_rc;
+}
+
+static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t n)
+{
+	struct fx *f = ctx;
+	(void)to;
+	(void)msgs;
+	(void)n;
+	note(f, 's');
+	f->sends++;
+}
+
+static void io_set_timer(void *ctx, uint64_t deadline)
+{
+	struct fx *f = ctx;
+	note(f, 'T');
+	f->timer = deadline;
+}
+
+static void io_schedule_flush(void *ctx)
+{
+	note(ctx, 'F');
+}
+
+static bool io_peer_connected(void *ctx, uint32_t peer)
+{
+	return peer <= ((struct fx *)ctx)->n_nodes;
+}
+
+static void io_fatal(void *ctx, int err, const char *why)
+{
+	struct fx *f = ctx;
+	(void)err;
+	ck_assert_ptr_nonnull(strstr(why, "stopping"));
+	note(f, '!');
+	f->fatals++;
+}
+
+static void fsm_apply(void *ctx, const struct paxos_chosen *c)
+{
+	struct fx *f = ctx;
+	(void)c;
+	note(f, 'a');
+	f->applies++;
+}
+
+static void fsm_failed(void *ctx, const struct paxos_failed *x)
+{
+	struct fx *f = ctx;
+	(void)x;
+	note(f, 'x');
+	f->fails++;
+}
+
+static void fsm_barrier_done(void *ctx, const struct paxos_barrier_done *b)
+{
+	(void)b;
+	note(ctx, 'b');
+}
+
+static void fsm_snapshot_fetch(void *ctx, const struct paxos_snapshot_req *r)
+{
+	(void)r;
+	note(ctx, 'n');
+}
+
+static void fsm_entity_error(void *ctx, uint64_t entity, int err)
+{
+	(void)ctx;
+	(void)entity;
+	(void)err;
+	ck_abort_msg("no storage error expected");
+}
+
+static void fsm_started(void *ctx)
+{
+	note(ctx, 'G');
+}
+
+static void fsm_lost(void *ctx, int err)
+{
+	struct fx *f = ctx;
+	note(f, 'L');
+	f->losts++;
+	f->lost_err = err;
+}
+
+static const struct node_io fx_io = {
+    .now_ms = io_now,
+    .boot = io_boot,
+    .persist = io_persist,
+    .sync = io_sync,
+    .send = io_send,
+    .set_timer = io_set_timer,
+    .schedule_flush = io_schedule_flush,
+    .peer_connected = io_peer_connected,
+    .fatal = io_fatal,
+};
+
+static const struct node_fsm fx_fsm = {
+    .apply = fsm_apply,
+    .failed = fsm_failed,
+    .barrier_done = fsm_barrier_done,
+    .snapshot_fetch = fsm_snapshot_fetch,
+    .entity_error = fsm_entity_error,
+    .started = fsm_started,
+    .lost = fsm_lost,
+};
+
+static void fx_init(struct fx *f, uint32_t n_nodes)
+{
+	static const uint32_t ids[3] = {1, 2, 3};
+	struct node_config c = {0};
+	char err[128];
+
+	memset(f, 0, sizeof(*f));
+	sim_store_init(&f->st);
+	f->now = 1000;
+	f->boot = 40;
+	f->n_nodes = n_nodes;
+	c.self = 1;
+	c.nodes = ids;
+	c.n_nodes = n_nodes;
+	c.engine.proposal_timeout_ms = 3000;
+	c.storage = &sim_store_ops;
+	c.storage_ctx = &f->st;
+	c.io = &fx_io;
+	c.io_ctx = f;
+	c.fsm = &fx_fsm;
+	c.fsm_ctx = f;
+	ck_assert_int_eq(node_new(&c, &f->node), 0);
+	ck_assert_int_eq(node_start(f->node, err, sizeof(err)), 0);
+	ck_assert_uint_eq(node_boot_count(f->node), 41);
+	/* The peers answer the entity listing: a majority of voters is known. */
+	for (uint32_t from = 2; from <= n_nodes; from++) {
+		struct paxos_msg r = {.type = PAXOS_MSG_SCAN_REPLY, .flags = PAXOS_MSG_F_DONE};
+		struct paxos_event ev = {.type = PAXOS_EV_RECEIVE};
+		ev.receive.from = from;
+		ev.receive.msgs = &r;
+		ev.receive.n = 1;
+		ck_assert_int_eq(node_step(f->node, &ev, NULL), 0);
+	}
+	node_flush(f->node);
+	f->n_log = 0;
+	memset(f->log, 0, sizeof(f->log));
+	f->persists = f->syncs = f->sends = f->applies = 0;
+}
+
+static void fx_close(struct fx *f)
+{
+	node_free(f->node);
+	sim_store_close(&f->st);
+}
+
+static uint64_t submit(struct fx *f, const char *body)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	uint64_t id = 0;
+	ev.submit.entity = E_MINE;
+	ev.submit.body = body;
+	ev.submit.len = strlen(body);
+	ck_assert_int_eq(node_step(f->node, &ev, &id), 0);
+	return id;
+}
+
+/* The log from position `from`, as a string. */
+static const char *since(struct fx *f, size_t from)
+{
+	f->log[f->n_log] = 0;
+	return f->log + from;
+}
+
+START_TEST(a_turn_persists_at_once_and_delivers_after_one_sync)
+{
+	struct fx f;
+	fx_init(&f, 1);
+	ck_assert_uint_ne(submit(&f, "one"), 0);
+	ck_assert_uint_ne(submit(&f, "two"), 0);
+	/* written at once, one flush asked for; nothing delivered yet */
+	ck_assert_int_eq(f.persists, 2);
+	ck_assert_int_eq(f.syncs, 0);
+	ck_assert_int_eq(f.applies, 0);
+	ck_assert_str_eq(since(&f, 0), "pFp");
+	node_flush(f.node);
+	/* one sync for the turn, then the applies, then the timer */
+	ck_assert_int_eq(f.syncs, 1);
+	ck_assert_int_ge(f.applies, 1);
+	ck_assert_int_eq(f.log[3], 'S');
+	ck_assert_int_eq(f.log[f.n_log - 1], 'T');
+	for (size_t i = 4; i + 1 < f.n_log; i++)
+		ck_assert_int_ne(f.log[i], 'S');
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_turn_without_votes_is_not_synced)
+{
+	struct fx f;
+	struct paxos_event tick = {.type = PAXOS_EV_TICK};
+	fx_init(&f, 1);
+	ck_assert_int_eq(node_step(f.node, &tick, NULL), 0);
+	node_flush(f.node);
+	ck_assert_int_eq(f.syncs, 0);
+	ck_assert_str_eq(since(&f, 0), "FT");
+	/* a flush with nothing stepped does nothing */
+	node_flush(f.node);
+	ck_assert_str_eq(since(&f, 0), "FT");
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(messages_wait_for_the_sync)
+{
+	struct fx f;
+	fx_init(&f, 3);
+	/* three nodes: an ACCEPT to each peer, after the own acceptance is durable */
+	f.sync_rc = NODE_SYNC_PENDING;
+	submit(&f, "x");
+	node_flush(f.node);
+	ck_assert_int_eq(f.syncs, 1);
+	ck_assert_int_eq(f.sends, 0);
+	ck_assert(node_busy(f.node));
+	/* a step meanwhile goes into the next turn; its flush waits */
+	submit(&f, "y");
+	node_flush(f.node);
+	ck_assert_int_eq(f.syncs, 1);
+	ck_assert_int_eq(f.sends, 0);
+	f.sync_rc = 0;
+	node_sync_done(f.node, 0);
+	ck_assert(!node_busy(f.node));
+	ck_assert_int_eq(f.sends, 2);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_failed_sync_stops_the_node_and_nothing_leaves)
+{
+	struct fx f;
+	char err[128];
+	fx_init(&f, 3);
+	f.sync_rc = -EIO;
+	submit(&f, "x");
+	node_flush(f.node);
+	ck_assert_int_eq(f.fatals, 1);
+	ck_assert_int_eq(f.sends, 0);
+	ck_assert_int_eq(f.applies, 0);
+	ck_assert_int_eq(f.losts, 1);
+	ck_assert_int_eq(f.lost_err, -EIO);
+	ck_assert(node_stopped(f.node));
+	ck_assert_ptr_null(node_engine(f.node));
+	ck_assert_uint_eq(f.timer, PAXOS_NO_DEADLINE);
+	{
+		struct paxos_event ev = {.type = PAXOS_EV_TICK};
+		ck_assert_int_eq(node_step(f.node, &ev, NULL), -ENOTCONN);
+	}
+	node_tick(f.node);
+	ck_assert_int_eq(node_start(f.node, err, sizeof(err)), -ESHUTDOWN);
+	ck_assert_int_eq(f.boots, 1);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_full_disk_rebuilds_the_engine_with_a_new_boot)
+{
+	struct fx f;
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	uint64_t id = 1;
+	fx_init(&f, 3);
+	f.persist_rc = -ENOSPC;
+	ev.submit.entity = E_MINE;
+	ev.submit.body = "x";
+	ev.submit.len = 1;
+	ck_assert_int_eq(node_step(f.node, &ev, &id), -ENOTCONN);
+	ck_assert_int_eq(f.losts, 1);
+	ck_assert_int_eq(f.lost_err, -ENOSPC);
+	ck_assert_int_eq(node_engine_err(f.node), -ENOSPC);
+	ck_assert_ptr_null(node_engine(f.node));
+	ck_assert_int_eq(f.fatals, 0);
+	ck_assert_uint_eq(f.timer, f.now); /* the restart: at once */
+	/* nothing of the turn leaves */
+	node_flush(f.node);
+	ck_assert_int_eq(f.syncs, 0);
+	ck_assert_int_eq(f.sends, 0);
+	f.persist_rc = 0;
+	node_tick(f.node);
+	ck_assert_ptr_nonnull(node_engine(f.node));
+	ck_assert_int_eq(node_engine_err(f.node), 0);
+	ck_assert_int_eq(f.boots, 2);
+	ck_assert_uint_eq(node_boot_count(f.node), 42);
+	ck_assert_uint_ne(submit(&f, "y"), 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(any_other_failed_write_stops_the_node)
+{
+	struct fx f;
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	fx_init(&f, 3);
+	f.persist_rc = -EIO;
+	ev.submit.entity = E_MINE;
+	ev.submit.body = "x";
+	ev.submit.len = 1;
+	ck_assert_int_eq(node_step(f.node, &ev, NULL), -ENOTCONN);
+	ck_assert_int_eq(f.fatals, 1);
+	ck_assert(node_stopped(f.node));
+	node_tick(f.node);
+	ck_assert_int_eq(f.boots, 1);
+	fx_close(&f);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *s = suite_create("node");
+	TEST_CASE(s, a_turn_persists_at_once_and_delivers_after_one_sync, 10);
+	TEST_CASE(s, a_turn_without_votes_is_not_synced, 10);
+	TEST_CASE(s, messages_wait_for_the_sync, 10);
+	TEST_CASE(s, a_failed_sync_stops_the_node_and_nothing_leaves, 10);
+	TEST_CASE(s, a_full_disk_rebuilds_the_engine_with_a_new_boot, 10);
+	TEST_CASE(s, any_other_failed_write_stops_the_node, 10);
+	return s;
+}
