@@ -3,6 +3,7 @@
  * What a data dir can be when store_open looks at it:
  *
  *   missing ─────────────── create? mkdir 0700 ──▶ new store   (else -ENOENT)
+ *   open to other users (mode & 077) ────────────▶ -EPERM "chmod 700 DIR"
  *   empty, or what an interrupted leveldb create leaves (LOCK, LOG,
  *   MANIFEST-000001, no CURRENT)  create? ────────▶ new store   (else -ENOENT)
  *   other files, no leveldb ─────────────────────▶ -EINVAL "not a paxfs data dir"
@@ -600,9 +601,13 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 		seterr(err, errlen, "%s is not a paxfs data dir: it is not a directory", dir);
 		return -EINVAL;
 	} else if (st.st_mode & 077) {
-		LOG_WARN("store: data dir %s is open to other users (mode %03o); paxfs creates "
-			 "it 0700",
-			 dir, (unsigned)(st.st_mode & 0777));
+		/* leveldb creates its files 0644: in a dir others may enter, every
+		 * local user could read the node's log and file data. */
+		seterr(err, errlen,
+		       "data dir %s is open to other users (mode %03o); paxfs needs it 0700: "
+		       "chmod 700 %s",
+		       dir, (unsigned)(st.st_mode & 0777), dir);
+		return -EPERM;
 	}
 
 	rc = classify_dir(dir, &kind, foreign, sizeof(foreign));

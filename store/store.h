@@ -50,6 +50,10 @@ struct store_options {
  * cause for a person into `err` (may be NULL), and sets *out to NULL:
  *   -ENOENT           dir missing, or has no store, and !opt->create
  *   -EINVAL           dir exists and holds something that is not a paxfs store
+ *   -EPERM            dir exists and group or others have any access to it
+ *                     (mode & 077): leveldb's files in it would be readable by
+ *                     every local user; `err` names the dir, its mode and the
+ *                     fix (chmod 700 DIR). Nothing is written.
  *   -EBUSY            another process (or another store_open) holds the dir
  *   -EPROTONOSUPPORT  the store was written in an incompatible format version
  *   -EBADMSG          the store is corrupt (leveldb cannot recover it, or a

@@ -146,6 +146,35 @@ START_TEST(created_0700_with_parents)
 }
 END_TEST
 
+/* leveldb makes its files 0644: a data dir others can read or enter would
+ * show every node's log and state to every local user. */
+START_TEST(dir_open_to_others_is_refused)
+{
+	static const mode_t modes[] = {0755, 0750, 0711, 0701, 0770, 0707};
+	char err[512], want[64];
+	populate(10);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ck_assert_int_eq(chmod(data_dir, modes[i]), 0);
+		int files = count_entries(data_dir);
+		ck_assert_int_eq(try_open(false, err, sizeof(err)), -EPERM);
+		snprintf(want, sizeof(want), "mode %03o", (unsigned)modes[i]);
+		ck_assert_msg(strstr(err, data_dir) && strstr(err, want), "%s", err);
+		ck_assert_msg(strstr(err, "chmod 700 "), "%s", err);
+		ck_assert_int_eq(try_open(true, err, sizeof(err)), -EPERM);
+		ck_assert_int_eq(count_entries(data_dir), files); /* untouched */
+	}
+	ck_assert_int_eq(chmod(data_dir, 0700), 0);
+	check_populated(10);
+
+	/* an empty dir made by someone else's mkdir: not used either */
+	rm_rf(data_dir);
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	ck_assert_int_eq(chmod(data_dir, 0755), 0);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EPERM);
+	ck_assert_int_eq(count_entries(data_dir), 0);
+}
+END_TEST
+
 START_TEST(empty_dir)
 {
 	char err[512];
@@ -186,6 +215,7 @@ START_TEST(someone_elses_leveldb)
 	char err[512];
 	leveldb_options_t *o = leveldb_options_create();
 	char *lerr = NULL;
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0); /* leveldb would make it 0755 */
 	leveldb_options_set_create_if_missing(o, 1);
 	leveldb_t *db = leveldb_open(o, data_dir, &lerr);
 	leveldb_options_destroy(o);
@@ -255,6 +285,7 @@ START_TEST(interrupted_creation_is_finished_or_reported)
 	/* a leveldb created, killed before the format record was written */
 	leveldb_options_t *o = leveldb_options_create();
 	char *lerr = NULL;
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0); /* leveldb would make it 0755 */
 	leveldb_options_set_create_if_missing(o, 1);
 	leveldb_close(leveldb_open(o, data_dir, &lerr));
 	leveldb_options_destroy(o);
@@ -529,6 +560,7 @@ Suite *test_suite(void)
 	Suite *s = suite_create("store open");
 	STORE_TEST(s, missing_dir, 10);
 	STORE_TEST(s, created_0700_with_parents, 10);
+	STORE_TEST(s, dir_open_to_others_is_refused, 20);
 	STORE_TEST(s, empty_dir, 10);
 	STORE_TEST(s, dir_holding_something_else, 10);
 	STORE_TEST(s, someone_elses_leveldb, 10);
