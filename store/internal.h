@@ -41,6 +41,7 @@ struct store {
 	leveldb_filterpolicy_t *bloom;
 	leveldb_readoptions_t *ro; /* checksums verified; never modified after open */
 	leveldb_writeoptions_t *wo_sync, *wo_nosync;
+	leveldb_writebatch_t *empty; /* under wlock: the synced write after a batch */
 	size_t inline_max; /* values longer than this go under their own 'V' key */
 
 	pthread_rwlock_t swap; /* read side: any use of db; write side: replacing it */

@@ -542,6 +542,7 @@ static struct store *store_alloc(char *abs_dir, const struct store_options *opt)
 	leveldb_writeoptions_set_sync(s->wo_sync, 1);
 	s->wo_nosync = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wo_nosync, 0);
+	s->empty = leveldb_writebatch_create();
 	return s;
 }
 
@@ -556,6 +557,7 @@ static void store_release(struct store *s)
 	leveldb_readoptions_destroy(s->ro);
 	leveldb_writeoptions_destroy(s->wo_sync);
 	leveldb_writeoptions_destroy(s->wo_nosync);
+	leveldb_writebatch_destroy(s->empty);
 	pthread_rwlock_destroy(&s->swap);
 	pthread_mutex_destroy(&s->wlock);
 	free(s->dir);

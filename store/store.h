@@ -89,9 +89,15 @@ size_t store_batch_bytes(const struct store_batch *b);
  *   -ENOSPC  the disk is full (the store stays readable; once space is
  *            freed, later writes work again and nothing acknowledged is lost)
  *   -EIO     any other failure
- * (One exception, as in every log-based store: when the fsync itself fails,
- * the batch may or may not have reached the disk, and may appear when the
- * store reopens itself for the next write; still all of it or none.) */
+ * (One exception, as in every log-based store: when making a synced batch
+ * durable fails (the fsync itself, or the empty synced record written after
+ * the batch, which can meet a full disk: -ENOSPC), the batch is in the log
+ * but maybe not on disk; reads may already see it, and after the store
+ * reopens itself for the next write it is there or not; still all of it or
+ * none. Writing the same batch again is harmless.)
+ * A synced write reaches the disk only after every write before it: after a
+ * power cut the store holds the batches written up to some point, never a
+ * later one without an earlier one (docs/store.md, "Writes"). */
 int store_write(struct store *s, struct store_batch *b, bool sync);
 
 /* ---- room ------------------------------------------------------------ */
