@@ -44,6 +44,8 @@ struct store_options {
 	size_t write_buffer_bytes; /* leveldb memtable size; 0 = default */
 	size_t inline_value_max;   /* values longer than this are stored separately; 0 = default
 				      (1 KiB), at most 64 KiB; fixed when the store is created */
+	bool recover;              /* a damaged store is set aside and a new one started
+				      (see store_open); the daemon's choice, not a tool's */
 };
 
 /* Opens the store in `dir`. On failure returns a negative errno, writes the
@@ -60,8 +62,26 @@ struct store_options {
  *                     format/node record fails its checksum)
  *   -ENOSPC           the disk is full
  *   -EIO              any other failure
- * `opt` may be NULL (defaults, create = false). Open the store after any
- * fork() (daemonizing): leveldb's compaction thread does not survive one. */
+ * `opt` may be NULL (defaults, create = false, recover = false). Open the
+ * store after any fork() (daemonizing): leveldb's compaction thread does not
+ * survive one.
+ *
+ * Damage (docs/store.md, "Damage"):
+ *   - a torn tail of the newest leveldb log (what a power cut leaves of a
+ *     write that was never synced: garbage or zeros after the last whole
+ *     record, nothing intact after it) is dropped, with a warning naming the
+ *     file, the offset and the bytes dropped, and the store opens normally;
+ *   - any other damage (a bad log record with intact ones after it, an older
+ *     log, a table, the MANIFEST, CURRENT, the format or node record) may be
+ *     data that was synced. Without opt->recover: -EBADMSG as above. With
+ *     opt->recover: logged as an error; every file of the damaged store is
+ *     moved into DIR/damaged-YYYYmmdd-HHMMSS/ (UTC, 0700; nothing deleted),
+ *     and a new, empty store is created in DIR and returned (0; `err` then
+ *     says what was found and where it went, and is empty on every other
+ *     success). The new store has no node record, exactly as after a wiped
+ *     disk: the daemon starts it amnesic and it re-learns from the others
+ *     before it votes. Leftover damaged-* subdirectories do not stop later
+ *     opens. */
 int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
 	       size_t errlen);
 
