@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 #include "fs/apply_int.h"
 #include "fs/fs_int.h"
@@ -150,6 +151,48 @@ void fs_result_stat(struct fs_actx *c, uint64_t ino, const struct fs_inode *ns,
 	}
 	fs_stat_fill(&c->res->st, ino, ns, f);
 	c->res->has_stat = true;
+}
+
+int fs_xattr_check(const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove)
+{
+	if (name->len == 0 || name->len > FS_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (memchr(name->data, '\0', name->len))
+		return -EINVAL;
+	if (remove)
+		return 0;
+	if (value->len > FS_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if ((flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)) ||
+	    flags == (XATTR_CREATE | XATTR_REPLACE))
+		return -EINVAL;
+	return 0;
+}
+
+int fs_xattr_write(struct fs_actx *c, uint64_t ino, bool file_entity,
+		   const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove)
+{
+	struct fs_key k;
+	void *old;
+	size_t olen;
+	int rc;
+
+	fs_key_xattr(&k, ino, file_entity, name->data, name->len);
+	rc = fs_get(c->fs, c->t, k.b, k.len, &old, &olen);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == 0)
+		free(old);
+	bool exists = rc == 0;
+	if (remove)
+		return exists ? fs_txn_del(c->t, k.b, k.len) : -ENODATA;
+	if ((flags & XATTR_CREATE) && exists)
+		return -EEXIST;
+	if ((flags & XATTR_REPLACE) && !exists)
+		return -ENODATA;
+	return fs_txn_put(c->t, k.b, k.len, value->data, value->len);
 }
 
 int fs_name_check(const void *name, size_t len)
