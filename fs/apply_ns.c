@@ -16,7 +16,6 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
 
 #include "fs/apply_int.h"
 #include "fs/fs_int.h"
