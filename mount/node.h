@@ -47,7 +47,7 @@ struct mount_node {
 	struct event_base *base;
 	struct store *store;
 	struct fs *fs;
-	struct node *core; /* the engine and its turns (node/node.h) */
+	struct node *core;   /* the engine and its turns (node/node.h) */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;
