@@ -221,9 +221,6 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 		}
 		if (nr->accepted || nr->chosen)
 			check_value(s, nr->value_id, nr->value, nr->value_len, "persist");
-		if (!nr->chosen && nr->accepted &&
-		    (!old || old->r.accepted != nr->accepted || old->r.value_id != nr->value_id))
-			vote(s, node, r->entity, r->entry, nr->accepted, nr->value_id);
 		if (nr->chosen) {
 			uint64_t c = chosen_id(s, r->entity, r->entry);
 			if (c != nr->value_id) {
@@ -252,6 +249,17 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 				 (unsigned long long)sim_chk_contiguous(s, m->entity));
 			return;
 		}
+	}
+}
+
+/* A vote counts once it is durable: a write that a power cut may still
+ * take back (written, its sync not done) has promised nothing to anyone. */
+void sim_chk_durable(struct sim *s, int node, const struct sim_batch *b)
+{
+	for (size_t i = 0; i < b->n_records && !s->failed; i++) {
+		const struct paxos_out_record *r = &b->records[i];
+		if (!r->rec.chosen && r->rec.accepted)
+			vote(s, node, r->entity, r->entry, r->rec.accepted, r->rec.value_id);
 	}
 }
 

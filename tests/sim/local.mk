@@ -11,7 +11,7 @@ tests_sim_libsim_a_SOURCES = \
 	tests/sim/workload.c \
 	tests/sim/simstore.c tests/sim/simstore.h
 tests_sim_libsim_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
-SIM_LIBS = tests/sim/libsim.a $(PAXOS_LIBS)
+SIM_LIBS = tests/sim/libsim.a $(NODE_LIBS)
 
 noinst_PROGRAMS += tests/sim/paxfs-sim
 tests_sim_paxfs_sim_SOURCES = tests/sim/sim_main.c

@@ -1,18 +1,21 @@
-/* tests/sim/sim.c — the cluster: event queue, network, node driver, model
- * file system, faults, trace (see sim.h).
+/* tests/sim/sim.c — the cluster: event queue, network, the io and fsm of
+ * each node's core, model file system, faults, trace (see sim.h).
  *
  *   event heap (time, seq) ──▶ DELIVER / TIMER / DISK / ACTION / SNAPSHOT
  *        │
  *        ▼
- *   node: backlog of inputs ──▶ paxos_step ──▶ update
- *                                              │ persist (now, or DISK event later:
- *                                              │          the node is busy meanwhile)
- *                                              ▼
- *                               checker ─ store ─ send ─ deliver to fs ─ timer
+ *   node: backlog of inputs ──▶ node_step ─┐  node/ (the daemon's own code):
+ *         one input, then node_flush ──────┤  persist at once, sync, send,
+ *                                          │  apply, answers, timer
+ *          sim_io: virtual clock, simstore + wal (sync: now, or a DISK event
+ *                  later, the node busy meanwhile), lossy network, timers
+ *          sim_fsm: model fs, APPLIED back into the backlog, the checker
  *
- * A node processes one input at a time; while its disk is busy, inputs wait
- * in its backlog, exactly as the daemon's loop blocks in a synced write. A
- * crash drops the engine, the update being persisted and the backlog.
+ * A node processes one input at a time, each its own loop turn; while its
+ * disk is busy, inputs wait in its backlog, exactly as the daemon's loop
+ * blocks in a synced write. A crash frees the core (engine, held turn) and
+ * the backlog; what it wrote stays in the page cache (the wal) for the next
+ * start to sync, unless a power cut takes a suffix of it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -399,6 +402,8 @@ static void wal_drop(struct sim_wal *w)
 static void wal_apply(struct sim_node *n, struct sim_wal *w)
 {
 	if (w->kind == SW_BATCH) {
+		if (n->sim->cfg.check)
+			sim_chk_durable(n->sim, n->id, w->batch);
 		if (sim_store_apply_batch(&n->durable, w->batch))
 			abort();
 		if (w->amnesia_cleared)
@@ -646,96 +651,229 @@ static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_
 			  (unsigned long long)u->trims[i].upto, lazy);
 }
 
-/* Carries out an update whose writes are now durable: the order of
- * paxos/paxos.h — persist, send, deliver, timer. */
-static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_update *u)
+/* ---- the node core's io: virtual time, the simulated disk and network ---- */
+
+static uint64_t io_now(void *ctx)
 {
+	struct sim_node *n = ctx;
+	return n->sim->now;
+}
+
+/* The daemon records its new boot count with a synced write before it
+ * starts the engine: what the last process wrote is durable from here. */
+static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	(void)err;
+	(void)errlen;
+	wal_flush(n);
+	out->boot_count = ++n->boot;
+	out->amnesia = n->meta_amnesia;
+	out->seed = util_prng_next(&s->prng);
+	n->inc++;
+	sim_trace(s, "n%d %s boot=%llu%s", n->id, n->new_process ? "START" : "ENGINE START",
+		  (unsigned long long)n->boot, n->meta_amnesia ? " amnesic" : "");
+	return 0;
+}
+
+/* Written at once without sync: what the engine reads from now on, and what
+ * a power cut may still take back (the wal) until a synced write. */
+static int io_persist(void *ctx, const struct paxos_update *u)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
 	if (s->cfg.check)
 		sim_chk_persist(s, n->id, u);
 	trace_persist(s, n, u);
 	if (sim_store_apply(&n->store, u))
 		abort();
-	bool writes = u->n_records || u->n_metas || u->n_trims || u->amnesia_cleared;
-	if (u->needs_sync) {
-		/* synced: durable now, and so is every write before it */
-		wal_flush(n);
-		if (sim_store_apply(&n->durable, u))
-			abort();
-		if (u->amnesia_cleared)
-			n->durable_amnesia = false;
-	} else if (writes) {
-		struct sim_wal w = {.kind = SW_BATCH,
-				    .batch = sim_batch_copy(u),
-				    .amnesia_cleared = u->amnesia_cleared};
-		if (!w.batch)
-			abort();
-		wal_push(n, &w);
-	}
+	struct sim_wal w = {
+	    .kind = SW_BATCH, .batch = sim_batch_copy(u), .amnesia_cleared = u->amnesia_cleared};
+	if (!w.batch)
+		abort();
+	wal_push(n, &w);
 	if (u->amnesia_cleared) {
 		n->meta_amnesia = false;
 		sim_trace(s, "n%d amnesia cleared", n->id);
 	}
-	for (size_t i = 0; i < u->n_outboxes; i++)
-		net_send(s, n, &u->outboxes[i]);
-	for (size_t i = 0; i < u->n_chosen; i++) {
-		const struct paxos_chosen *c = &u->chosen[i];
-		sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
-			  (unsigned long long)c->entry, sim_fmt_id(c->value_id),
-			  c->mine ? " mine" : "");
-		fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
-		/* Tell the engine what the fs applied (enables trimming), once
-		 * per entity per update, as the daemon's applier would. */
-		if (i + 1 == u->n_chosen || u->chosen[i + 1].entity != c->entity) {
-			struct sim_fs_ent *f = sim_fs_ent(&n->fs, c->entity, true);
-			struct sim_input in = {.type = SI_APPLIED,
-					       .entity = c->entity,
-					       .entry = f->applied,
-					       .crc = f->crc};
-			backlog_push(n, &in);
-		}
-	}
-	for (size_t i = 0; i < u->n_failed; i++) {
-		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id),
-			  u->failed[i].error);
-		s->stats.cmds_failed++;
-		if (s->cfg.check)
-			sim_chk_failed(s, n->id, &u->failed[i]);
-	}
-	for (size_t i = 0; i < u->n_barriers; i++) {
-		const struct paxos_barrier_done *b = &u->barriers[i];
-		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id,
-			  (unsigned long long)b->req_id, (unsigned long long)b->entity, b->result,
-			  (unsigned long long)b->entry);
-		if (b->result)
-			s->stats.barriers_failed++;
-		else
-			s->stats.barriers_ok++;
-		if (s->cfg.check)
-			sim_chk_barrier_done(s, n->id, b);
-	}
-	for (size_t i = 0; i < u->n_snapshots; i++) {
-		const struct paxos_snapshot_req *r = &u->snapshots[i];
-		sim_trace(s, "n%d wants snapshot E%llu from n%u (trimmed %llu)", n->id,
-			  (unsigned long long)r->entity, r->from, (unsigned long long)r->entry);
-		struct sim_ev ev = {.t = s->now + net_delay(s) * 2,
-				    .kind = SE_SNAPSHOT,
-				    .node = n->id,
-				    .inc = n->inc,
-				    .a = r->entity,
-				    .b = r->from,
-				    .c = r->entry};
-		ev_push(s, ev);
-	}
-	for (size_t i = 0; i < u->n_errors; i++)
-		sim_fail(s, "n%d storage error on E%llu: %d", n->id,
-			 (unsigned long long)u->errors[i].entity, u->errors[i].error);
-	arm_timer(s, n, u->deadline_ms);
+	return 0;
 }
 
-static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
+/* A slow disk makes the synced write take disk_ms, during which the node
+ * takes no input (the daemon's loop blocks in it): SE_DISK completes it. */
+static int io_sync(void *ctx)
 {
-	struct paxos_event ev = {.now_ms = s->now};
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	if (!n->disk_ms) {
+		wal_flush(n);
+		return 0;
+	}
+	n->busy = true;
+	struct sim_ev dev = {
+	    .t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
+	ev_push(s, dev);
+	return NODE_SYNC_PENDING;
+}
+
+static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t count)
+{
+	struct sim_node *n = ctx;
+	struct paxos_outbox box = {.to = to, .msgs = msgs, .n = count};
+	net_send(n->sim, n, &box);
+}
+
+static void io_set_timer(void *ctx, uint64_t deadline)
+{
+	struct sim_node *n = ctx;
+	arm_timer(n->sim, n, deadline);
+}
+
+/* The simulator ends a loop turn after every input (node_run). */
+static void io_schedule_flush(void *ctx)
+{
+	(void)ctx;
+}
+
+static bool io_peer_connected(void *ctx, uint32_t peer)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	int p = (int)peer;
+	/* A new process's peers hear of it instead (engine_start). */
+	return !n->new_process && s->nodes[p].up && reachable(s, n->id, p) &&
+	       reachable(s, p, n->id);
+}
+
+static void io_fatal(void *ctx, int err, const char *why)
+{
+	struct sim_node *n = ctx;
+	sim_fail(n->sim, "n%d stopped (%d): %s", n->id, err, why);
+}
+
+static const struct node_io sim_io = {
+    .now_ms = io_now,
+    .boot = io_boot,
+    .persist = io_persist,
+    .sync = io_sync,
+    .send = io_send,
+    .set_timer = io_set_timer,
+    .schedule_flush = io_schedule_flush,
+    .peer_connected = io_peer_connected,
+    .fatal = io_fatal,
+};
+
+/* ---- the node core's fsm: the model file system and the checker -------- */
+
+static void fsm_apply(void *ctx, const struct paxos_chosen *c)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
+		  (unsigned long long)c->entry, sim_fmt_id(c->value_id), c->mine ? " mine" : "");
+	fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
+	/* Tell the engine what the fs applied (enables trimming), once per
+	 * entity and run of its entries in a delivery, as the daemon's applier
+	 * would: the APPLIED this delivery queued last is moved forward. */
+	struct sim_fs_ent *f = sim_fs_ent(&n->fs, c->entity, true);
+	if (n->bl_len > n->applied_mark) {
+		struct sim_input *last = &n->backlog[(n->bl_head + n->bl_len - 1) % n->bl_cap];
+		if (last->type == SI_APPLIED && last->entity == c->entity) {
+			last->entry = f->applied;
+			last->crc = f->crc;
+			return;
+		}
+	}
+	struct sim_input in = {
+	    .type = SI_APPLIED, .entity = c->entity, .entry = f->applied, .crc = f->crc};
+	backlog_push(n, &in);
+}
+
+static void fsm_failed(void *ctx, const struct paxos_failed *x)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(x->cmd_id), x->error);
+	s->stats.cmds_failed++;
+	if (s->cfg.check)
+		sim_chk_failed(s, n->id, x);
+}
+
+static void fsm_barrier_done(void *ctx, const struct paxos_barrier_done *b)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id,
+		  (unsigned long long)b->req_id, (unsigned long long)b->entity, b->result,
+		  (unsigned long long)b->entry);
+	if (b->result)
+		s->stats.barriers_failed++;
+	else
+		s->stats.barriers_ok++;
+	if (s->cfg.check)
+		sim_chk_barrier_done(s, n->id, b);
+}
+
+static void fsm_snapshot_fetch(void *ctx, const struct paxos_snapshot_req *r)
+{
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	sim_trace(s, "n%d wants snapshot E%llu from n%u (trimmed %llu)", n->id,
+		  (unsigned long long)r->entity, r->from, (unsigned long long)r->entry);
+	struct sim_ev ev = {.t = s->now + net_delay(s) * 2,
+			    .kind = SE_SNAPSHOT,
+			    .node = n->id,
+			    .inc = n->inc,
+			    .a = r->entity,
+			    .b = r->from,
+			    .c = r->entry};
+	ev_push(s, ev);
+}
+
+static void fsm_entity_error(void *ctx, uint64_t entity, int err)
+{
+	struct sim_node *n = ctx;
+	sim_fail(n->sim, "n%d storage error on E%llu: %d", n->id, (unsigned long long)entity, err);
+}
+
+static void replay_log(struct sim *s, struct sim_node *n);
+
+static void fsm_started(void *ctx)
+{
+	struct sim_node *n = ctx;
+	replay_log(n->sim, n);
+	struct sim_input tick = {.type = SI_TICK};
+	backlog_push(n, &tick);
+}
+
+/* Commands and barriers in flight are gone: the checker knows them as
+ * unresolved from this engine (their origin's incarnation). */
+static void fsm_lost(void *ctx, int err)
+{
+	struct sim_node *n = ctx;
+	sim_trace(n->sim, "n%d engine dropped (%d)", n->id, err);
+}
+
+static const struct node_fsm sim_fsm = {
+    .apply = fsm_apply,
+    .failed = fsm_failed,
+    .barrier_done = fsm_barrier_done,
+    .snapshot_fetch = fsm_snapshot_fetch,
+    .entity_error = fsm_entity_error,
+    .started = fsm_started,
+    .lost = fsm_lost,
+};
+
+/* ---- driving the core -------------------------------------------------- */
+
+/* One input, one step; the loop turn ends after it (node_flush). */
+static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input *in)
+{
+	struct paxos_event ev = {0};
 	struct paxos_codec_msgs dec = {0};
+	int rc = 0;
+	uint64_t id = 0;
 	switch (in->type) {
 	case SI_RECEIVE:
 		if (paxos_codec_decode(in->pkt->bytes, in->pkt->len, &dec)) {
@@ -787,36 +925,33 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		ev.snapshot.chain_crc = in->crc;
 		break;
 	}
-	struct paxos_update *u;
-	int rc = paxos_step(n->px, &ev, &u);
-	paxos_codec_msgs_free(&dec);
 	s->stats.steps++;
+	if (in->type == SI_TICK)
+		node_tick(n->core); /* a TICK, or the restart after an engine reset */
+	else
+		rc = node_step(n->core, &ev, in->type == SI_SUBMIT ? &id : NULL);
+	paxos_codec_msgs_free(&dec);
 	if (in->type == SI_SUBMIT) {
-		n->submit_id = u->submit_id;
+		n->submit_id = id;
 		n->submit_rc = rc;
-		if (u->submit_id) {
+		if (id) {
 			sim_trace(s, "n%d submit E%llu -> cmd %s (%zu bytes)", n->id,
-				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id),
-				  in->len);
+				  (unsigned long long)in->entity, sim_fmt_id(id), in->len);
 			s->stats.cmds_submitted++;
 			if (s->cfg.check)
-				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body,
-						  in->len);
+				sim_chk_submitted(s, n->id, id, in->entity, in->body, in->len);
 		}
-	} else if (rc && rc != -ENOMEM) {
+	} else if (rc && rc != -ENOMEM && rc != -ENOTCONN) {
+		/* -ENOTCONN: no engine (an engine reset, until its restart) */
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
 	}
-	/* Only a synced write waits for the disk; one without sync returns at
-	 * once (it is in the page cache). */
-	if (u->needs_sync && n->disk_ms) {
-		n->busy = true;
-		n->pending = u;
-		struct sim_ev dev = {
-		    .t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
-		ev_push(s, dev);
-		return;
-	}
-	node_complete(s, n, u);
+}
+
+/* The end of a loop turn. */
+static void node_end_turn(struct sim_node *n)
+{
+	n->applied_mark = n->bl_len;
+	node_flush(n->core);
 }
 
 /* Processes queued inputs while the node is up and its disk is free. */
@@ -826,8 +961,10 @@ static void node_run(struct sim *s, struct sim_node *n)
 		struct sim_input in = n->backlog[n->bl_head];
 		n->bl_head = (n->bl_head + 1) % n->bl_cap;
 		n->bl_len--;
-		node_step(s, n, &in);
+		node_step_input(s, n, &in);
 		input_free(&in);
+		if (n->up && !s->failed)
+			node_end_turn(n);
 	}
 }
 
@@ -842,13 +979,12 @@ static void node_input(struct sim *s, struct sim_node *n, const struct sim_input
 	node_run(s, n);
 }
 
-static void node_stop(struct sim *s, struct sim_node *n)
+static void sim_node_stop(struct sim *s, struct sim_node *n)
 {
-	paxos_free(n->px);
-	n->px = NULL;
+	node_free(n->core); /* a crash: nothing more is written, sent or told */
+	n->core = NULL;
 	n->up = false;
 	n->busy = false;
-	n->pending = NULL;
 	backlog_clear(n);
 	n->timer_gen++;
 	for (int i = 1; i <= s->cfg.n_nodes; i++) {
@@ -865,14 +1001,15 @@ void sim_crash(struct sim *s, int node)
 	struct sim_node *n = &s->nodes[node];
 	if (!n->up)
 		return;
-	sim_trace(s, "n%d CRASH%s", node, n->busy ? " (during a write: it is lost)" : "");
+	sim_trace(s, "n%d CRASH%s", node,
+		  n->busy ? " (during a synced write: the turn waiting for it is lost)" : "");
 	s->stats.crashes++;
-	if (n->px) {
+	if (node_engine(n->core)) {
 		struct paxos_stats st;
-		paxos_get_stats(n->px, &st);
+		paxos_get_stats(node_engine(n->core), &st);
 		s->stats.alloc_bytes += st.alloc_bytes;
 	}
-	node_stop(s, n);
+	sim_node_stop(s, n);
 }
 
 static void wal_clear(struct sim_node *n)
@@ -965,57 +1102,54 @@ static void replay_log(struct sim *s, struct sim_node *n)
 	}
 }
 
-/* Builds the node's engine from its store. A new process (`process`) also
- * has new connections: its peers hear PEER_UP and drop what its earlier
- * process sent. An engine reset inside the process keeps the connections:
- * messages in flight to the node, answers to the old engine among them,
- * reach the new engine, which hears PEER_UP for every connected peer (as
- * mount_engine_start does). */
+/* Starts the node's engine from its store (node_start: a new boot count,
+ * then the engine, then the replay of the log). A new process (`process`)
+ * also has new connections: its peers hear PEER_UP and drop what its earlier
+ * process sent. */
 static void engine_start(struct sim *s, struct sim_node *n, bool process)
 {
-	/* The daemon records its new boot count with a synced write before it
-	 * starts the engine: what the last process wrote is durable from here. */
-	wal_flush(n);
-	struct paxos_config c = s->cfg.engine;
-	uint32_t ids[SIM_MAX_NODES];
-	for (int i = 0; i < s->cfg.n_nodes; i++)
-		ids[i] = (uint32_t)(i + 1);
-	c.self = (uint32_t)n->id;
-	c.nodes = ids;
-	c.n_nodes = (size_t)s->cfg.n_nodes;
-	c.boot_count = ++n->boot;
-	c.amnesia = n->meta_amnesia;
-	c.seed = util_prng_next(&s->prng);
-	c.ops = &sim_store_ops;
-	c.ops_ctx = &n->store;
 	char err[128];
-	if (paxos_new(&c, &n->px, err, sizeof(err))) {
-		sim_fail(s, "n%d paxos_new: %s", n->id, err);
-		return;
-	}
-	n->inc++;
-	n->up = true;
 	if (process) {
+		struct node_config c = {0};
+		uint32_t ids[SIM_MAX_NODES];
+		for (int i = 0; i < s->cfg.n_nodes; i++)
+			ids[i] = (uint32_t)(i + 1);
+		c.self = (uint32_t)n->id;
+		c.nodes = ids;
+		c.n_nodes = (size_t)s->cfg.n_nodes;
+		c.engine = s->cfg.engine;
+		c.storage = &sim_store_ops;
+		c.storage_ctx = &n->store;
+		c.io = &sim_io;
+		c.io_ctx = n;
+		c.fsm = &sim_fsm;
+		c.fsm_ctx = n;
+		if (node_new(&c, &n->core)) {
+			sim_fail(s, "n%d node_new failed", n->id);
+			return;
+		}
 		n->link_inc++;
 		memset(n->known_inc, 0, sizeof(n->known_inc));
 	}
-	sim_trace(s, "n%d %s boot=%llu%s", n->id, process ? "START" : "ENGINE START",
-		  (unsigned long long)n->boot, n->meta_amnesia ? " amnesic" : "");
-	replay_log(s, n);
-	struct sim_input tick = {.type = SI_TICK};
-	backlog_push(n, &tick);
-	for (int i = 1; i <= s->cfg.n_nodes; i++) {
-		struct sim_node *o = &s->nodes[i];
-		if (i == n->id || !o->up || !reachable(s, n->id, i) || !reachable(s, i, n->id))
-			continue;
-		if (process) {
+	n->up = true;
+	n->new_process = process;
+	int rc = node_start(n->core, err, sizeof(err));
+	n->new_process = false;
+	if (rc) {
+		sim_fail(s, "n%d node_start: %s", n->id, err);
+		return;
+	}
+	if (process) {
+		for (int i = 1; i <= s->cfg.n_nodes; i++) {
+			struct sim_node *o = &s->nodes[i];
+			if (i == n->id || !o->up || !reachable(s, n->id, i) ||
+			    !reachable(s, i, n->id))
+				continue;
 			struct sim_input up = {.type = SI_PEER_UP, .peer = n->id};
 			node_input(s, o, &up);
-		} else {
-			struct sim_input up = {.type = SI_PEER_UP, .peer = i};
-			backlog_push(n, &up);
 		}
 	}
+	node_end_turn(n);
 	node_run(s, n);
 }
 
@@ -1027,21 +1161,20 @@ void sim_restart(struct sim *s, int node)
 	engine_start(s, n, true);
 }
 
+/* The production path after a failed store write: node_reset drops the
+ * engine and its turns and arms the timer; node_tick (the next SI_TICK)
+ * builds the new engine, which hears PEER_UP for every connected peer. */
 void sim_engine_reset(struct sim *s, int node)
 {
 	struct sim_node *n = &s->nodes[node];
 	if (!n->up)
 		return;
 	sim_trace(s, "n%d ENGINE RESET (a store write failed)%s", node,
-		  n->busy ? ": the update being written is lost" : "");
+		  n->busy ? ": the turn being synced is lost" : "");
 	s->stats.engine_resets++;
-	paxos_free(n->px);
-	n->px = NULL;
 	n->busy = false;
-	n->pending = NULL;
 	backlog_clear(n);
-	n->timer_gen++;
-	engine_start(s, n, false);
+	node_reset(n->core, -ENOSPC);
 }
 
 /* ---- snapshots ------------------------------------------------------------ */
@@ -1179,10 +1312,11 @@ static void handle(struct sim *s, struct sim_ev *ev)
 		break;
 	case SE_DISK:
 		if (n->up && n->inc == ev->inc && n->busy) {
-			const struct paxos_update *u = n->pending;
-			n->pending = NULL;
-			node_complete(s, n, u);
+			/* synced: durable now, and so is every write before it */
+			wal_flush(n);
 			n->busy = false;
+			n->applied_mark = n->bl_len;
+			node_sync_done(n->core, 0);
 			node_run(s, n);
 		}
 		break;
@@ -1213,15 +1347,16 @@ static bool converged(struct sim *s, char *why, size_t len)
 {
 	for (int i = 1; i <= s->cfg.n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
-		if (!n->up || n->meta_amnesia || n->busy) {
+		if (!n->up || n->meta_amnesia || n->busy || !node_engine(n->core)) {
 			snprintf(why, len, "n%d is %s", i,
-				 !n->up            ? "down"
-				 : n->meta_amnesia ? "still amnesic"
-						   : "busy");
+				 !n->up                  ? "down"
+				 : n->meta_amnesia       ? "still amnesic"
+				 : !node_engine(n->core) ? "restarting its engine"
+							 : "busy");
 			return false;
 		}
 		struct paxos_stats st;
-		paxos_get_stats(n->px, &st);
+		paxos_get_stats(node_engine(n->core), &st);
 		if (st.commands_waiting) {
 			snprintf(why, len, "n%d has %zu commands waiting", i, st.commands_waiting);
 			return false;
@@ -1316,6 +1451,7 @@ int sim_new(const struct sim_config *c, struct sim **out)
 	for (int i = 1; i <= c->n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->id = i;
+		n->sim = s;
 		n->meta_amnesia = true; /* a new cluster: every node starts amnesic */
 		n->durable_amnesia = true;
 		n->disk_ms = c->disk_ms;
@@ -1336,7 +1472,7 @@ void sim_free(struct sim *s)
 		return;
 	for (int i = 1; i <= s->cfg.n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
-		paxos_free(n->px);
+		node_free(n->core);
 		backlog_clear(n);
 		free(n->backlog);
 		sim_store_close(&n->store);
@@ -1413,17 +1549,18 @@ uint64_t sim_applied(const struct sim *s, int node, uint64_t entity)
 
 struct paxos *sim_engine(struct sim *s, int node)
 {
-	return s->nodes[node].px;
+	return s->nodes[node].core ? node_engine(s->nodes[node].core) : NULL;
 }
 
 void sim_get_stats(const struct sim *s, struct sim_stats *out)
 {
 	*out = s->stats;
 	for (int i = 1; i <= s->cfg.n_nodes; i++) {
-		if (!s->nodes[i].px)
+		struct paxos *px = sim_engine((struct sim *)s, i);
+		if (!px)
 			continue;
 		struct paxos_stats st;
-		paxos_get_stats(s->nodes[i].px, &st);
+		paxos_get_stats(px, &st);
 		out->alloc_bytes += st.alloc_bytes;
 	}
 	for (size_t i = 0; i < s->chk.n_ents; i++)

@@ -1,10 +1,13 @@
 /* tests/sim/sim.h — the deterministic cluster simulator.
  *
- * N nodes, each the real engine (paxos/) over an in-memory store
- * (simstore.h), driven exactly as the daemon drives it: per step, persist
- * the update (whole, possibly after a slow disk), then send, then deliver
- * the chosen values to a model file system, then arm the timer. Virtual time,
- * one event queue, one seeded PRNG: a run is a pure function of its seed.
+ * N nodes, each the daemon's node core (node/: the engine, its turns and
+ * group commit, engine start and reset) over an in-memory store (simstore.h):
+ * per loop turn, every step's writes at once without sync, then one synced
+ * write (possibly after a slow disk), then send, then deliver the chosen
+ * values to a model file system, then arm the timer. The simulator supplies
+ * only the io (virtual time, the simulated disk and network) and the model
+ * state machine. Virtual time, one event queue, one seeded PRNG: a run is a
+ * pure function of its seed.
  *
  * Faults: message loss, duplication, delay and reordering; partitions;
  * crash and restart of any node at any time (the update waiting for its
@@ -71,7 +74,7 @@ int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_
 	       uint64_t *cmd_id);
 int sim_barrier(struct sim *s, int node, uint64_t entity, uint64_t req_id);
 /* A process crash (SIGKILL): what it wrote without sync stays in the page
- * cache and survives; the update waiting for its synced write is lost. */
+ * cache and survives; the turn waiting for its synced write never leaves. */
 void sim_crash(struct sim *s, int node);
 /* A power cut: a crash that also loses writes no synced write has covered —
  * the last ones, keeping the first `keep` (keep < 0: a random number of
@@ -80,9 +83,10 @@ void sim_crash(struct sim *s, int node);
 void sim_power_cut(struct sim *s, int node, int keep);
 void sim_wipe(struct sim *s, int node); /* crash and lose the disk: next start is amnesic */
 void sim_restart(struct sim *s, int node);
-/* The daemon's reaction to a failed store write (mount_engine_reset): the
- * engine is rebuilt from the store with a new boot count inside the same
- * process; its connections, and the messages in flight on them, stay. */
+/* A failed store write (-ENOSPC): node_reset, the daemon's own reaction —
+ * the engine is dropped and rebuilt from the store at the next timer, with a
+ * new boot count, inside the same process; its connections, and the messages
+ * in flight on them, stay. */
 void sim_engine_reset(struct sim *s, int node);
 void sim_block(struct sim *s, int a, int b, bool blocked); /* both directions */
 void sim_heal(struct sim *s);

@@ -3,6 +3,7 @@
 #ifndef PAXFS_TESTS_SIM_SIMINT_H
 #define PAXFS_TESTS_SIM_SIMINT_H
 
+#include "node/node.h"
 #include "paxos/paxos.h"
 #include "tests/sim/sim.h"
 #include "tests/sim/simstore.h"
@@ -87,16 +88,19 @@ struct sim_wal {
 
 struct sim_node {
 	int id;
+	struct sim *sim;
 	bool up;
-	bool meta_amnesia;   /* NodeMeta.amnesia as written (what a restart reads) */
-	bool fragile;        /* wiped; not yet caught up again */
-	uint32_t inc;        /* engine incarnation: timers, disk, commands */
-	uint32_t link_inc;   /* process incarnation: its connections (an engine
+	bool meta_amnesia;      /* NodeMeta.amnesia as written (what a restart reads) */
+	bool fragile;           /* wiped; not yet caught up again */
+	uint32_t inc;           /* engine incarnation: timers, disk, commands */
+	uint32_t link_inc;      /* process incarnation: its connections (an engine
 			     * reset inside the process keeps them) */
-	uint32_t disk_gen;   /* how many times its disk was wiped */
-	uint64_t boot;       /* NodeMeta.boot_count (kept unique across wipes) */
-	uint64_t boot_floor; /* wipe_lowers_boot: the lowest boot count given yet */
-	struct paxos *px;
+	uint32_t disk_gen;      /* how many times its disk was wiped */
+	uint64_t boot;          /* NodeMeta.boot_count (kept unique across wipes) */
+	uint64_t boot_floor;    /* wipe_lowers_boot: the lowest boot count given yet */
+	struct node *core;      /* the node core (node/), NULL while the process is down */
+	bool new_process;       /* node_start of a new process: no peer is connected yet */
+	size_t applied_mark;    /* backlog length when the current delivery began */
 	struct sim_store store; /* every write: what the engine reads */
 	struct sim_fs fs;
 	/* what a power cut keeps: synced writes and those a synced write covered */
@@ -105,8 +109,7 @@ struct sim_node {
 	bool durable_amnesia;
 	struct sim_wal *wal; /* writes since the last synced one */
 	size_t n_wal, cap_wal;
-	bool busy; /* an update is being persisted */
-	struct paxos_update *pending;
+	bool busy; /* a synced write is under way (the core holds its turn) */
 	struct sim_input *backlog;
 	size_t bl_head, bl_len, bl_cap;
 	uint64_t timer_gen;
@@ -229,8 +232,10 @@ void sim_chk_init(struct sim_check *c);
 void sim_chk_free(struct sim_check *c);
 void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
 		       size_t len);
-/* Before an update's writes hit node's store. */
+/* Before an update's writes hit node's store (written, not yet durable). */
 void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
+/* A batch of node's writes became durable: its acceptances count as votes. */
+void sim_chk_durable(struct sim *s, int node, const struct sim_batch *b);
 /* The process (session) of node as its engine names it in ids. */
 uint64_t sim_session(const struct sim *s, int node);
 /* Before a message leaves node (its update is persisted). */

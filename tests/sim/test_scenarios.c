@@ -395,7 +395,7 @@ static void at_engine_reset(struct sim *s, void *arg, uint64_t node, uint64_t b)
 	sim_engine_reset(s, (int)node);
 }
 
-/* An engine reset keeps the process and its connections (mount_engine_reset,
+/* An engine reset keeps the process and its connections (node_reset,
  * after a failed store write), so answers to the old engine still arrive.
  * n1 starts a barrier on E; the answers (E chosen through 1) are slow. n1's
  * engine is reset; cut off from n1, n2 has "b" chosen at E.2. Healed, n1
