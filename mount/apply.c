@@ -1,20 +1,12 @@
-/* mount/apply.c — the applier: chosen entries into fs/, in entry order.
+/* mount/apply.c — the daemon's state machine under the node core: one
+ * chosen entry into fs/, and what follows from it here.
  *
- * Every entity is applied strictly in order, from its applied entry + 1 up
- * to the entry just chosen; entries in between are read back from the log
- * (they are chosen and in the store: the turn wrote them before delivering;
- * a chosen flag may be written without sync, but an apply written after it
- * is never durable without it).
- * The same path re-applies after a restart (apply writes are unsynced) and
- * applies entries fs/ had to put off:
- *   -EAGAIN  a file entity whose inode the namespace has not created here
- *            yet, or whose snapshot is being installed;
- *   -ENOSPC  the disk is full.
- * Such entities go into n->deferred and are retried after the namespace
- * applies something, and once a second while any remain.
- *
- * Invariant: fs's applied entry of an entity never passes the engine's
- * chosen entry, and nothing is applied out of order. */
+ * node/apply.c decides the order (strictly entry by entry, gaps read from
+ * the log, deferred entities retried); this file applies one entry: fs_apply,
+ * the answers to this node's requests, cache invalidation, reclaiming
+ * unlinked files, the log window (mount/retain.c). fs/ puts an entry off
+ * with -EAGAIN (a file entity whose inode the namespace has not created here
+ * yet, or whose snapshot is being installed) or -ENOSPC (the disk is full). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,14 +22,6 @@
 
 static struct fs_apply_out out;
 static bool out_ready;
-
-static void defer(struct mount_node *n, uint64_t entity)
-{
-	struct timeval soon = {1, 0};
-	util_u64map_put(&n->deferred, entity, (void *)1);
-	if (!evtimer_pending(n->retry_ev, NULL))
-		evtimer_add(n->retry_ev, &soon);
-}
 
 /* Commands of other nodes change what the kernel may have cached; ours went
  * through the kernel, which already knows their names and attributes. Data
@@ -64,9 +48,11 @@ static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 	}
 }
 
-static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,
-		       size_t len)
+int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c)
 {
+	uint64_t entity = c->entity, entry = c->entry;
+	const uint8_t *value = c->value;
+	size_t len = c->value_len;
 	int rc;
 
 	if (!out_ready) {
@@ -87,100 +73,7 @@ static int apply_entry(struct mount_node *n, uint64_t entity, uint64_t entry, co
 		if (!util_u64map_get(&n->opens, out.unlinked[i]))
 			mount_inode_release(n, out.unlinked[i]);
 	mount_retain_applied(n, entity, entry, out.meta.chain_crc, len);
-	if (entity == FS_NAMESPACE && n->deferred.len)
-		mount_apply_retry_deferred(n);
 	return 0;
-}
-
-void mount_apply(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,
-		 size_t len)
-{
-	struct store_apply_meta m;
-	uint64_t applied = 0;
-	int rc;
-
-	if (mount_snapshot_exporting(n, entity)) {
-		defer(n, entity); /* an export of it is streaming: keep its state still */
-		return;
-	}
-	rc = fs_applied(n->fs, entity, &m);
-	if (rc == 0)
-		applied = m.applied_entry;
-	else if (rc != -ENOENT) {
-		LOG_ERR("entity %llu: cannot read its apply cursor: %s", (unsigned long long)entity,
-			strerror(-rc));
-		return;
-	}
-	for (uint64_t e = applied + 1; e <= entry; e++) {
-		struct store_record rec = {0};
-		if (e == entry && value) {
-			rc = apply_entry(n, entity, e, value, len);
-		} else {
-			rc = store_get_record(n->store, entity, e, &rec);
-			if (rc == 0 && !rec.chosen) {
-				/* Chosen (the engine says so) but this node's record holds
-				 * no chosen value yet: the engine fetches it; try later. */
-				rc = -EAGAIN;
-			}
-			if (rc == 0)
-				rc = apply_entry(n, entity, e, rec.value, rec.value_len);
-			free(rec.value);
-		}
-		if (rc == -EAGAIN || rc == -ENOSPC || rc == -ENOENT) {
-			defer(n, entity);
-			break;
-		}
-		if (rc < 0) {
-			LOG_ERR("entity %llu entry %llu cannot be applied: %s",
-				(unsigned long long)entity, (unsigned long long)e, strerror(-rc));
-			break;
-		}
-	}
-	if (n->waiting)
-		mount_req_recheck(n);
-}
-
-static int catch_up_cb(void *arg, uint64_t entity, const struct store_paxos_meta *pm)
-{
-	struct mount_node *n = arg;
-	struct store_apply_meta am;
-	int rc = fs_applied(n->fs, entity, &am);
-	if ((rc == 0 && am.applied_entry < pm->chosen_entry) || rc == -ENOENT)
-		if (pm->chosen_entry > 0)
-			util_u64map_put(&n->deferred, entity, (void *)1);
-	return 0;
-}
-
-void mount_apply_catch_up(struct mount_node *n)
-{
-	int rc = store_scan_entities(n->store, 0, catch_up_cb, n);
-	if (rc < 0)
-		LOG_ERR("listing entities to re-apply: %s", strerror(-rc));
-	/* The namespace first: files wait for their inodes. */
-	if (util_u64map_get(&n->deferred, FS_NAMESPACE)) {
-		struct store_paxos_meta pm;
-		util_u64map_del(&n->deferred, FS_NAMESPACE);
-		if (store_get_paxos_meta(n->store, FS_NAMESPACE, &pm) == 0)
-			mount_apply(n, FS_NAMESPACE, pm.chosen_entry, NULL, 0);
-	}
-	mount_apply_retry_deferred(n);
-}
-
-void mount_apply_retry_deferred(struct mount_node *n)
-{
-	struct util_u64map todo = n->deferred;
-	size_t pos = 0;
-	uint64_t entity;
-	void *v;
-
-	/* Entities that fail again are deferred anew into a fresh map. */
-	util_u64map_init(&n->deferred);
-	while (util_u64map_next(&todo, &pos, &entity, &v)) {
-		struct store_paxos_meta pm;
-		if (store_get_paxos_meta(n->store, entity, &pm) == 0 && pm.chosen_entry > 0)
-			mount_apply(n, entity, pm.chosen_entry, NULL, 0);
-	}
-	util_u64map_close(&todo);
 }
 
 void mount_inode_release(struct mount_node *n, uint64_t ino)

@@ -37,12 +37,10 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = {1, 0};
 	(void)fd;
 	(void)what;
-	if (n->deferred.len)
-		mount_apply_retry_deferred(n);
 	if (n->waiting)
 		mount_req_recheck(n);
 	mount_names_prune(n);
-	if ((n->deferred.len || n->waiting || n->names.len) && !evtimer_pending(n->retry_ev, NULL))
+	if ((n->waiting || n->names.len) && !evtimer_pending(n->retry_ev, NULL))
 		evtimer_add(n->retry_ev, &tv);
 }
 
@@ -231,10 +229,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	n->conf = conf;
 	n->self = a->node;
 	n->exit_code = 0;
-	util_u64map_init(&n->cmds);
-	util_u64map_init(&n->barriers);
 	util_u64map_init(&n->opens);
-	util_u64map_init(&n->deferred);
 	util_u64map_init(&n->names);
 	util_u64map_init(&n->data_stale);
 	util_u64map_init(&n->retain);
@@ -348,10 +343,7 @@ void mount_node_close(struct mount_node *n)
 		event_free(n->notify_ev);
 	if (n->stop_ev)
 		event_free(n->stop_ev);
-	util_u64map_close(&n->cmds);
-	util_u64map_close(&n->barriers);
 	util_u64map_close(&n->opens);
-	util_u64map_close(&n->deferred);
 	util_u64map_close(&n->data_stale);
 	mount_retain_close(n);
 	mount_names_close(n);

@@ -47,7 +47,7 @@ struct mount_node {
 	struct event_base *base;
 	struct store *store;
 	struct fs *fs;
-	struct node *core;   /* the engine and its turns (node/node.h) */
+	struct node *core; /* the engine and its turns (node/node.h) */
 	struct net_mesh *mesh;
 	struct mount_session *session;
 	struct mount_notify *notify;
@@ -55,19 +55,15 @@ struct mount_node {
 	struct mount_compact *compact; /* the store's compaction thread */
 
 	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
-	struct event *retry_ev;  /* retries deferred applies */
+	struct event *retry_ev;  /* rechecks waiting requests, prunes names */
 	struct event *notify_ev; /* the notify thread made progress */
 
-	/* requests waiting for the engine */
-	struct util_u64map cmds;     /* command id → struct mount_req */
-	struct util_u64map barriers; /* barrier id → struct mount_req */
-	uint64_t next_barrier_id;
+	/* requests (those waiting for the engine are in the core) */
 	struct mount_req *waiting; /* requests waiting for an apply or the notify thread */
 	size_t pending;            /* requests not yet answered */
 
 	/* local state of inodes */
 	struct util_u64map opens;      /* ino → number of open handles (uintptr_t) */
-	struct util_u64map deferred;   /* entity → 1: chosen entries it could not apply yet */
 	struct util_u64map names;      /* ino → recent remote name change (mount/names.c) */
 	struct util_u64map retain;     /* entity → applies not yet reported (mount/retain.c) */
 	struct util_u64map data_stale; /* ino → 1: another node changed it since our last
@@ -120,18 +116,11 @@ void mount_turn_close(struct mount_node *n);
 
 /* ---- applying chosen entries (mount/apply.c) --------------------------- */
 
-/* Applies entity's chosen entries through `entry`, taking `value` for that
- * entry (NULL: read every value from the log). Answers the requests whose
- * commands were applied, invalidates caches, reclaims unlinked files. */
-void mount_apply(struct mount_node *n, uint64_t entity, uint64_t entry, const uint8_t *value,
-		 size_t len);
-
-/* Applies whatever the log holds beyond the applied entry of every entity
- * (at start-up, and after an apply was deferred or failed). */
-void mount_apply_catch_up(struct mount_node *n);
-
-/* Retries the entities whose applies were deferred (-EAGAIN, -ENOSPC). */
-void mount_apply_retry_deferred(struct mount_node *n);
+/* The node core's fsm->apply: applies entry c->entry of c->entity (the
+ * applied entry + 1) to fs/, answers the requests whose commands it held,
+ * invalidates caches, reclaims unlinked files. 0, or fs_apply's -errno
+ * (-EAGAIN, -ENOSPC: the core retries later). */
+int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c);
 
 /* The open-handle count of an inode changed; reclaims an unlinked file whose
  * last handle went. */
@@ -146,9 +135,13 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 /* An applied command of this node: answers its request, if still waiting. */
 void mount_req_applied(struct mount_node *n, const struct fs_result *res);
 
-/* A command or barrier the engine gave up on. */
-void mount_req_failed(struct mount_node *n, uint64_t cmd_id, int err);
-void mount_req_barrier_done(struct mount_node *n, const struct paxos_barrier_done *b);
+/* The engine gave up on r's command; one of r's barriers is done. */
+void mount_req_failed(struct mount_node *n, struct mount_req *r, int err);
+void mount_req_barrier_done(struct mount_node *n, struct mount_req *r,
+			    const struct paxos_barrier_done *b);
+
+/* r waited for an engine that was dropped: answers it with err. */
+void mount_req_abandon(struct mount_node *n, struct mount_req *r, int err);
 
 /* Re-checks requests waiting for an apply or for the notify thread. */
 void mount_req_recheck(struct mount_node *n);

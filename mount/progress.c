@@ -1,7 +1,7 @@
 /* mount/progress.c — the catch-up progress lines (mount/progress.h).
  *
  * Reads the engine's counters (paxos_get_stats) and the applier's
- * (n->applied_entries, n->applied_bytes, n->deferred) on a timer; it
+ * (n->applied_entries, n->applied_bytes, the core's deferred applies) on a timer; it
  * changes nothing. A round begins at start and whenever the engine gets busy
  * catching up again, and ends with the "finished" line. */
 #include "mount/progress.h"
@@ -46,7 +46,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (node_engine(n->core))
 		paxos_get_stats(node_engine(n->core), &st);
 	busy = !node_engine(n->core) || st.scans_open || st.catchup_queued || st.catchup_active ||
-	       n->deferred.len;
+	       node_deferred(n->core);
 	if (busy && !prog.busy) {
 		prog.busy = true;
 		prog.round_start_ms = now;
@@ -63,7 +63,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 			 "applied %llu entries (%s), installed %llu file states (%s)",
 			 st.catchup_queued, st.catchup_active,
 			 (unsigned long long)(st.catchup_done - prog.round_done), st.scans_open,
-			 n->deferred.len, (now - prog.last_ms) / 1000.0,
+			 node_deferred(n->core), (now - prog.last_ms) / 1000.0,
 			 (unsigned long long)(n->applied_entries - prog.last_entries), b,
 			 (unsigned long long)(n->installed_states - prog.last_states), sb);
 	} else if (prog.busy) {

@@ -1,8 +1,8 @@
 /* mount/req.c — FUSE requests waiting for the cluster, and their answers.
  *
- * A request is in exactly one place until it is answered: n->cmds (its
- * command is in the engine), n->barriers (once per barrier it waits for), or
- * n->waiting (barriers done, waiting for applies or invalidations). */
+ * A request is in exactly one place until it is answered: the node core
+ * (its command or its barriers are in the engine: node_submit, node_barrier),
+ * or n->waiting (barriers done, waiting for applies or invalidations). */
 #include "mount/req.h"
 
 #include <errno.h>
@@ -64,16 +64,12 @@ static void count_open(struct mount_node *n, uint64_t ino)
 
 void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *cmd)
 {
-	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
 	uint64_t id = 0;
 	int rc;
 
-	ev.submit.entity = cmd->entity;
-	ev.submit.body = cmd->body;
-	ev.submit.len = cmd->len;
-	rc = node_step(n->core, &ev, &id);
+	rc = node_submit(n->core, cmd->entity, cmd->body, cmd->len, r, &id);
 	fs_cmd_close(cmd);
-	if (rc < 0 || !id) {
+	if (rc < 0) {
 		/* While a full disk keeps the engine down, say so (not "I/O error"). */
 		if (rc == -EMSGSIZE)
 			rc = -EFBIG;
@@ -85,8 +81,6 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 		return;
 	}
 	r->cmd_id = id;
-	if (util_u64map_put(&n->cmds, id, r) < 0)
-		abort();
 }
 
 /* create without O_EXCL met an existing file and O_TRUNC asks to empty it. */
@@ -112,7 +106,7 @@ static bool create_needs_truncate(struct mount_node *n, struct mount_req *r,
 
 void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 {
-	struct mount_req *r = util_u64map_del(&n->cmds, res->cmd_id);
+	struct mount_req *r = node_cmd_take(n->core, res->cmd_id);
 	struct fuse_entry_param e;
 
 	if (!r)
@@ -152,11 +146,8 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 	req_free(n, r);
 }
 
-void mount_req_failed(struct mount_node *n, uint64_t cmd_id, int err)
+void mount_req_failed(struct mount_node *n, struct mount_req *r, int err)
 {
-	struct mount_req *r = util_u64map_del(&n->cmds, cmd_id);
-	if (!r)
-		return;
 	LOG_WARN("a change failed: %s (no majority answered in time)", strerror(-err));
 	/* The caller's contract: EIO means "not known to be done". */
 	mount_req_reply_err(n, r, -EIO);
@@ -167,13 +158,10 @@ void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t
 {
 	r->barriers_left = count;
 	for (int i = 0; i < count; i++) {
-		struct paxos_event ev = {.type = PAXOS_EV_BARRIER};
-		uint64_t id = ++n->next_barrier_id;
-		if (util_u64map_put(&n->barriers, id, r) < 0)
-			abort();
-		ev.barrier.entity = entities[i];
-		ev.barrier.req_id = id;
-		if (node_step(n->core, &ev, NULL) < 0 && util_u64map_del(&n->barriers, id)) {
+		int rc = node_barrier(n->core, entities[i], r);
+		if (rc == -ECANCELED)
+			return; /* the engine was dropped: r was answered */
+		if (rc < 0) {
 			/* refused at once: count it as a failed barrier */
 			r->err = r->err ? r->err : -EIO;
 			if (--r->barriers_left == 0) {
@@ -184,11 +172,9 @@ void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t
 	}
 }
 
-void mount_req_barrier_done(struct mount_node *n, const struct paxos_barrier_done *b)
+void mount_req_barrier_done(struct mount_node *n, struct mount_req *r,
+			    const struct paxos_barrier_done *b)
 {
-	struct mount_req *r = util_u64map_del(&n->barriers, b->req_id);
-	if (!r)
-		return;
 	if (b->result < 0) {
 		if (!r->err)
 			r->err = b->result;
@@ -328,29 +314,19 @@ void mount_req_recheck(struct mount_node *n)
 	}
 }
 
+void mount_req_abandon(struct mount_node *n, struct mount_req *r, int err)
+{
+	mount_req_reply_err(n, r, err);
+}
+
 void mount_req_fail_all(struct mount_node *n, int err)
 {
-	size_t pos = 0;
-	uint64_t key;
-	void *val;
-	struct util_u64map seen;
-
-	util_u64map_init(&seen);
-	/* A request may be in n->barriers more than once: answer it once. */
-	while (util_u64map_next(&n->barriers, &pos, &key, &val))
-		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
-	pos = 0;
-	while (util_u64map_next(&n->cmds, &pos, &key, &val))
-		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
+	/* Those waiting for the engine come back through mount_req_abandon. */
+	if (n->core)
+		node_abandon_all(n->core, err);
 	while (n->waiting) {
 		struct mount_req *r = n->waiting;
 		n->waiting = r->next;
-		util_u64map_put(&seen, (uint64_t)(uintptr_t)r, r);
+		mount_req_reply_err(n, r, err);
 	}
-	util_u64map_close(&n->barriers);
-	util_u64map_close(&n->cmds);
-	pos = 0;
-	while (util_u64map_next(&seen, &pos, &key, &val))
-		mount_req_reply_err(n, val, err);
-	util_u64map_close(&seen);
 }

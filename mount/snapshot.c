@@ -88,7 +88,7 @@ static void report(struct mount_node *n, uint64_t entity, bool ok)
 	node_step(n->core, &ev, NULL);
 	if (ev.type == PAXOS_EV_SNAPSHOT_INSTALLED) {
 		mount_retain_forget(n, entity); /* a new state: a new window */
-		mount_apply_retry_deferred(n);
+		node_apply_retry(n->core);
 	}
 }
 
@@ -240,7 +240,7 @@ static void drop_outgoing(struct mount_node *n, struct outgoing *o)
 	free(o->held);
 	free(o);
 	/* applies of the entity waited for the export to end */
-	mount_apply_retry_deferred(n);
+	node_apply_retry(n->core);
 }
 
 /* Sends the next piece of `o`. Returns false when `o` is done (dropped) or

@@ -203,19 +203,48 @@ static const struct node_io daemon_io = {
 
 /* ---- fsm: fs/ and the waiting requests ----------------------------------- */
 
-static void fsm_apply(void *ctx, const struct paxos_chosen *c)
+static int fsm_applied(void *ctx, uint64_t entity, uint64_t *entry)
 {
-	mount_apply(ctx, c->entity, c->entry, c->value, c->value_len);
+	struct mount_node *n = ctx;
+	struct store_apply_meta m;
+	int rc = fs_applied(n->fs, entity, &m);
+	*entry = rc == 0 ? m.applied_entry : 0;
+	return rc == -ENOENT ? 0 : rc;
 }
 
-static void fsm_failed(void *ctx, const struct paxos_failed *f)
+static int fsm_apply(void *ctx, const struct paxos_chosen *c, bool from_log)
 {
-	mount_req_failed(ctx, f->cmd_id, f->error);
+	(void)from_log;
+	return mount_apply_entry(ctx, c);
 }
 
-static void fsm_barrier_done(void *ctx, const struct paxos_barrier_done *b)
+static bool fsm_hold(void *ctx, uint64_t entity)
 {
-	mount_req_barrier_done(ctx, b);
+	/* an export of it is streaming: keep its state still */
+	return mount_snapshot_exporting(ctx, entity);
+}
+
+static void fsm_applies_done(void *ctx)
+{
+	struct mount_node *n = ctx;
+	if (n->waiting)
+		mount_req_recheck(n);
+}
+
+static void fsm_failed(void *ctx, void *req, const struct paxos_failed *f)
+{
+	mount_req_failed(ctx, req, f->error);
+}
+
+static void fsm_barrier_done(void *ctx, void *req, const struct paxos_barrier_done *b)
+{
+	mount_req_barrier_done(ctx, req, b);
+}
+
+static void fsm_abandon(void *ctx, void *req, int err)
+{
+	/* While a full disk keeps the engine down, say so (not "I/O error"). */
+	mount_req_abandon(ctx, req, err == -ENOSPC ? -ENOSPC : -EIO);
 }
 
 static void fsm_snapshot_fetch(void *ctx, const struct paxos_snapshot_req *r)
@@ -237,7 +266,6 @@ static void fsm_started(void *ctx)
 		 node_amnesia(n->core)
 		     ? ", not voting until it has re-learned its log from the others"
 		     : "");
-	mount_apply_catch_up(n);
 }
 
 static void fsm_lost(void *ctx, int err)
@@ -252,9 +280,13 @@ static void fsm_lost(void *ctx, int err)
 }
 
 static const struct node_fsm daemon_fsm = {
+    .applied = fsm_applied,
     .apply = fsm_apply,
+    .hold = fsm_hold,
+    .applies_done = fsm_applies_done,
     .failed = fsm_failed,
     .barrier_done = fsm_barrier_done,
+    .abandon = fsm_abandon,
     .snapshot_fetch = fsm_snapshot_fetch,
     .entity_error = fsm_entity_error,
     .started = fsm_started,
@@ -314,6 +346,7 @@ int mount_turn_init(struct mount_node *n)
 	cfg.io_ctx = n;
 	cfg.fsm = &daemon_fsm;
 	cfg.fsm_ctx = n;
+	cfg.unblock_entity = FS_NAMESPACE; /* files wait for their inodes */
 	return node_new(&cfg, &n->core);
 }
 

@@ -50,7 +50,7 @@ struct page {
 static bool applying_cb(void *arg, uint64_t entity)
 {
 	struct mount_node *n = arg;
-	return util_u64map_get(&n->deferred, entity) != NULL;
+	return node_apply_deferred(n->core, entity);
 }
 
 static int page_add(struct page *p, struct verify_entity *e)
@@ -135,7 +135,7 @@ static void fill_info(struct mount_node *n, Paxfs__VerifyNodeInfo *ni)
 		ni->catchup_active = ps.catchup_active;
 		ni->catchup_done = ps.catchup_done;
 	}
-	ni->apply_deferred = n->deferred.len;
+	ni->apply_deferred = node_deferred(n->core);
 }
 
 static int send_reply(struct mount_node *n, uint32_t to, Paxfs__VerifyReply *reply)

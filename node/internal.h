@@ -10,6 +10,7 @@
 #define PAXFS_NODE_INTERNAL_H
 
 #include "node/node.h"
+#include "util/u64map.h"
 
 struct node_out {
 	struct paxos_msg *v;
@@ -39,14 +40,32 @@ struct node {
 	struct node_config cfg;
 	uint32_t nodes[PAXOS_MAX_NODES];
 	struct paxos *engine;
-	int engine_err; /* while engine is NULL: what dropped it */
-	bool restart;   /* engine dropped by node_reset: node_tick starts it */
-	bool stopped;   /* node_stop ran */
+	int engine_err;      /* while engine is NULL: what dropped it */
+	bool restart;        /* engine dropped by node_reset: node_tick starts it */
+	uint64_t restart_at; /* when */
+	bool stopped;        /* node_stop ran */
 	uint64_t boot_count;
 	bool amnesia;
 	uint64_t deadline_ms; /* the engine's, as last armed */
 	struct node_turn *cur, *held, *spare;
+	struct util_u64map cmds;     /* command id → request (req.c) */
+	struct util_u64map barriers; /* barrier id → request */
+	uint64_t next_barrier_id;    /* this process's; never reused */
+	struct util_u64map deferred; /* entity → 1: applies put off (apply.c) */
+	uint64_t retry_at;           /* when to retry them (0: none deferred) */
 };
+
+/* req.c: a failed command, a barrier done: to its request, if any. */
+void node_req_failed(struct node *n, const struct paxos_failed *f);
+void node_req_barrier_done(struct node *n, const struct paxos_barrier_done *b);
+
+/* apply.c */
+void node_apply_chosen(struct node *n, const struct paxos_chosen *c);
+void node_apply_catch_up(struct node *n);
+
+/* node.c: arms io's one timer at the earliest of the engine's deadline, the
+ * engine restart and the retry of deferred applies. */
+void node_arm_timer(struct node *n);
 
 /* turn.c */
 struct node_turn *node_turn_new(void);

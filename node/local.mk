@@ -7,7 +7,9 @@
 noinst_LIBRARIES += node/libnode.a
 node_libnode_a_SOURCES = \
 	node/node.h node/internal.h \
+	node/apply.c \
 	node/node.c \
+	node/req.c \
 	node/turn.c
 node_libnode_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 

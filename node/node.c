@@ -27,6 +27,9 @@ int node_new(const struct node_config *cfg, struct node **out)
 	n->cfg.nodes = n->nodes;
 	n->deadline_ms = PAXOS_NO_DEADLINE;
 	n->cur = node_turn_new();
+	util_u64map_init(&n->cmds);
+	util_u64map_init(&n->barriers);
+	util_u64map_init(&n->deferred);
 	*out = n;
 	return 0;
 }
@@ -39,6 +42,9 @@ void node_free(struct node *n)
 	node_turn_free(n->cur);
 	node_turn_free(n->held);
 	node_turn_free(n->spare);
+	util_u64map_close(&n->cmds);
+	util_u64map_close(&n->barriers);
+	util_u64map_close(&n->deferred);
 	free(n);
 }
 
@@ -76,6 +82,9 @@ int node_start(struct node *n, char *err, size_t errlen)
 		return rc;
 	n->engine_err = 0;
 	n->restart = false;
+	/* What the engine had chosen that the state machine had not applied
+	 * when the last engine stopped: from the log, before anything new. */
+	node_apply_catch_up(n);
 	n->cfg.fsm->started(n->cfg.fsm_ctx);
 	for (size_t i = 0; i < n->cfg.n_nodes && n->engine; i++) {
 		uint32_t peer = n->nodes[i];
@@ -87,23 +96,38 @@ int node_start(struct node *n, char *err, size_t errlen)
 	return 0;
 }
 
+void node_arm_timer(struct node *n)
+{
+	uint64_t t = n->engine ? n->deadline_ms : PAXOS_NO_DEADLINE;
+	if (n->stopped)
+		t = PAXOS_NO_DEADLINE;
+	else if (!n->engine && n->restart && n->restart_at < t)
+		t = n->restart_at;
+	if (!n->stopped && n->retry_at && n->retry_at < t)
+		t = n->retry_at;
+	n->cfg.io->set_timer(n->cfg.io_ctx, t);
+}
+
 void node_tick(struct node *n)
 {
 	struct paxos_event ev = {.type = PAXOS_EV_TICK};
+	uint64_t now = n->cfg.io->now_ms(n->cfg.io_ctx);
 	char err[256];
 
-	if (n->engine) {
-		node_step(n, &ev, NULL);
+	if (n->stopped)
 		return;
-	}
-	if (!n->restart || n->stopped)
-		return;
-	if (node_start(n, err, sizeof(err)) < 0 && !n->engine && !n->stopped) {
+	if (!n->engine && n->restart && now >= n->restart_at &&
+	    node_start(n, err, sizeof(err)) < 0 && !n->engine && !n->stopped) {
 		LOG_WARN("engine restart failed (%s); trying again in %d ms", err,
 			 NODE_RESTART_RETRY_MS);
-		n->cfg.io->set_timer(n->cfg.io_ctx,
-				     n->cfg.io->now_ms(n->cfg.io_ctx) + NODE_RESTART_RETRY_MS);
+		n->restart_at = now + NODE_RESTART_RETRY_MS;
 	}
+	if (n->retry_at && now >= n->retry_at)
+		node_apply_retry(n);
+	if (n->engine)
+		node_step(n, &ev, NULL); /* the flush arms the timer */
+	else
+		node_arm_timer(n);
 }
 
 /* Drops the engine and everything the turns hold. */
@@ -126,9 +150,10 @@ void node_reset(struct node *n, int err)
 		return;
 	drop_engine(n, err);
 	n->restart = true;
+	n->restart_at = n->cfg.io->now_ms(n->cfg.io_ctx);
+	node_abandon_all(n, err);
 	n->cfg.fsm->lost(n->cfg.fsm_ctx, err);
-	if (!n->engine && !n->stopped)
-		n->cfg.io->set_timer(n->cfg.io_ctx, n->cfg.io->now_ms(n->cfg.io_ctx));
+	node_arm_timer(n);
 }
 
 void node_stop(struct node *n)
@@ -139,6 +164,7 @@ void node_stop(struct node *n)
 	n->restart = false;
 	drop_engine(n, -EIO);
 	n->cfg.io->set_timer(n->cfg.io_ctx, PAXOS_NO_DEADLINE);
+	node_abandon_all(n, -EIO);
 	n->cfg.fsm->lost(n->cfg.fsm_ctx, -EIO);
 }
 

@@ -13,7 +13,8 @@
  *   │ node_flush (end of the driver's loop turn):                 │
  *   │   1. io.sync        if any update of the turn holds a vote  │
  *   │   2. io.send        one batch per peer                      │
- *   │   3. fsm.apply      chosen values, in entry order           │
+ *   │   3. fsm.apply      chosen values, in entry order (gaps read│
+ *   │                     from the log; put-off ones retried)     │
  *   │   4. fsm.failed / fsm.barrier_done   answers                │
  *   │   5. fsm.snapshot_fetch                                     │
  *   │   6. io.set_timer   the engine's next deadline              │
@@ -46,13 +47,24 @@
  *
  * Engine (re)start. node_start records a new boot count durably
  * (io->boot), builds the engine from the store, tells it which peers are
- * connected (PEER_UP), and lets the state machine catch up (fsm->started).
+ * connected (PEER_UP), after the state machine caught up from the log and
+ * heard of it (fsm->started).
  * After node_reset the start is retried from node_tick, at once and then
  * every NODE_RESTART_RETRY_MS while the store refuses writes.
  *
- * Not here (yet): the daemon's request bookkeeping (command and barrier ids
- * → waiting FUSE requests, mount/req.c), the apply order and deferred applies
- * (mount/apply.c), catch-up pacing (mount/snapshot.c).
+ * Requests. The driver's requests (opaque pointers: the daemon's waiting
+ * FUSE requests) wait here for their command (node_submit) or barriers
+ * (node_barrier); each is handed back exactly once: node_cmd_take when the
+ * driver applied its command, fsm->failed or fsm->barrier_done, or
+ * fsm->abandon when the engine is dropped.
+ *
+ * Apply order (node/apply.c). Chosen entries reach the state machine
+ * strictly in entry order per entity, from its applied entry + 1: entries
+ * it lacks are read back from the log (the storage callbacks). Applies it
+ * puts off (-EAGAIN, -ENOSPC) or holds (a snapshot streaming out) are
+ * retried later; after an engine start it catches up from the log.
+ *
+ * Not here (yet): catch-up pacing (mount/snapshot.c), snapshot transfers.
  *
  * Everything runs on the driver's one thread. No globals: every piece of
  * state is in struct node. */
@@ -70,6 +82,9 @@
 
 /* How often a failed engine restart is retried. */
 #define NODE_RESTART_RETRY_MS 1000
+
+/* How often applies the state machine put off are retried (node/apply.c). */
+#define NODE_APPLY_RETRY_MS 1000
 
 /* What io->boot hands to a new engine. */
 struct node_boot {
@@ -113,17 +128,35 @@ struct node_io {
 /* The state machine and the answers. ctx is node_config.fsm_ctx. Each may
  * call node_step (the step lands in the next turn). */
 struct node_fsm {
-	/* A chosen entry, in entry order per entity; c->value borrowed. */
-	void (*apply)(void *ctx, const struct paxos_chosen *c);
-	/* A command the engine gave up on. */
-	void (*failed)(void *ctx, const struct paxos_failed *f);
-	/* A barrier done (or failed). */
-	void (*barrier_done)(void *ctx, const struct paxos_barrier_done *b);
+	/* The entry through which the state machine has applied `entity`
+	 * (*entry = 0: nothing). 0 or -errno. */
+	int (*applied)(void *ctx, uint64_t entity, uint64_t *entry);
+	/* Applies one chosen entry: always the applied entry + 1 (c->value
+	 * borrowed). from_log: read back from the log (a gap, a retry, the
+	 * catch-up after a start; c->mine is then false). 0; -EAGAIN or
+	 * -ENOSPC (or -ENOENT): put off, node/ retries later; another -errno:
+	 * logged, this entity waits for the next chosen entry. */
+	int (*apply)(void *ctx, const struct paxos_chosen *c, bool from_log);
+	/* Optional: true while `entity`'s state must stay still (a snapshot of
+	 * it streams out): its applies are put off. */
+	bool (*hold)(void *ctx, uint64_t entity);
+	/* Optional: a run of applies ended (requests waiting for them may
+	 * look again). */
+	void (*applies_done)(void *ctx);
+	/* The engine gave up on the command of request `req` (node_submit). */
+	void (*failed)(void *ctx, void *req, const struct paxos_failed *f);
+	/* A barrier of request `req` (node_barrier) is done, or failed;
+	 * b->req_id is the node's id of the barrier, not the caller's. */
+	void (*barrier_done)(void *ctx, void *req, const struct paxos_barrier_done *b);
+	/* Request `req` waited for a command or barriers of an engine that was
+	 * dropped (err: as for `lost`): no answer will come. Once per request,
+	 * before `lost`. */
+	void (*abandon)(void *ctx, void *req, int err);
 	/* The engine wants an entity's state from a peer (a snapshot). */
 	void (*snapshot_fetch)(void *ctx, const struct paxos_snapshot_req *r);
 	/* An entity refuses service: its stored log cannot be read. */
 	void (*entity_error)(void *ctx, uint64_t entity, int err);
-	/* A new engine runs: apply what the log holds beyond the state. */
+	/* A new engine runs; the state machine has caught up from the log. */
 	void (*started)(void *ctx);
 	/* The engine was dropped (err: the store error that caused it, or
 	 * -EIO when the node stopped): every command and barrier in flight is
@@ -144,6 +177,11 @@ struct node_config {
 	void *io_ctx;
 	const struct node_fsm *fsm; /* borrowed */
 	void *fsm_ctx;
+	/* An entity whose applies may unblock the others' (the namespace,
+	 * which creates the inodes files wait for): after each of its entries
+	 * the deferred entities are retried, and it is caught up first. 0:
+	 * none. */
+	uint64_t unblock_entity;
 };
 
 struct node;
@@ -186,6 +224,39 @@ void node_reset(struct node *n, int err);
 /* Stops for good: the engine is dropped, nothing more is stepped, sent or
  * applied; fsm->lost(-EIO). Idempotent. */
 void node_stop(struct node *n);
+
+/* ---- requests ---------------------------------------------------------------- */
+
+/* Submits a command (body borrowed) for request `req` (not NULL). 0 with
+ * *cmd_id set: the request waits here. Otherwise node_step's error
+ * (-EMSGSIZE, -EOVERFLOW, -ENOTCONN without an engine: node_engine_err
+ * says why) and *cmd_id is 0; nothing was recorded. */
+int node_submit(struct node *n, uint64_t entity, const void *body, size_t len, void *req,
+		uint64_t *cmd_id);
+
+/* The driver applied command cmd_id of this node: its request, which leaves
+ * the node (NULL when none waits: answered already, or not this engine's). */
+void *node_cmd_take(struct node *n, uint64_t cmd_id);
+
+/* A read barrier on `entity` for request `req` (not NULL); a request may
+ * wait for several. 0: fsm->barrier_done (or abandon) follows; -ECANCELED:
+ * the step dropped the engine and `req` was handed to fsm->abandon already
+ * (do not touch it); another -errno: the engine refused it at once, nothing
+ * was recorded. */
+int node_barrier(struct node *n, uint64_t entity, void *req);
+
+/* ---- applies ---------------------------------------------------------------- */
+
+/* Retries the applies that were put off (the driver knows something
+ * changed: a snapshot was installed, an export ended). */
+void node_apply_retry(struct node *n);
+/* How many entities have applies put off; whether `entity` has. */
+size_t node_deferred(const struct node *n);
+bool node_apply_deferred(const struct node *n, uint64_t entity);
+
+/* Hands every waiting request back through fsm->abandon(err), once each
+ * (the driver's shutdown). node_reset and node_stop do it themselves. */
+void node_abandon_all(struct node *n, int err);
 
 /* ---- observation --------------------------------------------------------- */
 

@@ -161,7 +161,7 @@ int node_step(struct node *n, struct paxos_event *ev, uint64_t *submit_id)
 static void arm_timer(struct node *n, uint64_t deadline)
 {
 	n->deadline_ms = n->engine ? deadline : PAXOS_NO_DEADLINE;
-	n->cfg.io->set_timer(n->cfg.io_ctx, n->deadline_ms);
+	node_arm_timer(n);
 }
 
 /* Steps 2..6 of a turn whose writes are durable. The turn leaves n->held
@@ -178,11 +178,11 @@ static void deliver(struct node *n, struct node_turn *t)
 	/* The values are chosen and durable: they are applied even when a
 	 * step made while applying reset the engine; not after a stop. */
 	for (size_t i = 0; i < t->n_chosen && !n->stopped; i++)
-		fsm->apply(fc, &t->chosen[i]);
+		node_apply_chosen(n, &t->chosen[i]);
 	for (size_t i = 0; i < t->n_failed && !n->stopped; i++)
-		fsm->failed(fc, &t->failed[i]);
+		node_req_failed(n, &t->failed[i]);
 	for (size_t i = 0; i < t->n_barriers && !n->stopped; i++)
-		fsm->barrier_done(fc, &t->barriers[i]);
+		node_req_barrier_done(n, &t->barriers[i]);
 	for (size_t i = 0; i < t->n_snaps && !n->stopped; i++)
 		fsm->snapshot_fetch(fc, &t->snaps[i]);
 	/* An engine reset while delivering armed the restart: keep it. */

@@ -766,13 +766,28 @@ static const struct node_io sim_io = {
 
 /* ---- the node core's fsm: the model file system and the checker -------- */
 
-static void fsm_apply(void *ctx, const struct paxos_chosen *c)
+static int fsm_applied(void *ctx, uint64_t entity, uint64_t *entry)
+{
+	struct sim_node *n = ctx;
+	const struct sim_fs_ent *f = sim_fs_ent(&n->fs, entity, false);
+	*entry = f ? f->applied : 0;
+	return 0;
+}
+
+static int fsm_apply(void *ctx, const struct paxos_chosen *c, bool from_log)
 {
 	struct sim_node *n = ctx;
 	struct sim *s = n->sim;
-	sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
-		  (unsigned long long)c->entry, sim_fmt_id(c->value_id), c->mine ? " mine" : "");
+	if (from_log)
+		sim_trace(s, "n%d replay E%llu.%llu", n->id, (unsigned long long)c->entity,
+			  (unsigned long long)c->entry);
+	else
+		sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
+			  (unsigned long long)c->entry, sim_fmt_id(c->value_id),
+			  c->mine ? " mine" : "");
 	fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
+	if (from_log)
+		return 0; /* the start reports every entity at once (replay_log) */
 	/* Tell the engine what the fs applied (enables trimming), once per
 	 * entity and run of its entries in a delivery, as the daemon's applier
 	 * would: the APPLIED this delivery queued last is moved forward. */
@@ -782,17 +797,19 @@ static void fsm_apply(void *ctx, const struct paxos_chosen *c)
 		if (last->type == SI_APPLIED && last->entity == c->entity) {
 			last->entry = f->applied;
 			last->crc = f->crc;
-			return;
+			return 0;
 		}
 	}
 	struct sim_input in = {
 	    .type = SI_APPLIED, .entity = c->entity, .entry = f->applied, .crc = f->crc};
 	backlog_push(n, &in);
+	return 0;
 }
 
-static void fsm_failed(void *ctx, const struct paxos_failed *x)
+static void fsm_failed(void *ctx, void *req, const struct paxos_failed *x)
 {
 	struct sim_node *n = ctx;
+	(void)req; /* the node itself: commands are tracked by the checker */
 	struct sim *s = n->sim;
 	sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(x->cmd_id), x->error);
 	s->stats.cmds_failed++;
@@ -800,10 +817,13 @@ static void fsm_failed(void *ctx, const struct paxos_failed *x)
 		sim_chk_failed(s, n->id, x);
 }
 
-static void fsm_barrier_done(void *ctx, const struct paxos_barrier_done *b)
+/* req is the caller's barrier id (sim_barrier); b->req_id is the core's. */
+static void fsm_barrier_done(void *ctx, void *req, const struct paxos_barrier_done *done)
 {
 	struct sim_node *n = ctx;
 	struct sim *s = n->sim;
+	struct paxos_barrier_done mine = *done, *b = &mine;
+	mine.req_id = (uint64_t)(uintptr_t)req;
 	sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id,
 		  (unsigned long long)b->req_id, (unsigned long long)b->entity, b->result,
 		  (unsigned long long)b->entry);
@@ -831,6 +851,14 @@ static void fsm_snapshot_fetch(void *ctx, const struct paxos_snapshot_req *r)
 	ev_push(s, ev);
 }
 
+static void fsm_abandon(void *ctx, void *req, int err)
+{
+	struct sim_node *n = ctx;
+	if (req != n)
+		sim_trace(n->sim, "n%d barrier %llu abandoned (%d)", n->id,
+			  (unsigned long long)(uintptr_t)req, err);
+}
+
 static void fsm_entity_error(void *ctx, uint64_t entity, int err)
 {
 	struct sim_node *n = ctx;
@@ -856,9 +884,11 @@ static void fsm_lost(void *ctx, int err)
 }
 
 static const struct node_fsm sim_fsm = {
+    .applied = fsm_applied,
     .apply = fsm_apply,
     .failed = fsm_failed,
     .barrier_done = fsm_barrier_done,
+    .abandon = fsm_abandon,
     .snapshot_fetch = fsm_snapshot_fetch,
     .entity_error = fsm_entity_error,
     .started = fsm_started,
@@ -892,14 +922,9 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 		break;
 	case SI_SUBMIT:
 		ev.type = PAXOS_EV_SUBMIT;
-		ev.submit.entity = in->entity;
-		ev.submit.body = in->body;
-		ev.submit.len = in->len;
 		break;
 	case SI_BARRIER:
 		ev.type = PAXOS_EV_BARRIER;
-		ev.barrier.entity = in->entity;
-		ev.barrier.req_id = in->req_id;
 		sim_trace(s, "n%d barrier %llu E%llu begins", n->id, (unsigned long long)in->req_id,
 			  (unsigned long long)in->entity);
 		if (s->cfg.check)
@@ -926,10 +951,16 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 		break;
 	}
 	s->stats.steps++;
+	/* Commands wait in the core with the node as their request (the
+	 * checker follows them); a barrier's request is the caller's id. */
 	if (in->type == SI_TICK)
 		node_tick(n->core); /* a TICK, or the restart after an engine reset */
+	else if (in->type == SI_SUBMIT)
+		rc = node_submit(n->core, in->entity, in->body, in->len, n, &id);
+	else if (in->type == SI_BARRIER)
+		rc = node_barrier(n->core, in->entity, (void *)(uintptr_t)in->req_id);
 	else
-		rc = node_step(n->core, &ev, in->type == SI_SUBMIT ? &id : NULL);
+		rc = node_step(n->core, &ev, NULL);
 	paxos_codec_msgs_free(&dec);
 	if (in->type == SI_SUBMIT) {
 		n->submit_id = id;
@@ -941,8 +972,9 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 			if (s->cfg.check)
 				sim_chk_submitted(s, n->id, id, in->entity, in->body, in->len);
 		}
-	} else if (rc && rc != -ENOMEM && rc != -ENOTCONN) {
-		/* -ENOTCONN: no engine (an engine reset, until its restart) */
+	} else if (rc && rc != -ENOMEM && rc != -ENOTCONN && rc != -ECANCELED) {
+		/* -ENOTCONN: no engine (an engine reset, until its restart);
+		 * -ECANCELED: the step itself dropped the engine */
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
 	}
 }
@@ -1067,31 +1099,15 @@ void sim_wipe(struct sim *s, int node)
 	}
 }
 
-/* After a restart: what the daemon's applier does — apply from the log what
- * the engine had chosen but fs had not applied when the node stopped. */
+/* After a start, the core caught up from the log (node/apply.c, the
+ * daemon's own code): every chosen entry must have been there. Then tell the
+ * engine where every entity's state stands (a snapshot the engine did not
+ * get to persist shows up here as ahead of it). */
 static void replay_log(struct sim *s, struct sim_node *n)
 {
-	for (size_t i = 0; i < n->store.n; i++) {
-		struct sim_ent *e = n->store.ents[i];
-		if (!e->has_meta)
-			continue;
-		struct sim_fs_ent *f = sim_fs_ent(&n->fs, e->id, true);
-		while (f->applied < e->meta.chosen_entry && !s->failed) {
-			uint64_t entry = f->applied + 1;
-			struct sim_rec *r = sim_store_rec(&n->store, e->id, entry);
-			if (!r || !r->r.chosen) {
-				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log",
-					 n->id, (unsigned long long)e->id,
-					 (unsigned long long)entry);
-				return;
-			}
-			sim_trace(s, "n%d replay E%llu.%llu", n->id, (unsigned long long)e->id,
-				  (unsigned long long)entry);
-			fs_apply(s, n, e->id, entry, r->r.value_id, r->r.value, r->r.value_len);
-		}
-	}
-	/* Then tell the engine where every entity's state stands (a snapshot
-	 * the engine did not get to persist shows up here as ahead of it). */
+	if (node_deferred(n->core))
+		sim_fail(s, "n%d restart: %zu entities have chosen entries not in the log", n->id,
+			 node_deferred(n->core));
 	for (size_t i = 0; i < n->fs.n; i++) {
 		struct sim_fs_ent *f = &n->fs.ents[i];
 		if (!f->applied)
@@ -1103,7 +1119,7 @@ static void replay_log(struct sim *s, struct sim_node *n)
 }
 
 /* Starts the node's engine from its store (node_start: a new boot count,
- * then the engine, then the replay of the log). A new process (`process`)
+ * then the engine, then the catch-up from the log). A new process (`process`)
  * also has new connections: its peers hear PEER_UP and drop what its earlier
  * process sent. */
 static void engine_start(struct sim *s, struct sim_node *n, bool process)

@@ -28,6 +28,9 @@ struct fx {
 	int boots, persists, syncs, sends, applies, fails, fatals, losts, lost_err;
 	uint64_t timer;
 	uint32_t n_nodes;
+	int expect_abandon_err;
+	uint64_t applied; /* E_MINE's applied entry */
+	int apply_rc;
 };
 
 static void note(struct fx *f, char c)
@@ -109,26 +112,49 @@ static void io_fatal(void *ctx, int err, const char *why)
 	f->fatals++;
 }
 
-static void fsm_apply(void *ctx, const struct paxos_chosen *c)
+static int fsm_applied(void *ctx, uint64_t entity, uint64_t *entry)
 {
 	struct fx *f = ctx;
-	(void)c;
-	note(f, 'a');
-	f->applies++;
+	*entry = entity == E_MINE ? f->applied : 0;
+	return 0;
 }
 
-static void fsm_failed(void *ctx, const struct paxos_failed *x)
+static int fsm_apply(void *ctx, const struct paxos_chosen *c, bool from_log)
+{
+	struct fx *f = ctx;
+	ck_assert_uint_eq(c->entity, E_MINE);
+	ck_assert_uint_eq(c->entry, f->applied + 1); /* strictly in order */
+	note(f, from_log ? 'l' : 'a');
+	if (f->apply_rc)
+		return f->apply_rc;
+	f->applies++;
+	f->applied = c->entry;
+	return 0;
+}
+
+static void fsm_failed(void *ctx, void *req, const struct paxos_failed *x)
 {
 	struct fx *f = ctx;
 	(void)x;
+	ck_assert_ptr_nonnull(req);
 	note(f, 'x');
 	f->fails++;
 }
 
-static void fsm_barrier_done(void *ctx, const struct paxos_barrier_done *b)
+static void fsm_barrier_done(void *ctx, void *req, const struct paxos_barrier_done *b)
 {
 	(void)b;
+	ck_assert_ptr_nonnull(req);
 	note(ctx, 'b');
+}
+
+/* Requests are small counters: each abandon adds one to its own. */
+static void fsm_abandon(void *ctx, void *req, int err)
+{
+	struct fx *f = ctx;
+	note(f, 'A');
+	ck_assert_int_eq(err, f->expect_abandon_err);
+	(*(int *)req)++;
 }
 
 static void fsm_snapshot_fetch(void *ctx, const struct paxos_snapshot_req *r)
@@ -171,9 +197,11 @@ static const struct node_io fx_io = {
 };
 
 static const struct node_fsm fx_fsm = {
+    .applied = fsm_applied,
     .apply = fsm_apply,
     .failed = fsm_failed,
     .barrier_done = fsm_barrier_done,
+    .abandon = fsm_abandon,
     .snapshot_fetch = fsm_snapshot_fetch,
     .entity_error = fsm_entity_error,
     .started = fsm_started,
@@ -383,6 +411,128 @@ START_TEST(any_other_failed_write_stops_the_node)
 }
 END_TEST
 
+/* Requests wait in the node until answered, and an engine that is dropped
+ * hands each back once, however many barriers it waited for; an answer for
+ * the dropped engine's barrier then finds nobody. */
+START_TEST(requests_are_handed_back_once_when_the_engine_goes)
+{
+	struct fx f;
+	int a = 0, b = 0, c = 0;
+	uint64_t id = 0;
+	fx_init(&f, 3);
+	ck_assert_int_eq(node_barrier(f.node, E_MINE, &a), 0);
+	ck_assert_int_eq(node_barrier(f.node, E_MINE + 1, &a), 0);
+	ck_assert_int_eq(node_barrier(f.node, E_MINE, &b), 0);
+	ck_assert_int_eq(node_submit(f.node, E_MINE, "x", 1, &c, &id), 0);
+	ck_assert_uint_ne(id, 0);
+	node_flush(f.node);
+	f.expect_abandon_err = -ENOSPC;
+	node_reset(f.node, -ENOSPC);
+	ck_assert_int_eq(a, 1);
+	ck_assert_int_eq(b, 1);
+	ck_assert_int_eq(c, 1);
+	/* abandoned before the state machine hears the engine is gone */
+	ck_assert_ptr_nonnull(strstr(since(&f, 0), "AAAL"));
+	ck_assert_ptr_null(node_cmd_take(f.node, id));
+	/* without an engine, nothing is recorded and the caller keeps req */
+	ck_assert_int_eq(node_barrier(f.node, E_MINE, &a), -ENOTCONN);
+	ck_assert_int_eq(node_submit(f.node, E_MINE, "y", 1, &c, &id), -ENOTCONN);
+	ck_assert_uint_eq(id, 0);
+	node_tick(f.node);
+	f.expect_abandon_err = -EIO;
+	node_abandon_all(f.node, -EIO);
+	ck_assert_int_eq(a, 1);
+	ck_assert_int_eq(c, 1);
+	fx_close(&f);
+}
+END_TEST
+
+/* A command applied by the driver leaves the node with its request. */
+START_TEST(an_applied_command_gives_its_request_back)
+{
+	struct fx f;
+	int r = 0;
+	uint64_t id = 0;
+	fx_init(&f, 1);
+	ck_assert_int_eq(node_submit(f.node, E_MINE, "x", 1, &r, &id), 0);
+	node_flush(f.node);
+	ck_assert_ptr_eq(node_cmd_take(f.node, id), &r);
+	ck_assert_ptr_null(node_cmd_take(f.node, id));
+	fx_close(&f);
+}
+END_TEST
+
+/* An entry the state machine puts off is retried from the log on the
+ * node's timer; a later entry waits for it (no gap, no reordering). */
+START_TEST(applies_put_off_are_retried_in_order)
+{
+	struct fx f;
+	fx_init(&f, 1);
+	f.apply_rc = -EAGAIN;
+	submit(&f, "one");
+	node_flush(f.node);
+	ck_assert_uint_eq(f.applied, 0);
+	ck_assert_uint_eq(node_deferred(f.node), 1);
+	ck_assert(node_apply_deferred(f.node, E_MINE));
+	ck_assert_uint_le(f.timer, f.now + NODE_APPLY_RETRY_MS);
+	/* the next entry is chosen meanwhile: entry 1 is read back first */
+	f.apply_rc = 0;
+	f.n_log = 0;
+	submit(&f, "two");
+	node_flush(f.node);
+	ck_assert_uint_eq(f.applied, 2);
+	ck_assert_ptr_nonnull(strstr(since(&f, 0), "la"));
+	/* the retry finds nothing left to do */
+	f.now += NODE_APPLY_RETRY_MS;
+	node_tick(f.node);
+	ck_assert_uint_eq(node_deferred(f.node), 0);
+	ck_assert_uint_eq(f.applied, 2);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(a_put_off_apply_is_retried_on_the_timer)
+{
+	struct fx f;
+	fx_init(&f, 1);
+	f.apply_rc = -ENOSPC;
+	submit(&f, "one");
+	node_flush(f.node);
+	ck_assert_uint_eq(node_deferred(f.node), 1);
+	f.apply_rc = 0;
+	f.now += NODE_APPLY_RETRY_MS - 1;
+	node_tick(f.node);
+	ck_assert_uint_eq(f.applied, 0); /* not yet */
+	f.now += 1;
+	node_tick(f.node);
+	ck_assert_uint_eq(f.applied, 1);
+	ck_assert_uint_eq(node_deferred(f.node), 0);
+	fx_close(&f);
+}
+END_TEST
+
+/* A new engine first applies what the log holds beyond the state. */
+START_TEST(a_restarted_engine_catches_up_from_the_log)
+{
+	struct fx f;
+	fx_init(&f, 1);
+	f.apply_rc = -EAGAIN;
+	submit(&f, "one");
+	submit(&f, "two");
+	node_flush(f.node);
+	ck_assert_uint_eq(f.applied, 0);
+	f.apply_rc = 0;
+	f.expect_abandon_err = -ENOSPC;
+	node_reset(f.node, -ENOSPC);
+	f.n_log = 0;
+	node_tick(f.node);
+	ck_assert_ptr_nonnull(node_engine(f.node));
+	ck_assert_uint_ge(f.applied, 1);
+	ck_assert_int_eq(f.log[1], 'l'); /* boot, then the log */
+	fx_close(&f);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("node");
@@ -392,5 +542,10 @@ Suite *test_suite(void)
 	TEST_CASE(s, a_failed_sync_stops_the_node_and_nothing_leaves, 10);
 	TEST_CASE(s, a_full_disk_rebuilds_the_engine_with_a_new_boot, 10);
 	TEST_CASE(s, any_other_failed_write_stops_the_node, 10);
+	TEST_CASE(s, requests_are_handed_back_once_when_the_engine_goes, 10);
+	TEST_CASE(s, an_applied_command_gives_its_request_back, 10);
+	TEST_CASE(s, applies_put_off_are_retried_in_order, 10);
+	TEST_CASE(s, a_put_off_apply_is_retried_on_the_timer, 10);
+	TEST_CASE(s, a_restarted_engine_catches_up_from_the_log, 10);
 	return s;
 }
