@@ -1,7 +1,9 @@
 /* tests/sim/test_seeds.c — random simulator runs with every fault enabled:
  * seeds 1..2000 with 3 nodes and 1..2000 with 5 nodes (4,000 in all; the
- * paxfs-sim program runs as many more as you like). A failing seed prints
- * its cause and the last trace lines; PAXFS_SIM_SEED=n runs only seed n (in
+ * paxfs-sim program runs as many more as you like); and runs of the kills
+ * mode (kill -9 and restart, a majority always up, the 2 s liveness check):
+ * seeds 1..100 with 5 nodes and 1..100 with 3. A failing seed prints its
+ * cause and the last trace lines; PAXFS_SIM_SEED=n runs only seed n (in
  * every case, so with 3 and with 5 nodes). */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
@@ -13,10 +15,9 @@
 
 #define SEEDS_PER_CASE 500
 
-static void sweep(int nodes, uint64_t first)
+static void sweep_mode(int nodes, uint64_t first, uint64_t count, bool kills)
 {
-	struct sim_random_opts o = {.n_nodes = nodes, .faults = true};
-	uint64_t count = SEEDS_PER_CASE;
+	struct sim_random_opts o = {.n_nodes = nodes, .faults = true, .kills = kills};
 	const char *env = getenv("PAXFS_SIM_SEED");
 	if (env && *env) {
 		first = strtoull(env, NULL, 10);
@@ -32,6 +33,11 @@ static void sweep(int nodes, uint64_t first)
 	ck_assert_msg(failed == 0, "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
 		      (unsigned long long)failed, (unsigned long long)count, nodes,
 		      (unsigned long long)first_failed);
+}
+
+static void sweep(int nodes, uint64_t first)
+{
+	sweep_mode(nodes, first, SEEDS_PER_CASE, false);
 }
 
 START_TEST(three_nodes_seeds_1_to_500) { sweep(3, 1); }
@@ -51,6 +57,16 @@ END_TEST
 START_TEST(five_nodes_seeds_1501_to_2000) { sweep(5, 1501); }
 END_TEST
 
+/* Issue 12: n3, the holder of E260, took forwarded commands and was killed;
+ * n4's command, forwarded to it, waited for the 30 s timeout while four of
+ * five nodes were up (the liveness check caught it at 2 s). */
+START_TEST(five_nodes_kills_seed_1_a_dead_holder) { sweep_mode(5, 1, 1, true); }
+END_TEST
+START_TEST(five_nodes_kills_seeds_1_to_100) { sweep_mode(5, 1, 100, true); }
+END_TEST
+START_TEST(three_nodes_kills_seeds_1_to_100) { sweep_mode(3, 1, 100, true); }
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator random seeds");
@@ -62,5 +78,8 @@ Suite *test_suite(void)
 	TEST_CASE(s, five_nodes_seeds_501_to_1000, 600);
 	TEST_CASE(s, five_nodes_seeds_1001_to_1500, 600);
 	TEST_CASE(s, five_nodes_seeds_1501_to_2000, 600);
+	TEST_CASE(s, five_nodes_kills_seed_1_a_dead_holder, 60);
+	TEST_CASE(s, five_nodes_kills_seeds_1_to_100, 600);
+	TEST_CASE(s, three_nodes_kills_seeds_1_to_100, 600);
 	return s;
 }
