@@ -2,7 +2,7 @@
  * seeds 1..2000 with 3 nodes and 1..2000 with 5 nodes (4,000 in all; the
  * paxfs-sim program runs as many more as you like); and runs of the kills
  * mode (kill -9 and restart, a majority always up, the 2 s liveness check):
- * seeds 1..100 with 5 nodes and 1..100 with 3. A failing seed prints its
+ * seeds 1..50 with 5 nodes and 1..50 with 3. A failing seed prints its
  * cause and the last trace lines; PAXFS_SIM_SEED=n runs only seed n (in
  * every case, so with 3 and with 5 nodes). */
 #define PAXFS_CHECK_MAIN
@@ -57,14 +57,15 @@ END_TEST
 START_TEST(five_nodes_seeds_1501_to_2000) { sweep(5, 1501); }
 END_TEST
 
-/* Issue 12: n3, the holder of E260, took forwarded commands and was killed;
- * n4's command, forwarded to it, waited for the 30 s timeout while four of
- * five nodes were up (the liveness check caught it at 2 s). */
+/* Issue 12: n3, the holder of E514, took n4's command (FWD_ACK at 1836 ms)
+ * and was killed at 1839 ms; the command waited for the 30 s timeout (then
+ * EIO) while four of five nodes were up. The liveness check fails it at 2 s
+ * without the FORWARD's bound (paxos/forward.c). */
 START_TEST(five_nodes_kills_seed_1_a_dead_holder) { sweep_mode(5, 1, 1, true); }
 END_TEST
-START_TEST(five_nodes_kills_seeds_1_to_100) { sweep_mode(5, 1, 100, true); }
+START_TEST(five_nodes_kills_seeds_1_to_50) { sweep_mode(5, 1, 50, true); }
 END_TEST
-START_TEST(three_nodes_kills_seeds_1_to_100) { sweep_mode(3, 1, 100, true); }
+START_TEST(three_nodes_kills_seeds_1_to_50) { sweep_mode(3, 1, 50, true); }
 END_TEST
 
 Suite *test_suite(void)
@@ -79,7 +80,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, five_nodes_seeds_1001_to_1500, 600);
 	TEST_CASE(s, five_nodes_seeds_1501_to_2000, 600);
 	TEST_CASE(s, five_nodes_kills_seed_1_a_dead_holder, 60);
-	TEST_CASE(s, five_nodes_kills_seeds_1_to_100, 600);
-	TEST_CASE(s, three_nodes_kills_seeds_1_to_100, 600);
+	TEST_CASE(s, five_nodes_kills_seeds_1_to_50, 600);
+	TEST_CASE(s, three_nodes_kills_seeds_1_to_50, 600);
 	return s;
 }

@@ -190,6 +190,9 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		c.engine.backoff_max_ms = 500;
 		c.engine.proposal_timeout_ms = 30000;
 		c.engine.barrier_timeout_ms = 30000;
+		/* and its value bound: with 4 KiB values, five nodes writing one
+		 * entity every few ms queue up for longer than the 2 s bound */
+		c.engine.value_max_bytes = 4u << 20;
 	}
 	struct sim *s;
 	if (sim_new(&c, &s))
