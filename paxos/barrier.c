@@ -83,7 +83,8 @@ int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 	return paxos_barrier_check(p, e);
 }
 
-int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m)
 {
 	struct paxos_msg r = paxos_msg_for(PAXOS_MSG_BARRIER_ACK, e, 0);
 	r.nonce = m->nonce;
@@ -91,7 +92,8 @@ int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const
 	return paxos_send(p, from, &r, NULL); /* NONVOTER when amnesic (paxos_send) */
 }
 
-int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from,
+			 const struct paxos_msg *m)
 {
 	if (m->flags & PAXOS_MSG_F_NONVOTER)
 		return 0;

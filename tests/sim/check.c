@@ -148,8 +148,8 @@ static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint6
 		if (vote_alive(s, o)) {
 			sim_fail(s, "two values at one ballot: E%llu.%llu b=%s has %s and %s (n%d)",
 				 (unsigned long long)entity, (unsigned long long)entry,
-				 sim_fmt_ballot(ballot), sim_fmt_id(o->value_id), sim_fmt_id(value_id),
-				 node);
+				 sim_fmt_ballot(ballot), sim_fmt_id(o->value_id),
+				 sim_fmt_id(value_id), node);
 			return;
 		}
 	}
@@ -173,8 +173,8 @@ static void vote(struct sim *s, int node, uint64_t entity, uint64_t entry, uint6
 		return;
 	if (x->chosen_id && x->chosen_id != value_id) {
 		sim_fail(s, "SAFETY: E%llu.%llu chosen twice: %s, then %s at b=%s",
-			 (unsigned long long)entity, (unsigned long long)entry, sim_fmt_id(x->chosen_id),
-			 sim_fmt_id(value_id), sim_fmt_ballot(ballot));
+			 (unsigned long long)entity, (unsigned long long)entry,
+			 sim_fmt_id(x->chosen_id), sim_fmt_id(value_id), sim_fmt_ballot(ballot));
 		return;
 	}
 	if (!x->chosen_id) {
@@ -204,16 +204,19 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 			return;
 		}
 		if (nr->accepted > nr->promised) {
-			sim_fail(s, "n%d persists E%llu.%llu accepted %s above promised %s", node, E, e,
-				 sim_fmt_ballot(nr->accepted), sim_fmt_ballot(nr->promised));
+			sim_fail(s, "n%d persists E%llu.%llu accepted %s above promised %s", node,
+				 E, e, sim_fmt_ballot(nr->accepted), sim_fmt_ballot(nr->promised));
 			return;
 		}
 		struct sim_rec *old = sim_store_rec(st, r->entity, r->entry);
 		if (old) {
 			if (nr->promised < old->r.promised || nr->accepted < old->r.accepted) {
-				sim_fail(s, "n%d E%llu.%llu went backwards: promised %s->%s accepted %s->%s",
+				sim_fail(s,
+					 "n%d E%llu.%llu went backwards: promised %s->%s accepted "
+					 "%s->%s",
 					 node, E, e, sim_fmt_ballot(old->r.promised),
-					 sim_fmt_ballot(nr->promised), sim_fmt_ballot(old->r.accepted),
+					 sim_fmt_ballot(nr->promised),
+					 sim_fmt_ballot(old->r.accepted),
 					 sim_fmt_ballot(nr->accepted));
 				return;
 			}
@@ -230,8 +233,9 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 		if (nr->chosen) {
 			uint64_t c = chosen_id(s, r->entity, r->entry);
 			if (c != nr->value_id) {
-				sim_fail(s, "n%d persists E%llu.%llu chosen as %s, but %s is", node, E, e,
-					 sim_fmt_id(nr->value_id), c ? sim_fmt_id(c) : "nothing");
+				sim_fail(s, "n%d persists E%llu.%llu chosen as %s, but %s is", node,
+					 E, e, sim_fmt_id(nr->value_id),
+					 c ? sim_fmt_id(c) : "nothing");
 				return;
 			}
 		}
@@ -243,12 +247,14 @@ void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u)
 		    (m->meta.chosen_entry < se->meta.chosen_entry ||
 		     m->meta.trimmed_entry < se->meta.trimmed_entry ||
 		     m->meta.vote_after < se->meta.vote_after)) {
-			sim_fail(s, "n%d meta of E%llu went backwards", node, (unsigned long long)m->entity);
+			sim_fail(s, "n%d meta of E%llu went backwards", node,
+				 (unsigned long long)m->entity);
 			return;
 		}
 		if (m->meta.chosen_entry > sim_chk_contiguous(s, m->entity)) {
-			sim_fail(s, "n%d meta says E%llu chosen through %llu, but only %llu are", node,
-				 (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
+			sim_fail(s, "n%d meta says E%llu chosen through %llu, but only %llu are",
+				 node, (unsigned long long)m->entity,
+				 (unsigned long long)m->meta.chosen_entry,
 				 (unsigned long long)sim_chk_contiguous(s, m->entity));
 			return;
 		}
@@ -326,15 +332,16 @@ static int fwd_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	(void)body;
 	(void)len;
 	if (!c) {
-		sim_fail(s, "n%d forwards command %s that was never submitted", f->node, sim_fmt_id(id));
+		sim_fail(s, "n%d forwards command %s that was never submitted", f->node,
+			 sim_fmt_id(id));
 		return 1;
 	}
 	if (f->first) {
 		for (size_t i = 0; i < f->first->n; i++)
 			if (f->first->cmds[i] == id)
 				return 0;
-		sim_fail(s, "n%d resends FORWARD #%llu with command %s it did not hold first", f->node,
-			 (unsigned long long)f->m->nonce, sim_fmt_id(id));
+		sim_fail(s, "n%d resends FORWARD #%llu with command %s it did not hold first",
+			 f->node, (unsigned long long)f->m->nonce, sim_fmt_id(id));
 		return 1;
 	}
 	if (owner_now(s, c) != f->m->session) {
@@ -356,7 +363,8 @@ static int fwd_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 static void chk_forward(struct sim *s, int node, int to, const struct paxos_msg *m)
 {
 	if (m->session != sim_session(s, node)) {
-		sim_fail(s, "n%d sends FORWARD as session %s, not its own", node, sim_fmt_id(m->session));
+		sim_fail(s, "n%d sends FORWARD as session %s, not its own", node,
+			 sim_fmt_id(m->session));
 		return;
 	}
 	struct fwd_ctx f = {s, node, m, NULL, NULL, 0};
@@ -384,7 +392,8 @@ static void chk_forward(struct sim *s, int node, int to, const struct paxos_msg 
 		f.rec->seq = m->nonce;
 		f.rec->until = m->entry;
 		f.rec_idx = c->n_fwds;
-		*sim_map_put(&c->fwd_idx, fwd_hash(m->session, to, m->to_session, m->nonce)) = c->n_fwds;
+		*sim_map_put(&c->fwd_idx, fwd_hash(m->session, to, m->to_session, m->nonce)) =
+		    c->n_fwds;
 	}
 	if (paxos_codec_value_foreach(m->value, m->value_len, fwd_cmd_cb, &f) < 0)
 		sim_fail(s, "n%d sends a FORWARD that is not a valid Value", node);
@@ -447,7 +456,8 @@ static int build_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	(void)body;
 	(void)len;
 	if (!c) {
-		sim_fail(b->s, "n%d proposes command %s that was never submitted", b->node, sim_fmt_id(id));
+		sim_fail(b->s, "n%d proposes command %s that was never submitted", b->node,
+			 sim_fmt_id(id));
 		return 1;
 	}
 	if (late_copy(b->s, c, b->session, b->entry))
@@ -502,19 +512,22 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 	switch (m->type) {
 	case PAXOS_MSG_PREPARE:
 		if (!r || r->r.promised < m->ballot)
-			sim_fail(s, "n%d sends %s E%llu.%llu b=%s before persisting its own promise", node,
-				 t, E, e, sim_fmt_ballot(m->ballot));
+			sim_fail(s,
+				 "n%d sends %s E%llu.%llu b=%s before persisting its own promise",
+				 node, t, E, e, sim_fmt_ballot(m->ballot));
 		break;
 	case PAXOS_MSG_PROMISE:
 		if (!r || r->r.promised < m->ballot || r->r.accepted < m->accepted)
-			sim_fail(s, "n%d sends %s E%llu.%llu b=%s not backed by its persisted record", node,
-				 t, E, e, sim_fmt_ballot(m->ballot));
+			sim_fail(s,
+				 "n%d sends %s E%llu.%llu b=%s not backed by its persisted record",
+				 node, t, E, e, sim_fmt_ballot(m->ballot));
 		break;
 	case PAXOS_MSG_ACCEPTED:
 		if (!r || r->r.accepted < m->ballot ||
 		    (r->r.accepted == m->ballot && r->r.value_id != m->value_id))
-			sim_fail(s, "n%d sends %s E%llu.%llu b=%s not backed by its persisted record", node,
-				 t, E, e, sim_fmt_ballot(m->ballot));
+			sim_fail(s,
+				 "n%d sends %s E%llu.%llu b=%s not backed by its persisted record",
+				 node, t, E, e, sim_fmt_ballot(m->ballot));
 		break;
 	case PAXOS_MSG_ACCEPT:
 		check_value(s, m->value_id, m->value, m->value_len, "ACCEPT");
@@ -525,8 +538,9 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 		if (paxos_ballot_round(m->ballot) == 0 &&
 		    (!r || r->r.accepted < m->ballot ||
 		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id)))
-			sim_fail(s, "n%d sends pre-authorised ACCEPT E%llu.%llu before persisting it", node,
-				 E, e);
+			sim_fail(s,
+				 "n%d sends pre-authorised ACCEPT E%llu.%llu before persisting it",
+				 node, E, e);
 		break;
 	case PAXOS_MSG_CHOSEN: {
 		uint64_t c = chosen_id(s, m->entity, m->entry);
@@ -543,7 +557,7 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 }
 
 void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
-		   size_t len)
+		       size_t len)
 {
 	struct sim_check *c = &s->chk;
 	if (cmd_find(s, cmd_id)) {
@@ -568,7 +582,8 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 	x->submitted_ms = s->now;
 	x->owner = cmd_id & ~0xffffffffull;
 	if (x->owner != sim_session(s, node))
-		sim_fail(s, "n%d gave command %s an id of another process", node, sim_fmt_id(cmd_id));
+		sim_fail(s, "n%d gave command %s an id of another process", node,
+			 sim_fmt_id(cmd_id));
 	*sim_map_put(&c->cmd_idx, cmd_id) = c->n_cmds;
 	ent(c, entity, true);
 }
@@ -586,12 +601,13 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	struct sim_chk_cmd *c = cmd_find(s, id);
 	unsigned long long E = d->entity, e = d->entry;
 	if (!c) {
-		sim_fail(s, "E%llu.%llu holds command %s that was never submitted", E, e, sim_fmt_id(id));
+		sim_fail(s, "E%llu.%llu holds command %s that was never submitted", E, e,
+			 sim_fmt_id(id));
 		return 1;
 	}
 	if (c->entity != d->entity || c->len != len || c->crc != util_crc32c(0, body, len)) {
-		sim_fail(s, "E%llu.%llu holds command %s with other bytes or entity than submitted", E, e,
-			 sim_fmt_id(id));
+		sim_fail(s, "E%llu.%llu holds command %s with other bytes or entity than submitted",
+			 E, e, sim_fmt_id(id));
 		return 1;
 	}
 	if (c->state == CMD_CHOSEN && (c->ch_entity != d->entity || c->ch_entry != d->entry)) {
@@ -600,8 +616,8 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 		return 1;
 	}
 	if (c->state == CMD_FAILED_NEVER) {
-		sim_fail(s, "command %s failed with -ETIMEDOUT, then chosen at E%llu.%llu", sim_fmt_id(id),
-			 E, e);
+		sim_fail(s, "command %s failed with -ETIMEDOUT, then chosen at E%llu.%llu",
+			 sim_fmt_id(id), E, e);
 		return 1;
 	}
 	c->state = CMD_CHOSEN;
@@ -613,21 +629,21 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 }
 
 void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
-		   const uint8_t *value, size_t len)
+		       const uint8_t *value, size_t len)
 {
 	uint64_t c = chosen_id(s, entity, entry);
 	if (c != value_id) {
 		sim_fail(s, "n%d delivered E%llu.%llu = %s, but %s is chosen", node,
-			 (unsigned long long)entity, (unsigned long long)entry, sim_fmt_id(value_id),
-			 c ? sim_fmt_id(c) : "nothing");
+			 (unsigned long long)entity, (unsigned long long)entry,
+			 sim_fmt_id(value_id), c ? sim_fmt_id(c) : "nothing");
 		return;
 	}
 	check_value(s, value_id, value, len, "delivery");
 	struct deliv_ctx d = {s, node, entity, entry};
 	int rc = paxos_codec_value_foreach(value, len, deliv_cmd_cb, &d);
 	if (rc < 0)
-		sim_fail(s, "n%d delivered E%llu.%llu: not a valid Value", node, (unsigned long long)entity,
-			 (unsigned long long)entry);
+		sim_fail(s, "n%d delivered E%llu.%llu: not a valid Value", node,
+			 (unsigned long long)entity, (unsigned long long)entry);
 }
 
 void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
@@ -638,15 +654,17 @@ void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 		return;
 	}
 	if (c->node != node || c->inc != s->nodes[node].inc) {
-		sim_fail(s, "n%d failed command %s of n%d (another process)", node, sim_fmt_id(f->cmd_id),
-			 c->node);
+		sim_fail(s, "n%d failed command %s of n%d (another process)", node,
+			 sim_fmt_id(f->cmd_id), c->node);
 		return;
 	}
 	c->answered = true;
 	if (f->error == -ETIMEDOUT) {
 		if (owner_now(s, c) != sim_session(s, node))
-			sim_fail(s, "n%d failed command %s with -ETIMEDOUT (never left), but %s holds it",
-				 node, sim_fmt_id(f->cmd_id), sim_fmt_id(c->owner));
+			sim_fail(
+			    s,
+			    "n%d failed command %s with -ETIMEDOUT (never left), but %s holds it",
+			    node, sim_fmt_id(f->cmd_id), sim_fmt_id(c->owner));
 		if (c->state == CMD_CHOSEN)
 			sim_fail(s, "n%d failed command %s with -ETIMEDOUT, but it is chosen", node,
 				 sim_fmt_id(f->cmd_id));
@@ -668,7 +686,8 @@ void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t re
 	c->bars[c->n_bars++] =
 	    (struct sim_chk_bar){node, s->nodes[node].inc, req_id, entity, s->now};
 	ent(&s->chk, entity, true);
-	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) = sim_chk_contiguous(s, entity) + 1;
+	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) =
+	    sim_chk_contiguous(s, entity) + 1;
 }
 
 void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b)
@@ -681,11 +700,14 @@ void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_do
 	}
 	uint64_t *x = sim_map_get(&s->chk.barriers, (uint64_t)node << 48 | b->req_id);
 	if (!x) {
-		sim_fail(s, "n%d completed unknown barrier %llu", node, (unsigned long long)b->req_id);
+		sim_fail(s, "n%d completed unknown barrier %llu", node,
+			 (unsigned long long)b->req_id);
 		return;
 	}
 	if (b->result == 0 && b->entry + 1 < *x)
-		sim_fail(s, "n%d barrier %llu on E%llu done through %llu, but %llu was chosen before it began",
+		sim_fail(s,
+			 "n%d barrier %llu on E%llu done through %llu, but %llu was chosen before "
+			 "it began",
 			 node, (unsigned long long)b->req_id, (unsigned long long)b->entity,
 			 (unsigned long long)b->entry, (unsigned long long)(*x - 1));
 	if (b->result == 0 && b->entry > sim_chk_contiguous(s, b->entity))
@@ -820,7 +842,8 @@ void sim_chk_final(struct sim *s)
 	for (size_t i = 0; i < s->chk.n_cmds && !s->failed; i++) {
 		const struct sim_chk_cmd *c = &s->chk.cmds[i];
 		if (c->state == CMD_PENDING && cmd_live(s, c))
-			sim_fail(s, "command %s submitted to live n%d was neither chosen nor failed",
+			sim_fail(s,
+				 "command %s submitted to live n%d was neither chosen nor failed",
 				 sim_fmt_id(c->id), c->node);
 	}
 	for (int k = 1; k <= s->cfg.n_nodes && !s->failed; k++) {
@@ -834,8 +857,8 @@ void sim_chk_final(struct sim *s)
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, e->id, false);
 			uint64_t applied = f ? f->applied : 0;
 			if (applied != e->contiguous) {
-				sim_fail(s, "n%d holds E%llu through %llu, the cluster chose %llu", k,
-					 (unsigned long long)e->id, (unsigned long long)applied,
+				sim_fail(s, "n%d holds E%llu through %llu, the cluster chose %llu",
+					 k, (unsigned long long)e->id, (unsigned long long)applied,
 					 (unsigned long long)e->contiguous);
 				return;
 			}
@@ -844,8 +867,9 @@ void sim_chk_final(struct sim *s)
 			for (uint64_t j = 0; j < applied; j++)
 				if (f->log[j] != e->entries[j].chosen_id) {
 					sim_fail(s, "n%d E%llu.%llu is %s, the cluster chose %s", k,
-						 (unsigned long long)e->id, (unsigned long long)(j + 1),
-						 sim_fmt_id(f->log[j]), sim_fmt_id(e->entries[j].chosen_id));
+						 (unsigned long long)e->id,
+						 (unsigned long long)(j + 1), sim_fmt_id(f->log[j]),
+						 sim_fmt_id(e->entries[j].chosen_id));
 					return;
 				}
 		}

@@ -110,7 +110,8 @@ void sim_trace(struct sim *s, const char *fmt, ...)
 
 void sim_print_trace(const struct sim *s, FILE *f)
 {
-	size_t start = (s->ring_pos + s->cfg.trace_ring - s->ring_n) % (s->cfg.trace_ring ? s->cfg.trace_ring : 1);
+	size_t start = (s->ring_pos + s->cfg.trace_ring - s->ring_n) %
+		       (s->cfg.trace_ring ? s->cfg.trace_ring : 1);
 	for (size_t i = 0; i < s->ring_n; i++)
 		fprintf(f, "%s\n", s->ring[(start + i) % s->cfg.trace_ring]);
 }
@@ -151,7 +152,8 @@ const char *sim_fmt_id(uint64_t id)
 	static char buf[8][40];
 	static int k;
 	char *o = buf[k++ & 7];
-	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id), (unsigned long long)((id >> 32) & 0xffffff),
+	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id),
+		 (unsigned long long)((id >> 32) & 0xffffff),
 		 (unsigned long long)(id & 0xffffffffull));
 	return o;
 }
@@ -176,8 +178,9 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 		break;
 	case PAXOS_MSG_PROMISE:
 		if (m->accepted)
-			snprintf(extra, sizeof(extra), " b=%s acc=%s v=%s", sim_fmt_ballot(m->ballot),
-				 sim_fmt_ballot(m->accepted), sim_fmt_id(m->value_id));
+			snprintf(extra, sizeof(extra), " b=%s acc=%s v=%s",
+				 sim_fmt_ballot(m->ballot), sim_fmt_ballot(m->accepted),
+				 sim_fmt_id(m->value_id));
 		else
 			snprintf(extra, sizeof(extra), " b=%s", sim_fmt_ballot(m->ballot));
 		break;
@@ -218,14 +221,15 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 			snprintf(cmds, sizeof(cmds), " cmds=%zu", n);
 		sim_trace(s, "n%d %s n%d %s E%llu #%llu b%llu->b%llu%s c=%llu", node, dir, peer,
 			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
-			  (unsigned long long)m->nonce, (unsigned long long)((m->session >> 32) & 0xffffff),
+			  (unsigned long long)m->nonce,
+			  (unsigned long long)((m->session >> 32) & 0xffffff),
 			  (unsigned long long)((m->to_session >> 32) & 0xffffff), cmds,
 			  (unsigned long long)m->chosen);
 		return;
 	}
 	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
-		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer, paxos_msg_type_name(m->type),
-			  (unsigned long long)m->nonce, extra);
+		sim_trace(s, "n%d %s n%d %s after=%llu%s", node, dir, peer,
+			  paxos_msg_type_name(m->type), (unsigned long long)m->nonce, extra);
 	else
 		sim_trace(s, "n%d %s n%d %s E%llu.%llu%s c=%llu", node, dir, peer,
 			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
@@ -285,7 +289,8 @@ static struct sim_ev ev_pop(struct sim *s)
 
 void sim_at(struct sim *s, uint64_t t, sim_action_cb fn, void *arg, uint64_t a, uint64_t b)
 {
-	struct sim_ev ev = {.t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
+	struct sim_ev ev = {
+	    .t = t < s->now ? s->now : t, .kind = SE_ACTION, .fn = fn, .ptr = arg, .a = a, .b = b};
 	ev_push(s, ev);
 }
 
@@ -436,8 +441,8 @@ static void fs_apply(struct sim *s, struct sim_node *n, uint64_t entity, uint64_
 {
 	struct sim_fs_ent *f = sim_fs_ent(&n->fs, entity, true);
 	if (entry != f->applied + 1) {
-		sim_fail(s, "n%d delivered E%llu.%llu but fs applied through %llu (out of order)", n->id,
-			 (unsigned long long)entity, (unsigned long long)entry,
+		sim_fail(s, "n%d delivered E%llu.%llu but fs applied through %llu (out of order)",
+			 n->id, (unsigned long long)entity, (unsigned long long)entry,
 			 (unsigned long long)f->applied);
 		return;
 	}
@@ -537,7 +542,8 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 		copies = 2;
 	for (int c = 0; c < copies; c++) {
 		p->refs++;
-		struct sim_ev ev = {.t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
+		struct sim_ev ev = {
+		    .t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
 		ev_push(s, ev);
 	}
 }
@@ -626,13 +632,15 @@ static void trace_persist(struct sim *s, struct sim_node *n, const struct paxos_
 	}
 	for (size_t i = 0; i < u->n_metas; i++) {
 		const struct paxos_out_meta *m = &u->metas[i];
-		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu%s", n->id,
-			  (unsigned long long)m->entity, (unsigned long long)m->meta.chosen_entry,
-			  m->meta.chosen_proposer, (unsigned long long)m->meta.trimmed_entry,
+		sim_trace(s, "n%d persist meta E%llu chosen=%llu by=n%u trimmed=%llu fence=%llu%s",
+			  n->id, (unsigned long long)m->entity,
+			  (unsigned long long)m->meta.chosen_entry, m->meta.chosen_proposer,
+			  (unsigned long long)m->meta.trimmed_entry,
 			  (unsigned long long)m->meta.vote_after, lazy);
 	}
 	for (size_t i = 0; i < u->n_trims; i++)
-		sim_trace(s, "n%d trim E%llu upto %llu%s", n->id, (unsigned long long)u->trims[i].entity,
+		sim_trace(s, "n%d trim E%llu upto %llu%s", n->id,
+			  (unsigned long long)u->trims[i].entity,
 			  (unsigned long long)u->trims[i].upto, lazy);
 }
 
@@ -654,7 +662,8 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		if (u->amnesia_cleared)
 			n->durable_amnesia = false;
 	} else if (writes) {
-		struct sim_wal w = {.kind = SW_BATCH, .batch = sim_batch_copy(u),
+		struct sim_wal w = {.kind = SW_BATCH,
+				    .batch = sim_batch_copy(u),
 				    .amnesia_cleared = u->amnesia_cleared};
 		if (!w.batch)
 			abort();
@@ -669,26 +678,32 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 	for (size_t i = 0; i < u->n_chosen; i++) {
 		const struct paxos_chosen *c = &u->chosen[i];
 		sim_trace(s, "n%d chosen E%llu.%llu v=%s%s", n->id, (unsigned long long)c->entity,
-			  (unsigned long long)c->entry, sim_fmt_id(c->value_id), c->mine ? " mine" : "");
+			  (unsigned long long)c->entry, sim_fmt_id(c->value_id),
+			  c->mine ? " mine" : "");
 		fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
 		/* Tell the engine what the fs applied (enables trimming), once
 		 * per entity per update, as the daemon's applier would. */
 		if (i + 1 == u->n_chosen || u->chosen[i + 1].entity != c->entity) {
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, c->entity, true);
-			struct sim_input in = {.type = SI_APPLIED, .entity = c->entity, .entry = f->applied, .crc = f->crc};
+			struct sim_input in = {.type = SI_APPLIED,
+					       .entity = c->entity,
+					       .entry = f->applied,
+					       .crc = f->crc};
 			backlog_push(n, &in);
 		}
 	}
 	for (size_t i = 0; i < u->n_failed; i++) {
-		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id), u->failed[i].error);
+		sim_trace(s, "n%d failed cmd %s: %d", n->id, sim_fmt_id(u->failed[i].cmd_id),
+			  u->failed[i].error);
 		s->stats.cmds_failed++;
 		if (s->cfg.check)
 			sim_chk_failed(s, n->id, &u->failed[i]);
 	}
 	for (size_t i = 0; i < u->n_barriers; i++) {
 		const struct paxos_barrier_done *b = &u->barriers[i];
-		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id, (unsigned long long)b->req_id,
-			  (unsigned long long)b->entity, b->result, (unsigned long long)b->entry);
+		sim_trace(s, "n%d barrier %llu E%llu: %d through %llu", n->id,
+			  (unsigned long long)b->req_id, (unsigned long long)b->entity, b->result,
+			  (unsigned long long)b->entry);
 		if (b->result)
 			s->stats.barriers_failed++;
 		else
@@ -710,8 +725,8 @@ static void node_complete(struct sim *s, struct sim_node *n, const struct paxos_
 		ev_push(s, ev);
 	}
 	for (size_t i = 0; i < u->n_errors; i++)
-		sim_fail(s, "n%d storage error on E%llu: %d", n->id, (unsigned long long)u->errors[i].entity,
-			 u->errors[i].error);
+		sim_fail(s, "n%d storage error on E%llu: %d", n->id,
+			 (unsigned long long)u->errors[i].entity, u->errors[i].error);
 	arm_timer(s, n, u->deadline_ms);
 }
 
@@ -763,7 +778,8 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		break;
 	case SI_SNAP_OK:
 	case SI_SNAP_FAIL:
-		ev.type = in->type == SI_SNAP_OK ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED;
+		ev.type =
+		    in->type == SI_SNAP_OK ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED;
 		ev.snapshot.entity = in->entity;
 		ev.snapshot.entry = in->entry;
 		ev.snapshot.chain_crc = in->crc;
@@ -778,10 +794,12 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 		n->submit_rc = rc;
 		if (u->submit_id) {
 			sim_trace(s, "n%d submit E%llu -> cmd %s (%zu bytes)", n->id,
-				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id), in->len);
+				  (unsigned long long)in->entity, sim_fmt_id(u->submit_id),
+				  in->len);
 			s->stats.cmds_submitted++;
 			if (s->cfg.check)
-				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body, in->len);
+				sim_chk_submitted(s, n->id, u->submit_id, in->entity, in->body,
+						  in->len);
 		}
 	} else if (rc && rc != -ENOMEM) {
 		sim_fail(s, "n%d paxos_step(%d) returned %d", n->id, ev.type, rc);
@@ -791,7 +809,8 @@ static void node_step(struct sim *s, struct sim_node *n, struct sim_input *in)
 	if (u->needs_sync && n->disk_ms) {
 		n->busy = true;
 		n->pending = u;
-		struct sim_ev dev = {.t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
+		struct sim_ev dev = {
+		    .t = s->now + n->disk_ms, .kind = SE_DISK, .node = n->id, .inc = n->inc};
 		ev_push(s, dev);
 		return;
 	}
@@ -870,7 +889,8 @@ void sim_power_cut(struct sim *s, int node, int keep)
 	 * never a later write without every earlier one. */
 	size_t k = keep < 0 ? (size_t)util_prng_below(&s->prng, n->n_wal + 1)
 			    : ((size_t)keep < n->n_wal ? (size_t)keep : n->n_wal);
-	sim_trace(s, "n%d POWER CUT: %zu of %zu unsynced writes lost", node, n->n_wal - k, n->n_wal);
+	sim_trace(s, "n%d POWER CUT: %zu of %zu unsynced writes lost", node, n->n_wal - k,
+		  n->n_wal);
 	s->stats.power_cuts++;
 	for (size_t i = 0; i < k; i++)
 		wal_apply(n, &n->wal[i]);
@@ -922,8 +942,9 @@ static void replay_log(struct sim *s, struct sim_node *n)
 			uint64_t entry = f->applied + 1;
 			struct sim_rec *r = sim_store_rec(&n->store, e->id, entry);
 			if (!r || !r->r.chosen) {
-				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log", n->id,
-					 (unsigned long long)e->id, (unsigned long long)entry);
+				sim_fail(s, "n%d restart: E%llu.%llu chosen but not in the log",
+					 n->id, (unsigned long long)e->id,
+					 (unsigned long long)entry);
 				return;
 			}
 			sim_trace(s, "n%d replay E%llu.%llu", n->id, (unsigned long long)e->id,
@@ -937,7 +958,8 @@ static void replay_log(struct sim *s, struct sim_node *n)
 		struct sim_fs_ent *f = &n->fs.ents[i];
 		if (!f->applied)
 			continue;
-		struct sim_input in = {.type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
+		struct sim_input in = {
+		    .type = SI_APPLIED, .entity = f->id, .entry = f->applied, .crc = f->crc};
 		backlog_push(n, &in);
 	}
 }
@@ -1002,8 +1024,10 @@ static void snapshot_transfer(struct sim *s, struct sim_node *n, uint64_t entity
 	struct sim_node *src = &s->nodes[from];
 	struct sim_fs_ent *sf = src->up ? sim_fs_ent(&src->fs, entity, false) : NULL;
 	struct sim_input in = {.entity = entity};
-	if (!sf || !reachable(s, from, n->id) || !reachable(s, n->id, from) || sf->applied < entry) {
-		sim_trace(s, "n%d snapshot E%llu from n%d failed", n->id, (unsigned long long)entity, from);
+	if (!sf || !reachable(s, from, n->id) || !reachable(s, n->id, from) ||
+	    sf->applied < entry) {
+		sim_trace(s, "n%d snapshot E%llu from n%d failed", n->id,
+			  (unsigned long long)entity, from);
 		in.type = SI_SNAP_FAIL;
 		node_input(s, n, &in);
 		return;
@@ -1168,7 +1192,9 @@ static bool converged(struct sim *s, char *why, size_t len)
 		struct sim_node *n = &s->nodes[i];
 		if (!n->up || n->meta_amnesia || n->busy) {
 			snprintf(why, len, "n%d is %s", i,
-				 !n->up ? "down" : n->meta_amnesia ? "still amnesic" : "busy");
+				 !n->up            ? "down"
+				 : n->meta_amnesia ? "still amnesic"
+						   : "busy");
 			return false;
 		}
 		struct paxos_stats st;
@@ -1182,7 +1208,8 @@ static bool converged(struct sim *s, char *why, size_t len)
 			struct sim_fs_ent *f = sim_fs_ent(&n->fs, id, false);
 			if ((f ? f->applied : 0) != sim_chk_contiguous(s, id)) {
 				snprintf(why, len, "n%d holds E%llu through %llu of %llu", i,
-					 (unsigned long long)id, (unsigned long long)(f ? f->applied : 0),
+					 (unsigned long long)id,
+					 (unsigned long long)(f ? f->applied : 0),
 					 (unsigned long long)sim_chk_contiguous(s, id));
 				return false;
 			}

@@ -50,19 +50,19 @@
 
 struct sim_config {
 	uint64_t seed;
-	int n_nodes;                 /* 1..SIM_MAX_NODES; node ids are 1..n */
-	struct paxos_config engine;  /* timing and bounds for every node (ids, ops ignored) */
+	int n_nodes;                /* 1..SIM_MAX_NODES; node ids are 1..n */
+	struct paxos_config engine; /* timing and bounds for every node (ids, ops ignored) */
 	uint32_t delay_min_ms, delay_max_ms;
-	uint32_t loss_pct, dup_pct;  /* per message batch, in percent */
-	uint32_t disk_ms;            /* 0: persisting takes no time */
-	bool check;                  /* run the checker (default in sim_config_default: on) */
-	bool wipe_lowers_boot;       /* a wiped node restarts with a boot count below
+	uint32_t loss_pct, dup_pct; /* per message batch, in percent */
+	uint32_t disk_ms;           /* 0: persisting takes no time */
+	bool check;                 /* run the checker (default in sim_config_default: on) */
+	bool wipe_lowers_boot;      /* a wiped node restarts with a boot count below
 				      * all its earlier ones (as after the daemon's
 				      * clock-derived count wrapped), never one used */
-	bool fs_log;                 /* keep every applied value id (needed by the checker) */
+	bool fs_log;                /* keep every applied value id (needed by the checker) */
 	uint32_t liveness_ms;       /* 0: off; else the bound of the liveness check (above) */
-	size_t trace_ring;           /* trace lines kept for a failure report (0: none) */
-	FILE *trace_out;             /* if set, every trace line is printed there too */
+	size_t trace_ring;          /* trace lines kept for a failure report (0: none) */
+	FILE *trace_out;            /* if set, every trace line is printed there too */
 };
 
 void sim_config_default(struct sim_config *c, uint64_t seed, int n_nodes);
@@ -131,14 +131,15 @@ struct paxos *sim_engine(struct sim *s, int node);
 struct sim_stats {
 	uint64_t steps;
 	uint64_t batches, msgs, bytes;
-	uint64_t entries_chosen;   /* distinct (entity, entry) chosen */
-	uint64_t deliveries;       /* chosen notices delivered, all nodes */
+	uint64_t entries_chosen; /* distinct (entity, entry) chosen */
+	uint64_t deliveries;     /* chosen notices delivered, all nodes */
 	uint64_t cmds_submitted, cmds_chosen, cmds_failed;
 	uint64_t barriers_ok, barriers_failed;
 	uint64_t snapshots;
 	uint64_t crashes, power_cuts, wipes;
-	uint64_t forwards, fwd_nacks, fwd_stale; /* FORWARD (resends too), FWD_NACK, FWD_STALE sent */
-	uint64_t alloc_bytes;      /* engine allocations, all nodes, all lives */
+	uint64_t forwards, fwd_nacks,
+	    fwd_stale;        /* FORWARD (resends too), FWD_NACK, FWD_STALE sent */
+	uint64_t alloc_bytes; /* engine allocations, all nodes, all lives */
 };
 void sim_get_stats(const struct sim *s, struct sim_stats *out);
 
@@ -146,8 +147,8 @@ void sim_get_stats(const struct sim *s, struct sim_stats *out);
 
 struct sim_random_opts {
 	int n_nodes;
-	bool faults;      /* every fault enabled */
-	bool verbose;     /* print the whole trace to stderr */
+	bool faults;  /* every fault enabled */
+	bool verbose; /* print the whole trace to stderr */
 	bool kills;   /* instead: only kill -9 and restart, never more than (n - 1) / 2
 			   * down at once, on a clean network with the daemon's timing;
 			   * liveness checked (2 s) */

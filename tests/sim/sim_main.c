@@ -93,17 +93,20 @@ int main(int argc, char **argv)
 		total.barriers_ok += st.barriers_ok;
 	}
 	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
-	fprintf(stderr,
-		"paxfs-sim: %d nodes, seeds %llu..%llu: %llu steps, %llu entries chosen, %llu commands "
-		"(%llu chosen, %llu failed), %llu crashes (%llu power cuts), %llu wipes, %llu snapshots, "
-		"%llu barriers, %llu FORWARDs (%llu refused, %llu stale), %.1f s CPU\n",
-		o.n_nodes, (unsigned long long)first, (unsigned long long)(first + seeds - 1),
-		(unsigned long long)total.steps, (unsigned long long)total.entries_chosen,
-		(unsigned long long)total.cmds_submitted, (unsigned long long)total.cmds_chosen,
-		(unsigned long long)total.cmds_failed, (unsigned long long)total.crashes,
-		(unsigned long long)total.power_cuts, (unsigned long long)total.wipes, (unsigned long long)total.snapshots,
-		(unsigned long long)total.barriers_ok, (unsigned long long)total.forwards,
-		(unsigned long long)total.fwd_nacks, (unsigned long long)total.fwd_stale, cpu);
+	fprintf(
+	    stderr,
+	    "paxfs-sim: %d nodes, seeds %llu..%llu: %llu steps, %llu entries chosen, %llu commands "
+	    "(%llu chosen, %llu failed), %llu crashes (%llu power cuts), %llu wipes, %llu "
+	    "snapshots, "
+	    "%llu barriers, %llu FORWARDs (%llu refused, %llu stale), %.1f s CPU\n",
+	    o.n_nodes, (unsigned long long)first, (unsigned long long)(first + seeds - 1),
+	    (unsigned long long)total.steps, (unsigned long long)total.entries_chosen,
+	    (unsigned long long)total.cmds_submitted, (unsigned long long)total.cmds_chosen,
+	    (unsigned long long)total.cmds_failed, (unsigned long long)total.crashes,
+	    (unsigned long long)total.power_cuts, (unsigned long long)total.wipes,
+	    (unsigned long long)total.snapshots, (unsigned long long)total.barriers_ok,
+	    (unsigned long long)total.forwards, (unsigned long long)total.fwd_nacks,
+	    (unsigned long long)total.fwd_stale, cpu);
 	printf("seeds: %llu, violations: %llu\n", (unsigned long long)seeds,
 	       (unsigned long long)violations);
 	return violations ? 1 : 0;

@@ -22,10 +22,10 @@ void sim_map_free(struct sim_map *m);
 
 struct sim_pkt {
 	int refs;
-	int from, to;        /* node ids */
+	int from, to; /* node ids */
 	uint32_t src_inc, dst_inc;
 	size_t len;
-	uint8_t bytes[];     /* an encoded PaxosBatch */
+	uint8_t bytes[]; /* an encoded PaxosBatch */
 };
 
 enum sim_input_type {
@@ -55,8 +55,8 @@ struct sim_input {
 struct sim_fs_ent {
 	uint64_t id;
 	uint64_t applied;
-	uint32_t crc;      /* chained crc32c of the applied values */
-	uint64_t *log;     /* value ids of entries 1..applied (fs_log) */
+	uint32_t crc;  /* chained crc32c of the applied values */
+	uint64_t *log; /* value ids of entries 1..applied (fs_log) */
 	size_t cap;
 };
 
@@ -75,11 +75,11 @@ enum sim_wal_kind { SW_BATCH = 1, SW_FS };
 
 struct sim_wal {
 	enum sim_wal_kind kind;
-	struct sim_batch *batch; /* SW_BATCH */
-	bool amnesia_cleared;    /* SW_BATCH: with NodeMeta.amnesia = false */
+	struct sim_batch *batch;  /* SW_BATCH */
+	bool amnesia_cleared;     /* SW_BATCH: with NodeMeta.amnesia = false */
 	uint64_t entity, applied; /* SW_FS: the entity's fs state becomes (applied, crc) */
 	uint32_t crc;
-	uint64_t *log;            /* SW_FS: value ids of entries log_from + 1 .. applied */
+	uint64_t *log; /* SW_FS: value ids of entries log_from + 1 .. applied */
 	uint64_t log_from;
 };
 
@@ -88,22 +88,22 @@ struct sim_wal {
 struct sim_node {
 	int id;
 	bool up;
-	bool meta_amnesia;  /* NodeMeta.amnesia as written (what a restart reads) */
-	bool fragile;       /* wiped; not yet caught up again */
-	uint32_t inc;       /* process incarnation */
-	uint32_t disk_gen;  /* how many times its disk was wiped */
-	uint64_t boot;      /* NodeMeta.boot_count (kept unique across wipes) */
+	bool meta_amnesia;   /* NodeMeta.amnesia as written (what a restart reads) */
+	bool fragile;        /* wiped; not yet caught up again */
+	uint32_t inc;        /* process incarnation */
+	uint32_t disk_gen;   /* how many times its disk was wiped */
+	uint64_t boot;       /* NodeMeta.boot_count (kept unique across wipes) */
 	uint64_t boot_floor; /* wipe_lowers_boot: the lowest boot count given yet */
 	struct paxos *px;
-	struct sim_store store;   /* every write: what the engine reads */
+	struct sim_store store; /* every write: what the engine reads */
 	struct sim_fs fs;
 	/* what a power cut keeps: synced writes and those a synced write covered */
 	struct sim_store durable;
 	struct sim_fs durable_fs;
 	bool durable_amnesia;
-	struct sim_wal *wal;      /* writes since the last synced one */
+	struct sim_wal *wal; /* writes since the last synced one */
 	size_t n_wal, cap_wal;
-	bool busy;          /* an update is being persisted */
+	bool busy; /* an update is being persisted */
 	struct paxos_update *pending;
 	struct sim_input *backlog;
 	size_t bl_head, bl_len, bl_cap;
@@ -203,7 +203,7 @@ struct sim_check {
 	struct sim_map fwd_idx;  /* hash of a FORWARD's key -> index + 1 in fwds */
 	struct sim_chk_fwd *fwds;
 	size_t n_fwds, cap_fwds;
-	struct sim_map built;    /* value ids whose commands were checked at their first ACCEPT */
+	struct sim_map built; /* value ids whose commands were checked at their first ACCEPT */
 	/* liveness (sim.h) */
 	uint64_t live_since[SIM_MAX_NODES + 1]; /* the node has been up with a connected
 						 * majority since then (UINT64_MAX: not now) */
@@ -245,7 +245,7 @@ const char *sim_fmt_id(uint64_t id);
 void sim_chk_init(struct sim_check *c);
 void sim_chk_free(struct sim_check *c);
 void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity, const void *body,
-		   size_t len);
+		       size_t len);
 /* Before an update's writes hit node's store. */
 void sim_chk_persist(struct sim *s, int node, const struct paxos_update *u);
 /* The process (session) of node as its engine names it in ids. */
@@ -254,7 +254,7 @@ uint64_t sim_session(const struct sim *s, int node);
 void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m);
 /* A value delivered to node's fs at (entity, entry). */
 void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
-		   const uint8_t *value, size_t len);
+		       const uint8_t *value, size_t len);
 void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f);
 void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id);
 void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b);

@@ -142,8 +142,8 @@ static void trim(struct sim_store *s, uint64_t entity, uint64_t upto)
 	e->n -= k;
 }
 
-static int apply_writes(struct sim_store *s, const struct paxos_out_record *records, size_t n_records,
-			const struct paxos_out_meta *metas, size_t n_metas,
+static int apply_writes(struct sim_store *s, const struct paxos_out_record *records,
+			size_t n_records, const struct paxos_out_meta *metas, size_t n_metas,
 			const struct paxos_trim *trims, size_t n_trims)
 {
 	for (size_t i = 0; i < n_records; i++)
@@ -164,12 +164,14 @@ static int apply_writes(struct sim_store *s, const struct paxos_out_record *reco
 
 int sim_store_apply(struct sim_store *s, const struct paxos_update *u)
 {
-	return apply_writes(s, u->records, u->n_records, u->metas, u->n_metas, u->trims, u->n_trims);
+	return apply_writes(s, u->records, u->n_records, u->metas, u->n_metas, u->trims,
+			    u->n_trims);
 }
 
 int sim_store_apply_batch(struct sim_store *s, const struct sim_batch *b)
 {
-	return apply_writes(s, b->records, b->n_records, b->metas, b->n_metas, b->trims, b->n_trims);
+	return apply_writes(s, b->records, b->n_records, b->metas, b->n_metas, b->trims,
+			    b->n_trims);
 }
 
 void sim_batch_free(struct sim_batch *b)
@@ -210,7 +212,8 @@ struct sim_batch *sim_batch_copy(const struct paxos_update *u)
 		struct paxos_out_record *r = &b->records[i];
 		r->rec.value = NULL;
 		if (u->records[i].rec.value) {
-			r->rec.value = dup_mem(u->records[i].rec.value, u->records[i].rec.value_len);
+			r->rec.value =
+			    dup_mem(u->records[i].rec.value, u->records[i].rec.value_len);
 			if (!r->rec.value) {
 				sim_batch_free(b);
 				return NULL;
@@ -241,7 +244,8 @@ int sim_store_copy(struct sim_store *dst, const struct sim_store *src)
 			de->recs[k] = se->recs[k];
 			de->recs[k].r.value = NULL;
 			if (se->recs[k].r.value) {
-				de->recs[k].r.value = dup_mem(se->recs[k].r.value, se->recs[k].r.value_len);
+				de->recs[k].r.value =
+				    dup_mem(se->recs[k].r.value, se->recs[k].r.value_len);
 				if (!de->recs[k].r.value)
 					return -ENOMEM;
 			}
@@ -311,8 +315,8 @@ static int op_list_entities(void *ctx, uint64_t after, uint64_t *ids, size_t max
 }
 
 const struct paxos_storage_ops sim_store_ops = {
-	.load_meta = op_load_meta,
-	.load_record = op_load_record,
-	.scan_records = op_scan_records,
-	.list_entities = op_list_entities,
+    .load_meta = op_load_meta,
+    .load_record = op_load_record,
+    .scan_records = op_scan_records,
+    .list_entities = op_list_entities,
 };

@@ -92,13 +92,17 @@ static void run_finish(struct run *r, const char *name)
 			i++;
 		}
 		if (i != len || i != r->trace_len) {
-			fprintf(stderr, "%s: trace differs from line %zu:\n  golden: %.120s\n  now:    %.120s\n",
+			fprintf(stderr,
+				"%s: trace differs from line %zu:\n  golden: %.120s\n  now:    "
+				"%.120s\n",
 				path, line, start < len ? want + start : "(end)",
 				start < r->trace_len ? r->trace + start : "(end)");
-			fprintf(stderr, "--- the whole trace now ---\n%.*s", (int)r->trace_len, r->trace);
+			fprintf(stderr, "--- the whole trace now ---\n%.*s", (int)r->trace_len,
+				r->trace);
 		}
 		ck_assert_msg(i == len && i == r->trace_len,
-			      "%s differs from line %zu (PAXFS_SIM_REGEN=1 rewrites it)", name, line);
+			      "%s differs from line %zu (PAXFS_SIM_REGEN=1 rewrites it)", name,
+			      line);
 		free(want);
 	}
 }

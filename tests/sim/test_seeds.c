@@ -30,7 +30,8 @@ static void sweep_mode(int nodes, uint64_t first, uint64_t count, bool kills)
 				first_failed = s;
 		}
 	}
-	ck_assert_msg(failed == 0, "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
+	ck_assert_msg(failed == 0,
+		      "%llu of %llu seeds failed with %d nodes; first: PAXFS_SIM_SEED=%llu",
 		      (unsigned long long)failed, (unsigned long long)count, nodes,
 		      (unsigned long long)first_failed);
 }
@@ -40,32 +41,65 @@ static void sweep(int nodes, uint64_t first)
 	sweep_mode(nodes, first, SEEDS_PER_CASE, false);
 }
 
-START_TEST(three_nodes_seeds_1_to_500) { sweep(3, 1); }
+START_TEST(three_nodes_seeds_1_to_500)
+{
+	sweep(3, 1);
+}
 END_TEST
-START_TEST(three_nodes_seeds_501_to_1000) { sweep(3, 501); }
+START_TEST(three_nodes_seeds_501_to_1000)
+{
+	sweep(3, 501);
+}
 END_TEST
-START_TEST(three_nodes_seeds_1001_to_1500) { sweep(3, 1001); }
+START_TEST(three_nodes_seeds_1001_to_1500)
+{
+	sweep(3, 1001);
+}
 END_TEST
-START_TEST(three_nodes_seeds_1501_to_2000) { sweep(3, 1501); }
+START_TEST(three_nodes_seeds_1501_to_2000)
+{
+	sweep(3, 1501);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1_to_500) { sweep(5, 1); }
+START_TEST(five_nodes_seeds_1_to_500)
+{
+	sweep(5, 1);
+}
 END_TEST
-START_TEST(five_nodes_seeds_501_to_1000) { sweep(5, 501); }
+START_TEST(five_nodes_seeds_501_to_1000)
+{
+	sweep(5, 501);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1001_to_1500) { sweep(5, 1001); }
+START_TEST(five_nodes_seeds_1001_to_1500)
+{
+	sweep(5, 1001);
+}
 END_TEST
-START_TEST(five_nodes_seeds_1501_to_2000) { sweep(5, 1501); }
+START_TEST(five_nodes_seeds_1501_to_2000)
+{
+	sweep(5, 1501);
+}
 END_TEST
 
 /* Issue 12: n3, the holder of E514, took n4's command (FWD_ACK at 1836 ms)
  * and was killed at 1839 ms; the command waited for the 30 s timeout (then
  * EIO) while four of five nodes were up. The liveness check fails it at 2 s
  * without the FORWARD's bound (paxos/forward.c). */
-START_TEST(five_nodes_kills_seed_1_a_dead_holder) { sweep_mode(5, 1, 1, true); }
+START_TEST(five_nodes_kills_seed_1_a_dead_holder)
+{
+	sweep_mode(5, 1, 1, true);
+}
 END_TEST
-START_TEST(five_nodes_kills_seeds_1_to_50) { sweep_mode(5, 1, 50, true); }
+START_TEST(five_nodes_kills_seeds_1_to_50)
+{
+	sweep_mode(5, 1, 50, true);
+}
 END_TEST
-START_TEST(three_nodes_kills_seeds_1_to_50) { sweep_mode(3, 1, 50, true); }
+START_TEST(three_nodes_kills_seeds_1_to_50)
+{
+	sweep_mode(3, 1, 50, true);
+}
 END_TEST
 
 Suite *test_suite(void)

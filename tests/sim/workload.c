@@ -206,8 +206,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		uint64_t r = rnd(&w, 4);
 		/* the namespace (nobody pre-authorised at entry 1), or a file
 		 * created by some node (low byte), or by nobody in the cluster */
-		w.entities[i] = (i == 0 && r == 0) ? PAXOS_NAMESPACE_ENTITY
-						   : ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
+		w.entities[i] =
+		    (i == 0 && r == 0)
+			? PAXOS_NAMESPACE_ENTITY
+			: ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
 	}
 	int n_clients = o->kills ? 0 : 2 + (int)rnd(&w, 5);
 	if (o->kills) {
@@ -261,7 +263,8 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		}
 		for (int i = 1; i <= w.n; i++)
 			if (rnd(&w, 3) == 0)
-				sim_at(s, rnd(&w, t_fault), act_disk, &w, (uint64_t)i, 1 + rnd(&w, 20));
+				sim_at(s, rnd(&w, t_fault), act_disk, &w, (uint64_t)i,
+				       1 + rnd(&w, 20));
 	}
 	sim_at(s, t_fault, act_calm, &w, 0, 0);
 
