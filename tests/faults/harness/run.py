@@ -71,6 +71,7 @@ class Run:
         self.mounts = []    # file systems the schedule mounted (a small disk…)
         self.timeline = []  # [(time, nodes up, bad links)]: see _track
         self.paused = set()
+        self.impaired = set()  # nodes whose disk is full: not serving, by design
         self._track()
 
     # ---- the timeline -------------------------------------------------------------
@@ -79,12 +80,19 @@ class Run:
         """Appends the state in force now; `down`: a node counted down from
         now on, whatever its process says (a kill about to be sent)."""
         up = frozenset(i for i in self.nodes if self.cluster.running(i) and
-                       i not in self.paused and i != down)
+                       i not in self.paused and i not in self.impaired and i != down)
         bad = set(self.net.cut) | set(self.net.loss)
         for i, c in self.cluster.ctl.items():
             for peer in list(c.get("delay", {})) + [p for p, v in c.get("loss", {}).items() if v]:
                 bad.add((min(i, peer), max(i, peer)))
         self.timeline.append((time.monotonic(), up, frozenset(bad)))
+
+    def impair(self, i, on):
+        """Node i's disk is full (on) or has room again: while it is full the
+        node stops voting and its operations may fail (README, Errors), so
+        the liveness check counts it as down."""
+        (self.impaired.add if on else self.impaired.discard)(i)
+        self._mark()
 
     def _track(self):
         """Wraps what changes the nodes or the links so that every change
