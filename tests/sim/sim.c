@@ -492,6 +492,7 @@ static void peers_changed(struct sim *s, int a, int b, bool up);
 static void reconnect(struct sim *s, void *arg, uint64_t a, uint64_t b)
 {
 	s->reconnecting[a][b] = s->reconnecting[b][a] = false;
+	sim_chk_topology(s);
 	if (reachable(s, (int)a, (int)b) && reachable(s, (int)b, (int)a))
 		peers_changed(s, (int)a, (int)b, true);
 }
@@ -524,6 +525,7 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 			/* TCP notices after a while and the link comes back with
 			 * a new connection. */
 			s->reconnecting[n->id][to] = s->reconnecting[to][n->id] = true;
+			sim_chk_topology(s);
 			sim_at(s, s->now + 50 + util_prng_below(&s->prng, 250), reconnect, NULL,
 			       (uint64_t)n->id, (uint64_t)to);
 		}
@@ -672,6 +674,9 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 	out->amnesia = n->meta_amnesia;
 	out->seed = util_prng_next(&s->prng);
 	n->inc++;
+	n->started_ms = s->now;
+	n->started_amnesic = n->meta_amnesia;
+	sim_chk_topology(s);
 	sim_trace(s, "n%d %s boot=%llu%s", n->id, n->new_process ? "START" : "ENGINE START",
 		  (unsigned long long)n->boot, n->meta_amnesia ? " amnesic" : "");
 	return 0;
@@ -1016,6 +1021,7 @@ static void sim_node_stop(struct sim *s, struct sim_node *n)
 	node_free(n->core); /* a crash: nothing more is written, sent or told */
 	n->core = NULL;
 	n->up = false;
+	sim_chk_topology(s);
 	n->busy = false;
 	backlog_clear(n);
 	n->timer_gen++;
@@ -1286,6 +1292,7 @@ void sim_block(struct sim *s, int a, int b, bool blocked)
 	if (s->blocked[a][b] == blocked && s->blocked[b][a] == blocked)
 		return;
 	s->blocked[a][b] = s->blocked[b][a] = blocked;
+	sim_chk_topology(s);
 	sim_trace(s, "net n%d %s n%d", a, blocked ? "-/-" : "<->", b);
 	peers_changed(s, a, b, !blocked);
 }
@@ -1352,9 +1359,14 @@ int sim_run_until(struct sim *s, uint64_t t)
 		struct sim_ev ev = ev_pop(s);
 		s->now = ev.t;
 		handle(s, &ev);
+		if (s->cfg.liveness_ms && s->now >= s->chk.live_next) {
+			sim_chk_liveness(s);
+			s->chk.live_next = s->now + 10;
+		}
 	}
 	if (!s->failed && s->now < t)
 		s->now = t;
+	sim_chk_liveness(s);
 	return s->failed ? -1 : 0;
 }
 
