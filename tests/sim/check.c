@@ -517,6 +517,14 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 	struct sim_rec *r = sim_store_rec(&s->nodes[node].durable, m->entity, m->entry);
 	unsigned long long E = m->entity, e = m->entry;
 	const char *t = paxos_msg_type_name(m->type);
+	/* A vote message held in a turn (group commit) may leave after a later
+	 * step of the same turn trimmed the record behind it (a snapshot was
+	 * installed): that entry is chosen, so what was promised or accepted
+	 * there can no longer matter. Only then may the record be missing. */
+	const struct sim_ent *de = sim_store_ent(&s->nodes[node].durable, m->entity);
+	if (m->type != PAXOS_MSG_CHOSEN && m->entry && de && de->has_meta &&
+	    m->entry <= de->meta.trimmed_entry && chosen_id(s, m->entity, m->entry))
+		return;
 	switch (m->type) {
 	case PAXOS_MSG_PREPARE:
 		if (!r || r->r.promised < m->ballot)

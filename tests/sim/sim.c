@@ -735,10 +735,18 @@ static void io_set_timer(void *ctx, uint64_t deadline)
 	arm_timer(n->sim, n, deadline);
 }
 
-/* The simulator ends a loop turn after every input (node_run). */
+/* Without group_turns the simulator ends a loop turn after every input
+ * (node_run). With it, the turn ends after every input of this instant: an
+ * SE_FLUSH event now, behind those already queued for now. */
 static void io_schedule_flush(void *ctx)
 {
-	(void)ctx;
+	struct sim_node *n = ctx;
+	struct sim *s = n->sim;
+	if (!s->cfg.group_turns || n->flush_queued)
+		return;
+	n->flush_queued = true;
+	struct sim_ev ev = {.t = s->now, .kind = SE_FLUSH, .node = n->id, .inc = n->inc};
+	ev_push(s, ev);
 }
 
 static bool io_peer_connected(void *ctx, uint32_t peer)
@@ -1000,7 +1008,7 @@ static void node_run(struct sim *s, struct sim_node *n)
 		n->bl_len--;
 		node_step_input(s, n, &in);
 		input_free(&in);
-		if (n->up && !s->failed)
+		if (n->up && !s->failed && !s->cfg.group_turns)
 			node_end_turn(n);
 	}
 }
@@ -1020,6 +1028,7 @@ static void sim_node_stop(struct sim *s, struct sim_node *n)
 {
 	node_free(n->core); /* a crash: nothing more is written, sent or told */
 	n->core = NULL;
+	n->flush_queued = false;
 	n->up = false;
 	sim_chk_topology(s);
 	n->busy = false;
@@ -1195,6 +1204,7 @@ void sim_engine_reset(struct sim *s, int node)
 		  n->busy ? ": the turn being synced is lost" : "");
 	s->stats.engine_resets++;
 	n->busy = false;
+	n->flush_queued = false;
 	backlog_clear(n);
 	node_reset(n->core, -ENOSPC);
 }
@@ -1349,6 +1359,14 @@ static void handle(struct sim *s, struct sim_ev *ev)
 	case SE_SNAPSHOT:
 		if (n->up && n->inc == ev->inc)
 			snapshot_transfer(s, n, ev->a, (int)ev->b, ev->c);
+		break;
+	case SE_FLUSH:
+		/* a no-op when nothing was stepped (a reset dropped the turn) */
+		if (n->up) {
+			n->flush_queued = false;
+			node_end_turn(n);
+			node_run(s, n);
+		}
 		break;
 	}
 }

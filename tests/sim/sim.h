@@ -63,6 +63,9 @@ struct sim_config {
 				      * all its earlier ones (as after the daemon's
 				      * clock-derived count wrapped), never one used */
 	bool fs_log;                /* keep every applied value id (needed by the checker) */
+	bool group_turns;           /* a loop turn takes every input of the same instant, as
+				      * the daemon's turn takes every ready event (group
+				      * commit across steps); off: one input per turn */
 	uint32_t liveness_ms;       /* 0: off; else the bound of the liveness check (above) */
 	size_t trace_ring;          /* trace lines kept for a failure report (0: none) */
 	FILE *trace_out;            /* if set, every trace line is printed there too */
@@ -155,11 +158,12 @@ void sim_get_stats(const struct sim *s, struct sim_stats *out);
 
 struct sim_random_opts {
 	int n_nodes;
-	bool faults;  /* every fault enabled */
-	bool verbose; /* print the whole trace to stderr */
-	bool kills;   /* instead: only kill -9 and restart, never more than (n - 1) / 2
+	bool faults;      /* every fault enabled */
+	bool verbose;     /* print the whole trace to stderr */
+	bool kills;       /* instead: only kill -9 and restart, never more than (n - 1) / 2
 			   * down at once, on a clean network with the daemon's timing;
 			   * liveness checked (2 s) */
+	bool group_turns; /* sim_config.group_turns */
 };
 
 /* One random run: random entities, clients, barriers and (with faults) the

@@ -1,12 +1,15 @@
 /* tests/sim/sim_main.c — paxfs-sim: the simulator as a program, for soaks.
  *
- *   paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults | --kills] [--verbose]
+ *   paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults | --kills]
+ *             [--group-turns] [--verbose]
  *
  * Runs N random seeds (every fault enabled unless --no-faults; --kills: only
  * kill -9 and restart with a majority always up, and the liveness check, see
  * tests/sim/workload.c) and ends with
  * the line "seeds: N, violations: V"; exit status 1 when V > 0. Each
  * violation prints its seed, its cause and the last trace lines.
+ * --group-turns: a node's loop turn takes every input of the same instant
+ * (group commit across steps, as the daemon's), not one input per turn.
  * PAXFS_SIM_SEED=n runs that one seed only (with --verbose: its whole trace).
  */
 #include <errno.h>
@@ -22,7 +25,7 @@ static int usage(void)
 	fprintf(
 	    stderr,
 	    "usage: paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults | --kills] "
-	    "[--verbose]\n");
+	    "[--group-turns] [--verbose]\n");
 	return 2;
 }
 
@@ -56,6 +59,8 @@ int main(int argc, char **argv)
 			o.faults = false;
 		} else if (!strcmp(a, "--kills")) {
 			o.kills = true;
+		} else if (!strcmp(a, "--group-turns")) {
+			o.group_turns = true;
 		} else if (!strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else {

@@ -101,6 +101,7 @@ struct sim_node {
 	struct node *core;      /* the node core (node/), NULL while the process is down */
 	bool new_process;       /* node_start of a new process: no peer is connected yet */
 	size_t applied_mark;    /* backlog length when the current delivery began */
+	bool flush_queued;      /* group_turns: an SE_FLUSH event ends this instant's turn */
 	struct sim_store store; /* every write: what the engine reads */
 	struct sim_fs fs;
 	/* what a power cut keeps: synced writes and those a synced write covered */
@@ -129,6 +130,7 @@ enum sim_ev_kind {
 	SE_DISK,
 	SE_ACTION,
 	SE_SNAPSHOT,
+	SE_FLUSH,
 };
 
 struct sim_ev {

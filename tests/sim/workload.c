@@ -154,6 +154,7 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	struct sim_config c;
 	sim_config_default(&c, seed, w.n);
 	c.wipe_lowers_boot = true;
+	c.group_turns = o->group_turns;
 	if (o->verbose)
 		c.trace_out = stderr;
 	static const uint32_t losses[] = {0, 1, 5, 15, 30};
