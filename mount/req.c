@@ -173,7 +173,11 @@ void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t
 			abort();
 		ev.barrier.entity = entities[i];
 		ev.barrier.req_id = id;
-		if (mount_step(n, &ev, NULL) < 0 && util_u64map_del(&n->barriers, id)) {
+		bool had_engine = n->paxos != NULL;
+		int rc = mount_step(n, &ev, NULL);
+		if (rc < 0 && had_engine && !n->paxos)
+			return; /* the step dropped the engine: mount_req_fail_all answered r */
+		if (rc < 0 && util_u64map_del(&n->barriers, id)) {
 			/* refused at once: count it as a failed barrier */
 			r->err = r->err ? r->err : -EIO;
 			if (--r->barriers_left == 0) {
@@ -258,8 +262,8 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		break;
 	case MREQ_LOOKUP:
 		rc = fs_lookup(n->fs, r->parent, r->name, &st);
-		if (rc == -ENOENT && (mount_names_stale(n, r->parent) ||
-				      fs_getattr(n->fs, r->parent, &st) < 0))
+		if (rc == -ENOENT &&
+		    (mount_names_stale(n, r->parent) || fs_getattr(n->fs, r->parent, &st) < 0))
 			rc = -ESTALE; /* the directory itself was renamed or removed meanwhile */
 		if (rc < 0) {
 			fuse_reply_err(r->req, -rc);
@@ -308,10 +312,12 @@ void mount_req_recheck(struct mount_node *n)
 					i = j;
 			fs_applied(n->fs, r->wait_entity[i], &m);
 			*pp = r->next;
-			LOG_WARN("open gave up waiting for entity %llu to be applied through entry %llu "
-				 "(applied %llu)",
-				 (unsigned long long)r->wait_entity[i], (unsigned long long)r->wait_entry[i],
-				 (unsigned long long)m.applied_entry);
+			LOG_WARN(
+			    "open gave up waiting for entity %llu to be applied through entry %llu "
+			    "(applied %llu)",
+			    (unsigned long long)r->wait_entity[i],
+			    (unsigned long long)r->wait_entry[i],
+			    (unsigned long long)m.applied_entry);
 			mount_req_reply_err(n, r, -EIO);
 			continue;
 		}
@@ -333,15 +339,18 @@ void mount_req_fail_all(struct mount_node *n, int err)
 	size_t pos = 0;
 	uint64_t key;
 	void *val;
-	struct util_u64map seen;
+	struct util_u64map seen, in_flight;
 
 	util_u64map_init(&seen);
-	/* A request may be in n->barriers more than once: answer it once. */
+	util_u64map_init(&in_flight);
+	/* A request may be in n->barriers more than once: answer it once. A
+	 * command in flight may still be chosen: its answer is EIO, "not known
+	 * to be done", whatever stopped the engine (a full disk too). */
 	while (util_u64map_next(&n->barriers, &pos, &key, &val))
 		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
 	pos = 0;
 	while (util_u64map_next(&n->cmds, &pos, &key, &val))
-		util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val);
+		util_u64map_put(&in_flight, (uint64_t)(uintptr_t)val, val);
 	while (n->waiting) {
 		struct mount_req *r = n->waiting;
 		n->waiting = r->next;
@@ -350,7 +359,14 @@ void mount_req_fail_all(struct mount_node *n, int err)
 	util_u64map_close(&n->barriers);
 	util_u64map_close(&n->cmds);
 	pos = 0;
+	while (util_u64map_next(&in_flight, &pos, &key, &val))
+		util_u64map_del(&seen, key);
+	pos = 0;
 	while (util_u64map_next(&seen, &pos, &key, &val))
 		mount_req_reply_err(n, val, err);
+	pos = 0;
+	while (util_u64map_next(&in_flight, &pos, &key, &val))
+		mount_req_reply_err(n, val, -EIO);
 	util_u64map_close(&seen);
+	util_u64map_close(&in_flight);
 }
