@@ -41,11 +41,11 @@ MAX_COMMAND = 99  # LazyFS reads 100 bytes at most, the newline included
 
 
 def source_dir(repo):
-    """The LazyFS copy to build: $PAXFS_LAZYFS_SRC, else ../shared/lazyfs
-    beside the repository (read-only in CI); None when it is not there."""
+    """(the LazyFS copy to build, whether it is there): $PAXFS_LAZYFS_SRC,
+    else ../shared/lazyfs beside the repository (read-only in CI)."""
     d = os.environ.get("PAXFS_LAZYFS_SRC") or os.path.join(repo, "..", "shared", "lazyfs")
     d = os.path.abspath(d)
-    return d if os.access(os.path.join(d, "build"), os.X_OK) else None
+    return d, os.access(os.path.join(d, "build"), os.X_OK)
 
 
 def missing_packages():

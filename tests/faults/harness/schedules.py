@@ -442,10 +442,10 @@ def powercut_prepare(r, short):
     packages its build needs are missing."""
     from . import lazyfs
     from .run import REPO, Skip
-    src = lazyfs.source_dir(REPO)
-    if not src:
-        raise Skip("no LazyFS copy in %s (or $PAXFS_LAZYFS_SRC): power cuts need it" % (
-            os.path.abspath(os.path.join(REPO, "..", "shared", "lazyfs"))))
+    src, there = lazyfs.source_dir(REPO)
+    if not there:
+        raise Skip("no LazyFS copy in %s (no %s/build; $PAXFS_LAZYFS_SRC names another): "
+                   "power cuts need it" % (src, src))
     missing = lazyfs.missing_packages()
     if missing:
         raise Skip("building LazyFS needs %s (scripts/setup installs them)" % " ".join(missing))
