@@ -22,6 +22,7 @@
 
 #include "fs/fs.h"
 #include "store/store.h"
+#include "util/cli.h"
 
 static struct store *st;
 static struct fs *fs;
@@ -38,8 +39,7 @@ static double now(void)
 
 static void die(const char *what, int rc)
 {
-	fprintf(stderr, "fs_apply: %s: %s\n", what, strerror(-rc));
-	exit(1);
+	util_cli_die("fs_apply", what, rc);
 }
 
 /* Applies one command as the next entry of its entity; returns the batch size. */

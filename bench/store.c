@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "util/prng.h"
+#include "util/cli.h"
 
 static double secs = 2.0;
 static uint64_t mib = 256;
@@ -52,8 +53,7 @@ static double now(void)
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "bench/store: %s: %s\n", what, strerror(err));
-	exit(1);
+	util_cli_die("bench/store", what, err);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

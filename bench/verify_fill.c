@@ -20,6 +20,7 @@
 
 #include "fs/fs.h"
 #include "store/store.h"
+#include "util/cli.h"
 
 #define DIRS 16
 #define RETENTION 1000
@@ -37,8 +38,7 @@ static uint64_t ns_cap, ns_trimmed;
 
 static void die(const char *what, int rc)
 {
-	fprintf(stderr, "verify_fill: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
-	exit(1);
+	util_cli_die("verify_fill", what, rc);
 }
 
 /* Applies cmd as the next entry of its entity on every node; returns the

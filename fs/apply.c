@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 #include "fs/apply_int.h"
 #include "fs/fs_int.h"
@@ -18,6 +19,7 @@
 #include "fs/record.h"
 #include "fs/txn.h"
 #include "proto/command.pb-c.h"
+#include "util/budget.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 
@@ -75,8 +77,7 @@ void fs_out_inode(struct fs_actx *c, uint64_t ino, bool data, uint64_t off, uint
 			/* Union of the two ranges; len 0 means "to the end". */
 			uint64_t end = len ? off + len : 0, vend = v->len ? v->off + v->len : 0;
 			v->off = off < v->off ? off : v->off;
-			v->len = (end == 0 || vend == 0) ? 0
-							 : (end > vend ? end : vend) - v->off;
+			v->len = (end == 0 || vend == 0) ? 0 : (end > vend ? end : vend) - v->off;
 		}
 		return;
 	}
@@ -85,14 +86,15 @@ void fs_out_inode(struct fs_actx *c, uint64_t ino, bool data, uint64_t off, uint
 		return;
 	}
 	o->inodes[o->n_inodes++] = (struct fs_inval_inode){
-		.ino = ino, .data = data, .off = data ? off : 0, .len = data ? len : 0};
+	    .ino = ino, .data = data, .off = data ? off : 0, .len = data ? len : 0};
 }
 
 void fs_out_entry(struct fs_actx *c, uint64_t parent, const void *name, size_t namelen,
 		  uint64_t child, bool removed)
 {
 	struct fs_apply_out *o = c->out;
-	if (!reserve((void **)&o->entries, &o->cap_entries, o->n_entries + 1, sizeof(*o->entries))) {
+	if (!reserve((void **)&o->entries, &o->cap_entries, o->n_entries + 1,
+		     sizeof(*o->entries))) {
 		fs_txn_fail(c->t, -ENOMEM);
 		return;
 	}
@@ -149,6 +151,48 @@ void fs_result_stat(struct fs_actx *c, uint64_t ino, const struct fs_inode *ns,
 	}
 	fs_stat_fill(&c->res->st, ino, ns, f);
 	c->res->has_stat = true;
+}
+
+int fs_xattr_check(const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove)
+{
+	if (name->len == 0 || name->len > FS_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (memchr(name->data, '\0', name->len))
+		return -EINVAL;
+	if (remove)
+		return 0;
+	if (value->len > FS_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if ((flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)) ||
+	    flags == (XATTR_CREATE | XATTR_REPLACE))
+		return -EINVAL;
+	return 0;
+}
+
+int fs_xattr_write(struct fs_actx *c, uint64_t ino, bool file_entity,
+		   const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove)
+{
+	struct fs_key k;
+	void *old;
+	size_t olen;
+	int rc;
+
+	fs_key_xattr(&k, ino, file_entity, name->data, name->len);
+	rc = fs_get(c->fs, c->t, k.b, k.len, &old, &olen);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == 0)
+		free(old);
+	bool exists = rc == 0;
+	if (remove)
+		return exists ? fs_txn_del(c->t, k.b, k.len) : -ENODATA;
+	if ((flags & XATTR_CREATE) && exists)
+		return -EEXIST;
+	if ((flags & XATTR_REPLACE) && !exists)
+		return -ENODATA;
+	return fs_txn_put(c->t, k.b, k.len, value->data, value->len);
 }
 
 int fs_name_check(const void *name, size_t len)
@@ -321,15 +365,22 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 		free(val);
 	}
 
-	v = paxfs__value__unpack(NULL, len, value);
+	/* A value comes from a peer: decoded under a memory budget
+	 * (util/budget.h), a pure function of its bytes, so every node
+	 * refuses the same values. */
+	struct util_budget vb;
+	util_budget_init(&vb, util_decode_limit(len));
+	ProtobufCAllocator va = {util_budget_alloc, util_budget_free, &vb};
+	v = paxfs__value__unpack(&va, len, value);
 	if (!v) {
-		fs_mark_bad(fs, entity, "entry %llu does not decode as a Value",
-			    (unsigned long long)entry);
+		fs_mark_bad(fs, entity, "entry %llu does not decode as a Value%s",
+			    (unsigned long long)entry,
+			    vb.over ? " (it would take more than 32 x its size in memory)" : "");
 		return -EBADMSG;
 	}
 	if (!reserve((void **)&out->results, &out->cap_results, v->n_cmds ? v->n_cmds : 1,
 		     sizeof(*out->results))) {
-		paxfs__value__free_unpacked(v, NULL);
+		paxfs__value__free_unpacked(v, &va);
 		return -ENOMEM;
 	}
 
@@ -340,17 +391,20 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 	c.out = out;
 	for (size_t i = 0; i < v->n_cmds; i++) {
 		Paxfs__ValueCmd *vc = v->cmds[i];
-		Paxfs__Command *cmd = paxfs__command__unpack(NULL, vc->body.len, vc->body.data);
+		struct util_budget cb;
+		util_budget_init(&cb, util_decode_limit(vc->body.len));
+		ProtobufCAllocator ca = {util_budget_alloc, util_budget_free, &cb};
+		Paxfs__Command *cmd = paxfs__command__unpack(&ca, vc->body.len, vc->body.data);
 		if (!cmd || cmd->version != 1 || !is_known_op(cmd->op_case)) {
 			/* Every node holds the same bytes, so every node stops
 			 * here: refusing service beats guessing. */
 			fs_mark_bad(fs, entity, "entry %llu command %zu: %s",
 				    (unsigned long long)entry, i,
-				    !cmd ? "does not decode"
-					 : cmd->version != 1 ? "unknown command version"
-							     : "unknown operation");
+				    !cmd                ? "does not decode"
+				    : cmd->version != 1 ? "unknown command version"
+							: "unknown operation");
 			if (cmd)
-				paxfs__command__free_unpacked(cmd, NULL);
+				paxfs__command__free_unpacked(cmd, &ca);
 			rc = -EBADMSG;
 			goto abort;
 		}
@@ -363,7 +417,7 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 		c.res->cmd_id = vc->id;
 		out->n_results = i + 1;
 		c.res->err = run_command(&c);
-		paxfs__command__free_unpacked(cmd, NULL);
+		paxfs__command__free_unpacked(cmd, &ca);
 		if ((rc = fs_txn_failed(fs->txn)) < 0)
 			goto abort;
 	}
@@ -390,13 +444,13 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 	out->meta = am;
 	fs_txn_reset(fs->txn);
 	free(c.born);
-	paxfs__value__free_unpacked(v, NULL);
+	paxfs__value__free_unpacked(v, &va);
 	return 0;
 
 abort:
 	fs_txn_reset(fs->txn);
 	free(c.born);
-	paxfs__value__free_unpacked(v, NULL);
+	paxfs__value__free_unpacked(v, &va);
 	out->n_results = out->n_inodes = out->n_entries = out->n_unlinked = 0;
 	out->batch_bytes = 0;
 	/* A damaged record marked its entity bad on the way; -EBADMSG

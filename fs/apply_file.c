@@ -17,7 +17,6 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
 
 #include "fs/apply_int.h"
 #include "fs/fs_int.h"
@@ -189,8 +188,8 @@ static int finish(struct fs_actx *c, uint64_t ino, const struct fs_file *f)
 	return 0;
 }
 
-static int op_write(struct fs_actx *c, uint64_t ino, struct fs_file *f, bool append,
-		    uint64_t off, const ProtobufCBinaryData *data)
+static int op_write(struct fs_actx *c, uint64_t ino, struct fs_file *f, bool append, uint64_t off,
+		    const ProtobufCBinaryData *data)
 {
 	int rc;
 
@@ -299,41 +298,12 @@ static int op_xattr(struct fs_actx *c, uint64_t ino, struct fs_file *f, uint64_t
 		    const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
 		    uint32_t flags, bool remove)
 {
-	struct fs_key k;
-	void *old;
-	size_t olen;
 	int rc;
 
 	if (target != ino)
 		return -EINVAL;
-	if (name->len == 0 || name->len > FS_XATTR_NAME_MAX)
-		return -ERANGE;
-	if (memchr(name->data, '\0', name->len))
-		return -EINVAL;
-	if (!remove && value->len > FS_XATTR_SIZE_MAX)
-		return -E2BIG;
-	if (!remove && ((flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)) ||
-			flags == (XATTR_CREATE | XATTR_REPLACE)))
-		return -EINVAL;
-	fs_key_xattr(&k, ino, true, name->data, name->len);
-	rc = fs_get(c->fs, c->t, k.b, k.len, &old, &olen);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	if (rc == 0)
-		free(old);
-	bool exists = rc == 0;
-	if (remove) {
-		if (!exists)
-			return -ENODATA;
-		rc = fs_txn_del(c->t, k.b, k.len);
-	} else {
-		if ((flags & XATTR_CREATE) && exists)
-			return -EEXIST;
-		if ((flags & XATTR_REPLACE) && !exists)
-			return -ENODATA;
-		rc = fs_txn_put(c->t, k.b, k.len, value->data, value->len);
-	}
-	if (rc < 0)
+	if ((rc = fs_xattr_check(name, value, flags, remove)) < 0 ||
+	    (rc = fs_xattr_write(c, ino, true, name, value, flags, remove)) < 0)
 		return rc;
 	f->ctime_ns = c->now;
 	return finish(c, ino, f);
@@ -365,8 +335,8 @@ int fs_apply_file(struct fs_actx *c)
 		return op_xattr(c, ino, &f, cmd->setxattr->ino, &cmd->setxattr->name,
 				&cmd->setxattr->value, cmd->setxattr->flags, false);
 	case PAXFS__COMMAND__OP_REMOVEXATTR:
-		return op_xattr(c, ino, &f, cmd->removexattr->ino, &cmd->removexattr->name, NULL,
-				0, true);
+		return op_xattr(c, ino, &f, cmd->removexattr->ino, &cmd->removexattr->name, NULL, 0,
+				true);
 	default:
 		return -EINVAL;
 	}

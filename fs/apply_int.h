@@ -53,6 +53,19 @@ void fs_result_stat(struct fs_actx *c, uint64_t ino, const struct fs_inode *ns,
  * '/' or NUL, not "." or "..". 0, -EINVAL, -ENAMETOOLONG. */
 int fs_name_check(const void *name, size_t len);
 
+/* setxattr / removexattr of inode `ino`, for the namespace entity (a
+ * directory's or symlink's xattrs) and a file entity alike:
+ * fs_xattr_check checks the arguments (name 1..FS_XATTR_NAME_MAX bytes
+ * without NUL: -ERANGE, -EINVAL; value at most FS_XATTR_SIZE_MAX: -E2BIG;
+ * flags XATTR_CREATE or XATTR_REPLACE or none: -EINVAL), fs_xattr_write puts
+ * or deletes the value in the transaction (-EEXIST, -ENODATA as the flags
+ * say). The caller updates the inode's ctime. */
+int fs_xattr_check(const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove);
+int fs_xattr_write(struct fs_actx *c, uint64_t ino, bool file_entity,
+		   const ProtobufCBinaryData *name, const ProtobufCBinaryData *value,
+		   uint32_t flags, bool remove);
+
 /* Run one command of the namespace / of a file entity. Return the outcome. */
 int fs_apply_ns(struct fs_actx *c);
 int fs_apply_file(struct fs_actx *c);

@@ -16,7 +16,6 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
 
 #include "fs/apply_int.h"
 #include "fs/fs_int.h"
@@ -235,7 +234,8 @@ static int op_mkdir(struct fs_actx *c, const Paxfs__Mkdir *m)
 
 	if ((rc = fs_name_check(m->name.data, m->name.len)) < 0)
 		return rc;
-	if ((rc = load_dir(c, m->parent, &dir)) < 0 || (rc = name_free(c, m->parent, &m->name, &de)))
+	if ((rc = load_dir(c, m->parent, &dir)) < 0 ||
+	    (rc = name_free(c, m->parent, &m->name, &de)))
 		return rc;
 	if (dir.nlink >= FS_LINK_MAX)
 		return -EMLINK;
@@ -258,7 +258,8 @@ static int op_mknod(struct fs_actx *c, const Paxfs__Mknod *m)
 		return -EINVAL;
 	if ((rc = fs_name_check(m->name.data, m->name.len)) < 0)
 		return rc;
-	if ((rc = load_dir(c, m->parent, &dir)) < 0 || (rc = name_free(c, m->parent, &m->name, &de)))
+	if ((rc = load_dir(c, m->parent, &dir)) < 0 ||
+	    (rc = name_free(c, m->parent, &m->name, &de)))
 		return rc;
 	init_inode(c, &dir, type | (m->mode & 07777), &n);
 	if (type == S_IFCHR || type == S_IFBLK)
@@ -280,7 +281,8 @@ static int op_symlink(struct fs_actx *c, const Paxfs__Symlink *s)
 		return -ENAMETOOLONG;
 	if (memchr(s->target.data, '\0', s->target.len))
 		return -EINVAL;
-	if ((rc = load_dir(c, s->parent, &dir)) < 0 || (rc = name_free(c, s->parent, &s->name, &de)))
+	if ((rc = load_dir(c, s->parent, &dir)) < 0 ||
+	    (rc = name_free(c, s->parent, &s->name, &de)))
 		return rc;
 	init_inode(c, &dir, S_IFLNK | 0777, &n);
 	memcpy(n.target, s->target.data, s->target.len);
@@ -353,7 +355,8 @@ static int op_unlink(struct fs_actx *c, const Paxfs__Unlink *u)
 		return rc;
 	dir.entries--;
 	touch_dir(c, &dir);
-	if ((rc = fs_inode_store(c->t, u->parent, &dir)) < 0 || (rc = drop_link(c, de.ino, &in)) < 0)
+	if ((rc = fs_inode_store(c->t, u->parent, &dir)) < 0 ||
+	    (rc = drop_link(c, de.ino, &in)) < 0)
 		return rc;
 	c->res->ino = de.ino;
 	if (in.nlink > 0)
@@ -528,8 +531,10 @@ static int op_rename(struct fs_actx *c, const Paxfs__Rename *r)
 	s->in.ctime_ns = c->now;
 	if (exchange) {
 		d->in.ctime_ns = c->now;
-		if ((rc = fs_dirent_store(c->t, s->parent, s->name->data, s->name->len, &d->de)) < 0 ||
-		    (rc = fs_dirent_store(c->t, d->parent, d->name->data, d->name->len, &s->de)) < 0)
+		if ((rc = fs_dirent_store(c->t, s->parent, s->name->data, s->name->len, &d->de)) <
+			0 ||
+		    (rc = fs_dirent_store(c->t, d->parent, d->name->data, d->name->len, &s->de)) <
+			0)
 			goto out;
 		if (s->dir != d->dir) {
 			if (sdir) {
@@ -561,7 +566,8 @@ static int op_rename(struct fs_actx *c, const Paxfs__Rename *r)
 			d->dir->entries--;
 		}
 		if ((rc = del_dirent(c, s->parent, s->name)) < 0 ||
-		    (rc = fs_dirent_store(c->t, d->parent, d->name->data, d->name->len, &s->de)) < 0)
+		    (rc = fs_dirent_store(c->t, d->parent, d->name->data, d->name->len, &s->de)) <
+			0)
 			goto out;
 		s->dir->entries--;
 		d->dir->entries++;
@@ -571,8 +577,8 @@ static int op_rename(struct fs_actx *c, const Paxfs__Rename *r)
 			s->in.parent = d->parent;
 		}
 		fs_out_entry(c, s->parent, s->name->data, s->name->len, s->de.ino, true);
-		fs_out_entry(c, d->parent, d->name->data, d->name->len,
-			     d->present ? d->de.ino : 0, false);
+		fs_out_entry(c, d->parent, d->name->data, d->name->len, d->present ? d->de.ino : 0,
+			     false);
 	}
 	touch_dir(c, s->dir);
 	touch_dir(c, d->dir);
@@ -624,55 +630,19 @@ static int op_setattr(struct fs_actx *c, const Paxfs__SetAttr *a)
 	return 0;
 }
 
-/* Checks shared with the file entity's xattr commands. */
-static int xattr_name_check(const ProtobufCBinaryData *name)
-{
-	if (name->len == 0 || name->len > FS_XATTR_NAME_MAX)
-		return -ERANGE;
-	if (memchr(name->data, '\0', name->len))
-		return -EINVAL;
-	return 0;
-}
-
 static int op_xattr(struct fs_actx *c, uint64_t ino, const ProtobufCBinaryData *name,
 		    const ProtobufCBinaryData *value, uint32_t flags, bool remove)
 {
 	struct fs_inode in;
-	struct fs_key k;
-	void *old;
-	size_t olen;
 	int rc;
 
-	if ((rc = xattr_name_check(name)) < 0)
+	if ((rc = fs_xattr_check(name, value, flags, remove)) < 0)
 		return rc;
-	if (!remove && value->len > FS_XATTR_SIZE_MAX)
-		return -E2BIG;
-	if (!remove && ((flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)) ||
-			flags == (XATTR_CREATE | XATTR_REPLACE)))
-		return -EINVAL;
 	if ((rc = fs_inode_load(c->fs, c->t, ino, &in)) < 0)
 		return rc;
 	if (S_ISREG(in.mode))
 		return -EINVAL;
-	fs_key_xattr(&k, ino, false, name->data, name->len);
-	rc = fs_get(c->fs, c->t, k.b, k.len, &old, &olen);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	if (rc == 0)
-		free(old);
-	bool exists = rc == 0;
-	if (remove) {
-		if (!exists)
-			return -ENODATA;
-		rc = fs_txn_del(c->t, k.b, k.len);
-	} else {
-		if ((flags & XATTR_CREATE) && exists)
-			return -EEXIST;
-		if ((flags & XATTR_REPLACE) && !exists)
-			return -ENODATA;
-		rc = fs_txn_put(c->t, k.b, k.len, value->data, value->len);
-	}
-	if (rc < 0)
+	if ((rc = fs_xattr_write(c, ino, false, name, value, flags, remove)) < 0)
 		return rc;
 	in.ctime_ns = c->now;
 	if ((rc = fs_inode_store(c->t, ino, &in)) < 0)

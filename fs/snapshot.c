@@ -21,6 +21,7 @@
 #include "fs/keys.h"
 #include "fs/record.h"
 #include "proto/fs.pb-c.h"
+#include "util/budget.h"
 #include "util/log.h"
 
 #define INSTALL_FIXUP_BATCH 1024
@@ -291,7 +292,11 @@ int fs_install_chunk(struct fs_install *in, const uint8_t *buf, size_t len)
 		return -EPROTO;
 	if (in->got_last)
 		return -EPROTO;
-	ch = paxfs__fs_snapshot_chunk__unpack(NULL, len, buf);
+	/* From a peer: decoded under a memory budget (util/budget.h). */
+	struct util_budget cb;
+	util_budget_init(&cb, util_decode_limit(len));
+	ProtobufCAllocator ca = {util_budget_alloc, util_budget_free, &cb};
+	ch = paxfs__fs_snapshot_chunk__unpack(&ca, len, buf);
 	if (!ch) {
 		rc = -EBADMSG;
 		goto out;
@@ -322,7 +327,8 @@ int fs_install_chunk(struct fs_install *in, const uint8_t *buf, size_t len)
 	}
 	for (size_t i = 0; i < ch->n_kvs; i++) {
 		const ProtobufCBinaryData *k = &ch->kvs[i]->key, *v = &ch->kvs[i]->value;
-		if (k->len < 9 || k->len >= FS_KEY_MAX || fs_key_entity(k->data, k->len) != in->entity ||
+		if (k->len < 9 || k->len >= FS_KEY_MAX ||
+		    fs_key_entity(k->data, k->len) != in->entity ||
 		    (in->have_last_key &&
 		     key_cmp(k->data, k->len, in->last_key.b, in->last_key.len) <= 0)) {
 			rc = -EBADMSG;
@@ -332,7 +338,8 @@ int fs_install_chunk(struct fs_install *in, const uint8_t *buf, size_t len)
 		in->last_key.len = k->len;
 		in->have_last_key = true;
 		in->digest ^= fs_hash_kv(k->data, k->len, v->data, v->len);
-		store_batch_put_state(b, k->data, k->len, v->len ? (const void *)v->data : "", v->len);
+		store_batch_put_state(b, k->data, k->len, v->len ? (const void *)v->data : "",
+				      v->len);
 	}
 	if (!store_batch_empty(b) && (rc = store_write(in->fs->st, b, false)) < 0) {
 		rc = rc == -ENOSPC ? rc : -EIO;
@@ -348,7 +355,7 @@ out:
 	}
 	store_batch_free(b);
 	if (ch)
-		paxfs__fs_snapshot_chunk__free_unpacked(ch, NULL);
+		paxfs__fs_snapshot_chunk__free_unpacked(ch, &ca);
 	return rc;
 }
 

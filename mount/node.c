@@ -141,7 +141,9 @@ static uint64_t first_boot_count(void)
 
 static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 {
-	struct store_options opt = {.create = true};
+	/* recover: a damaged store is set aside and the node starts amnesic,
+	 * as with a wiped disk (store.h), instead of refusing to start. */
+	struct store_options opt = {.create = true, .recover = true};
 	struct store_node node;
 	struct store_batch *b;
 	char msg[512];

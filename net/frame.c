@@ -1,8 +1,10 @@
 /* net/frame.c — encoding and checking of the preamble and frames.
  *
- * Decoding goes through protobuf-c with the default allocator; a body that
- * does not unpack is -EBADMSG, never a crash: protobuf-c checks every length
- * against the buffer it is given. */
+ * Decoding goes through protobuf-c with a budgeted allocator (util/budget.h):
+ * a body that does not unpack, or would unpack into more than
+ * util_decode_limit(len) bytes, is -EBADMSG, never a crash and never a node
+ * out of memory: protobuf-c checks every length against the buffer it is
+ * given, and frees what it built when an allocation fails. */
 #include "net/frame.h"
 
 #include <errno.h>
@@ -10,8 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "util/crc32c.h"
 #include "util/endian.h"
+
+/* What frees a decoded message: util_budget_free is free(), so the budget
+ * the message was decoded under need not outlive the decode. */
+static ProtobufCAllocator freer = {util_budget_alloc, util_budget_free, NULL};
 
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -109,13 +116,24 @@ int net_frame_decode(uint8_t type, const uint8_t *body, size_t len, struct net_f
 		     char *why, size_t whylen)
 {
 	const ProtobufCMessageDescriptor *d = descriptor_of(type);
+	struct util_budget b;
+	ProtobufCAllocator a = {util_budget_alloc, util_budget_free, &b};
 	ProtobufCMessage *m;
 
 	if (!d) {
 		why_set(why, whylen, "unknown frame type %u", type);
 		return -EBADMSG;
 	}
-	m = protobuf_c_message_unpack(d, NULL, len, body);
+	util_budget_init(&b, util_decode_limit(len));
+	m = protobuf_c_message_unpack(d, &a, len, body);
+	if (!m && b.over) {
+		why_set(why, whylen,
+			"%s frame body of %zu bytes needs more than %zu bytes of memory to decode "
+			"(at most %d x its size + %u)",
+			net_frame_type_name(type), len, b.limit, UTIL_DECODE_FACTOR,
+			UTIL_DECODE_SLACK);
+		return -EBADMSG;
+	}
 	if (!m) {
 		why_set(why, whylen, "%s frame body of %zu bytes does not decode",
 			net_frame_type_name(type), len);
@@ -129,7 +147,7 @@ int net_frame_decode(uint8_t type, const uint8_t *body, size_t len, struct net_f
 void net_frame_msg_free(struct net_frame_msg *m)
 {
 	if (m->u.any)
-		protobuf_c_message_free_unpacked(m->u.any, NULL);
+		protobuf_c_message_free_unpacked(m->u.any, &freer);
 	m->u.any = NULL;
 }
 

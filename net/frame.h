@@ -88,7 +88,14 @@ int net_frame_check_crc(const struct net_frame_hdr *h, const uint8_t hdr[NET_FRA
 			const uint8_t *body, char *why, size_t whylen);
 
 /* Decodes a body of a known type. Returns 0 and fills `out` (owned by the
- * caller), or -EBADMSG when it does not decode (`out` untouched). */
+ * caller), or -EBADMSG when it does not decode (`out` untouched).
+ *
+ * Decoding costs at most util_decode_limit(len) bytes of memory, peak and
+ * held alike: UTIL_DECODE_FACTOR x len + UTIL_DECODE_SLACK, 32 x len +
+ * 64 KiB (util/budget.h, where the measurements behind it are). A body that
+ * would need more — empty repeated elements are 2 bytes on the wire and a
+ * whole struct in memory — is -EBADMSG too, with a reason that says so;
+ * legitimate traffic needs at most 24 x its size. */
 int net_frame_decode(uint8_t type, const uint8_t *body, size_t len, struct net_frame_msg *out,
 		     char *why, size_t whylen);
 

@@ -77,15 +77,18 @@ static struct held *pop(struct fifo *f)
 static bool release_in(struct net_link *l, struct held *x)
 {
 	struct net_mesh *m = l->mesh;
-	Paxfs__Envelope *env = paxfs__envelope__unpack(NULL, x->len, x->body);
+	struct net_frame_msg msg = {0};
+	char why[200];
 	int rc;
 
-	if (!env) { /* it decoded once already: only memory can fail now */
-		net_link_close(l, 0, UTIL_LOG_ERR, "out of memory releasing a held message");
+	/* it decoded once already; packed again by us it may be shorter (a
+	 * crafted one could now miss its decode limit): closed like a bad frame */
+	if (net_frame_decode(NET_FRAME_ENVELOPE, x->body, x->len, &msg, why, sizeof(why)) < 0) {
+		net_link_close(l, 0, UTIL_LOG_ERR, "releasing a held message: %s", why);
 		return false;
 	}
-	rc = m->cb.recv_cb(m->arg, l->handle, env);
-	paxfs__envelope__free_unpacked(env, NULL);
+	rc = m->cb.recv_cb(m->arg, l->handle, msg.u.env);
+	net_frame_msg_free(&msg);
 	if (rc < 0 && l->state == NET_LINK_UP)
 		net_link_close(l, NET_CLOSE_REJECTED, UTIL_LOG_WARN,
 			       "closing: the receiver refused a message (%s)", strerror(-rc));

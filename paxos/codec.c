@@ -13,6 +13,13 @@
 #include <string.h>
 
 #include "paxos/codec.h"
+#include "util/budget.h"
+
+/* paxos_codec_from_proto copies each decoded message into a struct
+ * paxos_msg: no bigger than the struct protobuf-c built for it, so the copy
+ * costs less than the decode did, and the decode was bounded (codec.h). */
+_Static_assert(sizeof(struct paxos_msg) <= sizeof(Paxfs__PaxosMsg),
+	       "the engine's copy of a message must not outgrow its decoded form");
 
 /* ---- varints --------------------------------------------------------------- */
 
@@ -400,15 +407,23 @@ int paxos_codec_from_proto(const Paxfs__PaxosBatch *b, struct paxos_codec_msgs *
 	return 0;
 }
 
+/* Frees what paxos_codec_decode built under its budget (util_budget_free is
+ * free(): the budget is gone by then). */
+static ProtobufCAllocator freer = {util_budget_alloc, util_budget_free, NULL};
+
 int paxos_codec_decode(const uint8_t *buf, size_t len, struct paxos_codec_msgs *out)
 {
+	struct util_budget b;
+	ProtobufCAllocator a = {util_budget_alloc, util_budget_free, &b};
+
 	memset(out, 0, sizeof(*out));
-	Paxfs__PaxosBatch *pb = paxfs__paxos_batch__unpack(NULL, len, buf);
+	util_budget_init(&b, util_decode_limit(len));
+	Paxfs__PaxosBatch *pb = paxfs__paxos_batch__unpack(&a, len, buf);
 	if (!pb)
 		return -EBADMSG;
 	int rc = paxos_codec_from_proto(pb, out);
 	if (rc) {
-		paxfs__paxos_batch__free_unpacked(pb, NULL);
+		paxfs__paxos_batch__free_unpacked(pb, &freer);
 		return rc;
 	}
 	out->owns_pb = 1;
@@ -420,7 +435,7 @@ void paxos_codec_msgs_free(struct paxos_codec_msgs *m)
 	if (!m)
 		return;
 	if (m->owns_pb && m->pb)
-		paxfs__paxos_batch__free_unpacked(m->pb, NULL);
+		paxfs__paxos_batch__free_unpacked(m->pb, &freer);
 	free(m->msgs);
 	memset(m, 0, sizeof(*m));
 }

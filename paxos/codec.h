@@ -61,11 +61,21 @@ struct paxos_codec_msgs {
 };
 
 /* Unpacks and checks a PaxosBatch. On success fills *out (free with
- * paxos_codec_msgs_free); -EBADMSG for malformed input, -ENOMEM. */
+ * paxos_codec_msgs_free); -EBADMSG for malformed input, -ENOMEM.
+ *
+ * Unpacking costs at most util_decode_limit(len) bytes (32 x len + 64 KiB,
+ * util/budget.h), as net_frame_decode does for a whole frame: a batch that
+ * would need more (many tiny messages: a type alone is 4 bytes on the wire
+ * and ~260 in memory) is -EBADMSG. The conversion below adds less than
+ * that again. */
 int paxos_codec_decode(const uint8_t *buf, size_t len, struct paxos_codec_msgs *out);
 
 /* Checks and converts an already unpacked batch (e.g. from an Envelope);
- * the messages point into `b`, which must outlive *out. -EBADMSG, -ENOMEM. */
+ * the messages point into `b`, which must outlive *out. -EBADMSG, -ENOMEM.
+ * Allocates one struct paxos_msg (144 bytes) per message, no more than the
+ * Paxfs__PaxosMsg protobuf-c built for it (176, checked at compile time):
+ * for a batch decoded under a limit (net_frame_decode, paxos_codec_decode)
+ * the copy costs less than the decode did. */
 int paxos_codec_from_proto(const Paxfs__PaxosBatch *b, struct paxos_codec_msgs *out);
 
 void paxos_codec_msgs_free(struct paxos_codec_msgs *m);

@@ -7,8 +7,8 @@
  *   map:   state key -> index of its last op (read-your-writes)
  *
  * store_write turns the list, in order, into one leveldb WriteBatch and
- * writes it (synced: fsync'd, plus the log files leveldb leaves unsynced,
- * see dirsync.h). leveldb applies a WriteBatch atomically: its log record is
+ * writes it (synced: see write_locked for the order of the syncs, and
+ * dirsync.h for the log files leveldb leaves unsynced). leveldb applies a WriteBatch atomically: its log record is
  * checksummed as a whole, so after a crash it is replayed whole or not at all.
  *
  * Invariant: ops are applied in the order they were queued (a later op on a
@@ -220,7 +220,23 @@ static int build_writebatch(struct store *s, struct store_batch *b)
 	return 0;
 }
 
-/* One attempt, with s->wlock held. */
+/* One attempt, with s->wlock held.
+ *
+ * A synced write must not reach the disk before anything written earlier:
+ * leveldb's synced write fsyncs only the newest log, and when its own write
+ * starts a new log (the memtable is full) the batch lands there, synced
+ * while the old log's unsynced tail is not. So a synced batch is written in
+ * four steps (docs/store.md, "Writes"):
+ *
+ *   1. the batch, unsynced (it may start a new log);
+ *   2. if a new log appeared: fdatasync the older logs, fsync the directory;
+ *   3. an empty synced write: leveldb appends a record holding nothing and
+ *      fdatasyncs the newest log, which holds the batch;
+ *   4. if that empty write itself started a new log: step 2 again (the
+ *      batch is then in an older log, and the new one holds only the empty
+ *      record).
+ *
+ * Without a new log that is one fdatasync, as a plain synced write. */
 static int write_locked(struct store *s, struct store_batch *b, bool sync)
 {
 	char *err = NULL;
@@ -234,19 +250,29 @@ static int write_locked(struct store *s, struct store_batch *b, bool sync)
 	rc = build_writebatch(s, b);
 	if (rc)
 		return rc;
-	leveldb_write(s->db, sync ? s->wo_sync : s->wo_nosync, b->wb, &err);
-	if (err) {
-		s->poisoned = true;
-		return store_ldb_error(err, sync ? "synced write" : "write");
+	if (b->nops) {
+		leveldb_write(s->db, s->wo_nosync, b->wb, &err);
+		if (err) {
+			s->poisoned = true;
+			return store_ldb_error(err, "write");
+		}
 	}
 	if (!sync) {
 		store_dirsync_poll(&s->ds);
 		return 0;
 	}
-	rc = store_dirsync_after_sync(&s->ds);
+	rc = store_dirsync_older_logs(&s->ds);
+	if (!rc) {
+		leveldb_write(s->db, s->wo_sync, s->empty, &err);
+		if (err)
+			rc = store_ldb_error(err, "synced write");
+	}
+	if (!rc)
+		rc = store_dirsync_older_logs(&s->ds);
 	if (rc) {
-		/* The batch is in the log, but an earlier one may not be durable:
-		 * not acknowledged. Reopening replays and re-syncs everything. */
+		/* The batch is in the log (and readable), but it or an earlier one
+		 * may not be durable: not acknowledged. Reopening replays and
+		 * re-syncs everything. */
 		s->poisoned = true;
 		return rc == -ENOSPC ? rc : -EIO;
 	}

@@ -93,7 +93,7 @@ void store_dirsync_poll(struct store_dirsync *d)
 	}
 }
 
-/* fdatasyncs every log file but the newest (which leveldb just synced). */
+/* fdatasyncs every log file but the newest (which leveldb syncs itself). */
 static int sync_older_logs(struct store_dirsync *d)
 {
 	uint64_t *nums = NULL, newest = 0, num;
@@ -162,7 +162,7 @@ int store_dirsync_dir(struct store_dirsync *d)
 	return 0;
 }
 
-int store_dirsync_after_sync(struct store_dirsync *d)
+int store_dirsync_older_logs(struct store_dirsync *d)
 {
 	int rc;
 

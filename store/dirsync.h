@@ -12,14 +12,16 @@
  * A power cut would then keep a later synced batch but lose earlier ones,
  * breaking "a synced write makes every batch before it durable", which the
  * apply/trim order of docs/decisions.md relies on. This file closes the gap:
- * an inotify watch on the data dir sees every new "<n>.log"; after the next
- * synced write (before it is acknowledged), every older log still present is
- * fdatasync'd and the directory fsync'd. Without inotify it does that after
- * every synced write (correct, slower).
+ * an inotify watch on the data dir sees every new "<n>.log", and
+ * store_dirsync_older_logs() then fdatasyncs every older log still present
+ * and fsyncs the directory. store_write (batch.c) calls it before the synced
+ * leveldb write that makes its batch durable, so that the older logs are on
+ * disk before anything newer is, and once more after it. Without inotify it
+ * does that at every call (correct, slower).
  *
- * Invariant: when store_dirsync_after_sync() returns 0, every log file that
- * ever held a batch written before the synced one is durable with its name,
- * or was already replaced by a table that leveldb synced.
+ * Invariant: when store_dirsync_older_logs() returns 0, every log file but
+ * the newest that ever held a batch written before the call is durable with
+ * its name, or was already replaced by a table that leveldb synced.
  */
 #ifndef PAXFS_STORE_DIRSYNC_H
 #define PAXFS_STORE_DIRSYNC_H
@@ -41,9 +43,11 @@ void store_dirsync_close(struct store_dirsync *d);
  * Cheap (one read(2)); call after every write so the queue never overflows. */
 void store_dirsync_poll(struct store_dirsync *d);
 
-/* Call after a synced leveldb write returned, before acknowledging it.
- * Returns 0, or a negative errno when an fsync failed. */
-int store_dirsync_after_sync(struct store_dirsync *d);
+/* Polls the watch; if a new log file appeared since the last successful
+ * call (or cannot be ruled out), fdatasyncs every log file but the newest and
+ * fsyncs the directory. Costs no fsync when no log appeared. Returns 0, or a
+ * negative errno when an fsync failed (the call is then due again). */
+int store_dirsync_older_logs(struct store_dirsync *d);
 
 /* fsyncs the directory now (after open, which creates files). */
 int store_dirsync_dir(struct store_dirsync *d);

@@ -41,6 +41,7 @@ struct store {
 	leveldb_filterpolicy_t *bloom;
 	leveldb_readoptions_t *ro; /* checksums verified; never modified after open */
 	leveldb_writeoptions_t *wo_sync, *wo_nosync;
+	leveldb_writebatch_t *empty; /* under wlock: the synced write after a batch */
 	size_t inline_max; /* values longer than this go under their own 'V' key */
 
 	pthread_rwlock_t swap; /* read side: any use of db; write side: replacing it */
@@ -97,6 +98,25 @@ void store_db_leave(struct store *s);
  * Refuses with -ENOSPC, without touching the handle, while the disk clearly
  * lacks the room the reopen needs. */
 int store_reopen_locked(struct store *s);
+
+/* ---- damage at open (recover.c) ----------------------------------------- */
+
+/* Subdirectories of a data dir holding the files of a damaged store. */
+#define STORE_DAMAGED_PREFIX "damaged-"
+
+/* Looks at the newest write-ahead log of `dir` after leveldb reported
+ * corruption. When its only damage is a torn tail (nothing intact after the
+ * first bad byte), truncates it at the end of its last whole batch (fsync'd),
+ * logs a warning with the file, offset and bytes dropped, and returns 1.
+ * Otherwise returns 0 and leaves the file alone; either way `what` says what
+ * was found. A negative errno when the log cannot be read or truncated. */
+int store_log_repair_tail(const char *dir, char *what, size_t wlen);
+
+/* Moves every regular file of `dir` but LOCK into a new subdirectory
+ * "damaged-YYYYmmdd-HHMMSS" (UTC; mode 0700) and fsyncs both directories.
+ * Nothing is deleted. Writes the subdirectory's path into `aside` (also on
+ * failure, once it exists). Returns 0 or a negative errno. */
+int store_set_aside(const char *dir, char *aside, size_t alen);
 
 /* ---- leveldb access helpers (db.c) ------------------------------------ */
 

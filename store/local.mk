@@ -10,6 +10,7 @@ store_libstore_a_SOURCES = \
 	store/compact.c \
 	store/db.c \
 	store/open.c \
+	store/recover.c \
 	store/batch.c \
 	store/record.c \
 	store/meta.c \

@@ -3,6 +3,7 @@
  * What a data dir can be when store_open looks at it:
  *
  *   missing ─────────────── create? mkdir 0700 ──▶ new store   (else -ENOENT)
+ *   open to other users (mode & 077) ────────────▶ -EPERM "chmod 700 DIR"
  *   empty, or what an interrupted leveldb create leaves (LOCK, LOG,
  *   MANIFEST-000001, no CURRENT)  create? ────────▶ new store   (else -ENOENT)
  *   other files, no leveldb ─────────────────────▶ -EINVAL "not a paxfs data dir"
@@ -13,10 +14,14 @@
  *                  present: checksum, version ──▶ store (or -EBADMSG, -EPROTONOSUPPORT)
  *                  absent, database empty ──────▶ creation was interrupted: finish it
  *                  absent, database not empty ──▶ -EINVAL (someone else's leveldb)
+ *   damaged (-EBADMSG above): a torn tail of the newest log is dropped first
+ *   (recover.c); with opt->recover anything else is set aside into
+ *   damaged-<date>/ and a new store created (start_over).
  *
  * Invariant: store_open never writes to a directory it has not identified as
  * empty or as a paxfs store, and never asks leveldb to create a database
- * over existing leveldb files.
+ * over existing leveldb files; it deletes no file of a damaged store (it
+ * only moves them, with opt->recover) and cuts a log only at a torn tail.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -122,8 +127,9 @@ static int classify_dir(const char *dir, enum dir_kind *kind, char *foreign, siz
 	foreign[0] = '\0';
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    !strncmp(n, STORE_DAMAGED_PREFIX, strlen(STORE_DAMAGED_PREFIX)))
+			continue; /* a damaged store set aside (recover.c) */
 		if (!strcmp(n, "CURRENT"))
 			current = true;
 		else if (!strcmp(n, "MANIFEST-000001"))
@@ -213,12 +219,23 @@ static int make_dirs(const char *dir)
 
 static int ldb_open(struct store *s, bool create, char *err, size_t errlen)
 {
-	char *lerr = NULL;
+	char *lerr = NULL, what[400] = "";
 	leveldb_t *db;
 	int rc;
 
 	leveldb_options_set_create_if_missing(s->lopt, create);
 	db = leveldb_open(s->lopt, s->dir, &lerr);
+	/* A power cut may have torn the tail of the newest log, which
+	 * paranoid_checks reports like any other damage: drop it if that is
+	 * all it is (recover.c), and try again. A second look after a repair
+	 * finds the log whole and stops. */
+	for (int tries = 0; lerr && tries < 2 && store_ldb_errno(lerr) == -EBADMSG; tries++) {
+		if (store_log_repair_tail(s->dir, what, sizeof(what)) != 1)
+			break;
+		leveldb_free(lerr);
+		lerr = NULL;
+		db = leveldb_open(s->lopt, s->dir, &lerr);
+	}
 	if (!lerr) {
 		s->db = db;
 		return 0;
@@ -236,7 +253,8 @@ static int ldb_open(struct store *s, bool create, char *err, size_t errlen)
 		       lerr);
 		break;
 	case -EBADMSG:
-		seterr(err, errlen, "the store in %s is damaged: %s", s->dir, lerr);
+		seterr(err, errlen, "the store in %s is damaged: %s%s%s%s", s->dir, lerr,
+		       what[0] ? " (" : "", what, what[0] ? ")" : "");
 		break;
 	case -EINVAL:
 		seterr(err, errlen, "%s is not a paxfs data dir: %s", s->dir, lerr);
@@ -541,6 +559,7 @@ static struct store *store_alloc(char *abs_dir, const struct store_options *opt)
 	leveldb_writeoptions_set_sync(s->wo_sync, 1);
 	s->wo_nosync = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wo_nosync, 0);
+	s->empty = leveldb_writebatch_create();
 	return s;
 }
 
@@ -555,16 +574,16 @@ static void store_release(struct store *s)
 	leveldb_readoptions_destroy(s->ro);
 	leveldb_writeoptions_destroy(s->wo_sync);
 	leveldb_writeoptions_destroy(s->wo_nosync);
+	leveldb_writebatch_destroy(s->empty);
 	pthread_rwlock_destroy(&s->swap);
 	pthread_mutex_destroy(&s->wlock);
 	free(s->dir);
 	free(s);
 }
 
-int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
-	       size_t errlen)
+static int open_dir(const char *dir, const struct store_options *opt, struct store **out,
+		    char *err, size_t errlen)
 {
-	static const struct store_options defaults;
 	char foreign[256];
 	enum dir_kind kind = DIR_EMPTY;
 	struct store *s;
@@ -572,15 +591,6 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	bool create;
 	int rc;
 
-	*out = NULL;
-	if (err && errlen)
-		err[0] = '\0';
-	if (!opt)
-		opt = &defaults;
-	if (!dir || !dir[0]) {
-		seterr(err, errlen, "no data dir given");
-		return -EINVAL;
-	}
 	if (stat(dir, &st) < 0) {
 		rc = -errno;
 		if (rc != -ENOENT) {
@@ -600,9 +610,13 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 		seterr(err, errlen, "%s is not a paxfs data dir: it is not a directory", dir);
 		return -EINVAL;
 	} else if (st.st_mode & 077) {
-		LOG_WARN("store: data dir %s is open to other users (mode %03o); paxfs creates "
-			 "it 0700",
-			 dir, (unsigned)(st.st_mode & 0777));
+		/* leveldb creates its files 0644: in a dir others may enter, every
+		 * local user could read the node's log and file data. */
+		seterr(err, errlen,
+		       "data dir %s is open to other users (mode %03o); paxfs needs it 0700: "
+		       "chmod 700 %s",
+		       dir, (unsigned)(st.st_mode & 0777), dir);
+		return -EPERM;
 	}
 
 	rc = classify_dir(dir, &kind, foreign, sizeof(foreign));
@@ -671,6 +685,58 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 	}
 	*out = s;
 	return 0;
+}
+
+/* With opt->recover, after open_dir found damage (`why`): the damaged store
+ * is kept aside, a new one takes its place. */
+static int start_over(const char *dir, const struct store_options *opt, const char *why,
+		      struct store **out, char *err, size_t errlen)
+{
+	struct store_options fresh = *opt;
+	char aside[PATH_MAX] = "";
+	int rc;
+
+	LOG_ERR("store: %s", why);
+	rc = store_set_aside(dir, aside, sizeof(aside));
+	if (rc) {
+		seterr(err, errlen, "%s; moving its files aside to %s failed: %s", why,
+		       aside[0] ? aside : dir, strerror(-rc));
+		return rc == -ENOSPC ? rc : -EIO;
+	}
+	LOG_ERR("store: moved the files of the damaged store to %s (nothing deleted); a new, "
+		"empty store starts in %s: the node re-learns from the others and does not vote "
+		"before (amnesia, as after a wiped disk)",
+		aside, dir);
+	fresh.create = true;
+	fresh.recover = false;
+	rc = open_dir(dir, &fresh, out, err, errlen);
+	if (!rc)
+		seterr(err, errlen, "%s; its files were moved to %s and a new store started", why,
+		       aside);
+	return rc;
+}
+
+int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
+	       size_t errlen)
+{
+	static const struct store_options defaults;
+	char why[1024] = "";
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!opt)
+		opt = &defaults;
+	if (!dir || !dir[0]) {
+		seterr(err, errlen, "no data dir given");
+		return -EINVAL;
+	}
+	rc = open_dir(dir, opt, out, why, sizeof(why));
+	if (rc == -EBADMSG && opt->recover)
+		return start_over(dir, opt, why, out, err, errlen);
+	seterr(err, errlen, "%s", why);
+	return rc;
 }
 
 void store_free(struct store *s)

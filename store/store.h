@@ -44,20 +44,44 @@ struct store_options {
 	size_t write_buffer_bytes; /* leveldb memtable size; 0 = default */
 	size_t inline_value_max;   /* values longer than this are stored separately; 0 = default
 				      (1 KiB), at most 64 KiB; fixed when the store is created */
+	bool recover;              /* a damaged store is set aside and a new one started
+				      (see store_open); the daemon's choice, not a tool's */
 };
 
 /* Opens the store in `dir`. On failure returns a negative errno, writes the
  * cause for a person into `err` (may be NULL), and sets *out to NULL:
  *   -ENOENT           dir missing, or has no store, and !opt->create
  *   -EINVAL           dir exists and holds something that is not a paxfs store
+ *   -EPERM            dir exists and group or others have any access to it
+ *                     (mode & 077): leveldb's files in it would be readable by
+ *                     every local user; `err` names the dir, its mode and the
+ *                     fix (chmod 700 DIR). Nothing is written.
  *   -EBUSY            another process (or another store_open) holds the dir
  *   -EPROTONOSUPPORT  the store was written in an incompatible format version
  *   -EBADMSG          the store is corrupt (leveldb cannot recover it, or a
  *                     format/node record fails its checksum)
  *   -ENOSPC           the disk is full
  *   -EIO              any other failure
- * `opt` may be NULL (defaults, create = false). Open the store after any
- * fork() (daemonizing): leveldb's compaction thread does not survive one. */
+ * `opt` may be NULL (defaults, create = false, recover = false). Open the
+ * store after any fork() (daemonizing): leveldb's compaction thread does not
+ * survive one.
+ *
+ * Damage (docs/store.md, "Damage"):
+ *   - a torn tail of the newest leveldb log (what a power cut leaves of a
+ *     write that was never synced: garbage or zeros after the last whole
+ *     record, nothing intact after it) is dropped, with a warning naming the
+ *     file, the offset and the bytes dropped, and the store opens normally;
+ *   - any other damage (a bad log record with intact ones after it, an older
+ *     log, a table, the MANIFEST, CURRENT, the format or node record) may be
+ *     data that was synced. Without opt->recover: -EBADMSG as above. With
+ *     opt->recover: logged as an error; every file of the damaged store is
+ *     moved into DIR/damaged-YYYYmmdd-HHMMSS/ (UTC, 0700; nothing deleted),
+ *     and a new, empty store is created in DIR and returned (0; `err` then
+ *     says what was found and where it went, and is empty on every other
+ *     success). The new store has no node record, exactly as after a wiped
+ *     disk: the daemon starts it amnesic and it re-learns from the others
+ *     before it votes. Leftover damaged-* subdirectories do not stop later
+ *     opens. */
 int store_open(const char *dir, const struct store_options *opt, struct store **out, char *err,
 	       size_t errlen);
 
@@ -85,9 +109,15 @@ size_t store_batch_bytes(const struct store_batch *b);
  *   -ENOSPC  the disk is full (the store stays readable; once space is
  *            freed, later writes work again and nothing acknowledged is lost)
  *   -EIO     any other failure
- * (One exception, as in every log-based store: when the fsync itself fails,
- * the batch may or may not have reached the disk, and may appear when the
- * store reopens itself for the next write; still all of it or none.) */
+ * (One exception, as in every log-based store: when making a synced batch
+ * durable fails (the fsync itself, or the empty synced record written after
+ * the batch, which can meet a full disk: -ENOSPC), the batch is in the log
+ * but maybe not on disk; reads may already see it, and after the store
+ * reopens itself for the next write it is there or not; still all of it or
+ * none. Writing the same batch again is harmless.)
+ * A synced write reaches the disk only after every write before it: after a
+ * power cut the store holds the batches written up to some point, never a
+ * later one without an earlier one (docs/store.md, "Writes"). */
 int store_write(struct store *s, struct store_batch *b, bool sync);
 
 /* ---- room ------------------------------------------------------------ */

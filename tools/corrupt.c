@@ -31,20 +31,11 @@
 #include "fs/hash.h"
 #include "store/store.h"
 #include "util/endian.h"
+#include "util/cli.h"
 
 static const char *prog = "paxfs-corrupt";
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
+#define fail(...) util_cli_error(prog, __VA_ARGS__)
 
 static bool parse_u64(const char *s, uint64_t *out)
 {

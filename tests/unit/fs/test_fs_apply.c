@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fs/keys.h"
 #include "proto/command.pb-c.h"
 #include "tests/unit/fs/fs_test.h"
+#include "util/budget.h"
 #include "util/crc32c.h"
 
 #define ROOT FS_ROOT_INO
@@ -149,8 +151,8 @@ START_TEST(reapplying_an_applied_entry_changes_nothing)
 	ck_assert_int_eq(tn_do(&n, &c, NULL), 0);
 	ck_assert_int_eq(fs_applied(n.fs, f, &am2), 0);
 	ck_assert_uint_eq(am2.applied_entry, 3);
-	ck_assert_uint_eq(am2.chain_crc,
-			  util_crc32c(am.chain_crc, n.log[n.nlog - 1].value, n.log[n.nlog - 1].len));
+	ck_assert_uint_eq(am2.chain_crc, util_crc32c(am.chain_crc, n.log[n.nlog - 1].value,
+						     n.log[n.nlog - 1].len));
 	e = &n.log[ei]; /* the log may have moved */
 	ck_assert_int_eq(fs_apply(n.fs, 0, 1, e->value, e->len, &n.out), -EINVAL);
 	tn_close(&n);
@@ -339,6 +341,38 @@ START_TEST(an_undecodable_value_makes_that_entity_alone_refuse_service)
 }
 END_TEST
 
+/* A value comes from a peer: one of 2 MiB whose commands are empty
+ * (2 bytes each on the wire, ~130 in memory as protobuf-c structs) must not
+ * cost hundreds of megabytes to find out that it is bad. */
+START_TEST(a_value_that_would_decode_into_too_much_memory_is_refused_cheaply)
+{
+	struct tnode n;
+	struct rusage before, after;
+	tn_open(&n, 1);
+	uint64_t f = t_create(&n, ROOT, "f", 0644);
+	size_t len = 2u << 20;
+	uint8_t *v = malloc(len);
+	ck_assert(v != NULL);
+	for (size_t i = 0; i < len; i += 2) {
+		v[i] = 1 << 3 | 2; /* Value.cmds (field 1), length-delimited */
+		v[i + 1] = 0;      /* an empty ValueCmd */
+	}
+	getrusage(RUSAGE_SELF, &before);
+	ck_assert_int_eq(fs_apply(n.fs, f, 1, v, len, &n.out), -EBADMSG);
+	getrusage(RUSAGE_SELF, &after);
+	ck_assert(fs_entity_bad(n.fs, f));
+	long grew_mib = (after.ru_maxrss - before.ru_maxrss) / 1024;
+	/* at most the budget (util/budget.h); ASan's allocator counts otherwise */
+	const char *san = getenv("PAXFS_SANITIZE");
+	if (!san || strcmp(san, "yes") != 0)
+		ck_assert_msg(grew_mib <= (long)(util_decode_limit(len) >> 20),
+			      "decoding took %ld MiB more (budget %zu MiB)", grew_mib,
+			      util_decode_limit(len) >> 20);
+	free(v);
+	tn_close(&n);
+}
+END_TEST
+
 START_TEST(a_damaged_record_gives_ebadmsg_then_eio_for_that_entity_only)
 {
 	struct tnode n;
@@ -454,6 +488,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, a_file_entry_before_its_create_waits, 10);
 	TEST_CASE(s, unlink_then_reclaim_then_later_entries_are_no_ops, 10);
 	TEST_CASE(s, an_undecodable_value_makes_that_entity_alone_refuse_service, 10);
+	TEST_CASE(s, a_value_that_would_decode_into_too_much_memory_is_refused_cheaply, 30);
 	TEST_CASE(s, a_damaged_record_gives_ebadmsg_then_eio_for_that_entity_only, 10);
 	TEST_CASE(s, a_damaged_namespace_record_stops_the_namespace_not_the_files, 10);
 	TEST_CASE(s, state_and_cursors_survive_a_reopen, 10);

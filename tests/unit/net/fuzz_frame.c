@@ -6,6 +6,10 @@
  * is checked but does not stop the body from being decoded: a fuzzer cannot
  * forge CRCs, and the decoder must survive any body anyway.
  *
+ * Every body is also measured apart from net_frame_decode: one that would
+ * decode into more than util_decode_limit(len) bytes must be refused, and
+ * the target aborts (a finding) when it is not.
+ *
  * Built two ways: by `make fuzz-net` with clang's libFuzzer, and into
  * fuzz_replay (any compiler), which replays the committed corpus in
  * `make check`. Deterministic: the handshake's own nonce is fixed here
@@ -14,8 +18,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "net/frame.h"
 #include "net/handshake.h"
+#include "util/budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +33,30 @@ const uint8_t fuzz_my_nonce_byte = 0x5a;
 /* How often the target got past the handshake and decoded an envelope
  * there: fuzz_replay checks that its good seed reaches that far. */
 size_t fuzz_envelopes_after_auth;
+
+/* How often an envelope after the handshake was refused for the memory it
+ * would take: fuzz_replay checks that its amplifying seed is. */
+size_t fuzz_amplified_after_auth;
+
+/* Whether `body` would decode within its limit, measured with a budget of
+ * our own (not net_frame_decode's). */
+static bool decodes_within_limit(uint8_t type, const uint8_t *body, size_t len)
+{
+	static const ProtobufCMessageDescriptor *const desc[NET_FRAME_TYPE_MAX + 1] = {
+	    [NET_FRAME_HELLO] = &paxfs__net_hello__descriptor,
+	    [NET_FRAME_AUTH] = &paxfs__net_auth__descriptor,
+	    [NET_FRAME_CLOSE] = &paxfs__net_close__descriptor,
+	    [NET_FRAME_HEARTBEAT] = &paxfs__net_heartbeat__descriptor,
+	    [NET_FRAME_ENVELOPE] = &paxfs__envelope__descriptor,
+	};
+	struct util_budget b;
+	ProtobufCAllocator a = {util_budget_alloc, util_budget_free, &b};
+	util_budget_init(&b, util_decode_limit(len));
+	ProtobufCMessage *m = protobuf_c_message_unpack(desc[type], &a, len, body);
+	if (m)
+		protobuf_c_message_free_unpacked(m, &a);
+	return !b.over;
+}
 
 static size_t touch_envelope(const Paxfs__Envelope *env)
 {
@@ -65,7 +96,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		const uint8_t *body = data + off + NET_FRAME_HDR_LEN;
 		sink += (size_t)net_frame_check_crc(&h, data + off, body, why, sizeof(why));
-		if (net_frame_decode(h.type, body, h.len, &msg, why, sizeof(why)) == 0) {
+		bool fits = decodes_within_limit(h.type, body, h.len);
+		int rc = net_frame_decode(h.type, body, h.len, &msg, why, sizeof(why));
+		if (rc == 0 && !fits)
+			abort(); /* decoded into more memory than its limit */
+		if (!fits && h.type == NET_FRAME_ENVELOPE)
+			fuzz_amplified_after_auth += hs.verified;
+		if (rc == 0) {
 			uint8_t proof[NET_PROOF_LEN];
 			switch (msg.type) {
 			case NET_FRAME_HELLO:

@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern const struct net_hs_keys fuzz_keys;
 extern const uint8_t fuzz_my_nonce_byte;
 extern size_t fuzz_envelopes_after_auth;
+extern size_t fuzz_amplified_after_auth;
 
 #define MUTATIONS_PER_FILE 3000
 #define FUZZ_MAX_INPUT (1u << 20)
@@ -51,9 +52,28 @@ static void preamble(struct buf *b)
 	b->n += NET_PREAMBLE_LEN;
 }
 
+/* An envelope of `n` empty PaxosMsgs: 2 bytes each on the wire, ~260 in
+ * memory once decoded. */
+static void put_amplifier(struct buf *b, size_t n)
+{
+	size_t len = 2 + 1 + 2 + 2 * n; /* version, paxos field tag and 2-byte length */
+	uint8_t *p = b->b + b->n + NET_FRAME_HDR_LEN;
+	*p++ = 0x08; /* version = 1 */
+	*p++ = 0x01;
+	*p++ = 0x52; /* field 10 (paxos), length-delimited */
+	*p++ = (uint8_t)(2 * n | 0x80);
+	*p++ = (uint8_t)(2 * n >> 7);
+	memset(p, 0, 2 * n);
+	for (size_t i = 0; i < n; i++)
+		p[2 * i] = 0x0a; /* PaxosBatch.msgs, empty */
+	net_frame_seal(b->b + b->n, NET_FRAME_ENVELOPE, len);
+	b->n += NET_FRAME_HDR_LEN + len;
+}
+
 /* A whole good session as node 2 dialing node 1: hello, a valid proof,
- * heartbeat, an envelope with two messages, close. */
-static void good_session(struct buf *b)
+ * heartbeat, an envelope with two messages (or, `amplifying`, one of 3000
+ * empty messages that would decode into 100 x its size), close. */
+static void session(struct buf *b, bool amplifying)
 {
 	uint8_t nonce[NET_NONCE_LEN], mine[NET_NONCE_LEN], proof[NET_PROOF_LEN];
 	Paxfs__NetHello hello = PAXFS__NET_HELLO__INIT;
@@ -95,7 +115,10 @@ static void good_session(struct buf *b)
 	env.version = 1;
 	env.body_case = PAXFS__ENVELOPE__BODY_PAXOS;
 	env.paxos = &batch;
-	put(b, NET_FRAME_ENVELOPE, &env.base);
+	if (amplifying)
+		put_amplifier(b, 3000);
+	else
+		put(b, NET_FRAME_ENVELOPE, &env.base);
 	close.code = NET_CLOSE_SHUTDOWN;
 	close.reason = "bye";
 	put(b, NET_FRAME_CLOSE, &close.base);
@@ -120,7 +143,9 @@ static int write_seeds(const char *dir)
 	int rc = 0;
 	uint8_t junk[NET_FRAME_HDR_LEN + 11] = {0};
 
-	good_session(&b);
+	session(&b, true);
+	rc |= write_file(dir, "amplifying-envelope", b.b, b.n);
+	session(&b, false);
 	rc |= write_file(dir, "good-session", b.b, b.n);
 	rc |= write_file(dir, "truncated-session", b.b, b.n - 20);
 	b.b[b.n - 40] ^= 0x04; /* inside the envelope */
@@ -251,11 +276,17 @@ int main(int argc, char **argv)
 				continue;
 			}
 			size_t before = fuzz_envelopes_after_auth;
+			size_t amplified = fuzz_amplified_after_auth;
 			LLVMFuzzerTestOneInput(inputs[files], lens[files]);
 			tap(true, path); /* a crash or sanitizer report never gets here */
 			if (!strcmp(e->d_name, "good-session"))
 				tap(fuzz_envelopes_after_auth == before + 1,
 				    "good-session passes the handshake and reaches the envelope");
+			if (!strcmp(e->d_name, "amplifying-envelope"))
+				tap(fuzz_envelopes_after_auth == before &&
+					fuzz_amplified_after_auth == amplified + 1,
+				    "amplifying-envelope passes the handshake and its envelope is "
+				    "refused");
 			files++;
 		}
 		closedir(dir);

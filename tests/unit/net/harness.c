@@ -68,6 +68,75 @@ void th_config(struct net_config *c, size_t n, const uint16_t *ports, uint32_t s
 	c->seed = 1000 + self;
 }
 
+void th_body_free(struct th_body *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void th_body_raw(struct th_body *b, const void *x, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p)
+			abort();
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, x, n);
+	b->len += n;
+}
+
+static void body_varint(struct th_body *b, uint64_t v)
+{
+	uint8_t x[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		x[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	x[n++] = (uint8_t)v;
+	th_body_raw(b, x, n);
+}
+
+void th_body_field(struct th_body *b, unsigned field, const void *x, size_t n)
+{
+	body_varint(b, (uint64_t)field << 3 | 2);
+	body_varint(b, n);
+	th_body_raw(b, x, n);
+}
+
+void th_body_msg(struct th_body *b, unsigned field, const ProtobufCMessage *m)
+{
+	uint8_t small[256];
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *x = n <= sizeof(small) ? small : malloc(n);
+	if (!x)
+		abort();
+	protobuf_c_message_pack(m, x);
+	th_body_field(b, field, x, n);
+	if (x != small)
+		free(x);
+}
+
+void th_body_empties(struct th_body *b, unsigned field, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		th_body_field(b, field, NULL, 0);
+}
+
+void th_body_envelope(struct th_body *b, unsigned field)
+{
+	struct th_body env = {0};
+	th_body_raw(&env, "\x08\x01", 2); /* version = 1 */
+	th_body_field(&env, field, b->p, b->len);
+	th_body_free(b);
+	*b = env;
+}
+
 void th_msg_init(struct th_msg *t, uint64_t seq, uint64_t tag, const void *payload, size_t len)
 {
 	paxfs__envelope__init(&t->env);

@@ -44,6 +44,24 @@ void th_msg_init(struct th_msg *t, uint64_t seq, uint64_t tag, const void *paylo
 bool th_msg_get(const Paxfs__Envelope *env, uint64_t *seq, uint64_t *tag, const uint8_t **payload,
 		size_t *len);
 
+/* A protobuf body built field by field, for shapes the generated packers
+ * cannot make cheaply (a million empty repeated elements). Abort on OOM. */
+struct th_body {
+	uint8_t *p;
+	size_t len, cap;
+};
+void th_body_free(struct th_body *b);
+void th_body_raw(struct th_body *b, const void *x, size_t n);
+/* Appends field `field` (length-delimited) holding n bytes of x. */
+void th_body_field(struct th_body *b, unsigned field, const void *x, size_t n);
+/* Appends `m` packed, as length-delimited field `field`. */
+void th_body_msg(struct th_body *b, unsigned field, const ProtobufCMessage *m);
+/* Appends `n` empty elements of the repeated message field `field`. */
+void th_body_empties(struct th_body *b, unsigned field, size_t n);
+/* Replaces *b by an Envelope (version 1) whose body field `field` holds the
+ * old *b (10 paxos, 21 verify_reply: proto/envelope.proto). */
+void th_body_envelope(struct th_body *b, unsigned field);
+
 /* Deterministic payload bytes for (a, b): a window of a fixed random pool,
  * so generating and checking cost one memcmp. len <= TH_PAYLOAD_MAX. */
 #define TH_PAYLOAD_MAX (2u << 20)

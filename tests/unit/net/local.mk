@@ -52,7 +52,7 @@ EXTRA_DIST += tests/unit/net/corpus
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined
 FUZZ_NET_FILES = tests/unit/net/fuzz_frame.c net/frame.c net/handshake.c net/sha256.c \
-	util/crc32c.c
+	util/budget.c util/crc32c.c
 
 fuzz-net: $(PROTO_GEN_C) $(PROTO_GEN_H)
 	@command -v $(FUZZ_CC) >/dev/null || \

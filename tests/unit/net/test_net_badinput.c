@@ -616,6 +616,33 @@ START_TEST(undecodable_body_closes_the_link)
 }
 END_TEST
 
+/* 256 KiB of empty PaxosMsgs: 2 bytes each on the wire, ~260 in memory.
+ * Refused before it is built, like a body that does not decode. */
+START_TEST(amplifying_body_closes_the_link)
+{
+	uint16_t port;
+	struct th_body b = {0}, frame = {0};
+	uint8_t hdr[NET_FRAME_HDR_LEN] = {0};
+	fixture_start();
+	int fd = raw_connect(&port);
+	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
+	th_body_empties(&b, 1, 128 * 1024);
+	th_body_envelope(&b, 10);
+	th_body_raw(&frame, hdr, sizeof(hdr));
+	th_body_raw(&frame, b.p, b.len);
+	net_frame_seal(frame.p, NET_FRAME_ENVELOPE, b.len);
+	raw_send(fd, frame.p, frame.len);
+	expect_refused(fd, port, false, "bytes of memory to decode", NET_CLOSE_PROTOCOL);
+	pthread_mutex_lock(&fx.mu);
+	ck_assert_uint_eq(fx.from_clients, 0);
+	pthread_mutex_unlock(&fx.mu);
+	ck_assert_uint_eq(stats(0).decode_errors, 1);
+	th_body_free(&b);
+	th_body_free(&frame);
+	fixture_stop();
+}
+END_TEST
+
 START_TEST(message_before_authentication_is_refused)
 {
 	uint16_t port;
@@ -870,6 +897,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, oversized_length_is_refused, 20);
 	TEST_CASE(s, truncated_frame_closes_the_link, 20);
 	TEST_CASE(s, bad_crc_closes_the_link, 20);
+	TEST_CASE(s, amplifying_body_closes_the_link, 20);
 	TEST_CASE(s, undecodable_body_closes_the_link, 20);
 	TEST_CASE(s, message_before_authentication_is_refused, 20);
 	TEST_CASE(s, slow_loris_is_cut_off, 20);

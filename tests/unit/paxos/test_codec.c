@@ -1,6 +1,7 @@
 /* tests/unit/paxos/test_codec.c — the wire formats: every message type
  * survives a round trip, Values are what protoc would write, batches
- * concatenate, and malformed input is -EBADMSG (never a crash). */
+ * concatenate, and malformed input is -EBADMSG (never a crash), as is a
+ * batch that would unpack into far more memory than it is long. */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
 
@@ -10,6 +11,7 @@
 
 #include "paxos/codec.h"
 #include "proto/command.pb-c.h"
+#include "util/budget.h"
 #include "util/prng.h"
 
 static struct paxos_msg sample(uint32_t type)
@@ -357,6 +359,49 @@ START_TEST(garbage_never_crashes)
 }
 END_TEST
 
+/* A batch of `n` copies of m, appended one by one as the daemon does. */
+static uint8_t *batch_of(const struct paxos_msg *m, size_t n, size_t *len)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	*len = 0;
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(paxos_codec_append(m, 1, &buf, len, &cap), 0);
+	return buf;
+}
+
+/* The densest legitimate batch (TRIMMED with 1-byte ids, 10 bytes a
+ * message) decodes; SCANs that are a bare type (4 bytes: all the checks ask
+ * of a SCAN) would unpack into 66 x their size and are refused. */
+START_TEST(decode_refuses_amplifying_batches)
+{
+	struct paxos_msg trimmed = {
+	    .type = PAXOS_MSG_TRIMMED, .entity = 1, .entry = 1, .chosen = 1};
+	struct paxos_msg scan = {.type = PAXOS_MSG_SCAN};
+	struct paxos_codec_msgs out;
+	size_t len;
+	uint8_t *buf;
+
+	buf = batch_of(&trimmed, 100 * 1000, &len);
+	ck_assert_uint_eq(len, 100 * 1000 * 10);
+	ck_assert_int_eq(paxos_codec_decode(buf, len, &out), 0);
+	ck_assert_uint_eq(out.n, 100 * 1000);
+	ck_assert_uint_eq(out.msgs[99999].entity, 1);
+	paxos_codec_msgs_free(&out);
+	free(buf);
+
+	ck_assert_int_eq(paxos_codec_check_msg(&scan), 0);
+	buf = batch_of(&scan, 250 * 1000, &len);
+	ck_assert_uint_eq(len, 250 * 1000 * 4);
+	ck_assert_int_eq(paxos_codec_decode(buf, len, &out), -EBADMSG);
+	ck_assert_ptr_null(out.msgs);
+	ck_assert_int_eq(paxos_codec_decode(buf, 1000, &out), 0); /* a short one is fine */
+	ck_assert_uint_eq(out.n, 250);
+	paxos_codec_msgs_free(&out);
+	free(buf);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos codec");
@@ -365,5 +410,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, values_are_what_protoc_writes, 10);
 	TEST_CASE(s, malformed_messages_are_rejected, 10);
 	TEST_CASE(s, garbage_never_crashes, 60);
+	TEST_CASE(s, decode_refuses_amplifying_batches, 30);
 	return s;
 }

@@ -10,7 +10,8 @@ STORE_TESTS = \
 	tests/unit/store/test_store_open \
 	tests/unit/store/test_store_crash \
 	tests/unit/store/test_store_enospc \
-	tests/unit/store/test_store_dirsync
+	tests/unit/store/test_store_dirsync \
+	tests/unit/store/test_store_powercut
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 
@@ -37,3 +38,9 @@ tests_unit_store_test_store_enospc_LDADD = $(STORE_TEST_LIBS)
 tests_unit_store_test_store_dirsync_SOURCES = tests/unit/store/test_store_dirsync.c $(STORE_TEST_COMMON)
 tests_unit_store_test_store_dirsync_CFLAGS = $(STORE_TEST_CFLAGS)
 tests_unit_store_test_store_dirsync_LDADD = $(STORE_TEST_LIBS)
+
+# Defines fsync, fdatasync, unlink and rename itself (a disk model that
+# loses what was not synced); the real ones through dlsym.
+tests_unit_store_test_store_powercut_SOURCES = tests/unit/store/test_store_powercut.c $(STORE_TEST_COMMON)
+tests_unit_store_test_store_powercut_CFLAGS = $(STORE_TEST_CFLAGS)
+tests_unit_store_test_store_powercut_LDADD = $(STORE_TEST_LIBS) -ldl -lpthread

@@ -19,6 +19,7 @@
 #include "store/frame.h"
 #include "store/keys.h"
 #include "tests/unit/store/helpers.h"
+#include "util/log.h"
 
 static int try_open(bool create, char *err, size_t errlen)
 {
@@ -146,6 +147,35 @@ START_TEST(created_0700_with_parents)
 }
 END_TEST
 
+/* leveldb makes its files 0644: a data dir others can read or enter would
+ * show every node's log and state to every local user. */
+START_TEST(dir_open_to_others_is_refused)
+{
+	static const mode_t modes[] = {0755, 0750, 0711, 0701, 0770, 0707};
+	char err[512], want[64];
+	populate(10);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ck_assert_int_eq(chmod(data_dir, modes[i]), 0);
+		int files = count_entries(data_dir);
+		ck_assert_int_eq(try_open(false, err, sizeof(err)), -EPERM);
+		snprintf(want, sizeof(want), "mode %03o", (unsigned)modes[i]);
+		ck_assert_msg(strstr(err, data_dir) && strstr(err, want), "%s", err);
+		ck_assert_msg(strstr(err, "chmod 700 "), "%s", err);
+		ck_assert_int_eq(try_open(true, err, sizeof(err)), -EPERM);
+		ck_assert_int_eq(count_entries(data_dir), files); /* untouched */
+	}
+	ck_assert_int_eq(chmod(data_dir, 0700), 0);
+	check_populated(10);
+
+	/* an empty dir made by someone else's mkdir: not used either */
+	rm_rf(data_dir);
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	ck_assert_int_eq(chmod(data_dir, 0755), 0);
+	ck_assert_int_eq(try_open(true, err, sizeof(err)), -EPERM);
+	ck_assert_int_eq(count_entries(data_dir), 0);
+}
+END_TEST
+
 START_TEST(empty_dir)
 {
 	char err[512];
@@ -186,6 +216,7 @@ START_TEST(someone_elses_leveldb)
 	char err[512];
 	leveldb_options_t *o = leveldb_options_create();
 	char *lerr = NULL;
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0); /* leveldb would make it 0755 */
 	leveldb_options_set_create_if_missing(o, 1);
 	leveldb_t *db = leveldb_open(o, data_dir, &lerr);
 	leveldb_options_destroy(o);
@@ -255,6 +286,7 @@ START_TEST(interrupted_creation_is_finished_or_reported)
 	/* a leveldb created, killed before the format record was written */
 	leveldb_options_t *o = leveldb_options_create();
 	char *lerr = NULL;
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0); /* leveldb would make it 0755 */
 	leveldb_options_set_create_if_missing(o, 1);
 	leveldb_close(leveldb_open(o, data_dir, &lerr));
 	leveldb_options_destroy(o);
@@ -445,6 +477,240 @@ START_TEST(log_record_damaged)
 }
 END_TEST
 
+/* ---- a torn log tail, and damage that is set aside ----------------------------- */
+
+#define VICTIM_LEN 100000 /* spans blocks: FIRST, MIDDLE, LAST fragments */
+
+static int log_fd = -1;
+
+static void log_capture(void)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/log", test_dir);
+	log_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	ck_assert_int_ge(log_fd, 0);
+	util_log_set_fd(log_fd);
+}
+
+/* The captured log so far (static buffer); empties it. */
+static const char *log_text(void)
+{
+	static char buf[16384];
+	ssize_t n = pread(log_fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	ck_assert_int_eq(ftruncate(log_fd, 0), 0);
+	return buf;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* One session: a node record and records 1..100 of entity 1, synced ten at a
+ * time, then one more synced batch (the victim: entity 2, entry 1, a value
+ * of VICTIM_LEN bytes). All of it is in the newest log, whose path goes to
+ * `log`; *victim is the offset where the victim's batch starts. */
+static void write_with_victim(char *log, size_t loglen, off_t *victim)
+{
+	struct store *s = open_store(NULL);
+	struct store_batch *b = store_batch_new();
+	struct store_node n = {.node_id = 2, .boot_count = 5};
+	uint8_t *big = malloc(VICTIM_LEN);
+
+	snprintf(n.cluster, sizeof(n.cluster), "demo");
+	store_batch_put_node(b, &n);
+	for (int i = 1; i <= 100; i++) {
+		uint8_t v[300];
+		fill_value(v, sizeof(v), (uint64_t)i);
+		struct store_record r = {.promised = 9, .accepted = 9, .value_id = (uint64_t)i,
+					 .value = v, .value_len = sizeof(v)};
+		store_batch_put_record(b, 1, (uint64_t)i, &r, false);
+		if (i % 10 == 0)
+			ck_assert_int_eq(store_write(s, b, true), 0);
+	}
+	ck_assert(find_file(".log", log, loglen));
+	*victim = file_size(log);
+	fill_value(big, VICTIM_LEN, 77);
+	struct store_record r = {.promised = 9, .accepted = 9, .value_id = 77, .value = big,
+				 .value_len = VICTIM_LEN};
+	store_batch_put_record(b, 2, 1, &r, false);
+	ck_assert_int_eq(store_write(s, b, true), 0);
+	ck_assert_int_gt(file_size(log), *victim + VICTIM_LEN);
+	store_batch_free(b);
+	store_free(s);
+	free(big);
+}
+
+/* Opens without recover: records 1..100 all there, the victim not. */
+static void expect_synced_records_and_no_victim(const char *how)
+{
+	struct store_options o = {.create = false};
+	struct store *s = NULL;
+	struct store_record r;
+	char err[512];
+	int rc = store_open(data_dir, &o, &s, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s: open gave %d %s", how, rc, err);
+	for (int i = 1; i <= 100; i++) {
+		ck_assert_int_eq(store_get_record(s, 1, (uint64_t)i, &r), 0);
+		ck_assert(value_is(r.value, 300, (uint64_t)i));
+		free(r.value);
+	}
+	ck_assert_int_eq(store_get_record(s, 2, 1, &r), -ENOENT);
+	store_free(s);
+}
+
+START_TEST(torn_tail_of_the_newest_log_is_dropped)
+{
+	char log[PATH_MAX], want[PATH_MAX + 64];
+	off_t victim;
+	size_t len;
+	struct util_prng prng;
+
+	log_capture();
+	write_with_victim(log, sizeof(log), &victim);
+	uint8_t *pristine = read_file(log, &len);
+	uint8_t *torn = malloc(len + 70000);
+	util_prng_seed(&prng, 12);
+
+	for (int how = 0; how < 5; how++) {
+		static const char *name[] = {
+			"the victim's payload turned to garbage",
+			"the victim's payload zeroed",
+			"the victim's last 2000 bytes turned to garbage (its LAST fragment)",
+			"garbage appended after the victim's MIDDLE fragment",
+			"everything from the victim on zeroed, header too",
+		};
+		size_t from, to, n = len;
+		memcpy(torn, pristine, len);
+		switch (how) {
+		case 0:
+			from = (size_t)victim + 7 + 20, to = len;
+			for (size_t i = from; i < to; i++)
+				torn[i] = (uint8_t)util_prng_next(&prng);
+			break;
+		case 1:
+			memset(torn + victim + 7, 0, len - (size_t)victim - 7);
+			break;
+		case 2:
+			from = (size_t)victim + 7 + 12 + VICTIM_LEN - 2000, to = len;
+			for (size_t i = from; i < to; i++)
+				torn[i] = (uint8_t)util_prng_next(&prng);
+			break;
+		case 3:
+			/* cut in the middle of the victim, then a block and a half of
+			 * garbage: a writer that died, and stale bytes after it */
+			n = (size_t)victim + VICTIM_LEN / 2;
+			for (size_t i = n; i < n + 50000; i++)
+				torn[i] = (uint8_t)util_prng_next(&prng);
+			n += 50000;
+			break;
+		case 4:
+			memset(torn + victim, 0, len - (size_t)victim);
+			break;
+		}
+		write_file(log, torn, n);
+		expect_synced_records_and_no_victim(name[how]);
+		const char *text = log_text();
+		if (how != 4) { /* zeros from a header on: leveldb itself skips them */
+			snprintf(want, sizeof(want), "%s: dropped a torn tail of %zu bytes at offset %lld",
+				 strrchr(log, '/') + 1, n - (size_t)victim, (long long)victim);
+			ck_assert_msg(strstr(text, want), "%s: the log does not say '%s':\n%s",
+				      name[how], want, text);
+		}
+		/* the next open turned the log into a table: start again */
+		rm_rf(data_dir);
+		write_with_victim(log, sizeof(log), &victim);
+		free(pristine);
+		pristine = read_file(log, &len);
+		torn = realloc(torn, len + 70000);
+	}
+	free(torn);
+	free(pristine);
+}
+END_TEST
+
+/* Damage that a crash cannot explain: without recover it is -EBADMSG and
+ * nothing is touched; with recover the files go to damaged-<date>/ and a new
+ * store opens, without a node record (amnesic, as after a wiped disk). */
+static void expect_set_aside(const char *how, const char *says)
+{
+	struct store_options o = {.create = false}, rec = {.create = true, .recover = true};
+	struct store *s = NULL;
+	struct store_node node;
+	struct store_record r;
+	char err[1024], aside[PATH_MAX];
+	int files = count_entries(data_dir);
+
+	int rc = store_open(data_dir, &o, &s, err, sizeof(err));
+	ck_assert_msg(rc == -EBADMSG, "%s: open without recover gave %d %s", how, rc, err);
+	(void)log_text();
+
+	rc = store_open(data_dir, &rec, &s, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s: open with recover gave %d %s", how, rc, err);
+	ck_assert_msg(strstr(err, says) && strstr(err, "damaged-"), "%s: err: %s", how, err);
+	const char *text = log_text();
+	ck_assert_msg(strstr(text, "error") && strstr(text, says) && strstr(text, "damaged-"),
+		      "%s: log:\n%s", how, text);
+	ck_assert_int_eq(store_get_node(s, &node), -ENOENT);
+	ck_assert_int_eq(store_get_record(s, 1, 1, &r), -ENOENT);
+	store_free(s);
+
+	/* the damaged files are kept, 0700, and do not stop the next open */
+	ck_assert(find_file("damaged-", aside, sizeof(aside)));
+	struct stat st;
+	ck_assert_int_eq(stat(aside, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_ge(count_entries(aside), files - 1); /* all but LOCK */
+	ck_assert_int_eq(try_open(false, err, sizeof(err)), 0);
+	rm_rf(aside);
+}
+
+START_TEST(damage_with_intact_records_after_it_is_set_aside)
+{
+	char log[PATH_MAX], path[PATH_MAX];
+	off_t victim;
+	size_t len;
+
+	log_capture();
+	write_with_victim(log, sizeof(log), &victim);
+	uint8_t *buf = read_file(log, &len);
+	buf[victim / 2] ^= 0x40; /* inside one of the synced batches */
+	write_file(log, buf, len);
+	free(buf);
+	expect_set_aside("a log byte flipped", "intact records after it");
+
+	/* the same, kept aside: the flipped log is there as it was */
+	rm_rf(data_dir);
+	write_with_victim(log, sizeof(log), &victim);
+	check_populated(100); /* now in a table */
+	ck_assert(find_file(".ldb", path, sizeof(path)));
+	buf = read_file(path, &len);
+	write_file(path, buf, len / 2);
+	free(buf);
+	expect_set_aside("a table cut in half", "table");
+
+	rm_rf(data_dir);
+	populate(100);
+	ck_assert(find_file("MANIFEST-", path, sizeof(path)));
+	buf = read_file(path, &len);
+	buf[len / 2] ^= 0xff;
+	write_file(path, buf, len);
+	free(buf);
+	expect_set_aside("a MANIFEST byte flipped", "damaged");
+
+	rm_rf(data_dir);
+	populate(100);
+	snprintf(path, sizeof(path), "%s/CURRENT", data_dir);
+	ck_assert_int_eq(unlink(path), 0);
+	expect_set_aside("CURRENT missing", "CURRENT");
+}
+END_TEST
+
 struct scan_count {
 	int n;
 };
@@ -529,6 +795,7 @@ Suite *test_suite(void)
 	Suite *s = suite_create("store open");
 	STORE_TEST(s, missing_dir, 10);
 	STORE_TEST(s, created_0700_with_parents, 10);
+	STORE_TEST(s, dir_open_to_others_is_refused, 20);
 	STORE_TEST(s, empty_dir, 10);
 	STORE_TEST(s, dir_holding_something_else, 10);
 	STORE_TEST(s, someone_elses_leveldb, 10);
@@ -541,5 +808,7 @@ Suite *test_suite(void)
 	STORE_TEST(s, manifest_damaged_or_truncated, 20);
 	STORE_TEST(s, log_record_damaged, 20);
 	STORE_TEST(s, table_damaged_or_truncated, 60);
+	STORE_TEST(s, torn_tail_of_the_newest_log_is_dropped, 60);
+	STORE_TEST(s, damage_with_intact_records_after_it_is_set_aside, 60);
 	return s;
 }

@@ -1,9 +1,13 @@
-/* tests/unit/util/test_util.c — crc32c (both paths), PRNG determinism. */
+/* tests/unit/util/test_util.c — crc32c (both paths), PRNG determinism, the
+ * decode budget. */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/prng.h"
@@ -112,6 +116,45 @@ START_TEST(u64map_matches_a_model_under_churn)
 }
 END_TEST
 
+/* The budget hands out blocks until the next would pass the limit, never
+ * more; what is freed is not refunded; no budget hands out nothing. */
+START_TEST(budget_stops_at_its_limit)
+{
+	struct util_budget b;
+	void *p[64];
+	size_t n = 0;
+
+	ck_assert_uint_eq(util_budget_cost(0), 32);
+	ck_assert_uint_eq(util_budget_cost(24), 32);
+	ck_assert_uint_eq(util_budget_cost(25), 48);
+	ck_assert_uint_eq(util_budget_cost(176), 192);
+	ck_assert_uint_eq(util_budget_cost(SIZE_MAX), SIZE_MAX);
+	ck_assert_uint_eq(util_decode_limit(0), UTIL_DECODE_SLACK);
+	ck_assert_uint_eq(util_decode_limit(1000), UTIL_DECODE_FACTOR * 1000 + UTIL_DECODE_SLACK);
+	ck_assert_uint_eq(util_decode_limit(SIZE_MAX / 2), SIZE_MAX);
+
+	util_budget_init(&b, 1000);
+	while ((p[n] = util_budget_alloc(&b, 100)) != NULL) {
+		memset(p[n], 0xa5, 100);
+		n++;
+		ck_assert_uint_lt(n, 64);
+	}
+	ck_assert_uint_eq(n, 1000 / util_budget_cost(100));
+	ck_assert_uint_eq(b.spent, n * util_budget_cost(100));
+	ck_assert(b.over);
+	ck_assert_uint_eq(1000 - b.spent, 104);
+	p[n++] = util_budget_alloc(&b, 80); /* 96 bytes: what is left still serves */
+	ck_assert_ptr_nonnull(p[n - 1]);
+	ck_assert_uint_eq(b.spent, 992);
+	p[n++] = NULL;
+	for (size_t i = 0; i < n; i++)
+		util_budget_free(&b, p[i]);           /* NULL is fine, as with free() */
+	ck_assert_ptr_null(util_budget_alloc(&b, 1)); /* not refunded */
+	ck_assert_ptr_null(util_budget_alloc(NULL, 1));
+	util_budget_free(NULL, util_budget_alloc(&(struct util_budget){.limit = 64}, 8));
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -120,5 +163,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, prng_is_deterministic_and_bounded, 10);
 	TEST_CASE(s, big_endian_round_trip_and_order, 10);
 	TEST_CASE(s, u64map_matches_a_model_under_churn, 30);
+	TEST_CASE(s, budget_stops_at_its_limit, 10);
 	return s;
 }
