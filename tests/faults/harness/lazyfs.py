@@ -320,8 +320,11 @@ class LazyFS:
         since = self._log_size()
         self.command("lazyfs::torn-op::file=%s/%s::persist=%s::parts=%d" % (
             self.root, name, persist, parts))
-        text, m = self._wait_log(since, r"configured successfully|INVALID torn-op", timeout,
-                                 "torn-op")
+        # the write may come (and LazyFS die) before LazyFS logs the fault as
+        # configured: its persisted parts say it was, too
+        text, m = self._wait_log(
+            since, r"configured successfully|INVALID torn-op|will persist|Killing LazyFS",
+            timeout, "torn-op")
         if "INVALID" in m.group(0):
             raise LazyFSError("LazyFS refused the torn-op on %s:\n%s" % (name, text))
 
