@@ -24,7 +24,7 @@ mount_libmount_a_SOURCES = \
 	mount/verify.c mount/verify.h
 mount_libmount_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_FUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
-MOUNT_LIBS = mount/libmount.a tools/libverify.a $(FS_LIBS) $(PAXOS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \
+MOUNT_LIBS = mount/libmount.a tools/libsummary.a $(FS_LIBS) $(PAXOS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \
 	$(UTIL_LIBS) $(FUSE_LIBS) $(LIBEVENT_LIBS)
 
 sbin_PROGRAMS += mount/paxfs

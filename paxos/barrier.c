@@ -124,6 +124,13 @@ int paxos_barrier_check(struct paxos *p, struct paxos_entity *e)
 	while (*pp) {
 		struct paxos_barrier *b = *pp;
 		int result = 1;
+		if (!p->amnesia && !(b->acks & bit(p->self_idx))) {
+			/* Begun while amnesic: this node votes now, so it counts
+			 * (else, with a peer down, a majority may never answer). */
+			b->acks |= bit(p->self_idx);
+			b->target = paxos_max(b->target, paxos_max(e->chosen, self_top(e)));
+			counted_maybe(p, e, b);
+		}
 		if (b->counted && e->chosen >= b->target)
 			result = 0;
 		else if (p->now >= b->started_ms + p->cfg.barrier_timeout_ms)

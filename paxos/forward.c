@@ -23,7 +23,14 @@
  *   nobody (FWD_STALE);
  * - a node forwards only commands it submitted itself (ids of this process),
  *   at most one unanswered FORWARD per entity and holder; the fwd list holds only live
- *   commands (a failed one is dropped: its outcome was reported unknown).
+ *   commands (a failed one is dropped: its outcome was reported unknown);
+ * - a FORWARD carries a bound (msg.entry): a holder puts its commands only
+ *   into a value for an entry at or below it, and drops them when its next
+ *   value goes higher. So once the origin has every entry up to the bound
+ *   chosen and none of them holds a command, that command can never be
+ *   chosen: it is the origin's again (queued, proposed or forwarded anew),
+ *   whether the holder died, lost the FORWARD or dropped it. That is how a
+ *   holder's death costs a few entries, not the proposal timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +40,14 @@
 #include "paxos/internal.h"
 
 #define W PAXOS_FWD_WINDOW
+
+/* A FORWARD's commands may be chosen only up to the origin's chosen entry +
+ * FWD_SPAN (its bound, msg.entry): the holder may be an entry ahead of the
+ * origin (its CHOSEN still on the way) with its value for the next entry
+ * built already, so its next value goes at most 3 entries past the origin's
+ * chosen one. A larger span only makes the origin wait for more entries
+ * before it takes back the commands of a holder that died. */
+#define FWD_SPAN 3
 
 static uint64_t bit(size_t idx)
 {
@@ -109,6 +124,7 @@ static void settle_cmds(struct paxos *p, struct paxos_entity *e, size_t h, uint6
 		*pp = c->next;
 		c->next = NULL;
 		c->fwd_state = 0;
+		c->fwd_until = 0;
 		if (last)
 			last->next = c;
 		else
@@ -184,6 +200,20 @@ void paxos_note_peer(struct paxos *p, size_t idx, bool up)
 {
 	if (!up) {
 		p->peers_down |= bit(idx);
+		/* Commands forwarded to it: decide their entries now, rather
+		 * than after 4 * retry_ms (paxos_forward_drive). */
+		for (size_t i = 0; i < p->table_cap; i++) {
+			struct paxos_entity *e = p->table[i].e;
+			if (!e || e->prop || !e->fwd)
+				continue;
+			for (const struct paxos_cmd *c = e->fwd; c; c = c->next) {
+				if (c->fwd_to == idx && c->fwd_until > e->chosen) {
+					paxos_touch(p, e);
+					paxos_forward_drive(p, e);
+					break;
+				}
+			}
+		}
 		return;
 	}
 	p->peers_down &= ~bit(idx);
@@ -215,9 +245,13 @@ static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t 
 {
 	struct paxos_fwd_out *c = &p->fwd_out[h];
 	size_t total = 0;
-	for (struct paxos_cmd *x = e->fwd; x; x = x->next)
-		if (x->fwd_state == PAXOS_FWD_SENT && x->fwd_to == h && x->fwd_seq == seq)
+	uint64_t until = 0;
+	for (struct paxos_cmd *x = e->fwd; x; x = x->next) {
+		if (x->fwd_state == PAXOS_FWD_SENT && x->fwd_to == h && x->fwd_seq == seq) {
 			total += paxos_codec_cmd_size(x->len);
+			until = x->fwd_until; /* the same for all of them */
+		}
+	}
 	if (!total) {
 		/* All seen chosen or failed: nothing left to ask about. */
 		c->ents[seq % W] = 0;
@@ -230,7 +264,7 @@ static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t 
 	for (struct paxos_cmd *x = e->fwd; x; x = x->next)
 		if (x->fwd_state == PAXOS_FWD_SENT && x->fwd_to == h && x->fwd_seq == seq)
 			w = paxos_codec_put_cmd(w, x->id, x->body, x->len);
-	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_FORWARD, e, 0);
+	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_FORWARD, e, until);
 	m.nonce = seq;
 	m.session = p->id_prefix;
 	m.to_session = c->session;
@@ -254,6 +288,7 @@ static int send_forward(struct paxos *p, struct paxos_entity *e, size_t h)
 	struct paxos_cmd **tail = &e->fwd;
 	while (*tail)
 		tail = &(*tail)->next;
+	uint64_t until = e->chosen + FWD_SPAN;
 	size_t total = 0, n = 0;
 	while (e->queue) {
 		struct paxos_cmd *x = e->queue;
@@ -267,6 +302,7 @@ static int send_forward(struct paxos *p, struct paxos_entity *e, size_t h)
 		x->fwd_state = PAXOS_FWD_SENT;
 		x->fwd_to = (uint8_t)h;
 		x->fwd_seq = seq;
+		x->fwd_until = until;
 		*tail = x;
 		tail = &x->next;
 	}
@@ -349,6 +385,97 @@ void paxos_forward_chosen(struct paxos *p, struct paxos_entity *e, const struct 
 	paxos_codec_value_foreach(v->data, v->len, chosen_cb, &x);
 }
 
+/* FORWARD `seq` to holder h has no command left to wait for: settled here
+ * (a late copy reaching the holder can only be dropped there, or refused). */
+static void seq_done_maybe(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t seq)
+{
+	struct paxos_fwd_out *c = &p->fwd_out[h];
+	for (const struct paxos_cmd *x = e->fwd; x; x = x->next)
+		if (x->fwd_state == PAXOS_FWD_SENT && x->fwd_to == h && x->fwd_seq == seq)
+			return;
+	if (c->ents && seq >= c->lo && seq < c->next && c->ents[seq % W] == e->id) {
+		c->ents[seq % W] = 0;
+		chan_lo(c);
+	}
+}
+
+void paxos_forward_settle(struct paxos *p, struct paxos_entity *e)
+{
+	struct paxos_cmd **pp = &e->fwd, *back = NULL, *last = NULL;
+	while (*pp) {
+		struct paxos_cmd *c = *pp;
+		if (!c->fwd_until || c->fwd_until > e->chosen) {
+			pp = &c->next;
+			continue;
+		}
+		/* Every entry it may be chosen at is chosen, and it was in none
+		 * (paxos_forward_chosen would have removed it): ours again. */
+		*pp = c->next;
+		bool sent = c->fwd_state == PAXOS_FWD_SENT;
+		c->next = NULL;
+		c->fwd_state = 0;
+		c->fwd_until = 0;
+		if (last)
+			last->next = c;
+		else
+			back = c;
+		last = c;
+		if (sent)
+			seq_done_maybe(p, e, c->fwd_to, c->fwd_seq);
+	}
+	if (back) {
+		/* submitted before anything queued: in front, in order */
+		last->next = e->queue;
+		if (!e->queue)
+			e->queue_tail = last;
+		e->queue = back;
+		paxos_queue_recompute_deadline(p, e);
+	}
+}
+
+void paxos_forward_drop_late(struct paxos *p, struct paxos_entity *e, uint64_t entry)
+{
+	struct paxos_cmd **pp = &e->queue, *last = NULL;
+	bool dropped = false;
+	while (*pp) {
+		struct paxos_cmd *c = *pp;
+		if (c->fwd_until && c->fwd_until < entry && !paxos_id_mine(p, c->id)) {
+			/* Past its bound: its origin proposes it once it has the
+			 * entries up to the bound chosen without it. */
+			*pp = c->next;
+			cmd_free(p, c);
+			dropped = true;
+			continue;
+		}
+		last = c;
+		pp = &c->next;
+	}
+	if (dropped) {
+		e->queue_tail = last;
+		paxos_queue_recompute_deadline(p, e);
+	}
+}
+
+/* A forwarded command of ours waits for entries that someone should be
+ * deciding: the holder is down, or has not got it chosen in 4 * retry_ms. */
+static bool drive_due(const struct paxos *p, const struct paxos_entity *e,
+		      const struct paxos_cmd *c)
+{
+	return c->fwd_until > e->chosen &&
+	       ((p->peers_down & bit(c->fwd_to)) ||
+		c->submitted_ms + 4 * (uint64_t)p->cfg.retry_ms <= p->now);
+}
+
+int paxos_forward_drive(struct paxos *p, struct paxos_entity *e)
+{
+	if (e->prop || e->behind_to > e->chosen)
+		return 0; /* deciding already, or catching up (which decides too) */
+	for (const struct paxos_cmd *c = e->fwd; c; c = c->next)
+		if (drive_due(p, e, c))
+			return paxos_propose_maybe(p, e, true);
+	return 0;
+}
+
 void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error)
 {
 	uint64_t limit = p->cfg.proposal_timeout_ms;
@@ -370,8 +497,14 @@ void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error)
 uint64_t paxos_forward_deadline(const struct paxos *p, const struct paxos_entity *e)
 {
 	uint64_t d = PAXOS_NO_DEADLINE;
-	for (const struct paxos_cmd *c = e->fwd; c; c = c->next)
+	for (const struct paxos_cmd *c = e->fwd; c; c = c->next) {
 		d = paxos_min(d, c->submitted_ms + p->cfg.proposal_timeout_ms);
+		if (!e->prop && c->fwd_until > e->chosen) {
+			/* paxos_forward_drive; once due, again every retry_ms */
+			uint64_t t = c->submitted_ms + 4 * (uint64_t)p->cfg.retry_ms;
+			d = paxos_min(d, t > p->now ? t : p->now + p->cfg.retry_ms);
+		}
+	}
 	return d;
 }
 
@@ -454,10 +587,15 @@ void paxos_forward_free_all(struct paxos *p)
  * pre-authorisation for the next entry and writes there itself. A holder
  * without writes of its own refuses: the origin then proposes and becomes
  * the holder, so that a lone writer gets the fast path. */
-static bool takes(const struct paxos *p, const struct paxos_entity *e)
+static bool takes(const struct paxos *p, const struct paxos_entity *e, uint64_t until)
 {
 	if (p->amnesia || !p->quorum_known || (e->flags & PAXOS_ENT_BROKEN) || e->snapshot_at ||
 	    e->behind_to > e->chosen)
+		return false;
+	/* Our next value goes at chosen + 1, or at chosen + 2 when the one
+	 * for chosen + 1 is built already: within the FORWARD's bound. (0: a
+	 * FORWARD without a bound, from an origin that never takes back.) */
+	if (until && e->chosen + (e->prop && e->prop->own ? 2 : 1) > until)
 		return false;
 	if (e->prop)
 		return true;
@@ -473,6 +611,7 @@ struct take_ctx {
 	struct paxos *p;
 	struct paxos_entity *e;
 	uint64_t session;
+	uint64_t until;
 	bool add;
 };
 
@@ -493,6 +632,7 @@ static int take_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	memset(c, 0, sizeof(*c));
 	c->id = id;
 	c->submitted_ms = p->now;
+	c->fwd_until = t->until;
 	c->len = len;
 	if (len)
 		memcpy(c->body, body, len);
@@ -560,8 +700,9 @@ int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const
 			in->taken[(s % W) / 64] &= ~(1ull << (s % 64));
 		in->next = seq;
 	}
-	struct take_ctx t = {p, e, session, false};
-	bool take = takes(p, e) && !paxos_codec_value_foreach(m->value, m->value_len, take_cb, &t);
+	struct take_ctx t = {p, e, session, m->entry, false};
+	bool take = takes(p, e, m->entry) &&
+		    !paxos_codec_value_foreach(m->value, m->value_len, take_cb, &t);
 	if (take) {
 		t.add = true;
 		int rc = paxos_codec_value_foreach(m->value, m->value_len, take_cb, &t);

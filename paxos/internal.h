@@ -67,6 +67,9 @@ struct paxos_cmd {
 	uint8_t fwd_state;      /* enum paxos_fwd_state; 0 unless on the entity's fwd list */
 	uint8_t fwd_to;         /* node index of the holder */
 	uint64_t fwd_seq;
+	uint64_t fwd_until; /* forwarded: the last entry it may be chosen at (at the
+				 * origin: of the FORWARD it went in; at a holder: of the
+				 * FORWARD it came by); 0: not forwarded */
 	size_t len;
 	uint8_t body[];
 };
@@ -495,6 +498,15 @@ int paxos_on_forward_reply(struct paxos *p, struct paxos_entity *e, size_t from,
 			   const struct paxos_msg *m);
 /* A chosen value delivered: our forwarded commands in it are done. */
 void paxos_forward_chosen(struct paxos *p, struct paxos_entity *e, const struct paxos_value *v);
+/* After delivery: our forwarded commands whose last entry is chosen now,
+ * without them, can never be chosen; they go back to the queue (ours again). */
+void paxos_forward_settle(struct paxos *p, struct paxos_entity *e);
+/* Before a holder builds its value for `entry`: drops the forwarded
+ * commands that may not be chosen there (their origin takes them back). */
+void paxos_forward_drop_late(struct paxos *p, struct paxos_entity *e, uint64_t entry);
+/* Timer: while our forwarded commands wait for entries nobody is deciding
+ * (the holder died or is stuck), proposes at them ourselves. */
+int paxos_forward_drive(struct paxos *p, struct paxos_entity *e);
 /* Fails forwarded commands past the proposal timeout (-EIO), or all of
  * them with `error` when error != 0 (a snapshot replaced the entity). */
 void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error);

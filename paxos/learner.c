@@ -62,7 +62,9 @@ static void advance(struct paxos *p, struct paxos_entity *e)
 		/* The range asked for has arrived: ask for the next one now. */
 		e->fetch_at = 0;
 	}
+	paxos_forward_settle(p, e);
 	paxos_propose_maybe(p, e, false);
+	paxos_forward_drive(p, e); /* on to the next entry a forward waits for */
 	paxos_barrier_check(p, e);
 }
 

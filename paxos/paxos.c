@@ -217,6 +217,7 @@ static void entity_timer(struct paxos *p, struct paxos_entity *e)
 	paxos_fetch_timer(p, e);
 	paxos_barrier_check(p, e);
 	paxos_orphan_timer(p, e);
+	paxos_forward_drive(p, e);
 }
 
 static void run_timers(struct paxos *p)

@@ -144,11 +144,20 @@
  *
  * Exactly once without deduplication at apply: a command is in one place at
  * a time — the origin's queue or value, or one holder process's — and only
- * there may it be put into a value. The origin never proposes a forwarded
- * command itself unless the holder refused it (FWD_NACK: never put into a
- * value); a command whose FORWARD may have reached a holder that then died
- * (or that never answered) fails with -EIO (outcome unknown) after
- * proposal_timeout_ms, unless it is seen chosen before. To keep that promise
+ * there may it be put into a value. A FORWARD carries a bound (msg.entry: the
+ * origin's chosen entry + 3): a holder puts its commands only into a value
+ * for an entry up to the bound, and drops them when its next value would go
+ * higher. The origin proposes a forwarded command itself only when the holder
+ * refused it (FWD_NACK: never put into a value), or once it has every entry
+ * up to the bound chosen without the command in any (then it can never be
+ * chosen there, and nowhere else). So a command whose FORWARD reached a holder
+ * that then died, or never answered, is not lost for the proposal timeout:
+ * the origin decides those entries itself (no-ops if nothing else is queued)
+ * as soon as it hears the holder is down (PEER_DOWN) or after 4 * retry_ms,
+ * and then proposes it. -EIO after proposal_timeout_ms remains for what no
+ * majority answers in time. A holder that is too far ahead for the bound
+ * refuses. (Every node must run this rule: a holder that ignored the bound
+ * could choose a command its origin proposes again.) To keep that promise
  * across lost, duplicated and reordered messages, FORWARDs between an origin
  * process and a holder process form a sequence (nonce = 1, 2, 3…, at most
  * PAXOS_FWD_WINDOW unanswered): the holder decides each number once, in
@@ -165,7 +174,8 @@
  * writer ends up holding its entity and keeps the one-round-trip fast path.
  * An origin proposes itself too when the holder is down (PEER_DOWN), has not
  * answered a FORWARD for 2 * retry_ms, or has not got an entity's forwarded
- * command chosen for 4 * retry_ms. At most one FORWARD per entity and holder
+ * command chosen for 4 * retry_ms (then it also decides the entries up to
+ * that command's bound, above). At most one FORWARD per entity and holder
  * is unanswered; commands submitted meanwhile wait and go together in the
  * next. A holder that receives a number while earlier ones are missing
  * decides those as refused (they may be lost, or settled by the origin).

@@ -98,6 +98,7 @@ int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len,
 	c->fwd_state = 0;
 	c->fwd_to = 0;
 	c->fwd_seq = 0;
+	c->fwd_until = 0;
 	c->len = len;
 	if (len)
 		memcpy(c->body, body, len);
@@ -243,6 +244,7 @@ static bool preauthorised(const struct paxos *p, const struct paxos_entity *e, c
  * no-op when nothing waits (closing an entry for a barrier). */
 static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr)
 {
+	paxos_forward_drop_late(p, e, pr->entry);
 	size_t total = 0, n = 0;
 	for (struct paxos_cmd *c = e->queue; c; c = c->next) {
 		size_t sz = paxos_codec_cmd_size(c->len);

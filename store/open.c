@@ -3,7 +3,7 @@
  * What a data dir can be when store_open looks at it:
  *
  *   missing ─────────────── create? mkdir 0700 ──▶ new store   (else -ENOENT)
- *   open to other users (mode & 077) ────────────▶ -EPERM "chmod 700 DIR"
+ *   open to other users (mode & 077), unless foreign ▶ -EPERM "chmod 700 DIR"
  *   empty, or what an interrupted leveldb create leaves (LOCK, LOG,
  *   MANIFEST-000001, no CURRENT)  create? ────────▶ new store   (else -ENOENT)
  *   other files, no leveldb ─────────────────────▶ -EINVAL "not a paxfs data dir"
@@ -609,7 +609,18 @@ static int open_dir(const char *dir, const struct store_options *opt, struct sto
 	} else if (!S_ISDIR(st.st_mode)) {
 		seterr(err, errlen, "%s is not a paxfs data dir: it is not a directory", dir);
 		return -EINVAL;
-	} else if (st.st_mode & 077) {
+	}
+
+	rc = classify_dir(dir, &kind, foreign, sizeof(foreign));
+	if (rc) {
+		seterr(err, errlen, "cannot read data dir %s: %s", dir, strerror(-rc));
+		return -EIO;
+	}
+	if (kind == DIR_FOREIGN) {
+		seterr(err, errlen, "%s is not a paxfs data dir (it holds '%s')", dir, foreign);
+		return -EINVAL;
+	}
+	if (stat(dir, &st) == 0 && (st.st_mode & 077)) {
 		/* leveldb creates its files 0644: in a dir others may enter, every
 		 * local user could read the node's log and file data. */
 		seterr(err, errlen,
@@ -618,16 +629,7 @@ static int open_dir(const char *dir, const struct store_options *opt, struct sto
 		       dir, (unsigned)(st.st_mode & 0777), dir);
 		return -EPERM;
 	}
-
-	rc = classify_dir(dir, &kind, foreign, sizeof(foreign));
-	if (rc) {
-		seterr(err, errlen, "cannot read data dir %s: %s", dir, strerror(-rc));
-		return -EIO;
-	}
 	switch (kind) {
-	case DIR_FOREIGN:
-		seterr(err, errlen, "%s is not a paxfs data dir (it holds '%s')", dir, foreign);
-		return -EINVAL;
 	case DIR_NO_CURRENT:
 		seterr(err, errlen,
 		       "the store in %s is damaged: its CURRENT file is missing (tables and logs "

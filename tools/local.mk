@@ -1,12 +1,19 @@
 # tools/ — paxfs-verify and its library; the test-only paxfs-corrupt.
-# May use store/, net/, fs/, proto/, util/; never libfuse. The daemon (mount/)
-# links libverify.a to answer VerifyRequests with the same summaries.
+# May use store/, net/, fs/, proto/, util/; never libfuse.
+#
+# libsummary.a is what a node and paxfs-verify share: an entity's summary
+# and its wire form. The daemon (mount/) links it, and only it, to answer
+# VerifyRequests with the same summaries that paxfs-verify compares.
+
+noinst_LIBRARIES += tools/libsummary.a
+tools_libsummary_a_SOURCES = \
+	tools/chain.c tools/chain.h \
+	tools/summary.c tools/summary.h \
+	tools/wire.c tools/wire.h
+tools_libsummary_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
 noinst_LIBRARIES += tools/libverify.a
 tools_libverify_a_SOURCES = \
-	tools/chain.c tools/chain.h \
-	tools/summary.c tools/summary.h \
-	tools/wire.c tools/wire.h \
 	tools/compare.c tools/compare.h \
 	tools/verify.h \
 	tools/offline.c \
@@ -14,7 +21,7 @@ tools_libverify_a_SOURCES = \
 	tools/report.c
 tools_libverify_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
-VERIFY_LIBS = tools/libverify.a $(FS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(UTIL_LIBS) \
+VERIFY_LIBS = tools/libverify.a tools/libsummary.a $(FS_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(UTIL_LIBS) \
 	$(LIBEVENT_LIBS)
 
 bin_PROGRAMS += tools/paxfs-verify

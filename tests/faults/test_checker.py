@@ -64,12 +64,16 @@ def finals(reg="init\n", app="", extra=None, nodes=(1, 2, 3)):
     return {n: dict(d) for n in nodes}
 
 
-def case(name, h, fin, expect):
-    """expect: {"lost": n, ...} counts that must be exactly so; others 0."""
+def case(name, h, fin, expect, timeline=None, nodes=(1, 2, 3)):
+    """expect: {"lost": n, ...} counts that must be exactly so; others 0.
+    timeline: also judge liveness (checker.check_liveness) on it."""
     global n_test, failed
     n_test += 1
-    r = checker.check(h.ops, fin, INIT).as_dict()
-    want = {"lost": 0, "stale_reads": 0, "divergence": 0, "corrupt": 0}
+    res = checker.check(h.ops, fin, INIT)
+    if timeline is not None:
+        checker.check_liveness(res, h.ops, timeline, list(nodes))
+    r = res.as_dict()
+    want = {"lost": 0, "stale_reads": 0, "divergence": 0, "corrupt": 0, "stalls": 0}
     want.update(expect)
     got = {k: r[k] for k in want}
     ok = got == want
@@ -160,6 +164,43 @@ fin[2][REG] = "b\n"
 case("nodes that hold different values diverge",
      H().write("a\n", 1, 2, ok=False).write("b\n", 1, 2, ok=False, node=2), fin,
      {"divergence": 1})
+
+# ---- liveness: stalls while a majority is up -------------------------------------------
+FIVE = (1, 2, 3, 4, 5)
+ALL = frozenset(FIVE)
+NONE = frozenset()
+# nodes 4 and 5 killed at 10 and 11, back at 40: a majority is up throughout
+KILLS = [(0, ALL, NONE), (10, ALL - {5}, NONE), (11, ALL - {4, 5}, NONE), (40, ALL, NONE)]
+fin5 = finals(nodes=FIVE)
+
+
+def failed_with(h, err):
+    h.ops[-1].err = err
+    return h
+
+
+case("an operation that fails while a majority is up is a stall",
+     H().write("a\n", 12, 42, ok=False), fin5, {"stalls": 1}, KILLS, FIVE)
+case("one that succeeds after 30 s while a majority is up is a stall too",
+     H().write("a\n", 12, 42), finals("a\n", nodes=FIVE), {"stalls": 1}, KILLS, FIVE)
+case("one that takes 1.5 s is fine",
+     H().write("a\n", 12, 13.5), finals("a\n", nodes=FIVE), {}, KILLS, FIVE)
+case("a failure with three of five nodes down proves nothing",
+     H().write("a\n", 12, 42, ok=False), fin5, {},
+     KILLS[:2] + [(11, frozenset({1, 2}), NONE), (40, ALL, NONE)], FIVE)
+case("nor on a node cut from the others",
+     H().write("a\n", 12, 42, ok=False), fin5, {},
+     [(0, ALL, frozenset({(1, k) for k in (2, 3, 4, 5)}))], FIVE)
+case("nor on a node that was killed during it",
+     H().write("a\n", 12, 42, ok=False, node=4), fin5, {}, KILLS, FIVE)
+case("nor just after the majority formed (connections come back)",
+     H().write("a\n", 10.5, 42, ok=False), fin5, {},
+     [(0, frozenset({1, 2}), NONE), (10, frozenset({1, 2, 3}), NONE)], FIVE)
+case("a lossy link inside the only majority proves nothing",
+     H().write("a\n", 12, 42, ok=False), fin5, {},
+     [(0, frozenset({1, 2, 3}), frozenset({(2, 3)}))], FIVE)
+case("a full disk is a legitimate failure",
+     failed_with(H().write("a\n", 12, 12.1, ok=False), "ENOSPC"), fin5, {}, KILLS, FIVE)
 
 print("1..%d" % n_test)
 sys.exit(1 if failed else 0)

@@ -14,6 +14,9 @@
  * does not hold into a value it builds, forwards one it does not hold, refuses
  * one it already put into a value, or says -ETIMEDOUT ("never left") about
  * one a holder may have. With "chosen at most once", that is exactly once.
+ * A FORWARD's bound (msg.entry) gives its commands back to their origin once
+ * every entry up to it is chosen (a holder never puts them higher); a holder
+ * putting one into a value for a higher entry is a violation.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +29,8 @@
 void sim_chk_init(struct sim_check *c)
 {
 	memset(c, 0, sizeof(*c));
+	for (int i = 0; i <= SIM_MAX_NODES; i++)
+		c->live_since[i] = UINT64_MAX;
 }
 
 void sim_chk_free(struct sim_check *c)
@@ -45,6 +50,7 @@ void sim_chk_free(struct sim_check *c)
 	sim_map_free(&c->barriers);
 	sim_map_free(&c->fwd_idx);
 	sim_map_free(&c->built);
+	free(c->bars);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -261,6 +267,23 @@ static struct sim_chk_cmd *cmd_find(struct sim *s, uint64_t id)
 	return x ? &s->chk.cmds[*x - 1] : NULL;
 }
 
+/* Who holds the command now: a holder gives it back to its origin once
+ * every entry up to the FORWARD's bound is chosen (the origin may then put
+ * it into a value again; were it chosen in one of those entries, "chosen
+ * twice" would catch it). */
+static uint64_t owner_now(struct sim *s, struct sim_chk_cmd *c)
+{
+	if (c->owner_via && c->state != CMD_CHOSEN) {
+		const struct sim_chk_fwd *f = &s->chk.fwds[c->owner_via - 1];
+		if (f->until && sim_chk_contiguous(s, c->entity) >= f->until) {
+			c->owner = f->origin;
+			c->owner_via = 0;
+			c->built = false;
+		}
+	}
+	return c->owner;
+}
+
 /* ---- forwarding: who holds each command (paxos/paxos.h, "Forwarding") ---- */
 
 static uint64_t fwd_hash(uint64_t origin, int holder, uint64_t holder_session, uint64_t seq)
@@ -321,7 +344,7 @@ static int fwd_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 			 f->node, (unsigned long long)f->m->nonce, sim_fmt_id(id));
 		return 1;
 	}
-	if (c->owner != f->m->session) {
+	if (owner_now(s, c) != f->m->session) {
 		sim_fail(s, "n%d forwards command %s, but %s holds it", f->node, sim_fmt_id(id),
 			 sim_fmt_id(c->owner));
 		return 1;
@@ -347,6 +370,12 @@ static void chk_forward(struct sim *s, int node, int to, const struct paxos_msg 
 	struct fwd_ctx f = {s, node, m, NULL, NULL, 0};
 	size_t idx;
 	f.first = fwd_find(s, m->session, to, m->to_session, m->nonce, &idx);
+	if (f.first && f.first->until != m->entry) {
+		sim_fail(s, "n%d resends FORWARD #%llu with bound %llu, first sent with %llu", node,
+			 (unsigned long long)m->nonce, (unsigned long long)m->entry,
+			 (unsigned long long)f.first->until);
+		return;
+	}
 	if (!f.first && !s->failed) {
 		struct sim_check *c = &s->chk;
 		if (c->n_fwds == c->cap_fwds) {
@@ -361,6 +390,7 @@ static void chk_forward(struct sim *s, int node, int to, const struct paxos_msg 
 		f.rec->holder = to;
 		f.rec->holder_session = m->to_session;
 		f.rec->seq = m->nonce;
+		f.rec->until = m->entry;
 		f.rec_idx = c->n_fwds;
 		*sim_map_put(&c->fwd_idx, fwd_hash(m->session, to, m->to_session, m->nonce)) =
 		    c->n_fwds;
@@ -395,10 +425,28 @@ static void chk_nack(struct sim *s, int node, const struct paxos_msg *m)
 	}
 }
 
+/* A holder that lost a command (its origin took it back) may still put it
+ * into a value for an entry within the bound of a FORWARD that brought it
+ * there: all those entries are chosen already, so that value cannot be. */
+static bool late_copy(struct sim *s, const struct sim_chk_cmd *c, uint64_t session, uint64_t entry)
+{
+	for (size_t i = 0; i < s->chk.n_fwds; i++) {
+		const struct sim_chk_fwd *f = &s->chk.fwds[i];
+		if (f->holder_session != session || !f->until || entry > f->until ||
+		    (f->origin & ~0xffffffffull) != (c->id & ~0xffffffffull))
+			continue;
+		for (size_t k = 0; k < f->n; k++)
+			if (f->cmds[k] == c->id)
+				return sim_chk_contiguous(s, c->entity) >= entry;
+	}
+	return false;
+}
+
 struct build_ctx {
 	struct sim *s;
 	int node;
 	uint64_t session;
+	uint64_t entry;
 };
 
 static int build_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
@@ -412,9 +460,20 @@ static int build_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 			 sim_fmt_id(id));
 		return 1;
 	}
-	if (c->owner != b->session) {
+	if (late_copy(b->s, c, b->session, b->entry))
+		return 0; /* a dead copy: its value cannot be chosen */
+	if (owner_now(b->s, c) != b->session) {
 		sim_fail(b->s, "n%d puts command %s into a value, but %s holds it", b->node,
 			 sim_fmt_id(id), sim_fmt_id(c->owner));
+		return 1;
+	}
+	const struct sim_chk_fwd *f = c->owner_via ? &b->s->chk.fwds[c->owner_via - 1] : NULL;
+	if (f && f->until && b->entry > f->until) {
+		sim_fail(b->s,
+			 "n%d puts forwarded command %s into its value for entry %llu, past the "
+			 "FORWARD's bound %llu",
+			 b->node, sim_fmt_id(id), (unsigned long long)b->entry,
+			 (unsigned long long)f->until);
 		return 1;
 	}
 	c->built = true;
@@ -429,7 +488,7 @@ static void chk_build(struct sim *s, int node, const struct paxos_msg *m)
 	if ((m->value_id & ~0xffffffffull) != session || sim_map_get(&s->chk.built, m->value_id))
 		return;
 	*sim_map_put(&s->chk.built, m->value_id) = 1;
-	struct build_ctx b = {s, node, session};
+	struct build_ctx b = {s, node, session, m->entry};
 	paxos_codec_value_foreach(m->value, m->value_len, build_cmd_cb, &b);
 }
 
@@ -520,6 +579,7 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 	x->crc = util_crc32c(0, body, len);
 	x->len = (uint32_t)len;
 	x->state = CMD_PENDING;
+	x->submitted_ms = s->now;
 	x->owner = cmd_id & ~0xffffffffull;
 	if (x->owner != sim_session(s, node))
 		sim_fail(s, "n%d gave command %s an id of another process", node,
@@ -563,6 +623,8 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	c->state = CMD_CHOSEN;
 	c->ch_entity = d->entity;
 	c->ch_entry = d->entry;
+	if (c->node == d->node && c->inc == s->nodes[d->node].inc)
+		c->answered = true; /* the origin replies once it has applied it */
 	return 0;
 }
 
@@ -596,8 +658,9 @@ void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 			 sim_fmt_id(f->cmd_id), c->node);
 		return;
 	}
+	c->answered = true;
 	if (f->error == -ETIMEDOUT) {
-		if (c->owner != sim_session(s, node))
+		if (owner_now(s, c) != sim_session(s, node))
 			sim_fail(
 			    s,
 			    "n%d failed command %s with -ETIMEDOUT (never left), but %s holds it",
@@ -613,6 +676,15 @@ void sim_chk_failed(struct sim *s, int node, const struct paxos_failed *f)
 
 void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t req_id)
 {
+	struct sim_check *c = &s->chk;
+	if (c->n_bars == c->cap_bars) {
+		c->cap_bars = c->cap_bars ? c->cap_bars * 2 : 16;
+		c->bars = realloc(c->bars, c->cap_bars * sizeof(*c->bars));
+		if (!c->bars)
+			abort();
+	}
+	c->bars[c->n_bars++] =
+	    (struct sim_chk_bar){node, s->nodes[node].inc, req_id, entity, s->now};
 	ent(&s->chk, entity, true);
 	*sim_map_put(&s->chk.barriers, (uint64_t)node << 48 | req_id) =
 	    sim_chk_contiguous(s, entity) + 1;
@@ -620,6 +692,12 @@ void sim_chk_barrier_start(struct sim *s, int node, uint64_t entity, uint64_t re
 
 void sim_chk_barrier_done(struct sim *s, int node, const struct paxos_barrier_done *b)
 {
+	for (size_t i = 0; i < s->chk.n_bars; i++) {
+		if (s->chk.bars[i].node == node && s->chk.bars[i].req_id == b->req_id) {
+			s->chk.bars[i] = s->chk.bars[--s->chk.n_bars];
+			break;
+		}
+	}
 	uint64_t *x = sim_map_get(&s->chk.barriers, (uint64_t)node << 48 | b->req_id);
 	if (!x) {
 		sim_fail(s, "n%d completed unknown barrier %llu", node,
@@ -642,6 +720,113 @@ static bool cmd_live(const struct sim *s, const struct sim_chk_cmd *c)
 {
 	const struct sim_node *n = &s->nodes[c->node];
 	return n->up && n->inc == c->inc;
+}
+
+/* ---- liveness (sim.h) --------------------------------------------------------- */
+
+static bool linked(const struct sim *s, int a, int b)
+{
+	return !s->blocked[a][b] && !s->blocked[b][a] && !s->reconnecting[a][b] &&
+	       !s->reconnecting[b][a];
+}
+
+/* Node x is up with a majority of nodes, x among them, all up and pairwise
+ * connected. */
+static bool with_majority(const struct sim *s, int x)
+{
+	int n = s->cfg.n_nodes;
+	if (!s->nodes[x].up)
+		return false;
+	for (unsigned set = 0; set < 1u << n; set++) {
+		if (!(set >> (x - 1) & 1) || __builtin_popcount(set) < n / 2 + 1)
+			continue;
+		bool ok = true;
+		for (int a = 1; a <= n && ok; a++) {
+			if (!(set >> (a - 1) & 1))
+				continue;
+			ok = s->nodes[a].up;
+			for (int b = a + 1; b <= n && ok; b++)
+				if (set >> (b - 1) & 1)
+					ok = linked(s, a, b);
+		}
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+void sim_chk_topology(struct sim *s)
+{
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		if (!with_majority(s, i))
+			s->chk.live_since[i] = UINT64_MAX;
+		else if (s->chk.live_since[i] == UINT64_MAX)
+			s->chk.live_since[i] = s->now;
+	}
+}
+
+/* Whether `started` (at `node`) is overdue: the node has had a majority with
+ * it for the whole bound since the later of `started` and when that began. */
+static bool overdue(const struct sim *s, int node, uint64_t started)
+{
+	uint64_t since = s->chk.live_since[node];
+	if (since == UINT64_MAX)
+		return false;
+	return s->now >= (started > since ? started : since) + s->cfg.liveness_ms;
+}
+
+void sim_chk_liveness(struct sim *s)
+{
+	struct sim_check *c = &s->chk;
+	if (!s->cfg.liveness_ms || s->failed)
+		return;
+	while (c->live_lo < c->n_cmds &&
+	       (c->cmds[c->live_lo].answered || !cmd_live(s, &c->cmds[c->live_lo])))
+		c->live_lo++;
+	for (size_t i = c->live_lo; i < c->n_cmds; i++) {
+		const struct sim_chk_cmd *x = &c->cmds[i];
+		if (x->answered || !cmd_live(s, x) || !overdue(s, x->node, x->submitted_ms))
+			continue;
+		sim_fail(s,
+			 "liveness: n%d's command %s on E%llu, submitted at %llu, unanswered after "
+			 "%u ms with a majority up and connected (since %llu)",
+			 x->node, sim_fmt_id(x->id), (unsigned long long)x->entity,
+			 (unsigned long long)x->submitted_ms, s->cfg.liveness_ms,
+			 (unsigned long long)c->live_since[x->node]);
+		return;
+	}
+	for (size_t i = 0; i < c->n_bars; i++) {
+		const struct sim_chk_bar *b = &c->bars[i];
+		if (!s->nodes[b->node].up || s->nodes[b->node].inc != b->inc) {
+			c->bars[i--] = c->bars[--c->n_bars]; /* its process is gone */
+			continue;
+		}
+		if (!overdue(s, b->node, b->started_ms))
+			continue;
+		sim_fail(
+		    s,
+		    "liveness: n%d's barrier %llu on E%llu, begun at %llu, not done after %u ms "
+		    "with a majority up and connected (since %llu)",
+		    b->node, (unsigned long long)b->req_id, (unsigned long long)b->entity,
+		    (unsigned long long)b->started_ms, s->cfg.liveness_ms,
+		    (unsigned long long)c->live_since[b->node]);
+		return;
+	}
+	for (int i = 1; i <= s->cfg.n_nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		struct paxos_stats st;
+		if (!n->up || n->started_amnesic || !overdue(s, i, n->started_ms))
+			continue;
+		paxos_get_stats(n->px, &st);
+		if (st.amnesia) {
+			sim_fail(
+			    s,
+			    "liveness: n%d, restarted at %llu with its disk, does not vote after "
+			    "%u ms with a majority up and connected",
+			    i, (unsigned long long)n->started_ms, s->cfg.liveness_ms);
+			return;
+		}
+	}
 }
 
 bool sim_chk_commands_resolved(const struct sim *s)

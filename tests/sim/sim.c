@@ -487,6 +487,7 @@ static void peers_changed(struct sim *s, int a, int b, bool up);
 static void reconnect(struct sim *s, void *arg, uint64_t a, uint64_t b)
 {
 	s->reconnecting[a][b] = s->reconnecting[b][a] = false;
+	sim_chk_topology(s);
 	if (reachable(s, (int)a, (int)b) && reachable(s, (int)b, (int)a))
 		peers_changed(s, (int)a, (int)b, true);
 }
@@ -519,6 +520,7 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 			/* TCP notices after a while and the link comes back with
 			 * a new connection. */
 			s->reconnecting[n->id][to] = s->reconnecting[to][n->id] = true;
+			sim_chk_topology(s);
 			sim_at(s, s->now + 50 + util_prng_below(&s->prng, 250), reconnect, NULL,
 			       (uint64_t)n->id, (uint64_t)to);
 		}
@@ -847,6 +849,7 @@ static void node_stop(struct sim *s, struct sim_node *n)
 	paxos_free(n->px);
 	n->px = NULL;
 	n->up = false;
+	sim_chk_topology(s);
 	n->busy = false;
 	n->pending = NULL;
 	backlog_clear(n);
@@ -995,6 +998,9 @@ static void engine_start(struct sim *s, struct sim_node *n, bool process)
 	}
 	n->inc++;
 	n->up = true;
+	n->started_ms = s->now;
+	n->started_amnesic = n->meta_amnesia;
+	sim_chk_topology(s);
 	if (process) {
 		n->link_inc++;
 		memset(n->known_inc, 0, sizeof(n->known_inc));
@@ -1137,6 +1143,7 @@ void sim_block(struct sim *s, int a, int b, bool blocked)
 	if (s->blocked[a][b] == blocked && s->blocked[b][a] == blocked)
 		return;
 	s->blocked[a][b] = s->blocked[b][a] = blocked;
+	sim_chk_topology(s);
 	sim_trace(s, "net n%d %s n%d", a, blocked ? "-/-" : "<->", b);
 	peers_changed(s, a, b, !blocked);
 }
@@ -1202,9 +1209,14 @@ int sim_run_until(struct sim *s, uint64_t t)
 		struct sim_ev ev = ev_pop(s);
 		s->now = ev.t;
 		handle(s, &ev);
+		if (s->cfg.liveness_ms && s->now >= s->chk.live_next) {
+			sim_chk_liveness(s);
+			s->chk.live_next = s->now + 10;
+		}
 	}
 	if (!s->failed && s->now < t)
 		s->now = t;
+	sim_chk_liveness(s);
 	return s->failed ? -1 : 0;
 }
 

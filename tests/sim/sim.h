@@ -26,6 +26,15 @@
  * after a barrier see every entry chosen before it began. At the end, after
  * faults stop: every command submitted to a live node is chosen or failed,
  * and all nodes hold the same chosen log of every entity.
+ *
+ * Liveness (cfg.liveness_ms, off when 0): while a node is up together with a
+ * majority of nodes that are up and pairwise connected (no partition and no
+ * broken connection between any two of them), every command submitted to it
+ * is answered there (applied, or failed) and every barrier it began completes
+ * within liveness_ms, counted from the later of its start and the moment
+ * that majority formed; a node restarted with its disk intact votes (is not
+ * amnesic) within liveness_ms too. A stall is a violation, found as soon as
+ * the bound passes, not only at the end.
  */
 #ifndef PAXFS_TESTS_SIM_SIM_H
 #define PAXFS_TESTS_SIM_SIM_H
@@ -51,6 +60,7 @@ struct sim_config {
 				      * all its earlier ones (as after the daemon's
 				      * clock-derived count wrapped), never one used */
 	bool fs_log;                /* keep every applied value id (needed by the checker) */
+	uint32_t liveness_ms;       /* 0: off; else the bound of the liveness check (above) */
 	size_t trace_ring;          /* trace lines kept for a failure report (0: none) */
 	FILE *trace_out;            /* if set, every trace line is printed there too */
 };
@@ -143,6 +153,9 @@ struct sim_random_opts {
 	int n_nodes;
 	bool faults;  /* every fault enabled */
 	bool verbose; /* print the whole trace to stderr */
+	bool kills;   /* instead: only kill -9 and restart, never more than (n - 1) / 2
+			   * down at once, on a clean network with the daemon's timing;
+			   * liveness checked (2 s) */
 };
 
 /* One random run: random entities, clients, barriers and (with faults) the

@@ -1,8 +1,10 @@
 /* tests/sim/sim_main.c — paxfs-sim: the simulator as a program, for soaks.
  *
- *   paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults] [--verbose]
+ *   paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults | --kills] [--verbose]
  *
- * Runs N random seeds (every fault enabled unless --no-faults) and ends with
+ * Runs N random seeds (every fault enabled unless --no-faults; --kills: only
+ * kill -9 and restart with a majority always up, and the liveness check, see
+ * tests/sim/workload.c) and ends with
  * the line "seeds: N, violations: V"; exit status 1 when V > 0. Each
  * violation prints its seed, its cause and the last trace lines.
  * PAXFS_SIM_SEED=n runs that one seed only (with --verbose: its whole trace).
@@ -17,8 +19,10 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults] "
-			"[--verbose]\n");
+	fprintf(
+	    stderr,
+	    "usage: paxfs-sim [--seeds N] [--nodes 3|5] [--first-seed S] [--no-faults | --kills] "
+	    "[--verbose]\n");
 	return 2;
 }
 
@@ -50,6 +54,8 @@ int main(int argc, char **argv)
 				return usage();
 		} else if (!strcmp(a, "--no-faults")) {
 			o.faults = false;
+		} else if (!strcmp(a, "--kills")) {
+			o.kills = true;
 		} else if (!strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else {

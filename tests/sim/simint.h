@@ -112,7 +112,9 @@ struct sim_node {
 	uint64_t timer_gen;
 	uint32_t known_inc[SIM_MAX_NODES + 1]; /* highest engine inc heard from each peer */
 	uint32_t disk_ms;
-	uint64_t submit_id; /* the id the last SUBMIT step returned */
+	uint64_t started_ms;  /* this process started then (liveness) */
+	bool started_amnesic; /* ...with NodeMeta.amnesia set (a wiped disk) */
+	uint64_t submit_id;   /* the id the last SUBMIT step returned */
 	int submit_rc;
 };
 
@@ -170,11 +172,21 @@ struct sim_chk_cmd {
 	uint64_t owner;
 	size_t owner_via; /* the FORWARD (index + 1 in fwds) it came by; 0: submitted */
 	bool built;       /* the owner put it into a value since it came */
+	uint64_t submitted_ms;
+	bool answered; /* its origin process applied it or reported it failed */
+};
+
+/* A barrier begun, until it completes (liveness). */
+struct sim_chk_bar {
+	int node;
+	uint32_t inc;
+	uint64_t req_id, entity, started_ms;
 };
 
 /* One FORWARD as first sent: (origin process, holder node and process, seq). */
 struct sim_chk_fwd {
 	uint64_t origin, holder_session, seq;
+	uint64_t until; /* its bound: the holder may put its commands at entries up to it */
 	int holder;
 	uint64_t *cmds;
 	size_t n;
@@ -194,6 +206,13 @@ struct sim_check {
 	struct sim_chk_fwd *fwds;
 	size_t n_fwds, cap_fwds;
 	struct sim_map built; /* value ids whose commands were checked at their first ACCEPT */
+	/* liveness (sim.h) */
+	uint64_t live_since[SIM_MAX_NODES + 1]; /* the node has been up with a connected
+						 * majority since then (UINT64_MAX: not now) */
+	uint64_t live_next;                     /* next check */
+	size_t live_lo;           /* every command below is answered or its process gone */
+	struct sim_chk_bar *bars; /* barriers not completed yet */
+	size_t n_bars, cap_bars;
 };
 
 /* ---- the simulator ------------------------------------------------------- */
@@ -248,5 +267,10 @@ void sim_chk_final(struct sim *s);
 size_t sim_chk_entity_count(const struct sim *s);
 uint64_t sim_chk_entity_id(const struct sim *s, size_t i);
 bool sim_chk_commands_resolved(const struct sim *s);
+/* Who is up or connected changed (a crash, a start, a partition, a broken
+ * or restored connection): recomputes who has a majority with it. */
+void sim_chk_topology(struct sim *s);
+/* The liveness check (sim.h), when cfg.liveness_ms is set. */
+void sim_chk_liveness(struct sim *s);
 
 #endif

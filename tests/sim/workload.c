@@ -14,6 +14,14 @@
  * voter at a time, for every entity). Crashes and power cuts need no such
  * care: such a node keeps its disk up to its last synced write, so any number
  * of them at once must be safe.
+ *
+ * The kills mode (sim_random_opts.kills) is the daemon's life under the fault
+ * harness's kills schedule: every node writes shared entities the whole run,
+ * nodes are killed (-9: a crash, the disk intact) and restarted at random,
+ * never more than (n - 1) / 2 down at once, on a clean network, with the
+ * daemon's timing (retries, backoff, 30 s timeouts). A majority is always up,
+ * so the liveness check holds every command and barrier of a live node to
+ * 2 s.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +114,24 @@ static void act_disk(struct sim *s, void *arg, uint64_t node, uint64_t ms)
 	sim_set_disk(s, (int)node, (uint32_t)ms);
 }
 
+/* A kill -9, unless (n - 1) / 2 nodes are down already, or the new cluster
+ * has not formed yet (a node is still amnesic: it waits for every other
+ * node, as the harness waits for every mount before its first kill). */
+static void act_kill(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
+{
+	struct wl *w = arg;
+	int down = 0;
+	for (int i = 1; i <= w->n; i++) {
+		down += !sim_up(s, i);
+		if (sim_amnesic(s, i))
+			return;
+	}
+	if (!sim_up(s, (int)node) || down >= (w->n - 1) / 2)
+		return;
+	sim_crash(s, (int)node);
+	sim_at(s, sim_now(s) + downtime, act_restart, arg, node, 0);
+}
+
 static void act_calm(struct sim *s, void *arg, uint64_t a, uint64_t b)
 {
 	struct wl *w = arg;
@@ -133,7 +159,12 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	static const uint32_t losses[] = {0, 1, 5, 15, 30};
 	static const uint32_t dups[] = {0, 2, 10};
 	static const uint32_t delays[] = {1, 5, 20, 60, 300};
-	if (o->faults) {
+	if (o->kills) {
+		c.dup_pct = dups[rnd(&w, 2)];
+		c.delay_min_ms = (uint32_t)rnd(&w, 2);
+		c.delay_max_ms = delays[rnd(&w, 3)];
+		c.liveness_ms = 2000;
+	} else if (o->faults) {
 		c.loss_pct = losses[rnd(&w, 5)];
 		c.dup_pct = dups[rnd(&w, 3)];
 		c.delay_min_ms = (uint32_t)rnd(&w, 2);
@@ -157,11 +188,24 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	 * keeps taking them long after its own last write */
 	static const uint32_t holds[] = {1, 50, 300, 2000};
 	c.engine.forward_hold_ms = holds[rnd(&w, 4)];
+	if (o->kills) {
+		/* the daemon's (paxos/paxos.h defaults; -o timeout=30) */
+		c.engine.retry_ms = 200;
+		c.engine.backoff_min_ms = 10;
+		c.engine.backoff_max_ms = 500;
+		c.engine.proposal_timeout_ms = 30000;
+		c.engine.barrier_timeout_ms = 30000;
+		/* and its value bound: with 4 KiB values, five nodes writing one
+		 * entity every few ms queue up for longer than the 2 s bound */
+		c.engine.value_max_bytes = 4u << 20;
+	}
 	struct sim *s;
 	if (sim_new(&c, &s))
 		abort();
 
 	uint64_t t_fault = 2000 + rnd(&w, 3000);
+	if (o->kills)
+		t_fault = 4000 + rnd(&w, 6000);
 	w.n_entities = 2 + (int)rnd(&w, 3);
 	for (int i = 0; i < w.n_entities; i++) {
 		uint64_t r = rnd(&w, 4);
@@ -172,7 +216,20 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 			? PAXOS_NAMESPACE_ENTITY
 			: ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
 	}
-	int n_clients = 2 + (int)rnd(&w, 5);
+	int n_clients = o->kills ? 0 : 2 + (int)rnd(&w, 5);
+	if (o->kills) {
+		/* every node writes shared entities until the faults stop */
+		for (int node = 1; node <= w.n; node++) {
+			uint64_t gap = 5 + rnd(&w, 100);
+			for (uint64_t t = rnd(&w, gap); t < t_fault; t += 1 + rnd(&w, 2 * gap))
+				sim_at(s, t, act_submit, &w, (uint64_t)node,
+				       w.entities[rnd(&w, (uint64_t)w.n_entities)]);
+		}
+		int n_kills = 2 + (int)rnd(&w, 10);
+		for (int k = 0; k < n_kills; k++)
+			sim_at(s, 200 + rnd(&w, t_fault - 200), act_kill, &w,
+			       1 + rnd(&w, (uint64_t)w.n), 10 + rnd(&w, 3000));
+	}
 	for (int k = 0; k < n_clients; k++) {
 		uint64_t entity = w.entities[rnd(&w, (uint64_t)w.n_entities)];
 		bool fixed = rnd(&w, 2); /* one node (fast path) or any node (contention) */
@@ -188,12 +245,12 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 			t += burst ? rnd(&w, 3) : 1 + rnd(&w, t_fault / (uint64_t)count);
 		}
 	}
-	int n_barriers = (int)rnd(&w, 9);
+	int n_barriers = (int)rnd(&w, o->kills ? 30 : 9);
 	for (int k = 0; k < n_barriers; k++)
 		sim_at(s, rnd(&w, t_fault), act_barrier, &w, 1 + rnd(&w, (uint64_t)w.n),
 		       w.entities[rnd(&w, (uint64_t)w.n_entities)]);
 
-	if (o->faults) {
+	if (o->faults && !o->kills) {
 		int n_crashes = (int)rnd(&w, 5);
 		for (int k = 0; k < n_crashes; k++)
 			sim_at(s, rnd(&w, t_fault), act_crash, &w, 1 + rnd(&w, (uint64_t)w.n),
@@ -221,11 +278,15 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	sim_at(s, t_fault, act_calm, &w, 0, 0);
 
 	int rc = sim_run_until(s, t_fault);
+	/* An entry its proposer left accepted by a majority, unannounced, is
+	 * finished by the orphan timer (proposal_timeout_ms plus as much jitter)
+	 * when nothing else touches it: 30 to 60 s with the daemon's timing. */
+	uint64_t settle = o->kills ? 2 * (uint64_t)c.engine.proposal_timeout_ms : 0;
 	if (!rc)
-		rc = sim_run_until_converged(s, t_fault + 30000);
+		rc = sim_run_until_converged(s, t_fault + 30000 + settle);
 	if (!rc)
 		rc = sim_final_check(s);
-	if (!rc && !o->faults) {
+	if (!rc && !o->faults && !o->kills) {
 		/* Without faults nothing may fail: contention must resolve. */
 		struct sim_stats st;
 		sim_get_stats(s, &st);
@@ -238,7 +299,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	}
 	if (rc && report) {
 		fprintf(report, "seed %llu (%d nodes%s): %s\n", (unsigned long long)seed, w.n,
-			o->faults ? ", faults" : "", sim_failure(s));
+			o->kills    ? ", kills"
+			: o->faults ? ", faults"
+				    : "",
+			sim_failure(s));
 		fprintf(report, "--- last trace lines (replay: PAXFS_SIM_SEED=%llu) ---\n",
 			(unsigned long long)seed);
 		sim_print_trace(s, report);

@@ -24,12 +24,27 @@ What is checked (DESIGN.md's promises, per file, at open/close granularity):
 
 An operation that failed, or whose client died during it, is uncertain: it
 may or may not have taken effect, so it may be read but proves nothing.
+
+Liveness (`check_liveness()`, DESIGN.md: "unavailability is an error, never
+a lie" — and availability is the rule while a majority is there): an
+operation on a node that was up for the whole operation, while that node and
+a majority of nodes (itself among them) were up and pairwise connected —
+no cut or lossy or delayed link between any two of them — from STALL_GRACE
+seconds before it began until it ended, must succeed within STALL_S
+seconds. One that failed (other than a full disk) or took longer is a stall,
+a failure of the run, not an uncertain operation. The run's timeline (who
+was up, which links were bad, when) says when that held.
+
 `check()` returns counts and the first problems in words.
 """
+import bisect
 import json
 import os
 
 INF = float("inf")
+STALL_S = 2.0      # the bound of an operation while a majority is up and connected
+STALL_GRACE = 1.0  # connections are re-established this long after a majority forms
+LEGIT_ERRORS = ("ENOSPC", "EDQUOT")  # a full disk fails a write with a majority up
 
 
 class Op:
@@ -100,6 +115,7 @@ class Result:
         self.stale_reads = 0
         self.divergence = 0
         self.corrupt = 0        # values no operation produced, duplicates, order
+        self.stalls = 0         # operations that failed or hung with a majority up
         self.problems = []
 
     def problem(self, kind, text):
@@ -108,13 +124,14 @@ class Result:
 
     @property
     def ok(self):
-        return not (self.lost or self.stale_reads or self.divergence or self.corrupt)
+        return not (self.lost or self.stale_reads or self.divergence or self.corrupt or
+                    self.stalls)
 
     def as_dict(self):
         return {"ops": self.ops, "acked_writes": self.acked_writes, "reads": self.reads,
                 "lost": self.lost, "stale_reads": self.stale_reads,
                 "divergence": self.divergence, "corrupt": self.corrupt,
-                "problems": self.problems}
+                "stalls": self.stalls, "problems": self.problems}
 
 
 def _check_register(res, f, writes, reads, finals):
@@ -349,3 +366,54 @@ def check(ops, finals_by_node, initial):
                 "node %s %s" % (n, "missing" if v is None else repr(v[:40]))
                 for n, v in vals.items())))
     return res
+
+
+def _with_majority(node, up, bad, nodes):
+    """node is up with a majority of nodes, itself among them, all up and
+    with no bad link between any two of them (bad: pairs (a, b), a < b)."""
+    if node not in up:
+        return False
+    # the largest such group holds node and every up node linked to all of
+    # it; a greedy pass over the candidates is exact for the few nodes here
+    cand = [n for n in sorted(up) if n != node and (min(n, node), max(n, node)) not in bad]
+    need = len(nodes) // 2 + 1
+    best = 1
+
+    def grow(group, rest):
+        nonlocal best
+        best = max(best, len(group))
+        for i, n in enumerate(rest):
+            if all((min(n, g), max(n, g)) not in bad for g in group):
+                grow(group + [n], rest[i + 1:])
+
+    grow([node], cand)
+    return best >= need
+
+
+def check_liveness(res, ops, timeline, nodes):
+    """timeline: [(t, up nodes, bad links)] in time order, each state in force
+    from its t until the next one's. Counts the stalls into res."""
+    times = [t for t, _, _ in timeline]
+
+    def held(node, s, e):
+        i = max(0, bisect.bisect_right(times, s - STALL_GRACE) - 1)
+        while i < len(timeline) and timeline[i][0] <= e:
+            _, up, bad = timeline[i]
+            if not _with_majority(node, up, bad, nodes):
+                return False
+            i += 1
+        return True
+
+    for o in ops:
+        if o.ok is None or o.e is None or o.node is None:
+            continue  # the client died during it: no result to judge
+        took = o.e - o.s
+        if o.ok and took <= STALL_S:
+            continue
+        if not o.ok and o.err in LEGIT_ERRORS:
+            continue
+        if not timeline or not held(int(o.node), o.s, o.e):
+            continue
+        res.stalls += 1
+        res.problem("stall", "%r %s after %.2f s while node %s was up with a majority" % (
+            o, "failed" if not o.ok else "returned", took, o.node))

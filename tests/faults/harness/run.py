@@ -6,6 +6,12 @@ wait for convergence and the verdict.
           ─▶ heal (every link, every node up) ─▶ converge (all nodes serve the
              same files; timed) ─▶ paxfs-verify ─▶ checker ─▶ summary line
 
+Whatever a schedule does to the nodes (kill, start, stop, pause, resume)
+or to the links (net.apply, the daemons' delay and loss) is also written into
+a timeline: (time, nodes up, bad links), which the checker needs to tell a
+stall (an operation that failed or hung while a majority was up) from an
+operation that met a real outage.
+
 Everything the run made is taken down in close(), whatever happened: client
 processes and daemons (by the pids it started), mounts, namespaces, and the
 temporary directory (kept, without the data dirs, when the run failed, so
@@ -73,6 +79,66 @@ class Run:
         self.cleanups = []  # the schedule's own teardown, run once the daemons are down
         self.data_extra = []  # data dirs outside c/data (removed with them)
         self.unstartable = set()  # nodes that failed to start (a failure already)
+        self.timeline = []  # [(time, nodes up, bad links)]: see _track
+        self.paused = set()
+        self.impaired = set()  # nodes whose disk is full: not serving, by design
+        self._track()
+
+    # ---- the timeline -------------------------------------------------------------
+
+    def _mark(self, down=None):
+        """Appends the state in force now; `down`: a node counted down from
+        now on, whatever its process says (a kill about to be sent)."""
+        up = frozenset(i for i in self.nodes if self.cluster.running(i) and
+                       i not in self.paused and i not in self.impaired and i != down)
+        bad = set(self.net.cut) | set(self.net.loss)
+        for i, c in self.cluster.ctl.items():
+            for peer in list(c.get("delay", {})) + [p for p, v in c.get("loss", {}).items() if v]:
+                bad.add((min(i, peer), max(i, peer)))
+        self.timeline.append((time.monotonic(), up, frozenset(bad)))
+
+    def impair(self, i, on):
+        """Node i's disk is full (on) or has room again: while it is full the
+        node stops voting and its operations may fail (README, Errors), so
+        the liveness check counts it as down. Also a disk that may die at its
+        next write (powercut: a torn write armed) until the node is back."""
+        (self.impaired.add if on else self.impaired.discard)(i)
+        self._mark()
+
+    def _track(self):
+        """Wraps what changes the nodes or the links so that every change
+        is marked: a node is down from just before it is killed, stopped or
+        paused, and up once it answers again."""
+        c, net = self.cluster, self.net
+
+        def before(fn, pause=None):
+            def wrapped(i, *a, **kw):
+                self._mark(down=i)
+                if pause is not None:
+                    (self.paused.add if pause else self.paused.discard)(i)
+                try:
+                    return fn(i, *a, **kw)
+                finally:
+                    self._mark()
+            return wrapped
+
+        def after(fn, pause=None):
+            def wrapped(*a, **kw):
+                try:
+                    return fn(*a, **kw)
+                finally:
+                    if pause is not None:
+                        self.paused.discard(a[0])
+                    self._mark()
+            return wrapped
+
+        c.kill = before(c.kill)
+        c.stop = before(c.stop)
+        c.pause = before(c.pause, pause=True)
+        c.resume = after(c.resume, pause=False)
+        c.start = after(c.start)
+        c.write_ctl = after(c.write_ctl)
+        net.apply = after(net.apply)
 
     # ---- log -----------------------------------------------------------------
 
@@ -266,6 +332,7 @@ class Run:
         with open(os.path.join(self.tmp, "finals.json"), "w") as f:
             json.dump({"finals": finals, "initial": self.initial}, f)
         res = checker.check(ops, finals, self.initial)
+        checker.check_liveness(res, ops, self.timeline, self.nodes)
         for p in res.problems:
             self.note("checker: " + p)
         if converge_s is None:
@@ -284,7 +351,7 @@ class Run:
                   ("duration", "%ds" % self.duration), ("ops", res.ops),
                   ("acked_writes", res.acked_writes), ("reads", res.reads), ("lost", res.lost),
                   ("stale_reads", res.stale_reads), ("divergence", res.divergence),
-                  ("corrupt", res.corrupt),
+                  ("corrupt", res.corrupt), ("stalls", res.stalls),
                   ("converge", "%.1fs" % converge_s if converge_s is not None else "never"),
                   ("verify", {None: "not-built", 0: "agree", 1: "DIVERGE", 2: "UNCHECKED"}.get(
                       verify_rc, str(verify_rc)))]

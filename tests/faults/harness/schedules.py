@@ -359,12 +359,14 @@ def disk_full(r, rng, short):
     procs = r.start_clients(per_node=2)
     time.sleep(r.duration * 0.25)
     filler = os.path.join(r.disk, "filler")
+    r.impair(i, True)
     size = _fill(filler)
     t_full = time.monotonic()
     r.note("disk-full: node %d's disk is full (filler %d MiB)" % (i, size >> 20))
     time.sleep(r.duration * 0.5)
     t_free = time.monotonic()
     os.unlink(filler)
+    r.impair(i, False)
     r.note("disk-full: space is back on node %d" % i)
     time.sleep(r.duration * 0.25)
     r.stop_clients(procs)
@@ -543,6 +545,9 @@ def _torn_write(r, rng, i, persist, parts, st):
     since = r.cluster.log_size(i)
     r.note("powercut: torn write on node %d: parts %s of %d of the next write to its newest log"
            % (i, persist, parts))
+    # down for the liveness check from now: once armed, its disk may die at
+    # any write, and its operations fail until it is back
+    r.impair(i, True)
     armed = []
     end = time.monotonic() + TORN_WAIT
     while time.monotonic() < end and lz.alive():
@@ -561,7 +566,9 @@ def _torn_write(r, rng, i, persist, parts, st):
         lz.clear_cache()
         lz.close()
         lz.start()
-        return _restart(r, [i], "after a power cut", st)
+        ok = _restart(r, [i], "after a power cut", st)
+        r.impair(i, False)
+        return ok
     st["torn"] += 1
     for l in lz.torn_lines():
         r.note("powercut: node %d: LazyFS: %s" % (i, l))
@@ -576,7 +583,9 @@ def _torn_write(r, rng, i, persist, parts, st):
         r.note("powercut: node %d still runs 30 s after its data dir died: kill -9" % i)
         r.cluster.kill(i)
     lz.remount()
-    return _restart(r, [i], "after a torn write of its newest log", st)
+    ok = _restart(r, [i], "after a torn write of its newest log", st)
+    r.impair(i, False)
+    return ok
 
 
 def powercut(r, rng, short):
