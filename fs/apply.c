@@ -372,6 +372,8 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 	util_budget_init(&vb, util_decode_limit(len));
 	ProtobufCAllocator va = {util_budget_alloc, util_budget_free, &vb};
 	v = paxfs__value__unpack(&va, len, value);
+	if (!v && vb.oom && !vb.over)
+		return -ENOMEM; /* this node's trouble, not the value's */
 	if (!v) {
 		fs_mark_bad(fs, entity, "entry %llu does not decode as a Value%s",
 			    (unsigned long long)entry,
@@ -395,6 +397,10 @@ int fs_apply(struct fs *fs, uint64_t entity, uint64_t entry, const uint8_t *valu
 		util_budget_init(&cb, util_decode_limit(vc->body.len));
 		ProtobufCAllocator ca = {util_budget_alloc, util_budget_free, &cb};
 		Paxfs__Command *cmd = paxfs__command__unpack(&ca, vc->body.len, vc->body.data);
+		if (!cmd && cb.oom && !cb.over) {
+			rc = -ENOMEM;
+			goto abort;
+		}
 		if (!cmd || cmd->version != 1 || !is_known_op(cmd->op_case)) {
 			/* Every node holds the same bytes, so every node stops
 			 * here: refusing service beats guessing. */

@@ -302,7 +302,10 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 
 int mount_node_run(struct mount_node *n)
 {
-	event_base_dispatch(n->base);
+	/* Stopped while opening (mount_node_fail): a loopbreak before the loop
+	 * runs is forgotten by libevent. */
+	if (!n->stopping)
+		event_base_dispatch(n->base);
 	return n->exit_code;
 }
 

@@ -244,8 +244,8 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		break;
 	case MREQ_LOOKUP:
 		rc = fs_lookup(n->fs, r->parent, r->name, &st);
-		if (rc == -ENOENT && (mount_names_stale(n, r->parent) ||
-				      fs_getattr(n->fs, r->parent, &st) < 0))
+		if (rc == -ENOENT &&
+		    (mount_names_stale(n, r->parent) || fs_getattr(n->fs, r->parent, &st) < 0))
 			rc = -ESTALE; /* the directory itself was renamed or removed meanwhile */
 		if (rc < 0) {
 			fuse_reply_err(r->req, -rc);
@@ -294,10 +294,12 @@ void mount_req_recheck(struct mount_node *n)
 					i = j;
 			fs_applied(n->fs, r->wait_entity[i], &m);
 			*pp = r->next;
-			LOG_WARN("open gave up waiting for entity %llu to be applied through entry %llu "
-				 "(applied %llu)",
-				 (unsigned long long)r->wait_entity[i], (unsigned long long)r->wait_entry[i],
-				 (unsigned long long)m.applied_entry);
+			LOG_WARN(
+			    "open gave up waiting for entity %llu to be applied through entry %llu "
+			    "(applied %llu)",
+			    (unsigned long long)r->wait_entity[i],
+			    (unsigned long long)r->wait_entry[i],
+			    (unsigned long long)m.applied_entry);
 			mount_req_reply_err(n, r, -EIO);
 			continue;
 		}

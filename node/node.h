@@ -149,8 +149,9 @@ struct node_fsm {
 	 * b->req_id is the node's id of the barrier, not the caller's. */
 	void (*barrier_done)(void *ctx, void *req, const struct paxos_barrier_done *b);
 	/* Request `req` waited for a command or barriers of an engine that was
-	 * dropped (err: as for `lost`): no answer will come. Once per request,
-	 * before `lost`. */
+	 * dropped: no answer will come. err: -EIO for a command (it may still
+	 * be chosen: not known to be done), else as for `lost`. Once per
+	 * request, before `lost`. */
 	void (*abandon)(void *ctx, void *req, int err);
 	/* The engine wants an entity's state from a peer (a snapshot). */
 	void (*snapshot_fetch)(void *ctx, const struct paxos_snapshot_req *r);

@@ -72,7 +72,7 @@ void node_req_barrier_done(struct node *n, const struct paxos_barrier_done *b)
 
 void node_abandon_all(struct node *n, int err)
 {
-	struct util_u64map seen, cmds = n->cmds, barriers = n->barriers;
+	struct util_u64map seen, in_flight, cmds = n->cmds, barriers = n->barriers;
 	size_t pos = 0;
 	uint64_t key;
 	void *val;
@@ -81,18 +81,27 @@ void node_abandon_all(struct node *n, int err)
 	util_u64map_init(&n->cmds);
 	util_u64map_init(&n->barriers);
 	util_u64map_init(&seen);
-	/* A request may wait for several barriers: it is abandoned once. */
+	util_u64map_init(&in_flight);
+	/* A request may wait for several barriers: it is abandoned once. A
+	 * command in flight may still be chosen: its request is abandoned with
+	 * -EIO, "not known to be done", whatever dropped the engine. */
 	while (util_u64map_next(&barriers, &pos, &key, &val))
 		if (util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val) < 0)
 			abort();
 	pos = 0;
-	while (util_u64map_next(&cmds, &pos, &key, &val))
-		if (util_u64map_put(&seen, (uint64_t)(uintptr_t)val, val) < 0)
+	while (util_u64map_next(&cmds, &pos, &key, &val)) {
+		util_u64map_del(&seen, (uint64_t)(uintptr_t)val);
+		if (util_u64map_put(&in_flight, (uint64_t)(uintptr_t)val, val) < 0)
 			abort();
+	}
 	util_u64map_close(&barriers);
 	util_u64map_close(&cmds);
 	pos = 0;
 	while (util_u64map_next(&seen, &pos, &key, &val))
 		n->cfg.fsm->abandon(n->cfg.fsm_ctx, val, err);
+	pos = 0;
+	while (util_u64map_next(&in_flight, &pos, &key, &val))
+		n->cfg.fsm->abandon(n->cfg.fsm_ctx, val, -EIO);
 	util_u64map_close(&seen);
+	util_u64map_close(&in_flight);
 }

@@ -226,22 +226,25 @@ static int build_writebatch(struct store *s, struct store_batch *b)
  * leveldb's synced write fsyncs only the newest log, and when its own write
  * starts a new log (the memtable is full) the batch lands there, synced
  * while the old log's unsynced tail is not. So a synced batch is written in
- * four steps (docs/store.md, "Writes"):
+ * two steps (docs/store.md, "Writes"):
  *
- *   1. the batch, unsynced (it may start a new log);
- *   2. if a new log appeared: fdatasync the older logs, fsync the directory;
- *   3. an empty synced write: leveldb appends a record holding nothing and
- *      fdatasyncs the newest log, which holds the batch;
- *   4. if that empty write itself started a new log: step 2 again (the
- *      batch is then in an older log, and the new one holds only the empty
- *      record).
+ *   1. the batch, unsynced (it may start a new log); leveldb has handed it
+ *      to the kernel when the write returns;
+ *   2. the sync point (dirsync.h): if a new log appeared, fdatasync the
+ *      older logs and fsync the directory; then fdatasync the newest log.
  *
- * Without a new log that is one fdatasync, as a plain synced write. */
+ * Without a new log that is one fdatasync, as a plain synced write. A failed
+ * step 1 is a write that did not happen (a full disk): the store reopens and
+ * may retry. A failed step 2 is a failed sync: after it nobody knows what of
+ * the page cache reached the disk or ever will ("fsyncgate"), so the store
+ * takes no more writes (store.h). */
 static int write_locked(struct store *s, struct store_batch *b, bool sync)
 {
 	char *err = NULL;
 	int rc;
 
+	if (s->sync_failed)
+		return -EIO;
 	if (s->poisoned || !s->db) {
 		rc = store_reopen_locked(s);
 		if (rc)
@@ -261,20 +264,13 @@ static int write_locked(struct store *s, struct store_batch *b, bool sync)
 		store_dirsync_poll(&s->ds);
 		return 0;
 	}
-	rc = store_dirsync_older_logs(&s->ds);
-	if (!rc) {
-		leveldb_write(s->db, s->wo_sync, s->empty, &err);
-		if (err)
-			rc = store_ldb_error(err, "synced write");
-	}
-	if (!rc)
-		rc = store_dirsync_older_logs(&s->ds);
+	rc = store_dirsync_sync(&s->ds);
 	if (rc) {
-		/* The batch is in the log (and readable), but it or an earlier one
-		 * may not be durable: not acknowledged. Reopening replays and
-		 * re-syncs everything. */
+		LOG_ERR("store: a sync of %s failed (%s): this store takes no more writes", s->dir,
+			strerror(-rc));
+		s->sync_failed = true;
 		s->poisoned = true;
-		return rc == -ENOSPC ? rc : -EIO;
+		return -EIO;
 	}
 	return 0;
 }
@@ -289,7 +285,7 @@ int store_write(struct store *s, struct store_batch *b, bool sync)
 		return 0;
 	pthread_mutex_lock(&s->wlock);
 	rc = write_locked(s, b, sync);
-	if (rc && rc != -ENOMEM && s->poisoned && s->db) {
+	if (rc && rc != -ENOMEM && s->poisoned && s->db && !s->sync_failed) {
 		/* leveldb refuses every write after any earlier failure, also one of
 		 * a background compaction while we were idle. If the room is back, a
 		 * reopen clears that; retrying is safe because a batch of puts and

@@ -34,6 +34,7 @@ static bool is_log_name(const char *name, uint64_t *number)
 int store_dirsync_init(struct store_dirsync *d, const char *dir)
 {
 	d->ifd = -1;
+	d->newest_fd = -1;
 	d->pending = true; /* leveldb's open just created a log */
 	d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->dirfd < 0)
@@ -59,9 +60,11 @@ void store_dirsync_close(struct store_dirsync *d)
 {
 	if (d->ifd >= 0)
 		close(d->ifd);
+	if (d->newest_fd >= 0)
+		close(d->newest_fd);
 	if (d->dirfd >= 0)
 		close(d->dirfd);
-	d->ifd = d->dirfd = -1;
+	d->ifd = d->dirfd = d->newest_fd = -1;
 }
 
 void store_dirsync_poll(struct store_dirsync *d)
@@ -93,7 +96,8 @@ void store_dirsync_poll(struct store_dirsync *d)
 	}
 }
 
-/* fdatasyncs every log file but the newest (which leveldb syncs itself). */
+/* fdatasyncs every log file but the newest, and opens the newest as
+ * d->newest_fd (store_dirsync_sync syncs it last). */
 static int sync_older_logs(struct store_dirsync *d)
 {
 	uint64_t *nums = NULL, newest = 0, num;
@@ -146,6 +150,18 @@ static int sync_older_logs(struct store_dirsync *d)
 		}
 		close(fd);
 	}
+	if (!rc && n) {
+		snprintf(name, sizeof(name), "%06" PRIu64 ".log", newest);
+		fd = openat(d->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			LOG_ERR("store: cannot open the newest log %s: %s", name, strerror(errno));
+		} else {
+			if (d->newest_fd >= 0)
+				close(d->newest_fd);
+			d->newest_fd = fd;
+		}
+	}
 out:
 	free(nums);
 	closedir(dir);
@@ -162,17 +178,23 @@ int store_dirsync_dir(struct store_dirsync *d)
 	return 0;
 }
 
-int store_dirsync_older_logs(struct store_dirsync *d)
+int store_dirsync_sync(struct store_dirsync *d)
 {
 	int rc;
 
 	store_dirsync_poll(d);
-	if (!d->pending)
-		return 0;
-	rc = sync_older_logs(d);
-	if (!rc)
-		rc = store_dirsync_dir(d);
-	if (!rc)
+	if (d->pending || d->newest_fd < 0) {
+		rc = sync_older_logs(d);
+		if (!rc)
+			rc = store_dirsync_dir(d);
+		if (rc)
+			return rc;
 		d->pending = false;
-	return rc;
+	}
+	if (d->newest_fd >= 0 && fdatasync(d->newest_fd) < 0) {
+		rc = -errno;
+		LOG_ERR("store: fdatasync of the newest log failed: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
 }

@@ -39,15 +39,15 @@ struct store {
 	leveldb_options_t *lopt;
 	leveldb_cache_t *cache;
 	leveldb_filterpolicy_t *bloom;
-	leveldb_readoptions_t *ro; /* checksums verified; never modified after open */
-	leveldb_writeoptions_t *wo_sync, *wo_nosync;
-	leveldb_writebatch_t *empty; /* under wlock: the synced write after a batch */
-	size_t inline_max; /* values longer than this go under their own 'V' key */
+	leveldb_readoptions_t *ro;         /* checksums verified; never modified after open */
+	leveldb_writeoptions_t *wo_nosync; /* every write; the store syncs itself (dirsync.h) */
+	size_t inline_max;                 /* values longer than this go under their own 'V' key */
 
 	pthread_rwlock_t swap; /* read side: any use of db; write side: replacing it */
 	pthread_mutex_t wlock; /* one writer (and one reopen) at a time */
 	leveldb_t *db;         /* NULL only after a reopen failed */
 	bool poisoned;         /* under wlock: reopen before the next write */
+	bool sync_failed;      /* under wlock: a sync failed; no more writes, ever */
 	struct store_dirsync ds;
 };
 

@@ -54,17 +54,17 @@
  *   there a record?") 0.5 us instead of 2.0 us, present keys unchanged;
  * - block cache 8 MiB (leveldb's default): 8, 32 and 128 MiB read the same
  *   while the tables sit in the page cache. */
-#define DEFAULT_CACHE_BYTES ((size_t)8 << 20)
+#define DEFAULT_CACHE_BYTES        ((size_t)8 << 20)
 #define DEFAULT_WRITE_BUFFER_BYTES ((size_t)32 << 20)
-#define DEFAULT_MAX_FILE_BYTES ((size_t)8 << 20)
-#define BLOOM_BITS_PER_KEY 10
+#define DEFAULT_MAX_FILE_BYTES     ((size_t)8 << 20)
+#define BLOOM_BITS_PER_KEY         10
 /* Room a reopen needs besides the logs it turns into a table. */
 #define REOPEN_SPARE_BYTES ((uint64_t)1 << 20)
 /* How long a reopen waits for readers still using the old handle. */
 #define REOPEN_WAIT_S 5
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -390,7 +390,8 @@ static int check_tables(struct store *s, char *err, size_t errlen)
 		if (stat(path, &st) < 0) {
 			snprintf(path, sizeof(path), "%s/%06llu.sst", s->dir, number);
 			if (stat(path, &st) < 0) {
-				seterr(err, errlen, "the store in %s is damaged: table %06llu is missing",
+				seterr(err, errlen,
+				       "the store in %s is damaged: table %06llu is missing",
 				       s->dir, number);
 				rc = -EBADMSG;
 				break;
@@ -443,8 +444,7 @@ static int write_format(struct store *s, size_t inline_max, char *err, size_t er
 }
 
 /* Checks (or, in an empty database with create, writes) the format record. */
-static int check_format(struct store *s, const struct store_options *opt, char *err,
-			size_t errlen)
+static int check_format(struct store *s, const struct store_options *opt, char *err, size_t errlen)
 {
 	Paxfs__StoreFormat *f;
 	struct store_node node;
@@ -465,8 +465,8 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 			       s->dir);
 			return -ENOENT;
 		}
-		s->inline_max = opt->inline_value_max ? opt->inline_value_max
-						      : STORE_DEFAULT_INLINE_MAX;
+		s->inline_max =
+		    opt->inline_value_max ? opt->inline_value_max : STORE_DEFAULT_INLINE_MAX;
 		if (s->inline_max > STORE_INLINE_MAX_LIMIT) {
 			LOG_INFO("store: inline value limit %zu capped at %zu", s->inline_max,
 				 STORE_INLINE_MAX_LIMIT);
@@ -495,11 +495,12 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 	}
 	/* The inline limit is the one the store was created with: a record
 	 * rewritten with value_stored must find its value where it was put. */
-	s->inline_max = f->inline_value_max ? (size_t)f->inline_value_max
-					    : STORE_DEFAULT_INLINE_MAX;
+	s->inline_max =
+	    f->inline_value_max ? (size_t)f->inline_value_max : STORE_DEFAULT_INLINE_MAX;
 	if (s->inline_max > STORE_INLINE_MAX_LIMIT) {
-		seterr(err, errlen, "the store in %s is damaged: inline value limit %zu is over %zu",
-		       s->dir, s->inline_max, STORE_INLINE_MAX_LIMIT);
+		seterr(err, errlen,
+		       "the store in %s is damaged: inline value limit %zu is over %zu", s->dir,
+		       s->inline_max, STORE_INLINE_MAX_LIMIT);
 		paxfs__store_format__free_unpacked(f, NULL);
 		return -EBADMSG;
 	}
@@ -516,8 +517,7 @@ static int check_format(struct store *s, const struct store_options *opt, char *
 		return rc;
 	}
 	if (rc && rc != -ENOENT) {
-		seterr(err, errlen, "cannot read the node record of %s: %s", s->dir,
-		       strerror(-rc));
+		seterr(err, errlen, "cannot read the node record of %s: %s", s->dir, strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -540,26 +540,23 @@ static struct store *store_alloc(char *abs_dir, const struct store_options *opt)
 	s->inline_max = STORE_DEFAULT_INLINE_MAX;
 
 	s->lopt = leveldb_options_create();
-	s->cache = leveldb_cache_create_lru(opt->cache_bytes ? opt->cache_bytes
-							     : DEFAULT_CACHE_BYTES);
+	s->cache =
+	    leveldb_cache_create_lru(opt->cache_bytes ? opt->cache_bytes : DEFAULT_CACHE_BYTES);
 	s->bloom = leveldb_filterpolicy_create_bloom(BLOOM_BITS_PER_KEY);
 	leveldb_options_set_cache(s->lopt, s->cache);
 	leveldb_options_set_filter_policy(s->lopt, s->bloom);
 	/* A damaged log record or table is an error, not something to skip. */
 	leveldb_options_set_paranoid_checks(s->lopt, 1);
 	leveldb_options_set_write_buffer_size(s->lopt, opt->write_buffer_bytes
-							       ? opt->write_buffer_bytes
-							       : DEFAULT_WRITE_BUFFER_BYTES);
+							   ? opt->write_buffer_bytes
+							   : DEFAULT_WRITE_BUFFER_BYTES);
 	leveldb_options_set_max_file_size(s->lopt, DEFAULT_MAX_FILE_BYTES);
 	leveldb_options_set_compression(s->lopt, leveldb_no_compression);
 
 	s->ro = leveldb_readoptions_create();
 	leveldb_readoptions_set_verify_checksums(s->ro, 1);
-	s->wo_sync = leveldb_writeoptions_create();
-	leveldb_writeoptions_set_sync(s->wo_sync, 1);
 	s->wo_nosync = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wo_nosync, 0);
-	s->empty = leveldb_writebatch_create();
 	return s;
 }
 
@@ -572,17 +569,15 @@ static void store_release(struct store *s)
 	leveldb_cache_destroy(s->cache);
 	leveldb_filterpolicy_destroy(s->bloom);
 	leveldb_readoptions_destroy(s->ro);
-	leveldb_writeoptions_destroy(s->wo_sync);
 	leveldb_writeoptions_destroy(s->wo_nosync);
-	leveldb_writebatch_destroy(s->empty);
 	pthread_rwlock_destroy(&s->swap);
 	pthread_mutex_destroy(&s->wlock);
 	free(s->dir);
 	free(s);
 }
 
-static int open_dir(const char *dir, const struct store_options *opt, struct store **out,
-		    char *err, size_t errlen)
+static int open_dir(const char *dir, const struct store_options *opt, struct store **out, char *err,
+		    size_t errlen)
 {
 	char foreign[256];
 	enum dir_kind kind = DIR_EMPTY;

@@ -39,8 +39,8 @@
 #include "util/crc32c.h"
 #include "util/log.h"
 
-#define LOG_BLOCK 32768
-#define LOG_HDR 7
+#define LOG_BLOCK      32768
+#define LOG_HDR        7
 #define LOG_MASK_DELTA 0xa282ead8u
 
 enum log_type {
@@ -268,6 +268,21 @@ int store_log_repair_tail(const char *dir, char *what, size_t wlen)
 
 /* ---- setting a damaged store aside ------------------------------------------ */
 
+/* fsyncs the directories `a` and `b`: a rename between them is durable. */
+static int sync_dirs(const char *a, const char *b)
+{
+	const char *dirs[2] = {a, b};
+	int rc = 0, fd;
+	for (int i = 0; i < 2 && !rc; i++) {
+		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			rc = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
+}
+
 int store_set_aside(const char *dir, char *aside, size_t alen)
 {
 	char name[64], sub[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
@@ -275,7 +290,7 @@ int store_set_aside(const char *dir, char *aside, size_t alen)
 	struct tm tm;
 	time_t now = time(NULL);
 	DIR *d;
-	int rc = 0, fd;
+	int rc = 0;
 
 	gmtime_r(&now, &tm);
 	strftime(name, sizeof(name), STORE_DAMAGED_PREFIX "%Y%m%d-%H%M%S", &tm);
@@ -286,6 +301,16 @@ int store_set_aside(const char *dir, char *aside, size_t alen)
 		snprintf(sub, sizeof(sub), "%s/%s-%d", dir, name, i);
 	}
 	snprintf(aside, alen, "%s", sub);
+	/* CURRENT goes first, durably: a crash in the middle of the moves then
+	 * leaves a store without CURRENT (-EBADMSG: set aside again), never one
+	 * that opens without its newest log. */
+	if (snprintf(from, sizeof(from), "%s/CURRENT", dir) >= (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/CURRENT", sub) >= (int)sizeof(to))
+		return -ENAMETOOLONG;
+	if (rename(from, to) < 0 && errno != ENOENT)
+		return -errno;
+	if ((rc = sync_dirs(sub, dir)) < 0)
+		return rc;
 	d = opendir(dir);
 	if (!d)
 		return -errno;
@@ -310,12 +335,5 @@ int store_set_aside(const char *dir, char *aside, size_t alen)
 	}
 	closedir(d);
 	/* The moves must be durable before a new store is made beside them. */
-	for (int i = 0; i < 2 && !rc; i++) {
-		fd = open(i ? dir : sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) < 0)
-			rc = -errno;
-		if (fd >= 0)
-			close(fd);
-	}
-	return rc;
+	return rc ? rc : sync_dirs(sub, dir);
 }

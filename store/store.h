@@ -109,12 +109,11 @@ size_t store_batch_bytes(const struct store_batch *b);
  *   -ENOSPC  the disk is full (the store stays readable; once space is
  *            freed, later writes work again and nothing acknowledged is lost)
  *   -EIO     any other failure
- * (One exception, as in every log-based store: when making a synced batch
- * durable fails (the fsync itself, or the empty synced record written after
- * the batch, which can meet a full disk: -ENOSPC), the batch is in the log
- * but maybe not on disk; reads may already see it, and after the store
- * reopens itself for the next write it is there or not; still all of it or
- * none. Writing the same batch again is harmless.)
+ * With `sync`, a failed sync (the fsync itself: after it nobody knows what
+ * of the page cache reached the disk, "fsyncgate") returns -EIO, and from
+ * then on every write fails with -EIO: the process must stop, and a restart
+ * recovers from what the disk holds. The batch is then in the log and may be
+ * read, durable or not; still all of it or none after a crash.
  * A synced write reaches the disk only after every write before it: after a
  * power cut the store holds the batches written up to some point, never a
  * later one without an earlier one (docs/store.md, "Writes"). */
@@ -138,10 +137,10 @@ int store_approximate_bytes(struct store *s, uint64_t *out);
 /* ---- node meta -------------------------------------------------------- */
 
 struct store_node {
-	char cluster[64];     /* cluster name, NUL-terminated */
+	char cluster[64]; /* cluster name, NUL-terminated */
 	uint32_t node_id;
-	uint64_t boot_count;  /* incremented by the daemon at every start */
-	bool amnesia;         /* log lost or damaged: must re-learn before voting */
+	uint64_t boot_count; /* incremented by the daemon at every start */
+	bool amnesia;        /* log lost or damaged: must re-learn before voting */
 };
 
 /* -ENOENT when never written. */
@@ -152,11 +151,11 @@ void store_batch_put_node(struct store_batch *b, const struct store_node *n);
 
 /* One entry of one entity, as this node's acceptor holds it. */
 struct store_record {
-	uint64_t promised;  /* highest ballot promised; 0 = none */
-	uint64_t accepted;  /* ballot of the accepted value; 0 = none */
-	uint64_t value_id;  /* id of the accepted value; 0 = none */
-	bool chosen;        /* the accepted value is known chosen */
-	uint8_t *value;     /* accepted value bytes (put: borrowed; get: malloc'd, free()) */
+	uint64_t promised; /* highest ballot promised; 0 = none */
+	uint64_t accepted; /* ballot of the accepted value; 0 = none */
+	uint64_t value_id; /* id of the accepted value; 0 = none */
+	bool chosen;       /* the accepted value is known chosen */
+	uint8_t *value;    /* accepted value bytes (put: borrowed; get: malloc'd, free()) */
 	size_t value_len;
 	uint32_t value_crc; /* get/scan: CRC32C of the value as the record names it (also
 			       when the value is not loaded); put: ignored (computed) */
@@ -182,8 +181,8 @@ int store_get_record(struct store *s, uint64_t entity, uint64_t entry, struct st
  * non-zero return from cb stops the scan and is returned. -EBADMSG when a
  * record fails its checksum. */
 typedef int (*store_record_cb)(void *arg, uint64_t entry, const struct store_record *rec);
-int store_scan_records(struct store *s, uint64_t entity, uint64_t from, uint64_t to, bool with_values,
-		       store_record_cb cb, void *arg);
+int store_scan_records(struct store *s, uint64_t entity, uint64_t from, uint64_t to,
+		       bool with_values, store_record_cb cb, void *arg);
 
 /* Queues deletion of every record (and separate value) of `entity` with
  * entry <= upto: those in the store and those queued earlier in `b`. Reads
@@ -197,17 +196,17 @@ int store_batch_drop_entity(struct store *s, struct store_batch *b, uint64_t ent
 /* ---- entity metas ------------------------------------------------------ */
 
 struct store_paxos_meta {
-	uint64_t chosen_entry;     /* highest entry known chosen (all below too) */
-	uint32_t chosen_proposer;  /* node whose value was chosen at chosen_entry */
-	uint64_t trimmed_entry;    /* entries <= this are gone from the log */
-	uint32_t trimmed_crc;      /* chained checksum at trimmed_entry */
-	uint64_t vote_after;       /* amnesia fence: vote only at entries above this */
+	uint64_t chosen_entry;    /* highest entry known chosen (all below too) */
+	uint32_t chosen_proposer; /* node whose value was chosen at chosen_entry */
+	uint64_t trimmed_entry;   /* entries <= this are gone from the log */
+	uint32_t trimmed_crc;     /* chained checksum at trimmed_entry */
+	uint64_t vote_after;      /* amnesia fence: vote only at entries above this */
 };
 
 struct store_apply_meta {
-	uint64_t applied_entry;    /* entries <= this are applied to the fs state */
-	uint32_t chain_crc;        /* c_i = crc32c(c_{i-1}, value_i) at applied_entry */
-	uint64_t state_digest;     /* fs/'s digest of the materialised state */
+	uint64_t applied_entry; /* entries <= this are applied to the fs state */
+	uint32_t chain_crc;     /* c_i = crc32c(c_{i-1}, value_i) at applied_entry */
+	uint64_t state_digest;  /* fs/'s digest of the materialised state */
 };
 
 /* Both return -ENOENT (and zero *out) for an entity the store has no meta for. */
@@ -235,13 +234,14 @@ int store_get_state(struct store *s, const void *key, size_t klen, void **val, s
 
 /* The same, but seeing the puts and deletes already queued in `b` first
  * (read-your-writes while one entry's commands are applied into one batch). */
-int store_batch_get_state(struct store *s, const struct store_batch *b, const void *key, size_t klen,
-			  void **val, size_t *vlen);
+int store_batch_get_state(struct store *s, const struct store_batch *b, const void *key,
+			  size_t klen, void **val, size_t *vlen);
 
 /* Calls cb for every state key in [start, end) in key order (end NULL: to
  * the end of the keyspace). key/val are valid during the call only. Does not
  * see uncommitted batches. Non-zero from cb stops and is returned. */
-typedef int (*store_state_cb)(void *arg, const void *key, size_t klen, const void *val, size_t vlen);
+typedef int (*store_state_cb)(void *arg, const void *key, size_t klen, const void *val,
+			      size_t vlen);
 int store_scan_state(struct store *s, const void *start, size_t slen, const void *end, size_t elen,
 		     store_state_cb cb, void *arg);
 

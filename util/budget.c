@@ -6,8 +6,8 @@
 
 size_t util_decode_limit(size_t len)
 {
-	if (len > (SIZE_MAX - UTIL_DECODE_SLACK) / UTIL_DECODE_FACTOR)
-		return SIZE_MAX;
+	if (len > (UTIL_DECODE_MAX - UTIL_DECODE_SLACK) / UTIL_DECODE_FACTOR)
+		return UTIL_DECODE_MAX;
 	return UTIL_DECODE_FACTOR * len + UTIL_DECODE_SLACK;
 }
 
@@ -16,6 +16,7 @@ void util_budget_init(struct util_budget *b, size_t limit)
 	b->limit = limit;
 	b->spent = 0;
 	b->over = false;
+	b->oom = false;
 }
 
 size_t util_budget_cost(size_t size)
@@ -42,6 +43,8 @@ void *util_budget_alloc(void *arg, size_t size)
 	void *p = malloc(size);
 	if (p)
 		b->spent += cost;
+	else
+		b->oom = true;
 	return p;
 }
 

@@ -38,14 +38,19 @@
  * that are a bare type 66 x: refused. The slack covers small frames. */
 #define UTIL_DECODE_FACTOR 32
 #define UTIL_DECODE_SLACK  (64u << 10)
+/* ...and never more than this, whatever the size: a 64 MiB frame
+ * (max_frame) of small messages is no legitimate traffic, while one of
+ * values costs about its size. */
+#define UTIL_DECODE_MAX ((size_t)256 << 20)
 
-/* UTIL_DECODE_FACTOR x len + UTIL_DECODE_SLACK, saturating at SIZE_MAX. */
+/* min(UTIL_DECODE_FACTOR x len + UTIL_DECODE_SLACK, UTIL_DECODE_MAX). */
 size_t util_decode_limit(size_t len);
 
 struct util_budget {
 	size_t limit; /* bytes it may hand out in all */
 	size_t spent; /* bytes charged so far (<= limit) */
 	bool over;    /* an allocation was refused for want of budget */
+	bool oom;     /* malloc itself failed (not a property of the input) */
 };
 
 /* A budget of `limit` bytes, none spent. */

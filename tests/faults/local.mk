@@ -1,4 +1,4 @@
-# tests/faults — partitions, crashes, lost and full disks (issue 7; docs/faults.md).
+# tests/faults — partitions, crashes, power cuts, lost and full disks (issues 7, 12; docs/faults.md).
 #   test_checker.py   the history checker catches what it is for
 #   short.sh          every fault schedule, short (tests/faults/run --short)
 #   *.sh              regression tests of what the schedules found

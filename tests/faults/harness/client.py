@@ -12,6 +12,9 @@ start; see workload.py):
                pwrite at offset 0 (one FUSE write, one command: atomic) and
                read whole. Every value is unique: "C:SEQ:RANDOM" padded.
     w/app.K    append logs: one line "C:SEQ" per O_APPEND write.
+               The "fsync" share of the mix is a register write or an
+               append that calls fsync() before close() (recorded as a
+               write or an append with "sync": true).
     w/f/c-C-SEQ  files this client creates (O_CREAT|O_EXCL, then one write),
     w/f/r-C-SEQ  and later renames (only its own, so names never race).
     w/big-C-SEQ  bulk files (--bulk): a few MiB each, content from the seed.
@@ -89,12 +92,14 @@ def errname(e):
     return type(e).__name__
 
 
-def do_write(path, data):
+def do_write(path, data, sync=False):
     fd = os.open(path, os.O_WRONLY)
     try:
         n = os.pwrite(fd, data, 0)
         if n != len(data):
             raise OSError(errno.EIO, "short write %d of %d" % (n, len(data)))
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -107,12 +112,14 @@ def do_read(path):
         os.close(fd)
 
 
-def do_append(path, data):
+def do_append(path, data, sync=False):
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
         n = os.write(fd, data)
         if n != len(data):
             raise OSError(errno.EIO, "short append %d of %d" % (n, len(data)))
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -165,6 +172,8 @@ def main():
     mix = []
     for part in a.mix.split(","):
         name, weight = part.split("=")
+        if name not in ("write", "read", "append", "create", "rename", "fsync"):
+            ap.error("--mix: no operation '%s'" % name)
         mix.append((name, float(weight)))
     total = sum(x for _, x in mix)
     deadline = time.monotonic() + a.duration
@@ -201,12 +210,16 @@ def main():
                 break
         if op == "rename" and not mine:
             op = "create"
+        sync = False
+        if op == "fsync":
+            op, sync = rng.choice(["write", "append"]), True
+        extra = {"sync": True} if sync else {}
         try:
             if op == "write":
                 f = "reg.%d" % rng.randrange(a.registers)
                 v = reg_value(a.client, seq, rng)
-                k = h.invoke("write", f=f, v=v.decode())
-                do_write(os.path.join(w, f), v)
+                k = h.invoke("write", f=f, v=v.decode(), **extra)
+                do_write(os.path.join(w, f), v, sync)
                 h.result(k, True)
             elif op == "read":
                 f = "reg.%d" % rng.randrange(a.registers)
@@ -216,8 +229,8 @@ def main():
             elif op == "append":
                 f = "app.%d" % rng.randrange(a.appends)
                 line = "%d:%d\n" % (a.client, seq)
-                k = h.invoke("append", f=f, v=line)
-                do_append(os.path.join(w, f), line.encode())
+                k = h.invoke("append", f=f, v=line, **extra)
+                do_append(os.path.join(w, f), line.encode(), sync)
                 h.result(k, True)
             elif op == "create":
                 name = "c-%d-%d" % (a.client, seq)

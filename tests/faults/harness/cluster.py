@@ -253,6 +253,16 @@ class Cluster:
         except OSError:
             return False
 
+    def why_not_started(self, i, since=0):
+        """The line of node i's log (after byte offset `since`) that says why
+        it did not start: store damage first, else its last line."""
+        lines = self.log_lines(i, "", since)
+        for l in lines:
+            if any(w in l for w in ("Corruption", "damaged", "checksum mismatch")):
+                return l
+        lines = [l for l in lines if l.strip()]
+        return lines[-1] if lines else "(nothing in its log)"
+
     def log_size(self, i):
         try:
             return os.path.getsize(self.logfile(i))

@@ -27,9 +27,15 @@ import tempfile
 import time
 
 from . import checker, client, netns
-from .cluster import Cluster
+from .cluster import Cluster, NodeFailed
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/faults
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+class Skip(Exception):
+    """Raised by a schedule's prepare step when this machine cannot run it
+    (a missing tool): the schedule is reported as skipped, with the reason."""
 
 
 def find_binary(name):
@@ -60,6 +66,7 @@ class Run:
         binary = find_binary("mount/paxfs")
         if not binary:
             raise RuntimeError("no mount/paxfs: build first (or set PAXFS_BUILDDIR)")
+        self.builddir = os.path.dirname(os.path.dirname(binary))
         self.verify_bin = find_binary("tools/paxfs-verify")
         self.cluster = Cluster(os.path.join(self.tmp, "c"), self.net, binary, self.nodes,
                                opts=opts, log=self.note)
@@ -69,6 +76,9 @@ class Run:
         self.failures = []  # what went wrong outside the checker
         self.next_client = 1
         self.mounts = []    # file systems the schedule mounted (a small disk…)
+        self.cleanups = []  # the schedule's own teardown, run once the daemons are down
+        self.data_extra = []  # data dirs outside c/data (removed with them)
+        self.unstartable = set()  # nodes that failed to start (a failure already)
         self.timeline = []  # [(time, nodes up, bad links)]: see _track
         self.paused = set()
         self.impaired = set()  # nodes whose disk is full: not serving, by design
@@ -90,7 +100,8 @@ class Run:
     def impair(self, i, on):
         """Node i's disk is full (on) or has room again: while it is full the
         node stops voting and its operations may fail (README, Errors), so
-        the liveness check counts it as down."""
+        the liveness check counts it as down. Also a disk that may die at its
+        next write (powercut: a torn write armed) until the node is back."""
         (self.impaired.add if on else self.impaired.discard)(i)
         self._mark()
 
@@ -215,14 +226,23 @@ class Run:
     # ---- healing and convergence ----------------------------------------------
 
     def heal(self):
+        """Every link up, every node running: a node that cannot start is a
+        failure (with its log's last lines), not a harness error."""
         self.net.heal()
         self.net.apply()
         for i in self.nodes:
             self.cluster.resume(i)
             self.cluster.clear_ctl(i)
         for i in self.nodes:
-            if not self.cluster.running(i):
-                self.cluster.start(i)
+            if not self.cluster.running(i) and i not in self.unstartable:
+                since = self.cluster.log_size(i)
+                try:
+                    self.cluster.start(i)
+                except NodeFailed as e:
+                    self.unstartable.add(i)
+                    self.note(str(e))
+                    self.fail("node %d does not start after healing: %s" % (
+                        i, self.cluster.why_not_started(i, since)))
 
     def snapshot(self, i, timeout=120):
         try:
@@ -259,9 +279,13 @@ class Run:
         Returns the seconds it took, or None (self.last_snaps has the last look)."""
         start = time.monotonic()
         while True:
-            snaps = self.snapshots(timeout=max(5, timeout))
+            # a node that could not start is a failure already: the others must agree
+            snaps = {i: s for i, s in self.snapshots(timeout=max(5, timeout)).items()
+                     if i not in self.unstartable}
             self.last_snaps = snaps
-            first = snaps[self.nodes[0]]["files"]
+            if not snaps:
+                return None
+            first = snaps[min(snaps)]["files"]
             if all(not s["errors"] for s in snaps.values()) and \
                     all(s["files"] == first for s in snaps.values()):
                 return time.monotonic() - start
@@ -281,13 +305,13 @@ class Run:
                 return None
             time.sleep(0.5)
 
-    def verify(self):
+    def verify(self, attempts=10):
         """paxfs-verify CONFIG from the hub namespace: 0 agree, 1 diverge,
         2 could not check; None when the tool is not built."""
         if not self.verify_bin:
             return None
         last = None
-        for attempt in range(10):
+        for attempt in range(attempts):
             p = subprocess.run(["nsenter", "--net=" + self.net.ns_path(), "--", self.verify_bin,
                                 self.cluster.conf], capture_output=True, text=True, timeout=300)
             last = p
@@ -301,7 +325,10 @@ class Run:
 
     def judge(self, converge_s, verify_rc):
         ops = checker.load_history([h for _, h in self.clients])
-        finals = {i: s["files"] for i, s in self.last_snaps.items()}
+        # a node that could not start is a failure already (below); what the
+        # others hold is still judged
+        finals = {i: s["files"] for i, s in self.last_snaps.items()
+                  if i not in self.unstartable}
         with open(os.path.join(self.tmp, "finals.json"), "w") as f:
             json.dump({"finals": finals, "initial": self.initial}, f)
         res = checker.check(ops, finals, self.initial)
@@ -314,8 +341,8 @@ class Run:
         if verify_rc not in (None, 0):
             res.divergence += 1
             res.problem("divergence", "paxfs-verify exited %d" % verify_rc)
-        for f in self.failures:
-            res.problem("failure", f)
+        # first: the checker's findings may fill the list
+        res.problems[:0] = ["failure: %s" % f for f in self.failures]
         return res
 
     def summary(self, res, converge_s, verify_rc):
@@ -345,12 +372,19 @@ class Run:
         try:
             self.cluster.down()
         finally:
+            for fn in reversed(self.cleanups):
+                try:
+                    fn()
+                except Exception as e:  # the rest must still be taken down
+                    self.note("cleanup failed: %r" % e)
             self.net.close()
             for d in self.mounts:
                 subprocess.run(["umount", "-l", d], capture_output=True, timeout=30)
             if failed or self.keep:
                 if not self.keep:  # logs and histories stay, data dirs go
                     shutil.rmtree(os.path.join(self.tmp, "c", "data"), ignore_errors=True)
+                    for d in self.data_extra:
+                        shutil.rmtree(d, ignore_errors=True)
                     for d in self.mounts:
                         shutil.rmtree(d, ignore_errors=True)
                 self.note("kept %s" % self.tmp)

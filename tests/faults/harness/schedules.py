@@ -12,6 +12,8 @@ import os
 import subprocess
 import time
 
+from .cluster import NodeFailed
+
 
 def _sleep_until(t):
     d = t - time.monotonic()
@@ -425,6 +427,212 @@ def retention(r, rng, short):
         r.fail("a data dir holds %.2fx the live data (limit 3x)" % worst)
 
 
+# ---- power cuts and torn writes (LazyFS under every data dir) -----------------------
+
+# the clients' mix: registers and appends also with fsync() before close()
+POWERCUT_MIX = "write=25,read=30,append=15,create=10,rename=10,fsync=10"
+# torn writes, in turn: (parts persisted, of how many equal parts). A hole in
+# the middle first (sectors written out of order), then a prefix, then a
+# hole at the start.
+TORN = [("1,3", 3), ("1", 2), ("2", 3)]
+TORN_WAIT = 30  # seconds for the armed write to come
+
+
+def powercut_prepare(r, short):
+    """Every node's data dir on a LazyFS mount of its own (harness/lazyfs.py),
+    LazyFS built under the build tree. Skips when the LazyFS copy or the
+    packages its build needs are missing."""
+    from . import lazyfs
+    from .run import REPO, Skip
+    src, there = lazyfs.source_dir(REPO)
+    if not there:
+        raise Skip("no LazyFS copy in %s (no %s/build; $PAXFS_LAZYFS_SRC names another): "
+                   "power cuts need it" % (src, src))
+    missing = lazyfs.missing_packages()
+    if missing:
+        raise Skip("building LazyFS needs %s (scripts/setup installs them)" % " ".join(missing))
+    out = os.path.join(r.builddir, "tests", "faults", "lazyfs")
+    t = time.monotonic()
+    bindir = lazyfs.build(src, out)
+    r.note("powercut: LazyFS from %s in %s (%.1f s)" % (src, bindir, time.monotonic() - t))
+    r.lazy = {}
+    r.cleanups.append(lambda: [lz.close() for lz in r.lazy.values()])
+    for i in r.nodes:
+        lz = lazyfs.LazyFS(bindir, os.path.join(r.tmp, "lz%d" % i),
+                           cache_size="512mb" if short else "1gb", log=r.note)
+        r.lazy[i] = lz
+        r.data_extra.append(lz.root)
+        # the longest command this run sends must fit LazyFS's 100-byte read
+        longest = "lazyfs::torn-op::file=%s/000000.log::persist=1,3::parts=3" % lz.root
+        if len(longest) > lazyfs.MAX_COMMAND - 1:
+            raise RuntimeError("the run's directory %s is too long a path for LazyFS's commands "
+                               "(%d bytes, at most %d): set TMPDIR to a shorter one"
+                               % (r.tmp, len(longest), lazyfs.MAX_COMMAND - 1))
+        lz.start()
+        r.cluster.data_dirs[i] = lz.mnt
+    r.note("powercut: LazyFS mounted under every data dir: %s" % ", ".join(
+        r.lazy[i].mnt for i in r.nodes))
+
+
+def _store_kind(name):
+    if name.endswith(".log") and name[:-4].isdigit():
+        return "log"
+    if name.endswith(".ldb") or name.endswith(".sst"):
+        return "table"
+    if name.startswith("MANIFEST-"):
+        return "manifest"
+    if name in ("LOG", "LOG.old"):
+        return "info-log"
+    return name
+
+
+def _newest_log(root):
+    logs = [n for n in os.listdir(root) if n.endswith(".log") and n[:-4].isdigit()]
+    return max(logs, key=lambda n: int(n[:-4])) if logs else None
+
+
+def _restart(r, victims, why, st):
+    """Starts the victims again; False (and a failure naming the log line
+    that says why) when one does not start."""
+    ok = True
+    for i in victims:
+        since = r.cluster.log_size(i)
+        try:
+            r.cluster.start(i)
+        except NodeFailed as e:
+            r.note(str(e))
+            r.unstartable.add(i)
+            r.fail("node %d does not start %s: %s" % (i, why, r.cluster.why_not_started(i, since)))
+            ok = False
+            continue
+        st["restarts"] += 1
+        for l in r.cluster.log_lines(i, "store: ", since):
+            r.note("powercut: node %d: %s" % (i, l))
+            if "dropped a torn tail" in l:
+                st["tails_dropped"] += 1
+            if "moved the files of the damaged store" in l:
+                st["set_aside"] += 1
+    return ok
+
+
+def _power_cut(r, rng, victims, st):
+    """SIGKILL the victims' daemons (each reaped), drop what their disks
+    had not synced, start them again."""
+    r.note("powercut: power cut on node(s) %s" % ",".join(map(str, victims)))
+    for i in victims:
+        r.cluster.kill(i)
+    for i in victims:
+        lz = r.lazy[i]
+        n, files = lz.unsynced_report()
+        lz.clear_cache()
+        st["dropped"] += n
+        for f in files:
+            st["dropped_kinds"].add(_store_kind(f))
+        r.note("powercut: node %d: dropped %d unsynced bytes, in %s" % (
+            i, n, ", ".join(files) or "no file"))
+    st["cuts"] += 1
+    st["node_cuts"] += len(victims)
+    time.sleep(rng.uniform(0.5, 2.0))
+    return _restart(r, victims, "after a power cut", st)
+
+
+def _torn_write(r, rng, i, persist, parts, st):
+    """The next write to node i's newest leveldb log persists only some of
+    its parts, and LazyFS dies with it (all that node's unsynced data
+    gone). The daemon's store write fails, so it must stop; then LazyFS is
+    mounted again on the same root and the node started."""
+    lz = r.lazy[i]
+    since = r.cluster.log_size(i)
+    r.note("powercut: torn write on node %d: parts %s of %d of the next write to its newest log"
+           % (i, persist, parts))
+    # down for the liveness check from now: once armed, its disk may die at
+    # any write, and its operations fail until it is back
+    r.impair(i, True)
+    armed = []
+    end = time.monotonic() + TORN_WAIT
+    while time.monotonic() < end and lz.alive():
+        name = _newest_log(lz.root)
+        if name and name not in armed:  # leveldb may have switched to a new log meanwhile
+            lz.arm_torn(name, persist, parts)
+            armed.append(name)
+            r.note("powercut: node %d: torn-op armed on %s" % (i, name))
+        lz.wait_dead(0.2)
+    if lz.alive():
+        # the write never came: clear the armed faults with a power cut that
+        # restarts LazyFS too, so they cannot fire later
+        r.fail("torn write on node %d: no write to %s within %d s" % (
+            i, "/".join(armed) or "any leveldb log", TORN_WAIT))
+        r.cluster.kill(i)
+        lz.clear_cache()
+        lz.close()
+        lz.start()
+        ok = _restart(r, [i], "after a power cut", st)
+        r.impair(i, False)
+        return ok
+    st["torn"] += 1
+    for l in lz.torn_lines():
+        r.note("powercut: node %d: LazyFS: %s" % (i, l))
+    p = r.cluster.procs.get(i)
+    try:
+        p.wait(timeout=30)
+        st["self_stopped"] += 1
+        errs = r.cluster.log_lines(i, " error ", since)
+        r.note("powercut: node %d stopped by itself (exit %s): %s" % (
+            i, p.returncode, errs[0] if errs else "(no error in its log)"))
+    except subprocess.TimeoutExpired:
+        r.note("powercut: node %d still runs 30 s after its data dir died: kill -9" % i)
+        r.cluster.kill(i)
+    lz.remount()
+    ok = _restart(r, [i], "after a torn write of its newest log", st)
+    r.impair(i, False)
+    return ok
+
+
+def powercut(r, rng, short):
+    """Under the mixed load (with fsyncs), power cuts: on one node, on two,
+    then on all of them (SIGKILL, reaped, LazyFS drops what was not
+    fsynced, restart), then a torn write of one node's newest leveldb log
+    (LazyFS persists part of the write and dies; remounted, restarted).
+    --short: one round; else rounds until the duration is over (two at
+    least), each torn write of another shape. Something unsynced must have
+    been dropped in some cut."""
+    nodes = r.nodes
+    st = {"cuts": 0, "node_cuts": 0, "dropped": 0, "dropped_kinds": set(), "torn": 0,
+          "self_stopped": 0, "restarts": 0, "tails_dropped": 0, "set_aside": 0}
+    procs = r.start_clients(per_node=2, duration=36000, mix=POWERCUT_MIX)
+    end = time.monotonic() + r.duration
+    rounds = 0
+    ok = True
+    while ok:
+        persist, parts = TORN[rounds % len(TORN)]
+        rounds += 1
+        for kind, k in (("cut", 1), ("cut", 2), ("cut", len(nodes)), ("torn", 1)):
+            time.sleep(rng.uniform(1.5, 3.5) if short else rng.uniform(2, 5))
+            victims = sorted(rng.sample(nodes, k))
+            if kind == "cut":
+                ok = _power_cut(r, rng, victims, st)
+            else:
+                ok = _torn_write(r, rng, victims[0], persist, parts, st)
+            if not ok:
+                break
+        if short or (time.monotonic() >= end and rounds >= 2):
+            break
+    if ok:
+        time.sleep(2)  # load on the restarted nodes
+    r.stop_clients(procs)
+    r.extra["rounds"] = rounds
+    r.extra["cuts"] = st["cuts"]
+    r.extra["node_cuts"] = st["node_cuts"]
+    r.extra["dropped"] = "%dB" % st["dropped"]
+    r.extra["dropped_in"] = ",".join(sorted(st["dropped_kinds"])) or "-"
+    r.extra["torn"] = st["torn"]
+    r.extra["torn_self_stopped"] = st["self_stopped"]
+    r.extra["tails_dropped"] = st["tails_dropped"]
+    r.extra["set_aside"] = st["set_aside"]
+    if ok and not st["dropped"]:
+        r.fail("no power cut dropped anything: LazyFS had no unsynced data at any cut")
+
+
 SCHEDULES = {
     "partitions": (partitions, None),
     "kills": (kills, None),
@@ -433,4 +641,5 @@ SCHEDULES = {
     "wipe": (wipe, None),
     "disk-full": (disk_full, disk_full_prepare),
     "retention": (retention, None),
+    "powercut": (powercut, powercut_prepare),
 }

@@ -30,7 +30,7 @@ START_TEST(new_logs_are_noticed_other_files_not)
 	ck_assert_int_eq(store_dirsync_init(&d, test_dir), 0);
 	ck_assert_int_ge(d.ifd, 0);
 	ck_assert(d.pending); /* an open has just created a log */
-	ck_assert_int_eq(store_dirsync_older_logs(&d), 0);
+	ck_assert_int_eq(store_dirsync_sync(&d), 0);
 	ck_assert(!d.pending);
 
 	touch("000007.ldb");
@@ -43,10 +43,10 @@ START_TEST(new_logs_are_noticed_other_files_not)
 	touch("000009.log");
 	store_dirsync_poll(&d);
 	ck_assert(d.pending);
-	touch("000010.log"); /* two logs: the older is synced, the newest left to leveldb */
-	ck_assert_int_eq(store_dirsync_older_logs(&d), 0);
+	touch("000010.log"); /* two logs: the older synced first, then the newest */
+	ck_assert_int_eq(store_dirsync_sync(&d), 0);
 	ck_assert(!d.pending);
-	ck_assert_int_eq(store_dirsync_older_logs(&d), 0);
+	ck_assert_int_eq(store_dirsync_sync(&d), 0);
 
 	/* a log renamed into place counts too */
 	touch("tmpfile");
@@ -66,10 +66,10 @@ START_TEST(without_inotify_every_synced_write_syncs)
 	ck_assert_int_eq(store_dirsync_init(&d, test_dir), 0);
 	close(d.ifd);
 	d.ifd = -1; /* as when inotify is unavailable */
-	ck_assert_int_eq(store_dirsync_older_logs(&d), 0);
+	ck_assert_int_eq(store_dirsync_sync(&d), 0);
 	store_dirsync_poll(&d);
 	ck_assert(d.pending); /* cannot know: assume a new log */
-	ck_assert_int_eq(store_dirsync_older_logs(&d), 0);
+	ck_assert_int_eq(store_dirsync_sync(&d), 0);
 	store_dirsync_close(&d);
 }
 END_TEST

@@ -35,13 +35,12 @@
 #include "tests/unit/store/helpers.h"
 #include "util/log.h"
 
-#define BATCHES 400
-#define VALUE_LEN 3000
+#define BATCHES             400
+#define VALUE_LEN           3000
 #define TABLE_SYNC_DELAY_US 20000
 
 static const struct store_options cut_opt = {
-	.create = true,
-	.write_buffer_bytes = 64 << 10, /* a new log every ~20 batches */
+    .create = true, .write_buffer_bytes = 64 << 10, /* a new log every ~20 batches */
 };
 
 /* ---- the disk model -------------------------------------------------------- */
@@ -64,6 +63,7 @@ static uint64_t acked_synced; /* last batch whose synced store_write returned */
 static int cuts;
 static int log_syncs, other_syncs, dir_syncs; /* in the data dir, for the report */
 static char failure[1024];
+static int fail_log_syncs; /* the next this many log syncs in the data dir fail with EIO */
 
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
@@ -216,10 +216,18 @@ static int synced_now(int fd, int (*real)(int), const char *name)
 	int rc;
 
 	resolve();
-	if (!model_on || in_model)
-		return real(fd);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0 && __atomic_load_n(&fail_log_syncs, __ATOMIC_RELAXED) > 0) {
+		path[n] = '\0';
+		if (strstr(path, data_dir) && strstr(path, ".log") &&
+		    __atomic_sub_fetch(&fail_log_syncs, 1, __ATOMIC_RELAXED) >= 0) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	if (!model_on || in_model)
+		return real(fd);
 	if (n <= 0 || fstat(fd, &st) < 0)
 		return real(fd);
 	path[n] = '\0';
@@ -350,9 +358,43 @@ START_TEST(no_synced_batch_survives_an_older_lost_one)
 }
 END_TEST
 
+/* After a failed sync nobody knows what of the page cache reached the disk
+ * (or ever will): the store must not report a later write as durable, nor
+ * retry the failed one after a reopen, which would read back pages that
+ * may not be on disk. It fails every write until it is opened again. */
+START_TEST(after_a_failed_sync_no_write_succeeds)
+{
+	struct store *s = open_store(&cut_opt);
+	struct store_batch *b = store_batch_new();
+	void *v;
+	size_t len;
+
+	util_log_set_level(UTIL_LOG_ERR);
+	store_batch_put_state(b, "a", 1, "1", 1);
+	ck_assert_int_eq(store_write(s, b, true), 0);
+	__atomic_store_n(&fail_log_syncs, 1, __ATOMIC_RELAXED);
+	store_batch_put_state(b, "b", 1, "2", 1);
+	ck_assert_int_eq(store_write(s, b, true), -EIO);
+	ck_assert_int_eq(__atomic_load_n(&fail_log_syncs, __ATOMIC_RELAXED), 0);
+	/* the disk syncs again, but this store has given up */
+	ck_assert_int_eq(store_write(s, b, true), -EIO);
+	ck_assert_int_eq(store_write(s, b, false), -EIO);
+	store_free(s);
+	s = open_store(&cut_opt);
+	ck_assert_int_eq(store_get_state(s, "a", 1, &v, &len), 0);
+	free(v);
+	store_batch_clear(b);
+	store_batch_put_state(b, "c", 1, "3", 1);
+	ck_assert_int_eq(store_write(s, b, true), 0);
+	store_batch_free(b);
+	store_free(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("store power cut");
 	STORE_TEST(s, no_synced_batch_survives_an_older_lost_one, 120);
+	STORE_TEST(s, after_a_failed_sync_no_write_succeeds, 30);
 	return s;
 }

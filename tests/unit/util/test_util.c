@@ -131,7 +131,10 @@ START_TEST(budget_stops_at_its_limit)
 	ck_assert_uint_eq(util_budget_cost(SIZE_MAX), SIZE_MAX);
 	ck_assert_uint_eq(util_decode_limit(0), UTIL_DECODE_SLACK);
 	ck_assert_uint_eq(util_decode_limit(1000), UTIL_DECODE_FACTOR * 1000 + UTIL_DECODE_SLACK);
-	ck_assert_uint_eq(util_decode_limit(SIZE_MAX / 2), SIZE_MAX);
+	ck_assert_uint_eq(util_decode_limit(SIZE_MAX / 2), UTIL_DECODE_MAX);
+	ck_assert_uint_eq(util_decode_limit(64u << 20), UTIL_DECODE_MAX); /* a 64 MiB frame */
+	ck_assert_uint_eq(util_decode_limit(4u << 20),
+			  UTIL_DECODE_FACTOR * (4u << 20) + UTIL_DECODE_SLACK);
 
 	util_budget_init(&b, 1000);
 	while ((p[n] = util_budget_alloc(&b, 100)) != NULL) {
