@@ -61,6 +61,18 @@ START_TEST(three_nodes_group_turns_a_record_trimmed_in_the_same_turn)
 }
 END_TEST
 
+/* Group turns send a FORWARD whose bound passed within the same turn after
+ * the FORWARD of the same command to the new holder (batches go out by
+ * destination): the checker first took the dead one for a command
+ * forwarded by a process that no longer held it. */
+START_TEST(five_nodes_group_turns_a_dead_forward_sent_last)
+{
+	static const uint64_t seeds[] = {5673, 7788};
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		sweep_opts(5, seeds[i], 1, false, true);
+}
+END_TEST
+
 START_TEST(five_nodes_group_turns_seeds_1_to_500)
 {
 	sweep_opts(5, 1, SEEDS_PER_CASE, false, true);
@@ -149,6 +161,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, three_nodes_kills_seeds_1_to_50, 600);
 	TEST_CASE(s, three_nodes_group_turns_seeds_1_to_500, 600);
 	TEST_CASE(s, three_nodes_group_turns_a_record_trimmed_in_the_same_turn, 60);
+	TEST_CASE(s, five_nodes_group_turns_a_dead_forward_sent_last, 60);
 	TEST_CASE(s, five_nodes_group_turns_seeds_1_to_500, 600);
 	return s;
 }
