@@ -121,7 +121,9 @@ int main(int argc, char **argv)
 	long i, n;
 
 	snprintf(base, sizeof(base), "%s/paxfs-bench-fs-XXXXXX",
-		 argc > 1 ? argv[1] : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		 argc > 1           ? argv[1]
+		 : getenv("TMPDIR") ? getenv("TMPDIR")
+				    : "/tmp");
 	if (!mkdtemp(base)) {
 		perror("mkdtemp");
 		return 1;

@@ -49,7 +49,8 @@ static int fsync_lat(const char *dir, int count)
 		fail("open", path);
 	for (int i = 0; i < count; i++) {
 		double t = now_s();
-		if (pwrite(fd, buf, sizeof(buf), (off_t)i * 4096) != (ssize_t)sizeof(buf) || fsync(fd) < 0)
+		if (pwrite(fd, buf, sizeof(buf), (off_t)i * 4096) != (ssize_t)sizeof(buf) ||
+		    fsync(fd) < 0)
 			fail("write+fsync", path);
 		lat[i] = (now_s() - t) * 1e6;
 	}

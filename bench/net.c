@@ -40,11 +40,11 @@
 
 #include "net/net.h"
 
-#define SMALL_LEN 16        /* payload of a small message */
-#define BIG_LEN (1u << 20)  /* 1 MiB */
-#define IO_CHUNK (256 * 1024) /* what net/link.c uses */
+#define SMALL_LEN 16           /* payload of a small message */
+#define BIG_LEN   (1u << 20)   /* 1 MiB */
+#define IO_CHUNK  (256 * 1024) /* what net/link.c uses */
 #define OUT_LIMIT (32u << 20)
-#define WARMUP 1000
+#define WARMUP    1000
 
 static unsigned n_rtt = 20000, n_big = 1024;
 static uint8_t *big_payload;
@@ -352,7 +352,7 @@ static void plain_accept(struct evconnlistener *l, evutil_socket_t fd, struct so
 			 int salen, void *arg)
 {
 	struct bufferevent *bev =
-		bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+	    bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	bufferevent_set_max_single_read(bev, IO_CHUNK);
@@ -370,8 +370,8 @@ static int plain_server(void *arg)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(plain_port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct evconnlistener *l = evconnlistener_new_bind(
-		base, plain_accept, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, -1,
-		(struct sockaddr *)&sa, sizeof(sa));
+	    base, plain_accept, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, -1,
+	    (struct sockaddr *)&sa, sizeof(sa));
 	if (!l) {
 		perror("bench plain server");
 		return 1;
@@ -569,8 +569,8 @@ int main(int argc, char **argv)
 	/* CPU per GiB does not depend on what else the machine runs: on two
 	 * idle cores, throughput is bounded by 1 / the larger of the two. */
 	printf("CPU seconds per GiB (sender / receiver; the bound on two idle cores):\n");
-	printf("  plain libevent       %.3f / %.3f   (%.2f GB/s)\n", plain.send_cpu,
-	       plain.recv_cpu, 1.073741824 / fmax(plain.send_cpu, plain.recv_cpu));
+	printf("  plain libevent       %.3f / %.3f   (%.2f GB/s)\n", plain.send_cpu, plain.recv_cpu,
+	       1.073741824 / fmax(plain.send_cpu, plain.recv_cpu));
 	printf("  paxfs net            %.3f / %.3f   (%.2f GB/s)\n", mesh.send_cpu, mesh.recv_cpu,
 	       1.073741824 / fmax(mesh.send_cpu, mesh.recv_cpu));
 	free(big_payload);

@@ -37,8 +37,8 @@ struct buf {
 struct bnode {
 	struct paxos *p;
 	struct sim_store st;
-	struct buf out[N + 1];   /* this turn's batch per destination */
-	struct buf in[N + 1];    /* last turn's batch from each source */
+	struct buf out[N + 1]; /* this turn's batch per destination */
+	struct buf in[N + 1];  /* last turn's batch from each source */
 };
 
 struct bench {
@@ -108,14 +108,15 @@ static void step(struct bench *b, int n, struct paxos_event *ev)
 	}
 	for (size_t i = 0; i < u->n_outboxes; i++) {
 		struct buf *o = &nd->out[u->outboxes[i].to];
-		if (paxos_codec_append(u->outboxes[i].msgs, u->outboxes[i].n, &o->data, &o->len, &o->cap))
+		if (paxos_codec_append(u->outboxes[i].msgs, u->outboxes[i].n, &o->data, &o->len,
+				       &o->cap))
 			exit(1);
 	}
 	if (n == N) {
 		for (size_t i = 0; i < u->n_chosen; i++) {
 			b->entries++;
-			paxos_codec_value_foreach(u->chosen[i].value, u->chosen[i].value_len, count_cmd,
-						  &b->cmds);
+			paxos_codec_value_foreach(u->chosen[i].value, u->chosen[i].value_len,
+						  count_cmd, &b->cmds);
 		}
 	}
 	if (u->n_failed) {
@@ -277,8 +278,8 @@ static void run(const char *name, unsigned writers, uint64_t entities, int turns
 	       "%.0f bytes and %.1f allocations per entry\n",
 	       name, (unsigned long long)whole.entries, (unsigned long long)whole.cmds,
 	       e ? (double)whole.cmds / e : 0.0,
-	       whole.submitted ? 100.0 * (double)whole.cmds / (double)whole.submitted : 0.0, whole.cpu,
-	       whole.cpu > 0 ? e / whole.cpu : 0.0,
+	       whole.submitted ? 100.0 * (double)whole.cmds / (double)whole.submitted : 0.0,
+	       whole.cpu, whole.cpu > 0 ? e / whole.cpu : 0.0,
 	       whole.cpu > 0 ? (double)whole.cmds / whole.cpu : 0.0,
 	       eng.engine > 0 ? (double)eng.entries / eng.engine : 0.0,
 	       e ? (double)whole.alloc_bytes / e : 0.0, e ? (double)whole.allocs / e : 0.0);

@@ -33,9 +33,9 @@
 
 #include "store/internal.h"
 #include "store/store.h"
+#include "util/cli.h"
 #include "util/log.h"
 #include "util/prng.h"
-#include "util/cli.h"
 
 static double secs = 2.0;
 static uint64_t mib = 256;
@@ -202,35 +202,37 @@ static double batches(int k, bool sync, double *fsync_us)
 
 	memset(value, 0x5a, sizeof(value));
 	for (int round = 0; round < rounds; round++) {
-	if (sync)
-		raw += raw_fsync(true, secs / rounds, false);
-	t0 = now();
-	do {
-		for (int i = 0; i < k; i++, entry++) {
-			struct store_record r = {.promised = entry << 8 | 1,
-						 .accepted = entry << 8 | 1,
-						 .value_id = entry,
-						 .value = value,
-						 .value_len = sizeof(value)};
-			memcpy(value, &entry, sizeof(entry));
-			store_batch_put_record(b, 2 + entry % 64, entry, &r, false);
-		}
-		int rc = store_write(s, b, sync);
-		if (rc)
-			die("store_write", -rc);
-		n++;
-		t = now();
-	} while (t - t0 < secs / rounds);
-	spent += t - t0;
+		if (sync)
+			raw += raw_fsync(true, secs / rounds, false);
+		t0 = now();
+		do {
+			for (int i = 0; i < k; i++, entry++) {
+				struct store_record r = {.promised = entry << 8 | 1,
+							 .accepted = entry << 8 | 1,
+							 .value_id = entry,
+							 .value = value,
+							 .value_len = sizeof(value)};
+				memcpy(value, &entry, sizeof(entry));
+				store_batch_put_record(b, 2 + entry % 64, entry, &r, false);
+			}
+			int rc = store_write(s, b, sync);
+			if (rc)
+				die("store_write", -rc);
+			n++;
+			t = now();
+		} while (t - t0 < secs / rounds);
+		spent += t - t0;
 	}
 	double us = spent / (double)n * 1e6;
 	if (sync) {
 		*fsync_us = raw / rounds;
-		printf("batches of %3d x 200 B  %8.0f batches/s  %9.0f records/s  %7.1f us/batch  = %.2f "
+		printf("batches of %3d x 200 B  %8.0f batches/s  %9.0f records/s  %7.1f us/batch  "
+		       "= %.2f "
 		       "raw fsyncs (%.1f us alongside)\n",
 		       k, (double)n / spent, (double)n * k / spent, us, us / *fsync_us, *fsync_us);
 	} else {
-		printf("  the same, not synced  %8.0f batches/s  %9.0f records/s  %7.1f us/batch  (CPU "
+		printf("  the same, not synced  %8.0f batches/s  %9.0f records/s  %7.1f us/batch  "
+		       "(CPU "
 		       "and page cache)\n",
 		       (double)n / spent, (double)n * k / spent, us);
 	}
@@ -274,8 +276,11 @@ static double big_values(bool sync)
 	}
 	t0 = now();
 	for (uint64_t i = 1; i <= mib; i++) {
-		struct store_record r = {.promised = i << 8 | 1, .accepted = i << 8 | 1,
-					 .value_id = i, .value = value, .value_len = 1 << 20};
+		struct store_record r = {.promised = i << 8 | 1,
+					 .accepted = i << 8 | 1,
+					 .value_id = i,
+					 .value = value,
+					 .value_len = 1 << 20};
 		memcpy(value, &i, sizeof(i));
 		store_batch_put_record(b, 1, i, &r, false);
 		int rc = store_write(s, b, sync);
@@ -313,7 +318,10 @@ static void reads(void)
 
 	memset(value, 0x5a, sizeof(value));
 	for (uint64_t i = 0; i < n; i++) {
-		struct store_record r = {.promised = 1, .accepted = 1, .value_id = i, .value = value,
+		struct store_record r = {.promised = 1,
+					 .accepted = 1,
+					 .value_id = i,
+					 .value = value,
 					 .value_len = sizeof(value)};
 		store_batch_put_record(b, 1 + i % entities, 1 + i / entities, &r, false);
 		if (i % 1000 == 999 && store_write(s, b, false))
@@ -335,7 +343,7 @@ static void reads(void)
 			struct store_record r;
 			uint64_t e = 1 + util_prng_below(&p, entities);
 			uint64_t entry = absent ? n / entities + 2 + util_prng_below(&p, 1000000)
-					      : 1 + util_prng_below(&p, n / entities);
+						: 1 + util_prng_below(&p, n / entities);
 			int rc = store_get_record(s, e, entry, &r);
 			if (rc != (absent ? -ENOENT : 0))
 				die("store_get_record", rc < 0 ? -rc : EIO);
@@ -343,9 +351,10 @@ static void reads(void)
 			k++;
 			t = now();
 		} while (t - t0 < secs / 2);
-		printf("point reads, %s   %8.0f reads/s  %6.2f us/read  (%" PRIu64 " records in tables)\n",
-		       absent ? "absent " : "present", (double)k / (t - t0), (t - t0) / (double)k * 1e6,
-		       n);
+		printf("point reads, %s   %8.0f reads/s  %6.2f us/read  (%" PRIu64
+		       " records in tables)\n",
+		       absent ? "absent " : "present", (double)k / (t - t0),
+		       (t - t0) / (double)k * 1e6, n);
 	}
 	print_stats(s);
 	store_batch_free(b);
@@ -354,9 +363,10 @@ static void reads(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench/store [--secs S] [--mib N] [--only batches|reads|big]\n"
-			"                   [--write-buffer BYTES] [--cache BYTES] [--inline BYTES]\n"
-			"                   [--stats] [DIR]\n");
+	fprintf(stderr,
+		"usage: bench/store [--secs S] [--mib N] [--only batches|reads|big]\n"
+		"                   [--write-buffer BYTES] [--cache BYTES] [--inline BYTES]\n"
+		"                   [--stats] [DIR]\n");
 	exit(2);
 }
 
@@ -411,8 +421,8 @@ int main(int argc, char **argv)
 		big_values(false);
 	}
 	if (b16 > 0)
-		printf("\ntarget: a synced batch of 16 costs <= 1.5 raw fsyncs: %.2f (%s)\n", b16 / f16,
-		       b16 <= 1.5 * f16 ? "met" : "NOT met");
+		printf("\ntarget: a synced batch of 16 costs <= 1.5 raw fsyncs: %.2f (%s)\n",
+		       b16 / f16, b16 <= 1.5 * f16 ? "met" : "NOT met");
 	if (big > 0)
 		printf("target: 1 MiB values at >= 50%% of raw sequential: %.0f%% (%s)\n",
 		       100 * big / seq, big >= 0.5 * seq ? "met" : "NOT met");

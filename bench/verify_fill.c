@@ -22,7 +22,7 @@
 #include "store/store.h"
 #include "util/cli.h"
 
-#define DIRS 16
+#define DIRS      16
 #define RETENTION 1000
 #define MAX_NODES 16
 

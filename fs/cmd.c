@@ -288,8 +288,8 @@ int fs_cmd_fallocate(const struct fs_caller *c, uint64_t ino, uint32_t mode, uin
 	return finish(&m, ino, out);
 }
 
-int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const struct fs_setattr *a,
-		   struct fs_cmd *out)
+int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
+		   const struct fs_setattr *a, struct fs_cmd *out)
 {
 	Paxfs__Command m;
 	Paxfs__SetAttr op;
@@ -302,8 +302,8 @@ int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const
 	cmd_init(&m, c);
 	paxfs__set_attr__init(&op);
 	op.ino = ino;
-	op.valid = a->valid & (FS_SET_MODE | FS_SET_UID | FS_SET_GID | FS_SET_ATIME |
-			       FS_SET_MTIME | FS_SET_SIZE | FS_SET_CTIME);
+	op.valid = a->valid & (FS_SET_MODE | FS_SET_UID | FS_SET_GID | FS_SET_ATIME | FS_SET_MTIME |
+			       FS_SET_SIZE | FS_SET_CTIME);
 	op.mode = a->mode;
 	op.uid = a->uid;
 	op.gid = a->gid;

@@ -75,7 +75,8 @@ void fs_mark_bad(struct fs *fs, uint64_t entity, const char *fmt, ...)
 	LOG_ERR("fs: entity %llu is bad (%s): it answers EIO until repaired",
 		(unsigned long long)entity, reason);
 	if (fs_idset_add(&fs->bad, entity) < 0)
-		LOG_ERR("fs: out of memory remembering bad entity %llu", (unsigned long long)entity);
+		LOG_ERR("fs: out of memory remembering bad entity %llu",
+			(unsigned long long)entity);
 
 	Paxfs__FsBadMark m;
 	paxfs__fs_bad_mark__init(&m);
@@ -208,7 +209,8 @@ static int create_namespace(struct fs *fs)
 	root.parent = FS_ROOT_INO;
 	fs_key_inode(&kr, FS_ROOT_INO);
 	fs_key_nsmeta(&kn);
-	if ((rc = fs_inode_encode(&root, &rb, &rl)) < 0 || (rc = fs_nsmeta_encode(&nm, &nb, &nl)) < 0)
+	if ((rc = fs_inode_encode(&root, &rb, &rl)) < 0 ||
+	    (rc = fs_nsmeta_encode(&nm, &nb, &nl)) < 0)
 		goto out;
 	am.state_digest = fs_hash_kv(kr.b, kr.len, rb, rl) ^ fs_hash_kv(kn.b, kn.len, nb, nl);
 

@@ -53,17 +53,17 @@
 
 #include "store/store.h"
 
-#define FS_NAMESPACE 1 /* entity id of the namespace */
-#define FS_ROOT_INO 1  /* the root directory (its state lives in the namespace) */
+#define FS_NAMESPACE      1 /* entity id of the namespace */
+#define FS_ROOT_INO       1 /* the root directory (its state lives in the namespace) */
 
-#define FS_NAME_MAX 255           /* bytes in one name */
-#define FS_SYMLINK_MAX 4095       /* bytes in a symlink target */
-#define FS_XATTR_NAME_MAX 255     /* bytes in an xattr name */
-#define FS_XATTR_SIZE_MAX 65536   /* bytes in an xattr value */
-#define FS_LINK_MAX 65000         /* links of one inode (EMLINK beyond) */
-#define FS_CHUNK_SIZE 4096        /* file data is stored in chunks of this size */
-#define FS_BLKSIZE (1024 * 1024)  /* st_blksize: the I/O size worth a round trip */
-#define FS_FILE_SIZE_MAX INT64_MAX /* largest file size and end of a write (EFBIG) */
+#define FS_NAME_MAX       255           /* bytes in one name */
+#define FS_SYMLINK_MAX    4095          /* bytes in a symlink target */
+#define FS_XATTR_NAME_MAX 255           /* bytes in an xattr name */
+#define FS_XATTR_SIZE_MAX 65536         /* bytes in an xattr value */
+#define FS_LINK_MAX       65000         /* links of one inode (EMLINK beyond) */
+#define FS_CHUNK_SIZE     4096          /* file data is stored in chunks of this size */
+#define FS_BLKSIZE        (1024 * 1024) /* st_blksize: the I/O size worth a round trip */
+#define FS_FILE_SIZE_MAX  INT64_MAX     /* largest file size and end of a write (EFBIG) */
 
 struct fs;
 
@@ -164,13 +164,13 @@ int fs_cmd_fallocate(const struct fs_caller *c, uint64_t ino, uint32_t mode, uin
  * the inode up to choose: -ENOENT when it does not exist here, -EIO when its
  * entity is bad. */
 enum fs_setattr_bits {
-	FS_SET_MODE = 1,       /* permission bits (the type is kept) */
+	FS_SET_MODE = 1, /* permission bits (the type is kept) */
 	FS_SET_UID = 2,
 	FS_SET_GID = 4,
-	FS_SET_ATIME = 8,      /* to atime_ns */
-	FS_SET_MTIME = 16,     /* to mtime_ns */
-	FS_SET_SIZE = 32,      /* regular files: truncate/extend; directories EISDIR, others EINVAL */
-	FS_SET_CTIME = 64,     /* to ctime_ns (otherwise a change sets ctime to the caller's time) */
+	FS_SET_ATIME = 8,  /* to atime_ns */
+	FS_SET_MTIME = 16, /* to mtime_ns */
+	FS_SET_SIZE = 32,  /* regular files: truncate/extend; directories EISDIR, others EINVAL */
+	FS_SET_CTIME = 64, /* to ctime_ns (otherwise a change sets ctime to the caller's time) */
 	FS_SET_ATIME_NOW = 128, /* atime to the caller's time_ns (UTIME_NOW) */
 	FS_SET_MTIME_NOW = 256, /* mtime to the caller's time_ns */
 };
@@ -184,8 +184,8 @@ struct fs_setattr {
 	int64_t ctime_ns;
 	uint64_t size;
 };
-int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const struct fs_setattr *a,
-		   struct fs_cmd *out);
+int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
+		   const struct fs_setattr *a, struct fs_cmd *out);
 /* flags: 0, XATTR_CREATE or XATTR_REPLACE. -ERANGE: name empty or longer than
  * FS_XATTR_NAME_MAX; -E2BIG: value longer than FS_XATTR_SIZE_MAX. */
 int fs_cmd_setxattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const char *name,
@@ -208,9 +208,9 @@ int fs_value_encode(const uint64_t *ids, const struct fs_cmd *cmds, size_t n, ui
 /* The outcome of one command, identical on every node. */
 struct fs_result {
 	uint64_t cmd_id;
-	int err;          /* 0 or a negative errno (what the system call returns) */
-	uint64_t ino;     /* the inode created, linked, renamed or changed; 0 if none */
-	bool has_stat;    /* st holds the inode's attributes after the command */
+	int err;       /* 0 or a negative errno (what the system call returns) */
+	uint64_t ino;  /* the inode created, linked, renamed or changed; 0 if none */
+	bool has_stat; /* st holds the inode's attributes after the command */
 	struct stat st;
 	bool created;     /* create: a new file (false: an existing one, non-O_EXCL) */
 	uint64_t offset;  /* write/append: where the data landed */
@@ -241,17 +241,17 @@ struct fs_inval_entry {
 /* What fs_apply reports. Initialise once with fs_apply_out_init, pass to any
  * number of fs_apply calls (each resets it), release with fs_apply_out_close. */
 struct fs_apply_out {
-	bool skipped;            /* entry <= applied entry: nothing done */
-	bool noop;               /* consumed without effect: file reclaimed or gone here */
+	bool skipped;              /* entry <= applied entry: nothing done */
+	bool noop;                 /* consumed without effect: file reclaimed or gone here */
 	struct fs_result *results; /* one per command of the value, in order */
 	size_t n_results;
 	struct fs_inval_inode *inodes;
 	size_t n_inodes;
 	struct fs_inval_entry *entries;
 	size_t n_entries;
-	uint64_t *unlinked;      /* regular files whose nlink became 0: reclaim when closed */
+	uint64_t *unlinked; /* regular files whose nlink became 0: reclaim when closed */
 	size_t n_unlinked;
-	size_t batch_bytes;      /* bytes of keys and values this apply wrote */
+	size_t batch_bytes;           /* bytes of keys and values this apply wrote */
 	struct store_apply_meta meta; /* the entity's ApplyMeta after the call */
 	/* capacities (private) */
 	size_t cap_results, cap_inodes, cap_entries, cap_unlinked;
@@ -385,7 +385,7 @@ bool fs_entity_bad(struct fs *fs, uint64_t entity);
  * memory). Idempotent. fs/ calls it on damage it finds itself; paxfs-verify
  * --deep calls it when an entity's state no longer matches its kept digest. */
 void fs_mark_bad(struct fs *fs, uint64_t entity, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- snapshots (a node behind the log's trim point) ------------------- */
 

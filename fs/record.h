@@ -77,6 +77,7 @@ void fs_file_from_birth(const struct fs_inode *birth, struct fs_file *out);
 /* struct stat of `ino` from its namespace record and/or its file attributes
  * (either may be NULL, not both): for a regular file nlink comes from the
  * namespace (0 without one), the rest from the file, ctime the later one. */
-void fs_stat_fill(struct stat *st, uint64_t ino, const struct fs_inode *ns, const struct fs_file *f);
+void fs_stat_fill(struct stat *st, uint64_t ino, const struct fs_inode *ns,
+		  const struct fs_file *f);
 
 #endif

@@ -26,9 +26,9 @@ struct txn_ent {
 	bool orig_present;
 	bool orig_hashed; /* orig_hash is valid */
 	bool cur_present;
-	bool dirty;       /* changed since first touch */
+	bool dirty; /* changed since first touch */
 	uint64_t orig_hash;
-	uint8_t *val;     /* current value when cur_present (malloc'd) */
+	uint8_t *val; /* current value when cur_present (malloc'd) */
 	size_t vlen;
 	size_t klen;
 	uint8_t key[];

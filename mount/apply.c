@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "mount/compact.h"
-#include "mount/node.h"
 #include "mount/names.h"
+#include "mount/node.h"
 #include "mount/notify.h"
 #include "mount/retain.h"
 #include "mount/snapshot.h"

@@ -26,38 +26,41 @@ struct parse_state {
 	int failed;
 };
 
-#define OPT(t, field) {t, offsetof(struct mount_args, field), 0}
+#define OPT(t, field)                                                                              \
+	{                                                                                          \
+		t, offsetof(struct mount_args, field), 0                                           \
+	}
 static const struct fuse_opt opts[] = {
-	OPT("node=%u", node),
-	OPT("--node=%u", node),
-	OPT("--node %u", node),
-	OPT("data=%s", data),
-	OPT("--data=%s", data),
-	OPT("--data %s", data),
-	OPT("timeout=%u", timeout_s),
-	OPT("retention=%u", retention),
-	OPT("retention_bytes=%u", retention_bytes),
-	OPT("catchup_rate=%u", catchup_rate),
-	OPT("log=%s", log),
-	OPT("test_faults=%s", test_faults),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
-	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
-	FUSE_OPT_KEY("-d", KEY_DEBUG),
-	FUSE_OPT_KEY("debug", KEY_DEBUG),
-	FUSE_OPT_KEY("-s", KEY_IGNORED), /* always one event loop */
-	FUSE_OPT_KEY("_netdev", KEY_IGNORED),
-	FUSE_OPT_KEY("nofail", KEY_IGNORED),
-	FUSE_OPT_KEY("auto", KEY_IGNORED),
-	FUSE_OPT_KEY("noauto", KEY_IGNORED),
-	FUSE_OPT_KEY("user", KEY_IGNORED),
-	FUSE_OPT_KEY("nouser", KEY_IGNORED),
-	FUSE_OPT_KEY("users", KEY_IGNORED),
-	FUSE_OPT_KEY("defaults", KEY_IGNORED),
-	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
-	FUSE_OPT_END,
+    OPT("node=%u", node),
+    OPT("--node=%u", node),
+    OPT("--node %u", node),
+    OPT("data=%s", data),
+    OPT("--data=%s", data),
+    OPT("--data %s", data),
+    OPT("timeout=%u", timeout_s),
+    OPT("retention=%u", retention),
+    OPT("retention_bytes=%u", retention_bytes),
+    OPT("catchup_rate=%u", catchup_rate),
+    OPT("log=%s", log),
+    OPT("test_faults=%s", test_faults),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("-d", KEY_DEBUG),
+    FUSE_OPT_KEY("debug", KEY_DEBUG),
+    FUSE_OPT_KEY("-s", KEY_IGNORED), /* always one event loop */
+    FUSE_OPT_KEY("_netdev", KEY_IGNORED),
+    FUSE_OPT_KEY("nofail", KEY_IGNORED),
+    FUSE_OPT_KEY("auto", KEY_IGNORED),
+    FUSE_OPT_KEY("noauto", KEY_IGNORED),
+    FUSE_OPT_KEY("user", KEY_IGNORED),
+    FUSE_OPT_KEY("nouser", KEY_IGNORED),
+    FUSE_OPT_KEY("users", KEY_IGNORED),
+    FUSE_OPT_KEY("defaults", KEY_IGNORED),
+    FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_END,
 };
 
 static char *absolute(const char *path)
@@ -192,33 +195,34 @@ fail:
 
 void mount_args_usage(const char *prog)
 {
-	printf("usage: %s [options] CONFIG MOUNTPOINT\n"
-	       "\n"
-	       "Mounts the replicated file system of the cluster in CONFIG as node ID.\n"
-	       "\n"
-	       "  -o node=ID, --node ID     this node's id in CONFIG (required)\n"
-	       "  -o data=DIR, --data DIR   data directory (default /var/lib/paxfs/CLUSTER/node-ID)\n"
-	       "  -o timeout=SECONDS        changes and open() fail with EIO after this long\n"
-	       "                            without a majority (default %d)\n"
-	       "  -o retention=ENTRIES      log kept per file: a window of this many entries\n"
-	       "                            (default %d; the log holds two windows at most)\n"
-	       "  -o retention_bytes=BYTES  ...and of at most max(BYTES, file size / 4) bytes\n"
-	       "                            (default %d)\n"
-	       "  -o catchup_rate=MIB       what this node sends to nodes catching up (file\n"
-	       "                            states, log entries): at most MIB MiB/s\n"
-	       "                            (default %d; 0: no limit)\n"
-	       "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
-	       "  -o allow_other            let every user use the mount (adds default_permissions)\n"
-	       "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
-	       "                            as FILE says (tests/faults; never in production)\n"
-	       "  -f                        stay in the foreground, log to stderr\n"
-	       "  -d                        debug: foreground, FUSE and paxfs debug logs\n"
-	       "  -h, --help                this text\n"
-	       "  -V, --version             version\n"
-	       "\n"
-	       "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
-	       prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES,
-	       MOUNT_DEFAULT_CATCHUP_RATE);
+	printf(
+	    "usage: %s [options] CONFIG MOUNTPOINT\n"
+	    "\n"
+	    "Mounts the replicated file system of the cluster in CONFIG as node ID.\n"
+	    "\n"
+	    "  -o node=ID, --node ID     this node's id in CONFIG (required)\n"
+	    "  -o data=DIR, --data DIR   data directory (default /var/lib/paxfs/CLUSTER/node-ID)\n"
+	    "  -o timeout=SECONDS        changes and open() fail with EIO after this long\n"
+	    "                            without a majority (default %d)\n"
+	    "  -o retention=ENTRIES      log kept per file: a window of this many entries\n"
+	    "                            (default %d; the log holds two windows at most)\n"
+	    "  -o retention_bytes=BYTES  ...and of at most max(BYTES, file size / 4) bytes\n"
+	    "                            (default %d)\n"
+	    "  -o catchup_rate=MIB       what this node sends to nodes catching up (file\n"
+	    "                            states, log entries): at most MIB MiB/s\n"
+	    "                            (default %d; 0: no limit)\n"
+	    "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
+	    "  -o allow_other            let every user use the mount (adds default_permissions)\n"
+	    "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
+	    "                            as FILE says (tests/faults; never in production)\n"
+	    "  -f                        stay in the foreground, log to stderr\n"
+	    "  -d                        debug: foreground, FUSE and paxfs debug logs\n"
+	    "  -h, --help                this text\n"
+	    "  -V, --version             version\n"
+	    "\n"
+	    "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
+	    prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES,
+	    MOUNT_DEFAULT_CATCHUP_RATE);
 }
 
 void mount_args_close(struct mount_args *a)

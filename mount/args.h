@@ -21,22 +21,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MOUNT_DEFAULT_TIMEOUT_S 30
-#define MOUNT_DEFAULT_RETENTION 1000
+#define MOUNT_DEFAULT_TIMEOUT_S       30
+#define MOUNT_DEFAULT_RETENTION       1000
 #define MOUNT_DEFAULT_RETENTION_BYTES 4096
-#define MOUNT_DEFAULT_CATCHUP_RATE 32
+#define MOUNT_DEFAULT_CATCHUP_RATE    32
 
 struct mount_args {
-	char *config;         /* absolute path of CONFIG */
-	char *mountpoint;     /* absolute path of MOUNTPOINT */
-	unsigned node;        /* 0 = not given */
-	char *data;           /* absolute; NULL = default, filled in once the cluster is known */
-	char *log;            /* NULL = DATA/paxfs.log when in the background */
-	char *test_faults;    /* NULL = none; absolute path of the fault file */
+	char *config;      /* absolute path of CONFIG */
+	char *mountpoint;  /* absolute path of MOUNTPOINT */
+	unsigned node;     /* 0 = not given */
+	char *data;        /* absolute; NULL = default, filled in once the cluster is known */
+	char *log;         /* NULL = DATA/paxfs.log when in the background */
+	char *test_faults; /* NULL = none; absolute path of the fault file */
 	unsigned timeout_s;
 	unsigned retention;
 	unsigned retention_bytes;
-	unsigned catchup_rate;  /* MiB/s of catch-up served; 0 = no limit */
+	unsigned catchup_rate; /* MiB/s of catch-up served; 0 = no limit */
 	bool foreground;
 	bool debug;
 	bool allow_other;

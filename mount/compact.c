@@ -24,13 +24,13 @@
 struct mount_compact {
 	struct store *store;
 	char *dir;
-	bool room_warned;          /* said once that there is no room */
+	bool room_warned; /* said once that there is no room */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stopping;
-	_Atomic uint64_t pending;  /* value bytes applied since the last compaction began */
-	_Atomic uint64_t last_ms;  /* when the loop last applied something */
+	_Atomic uint64_t pending; /* value bytes applied since the last compaction began */
+	_Atomic uint64_t last_ms; /* when the loop last applied something */
 	uint64_t threshold;
 };
 

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define COMPACT_MIN_BYTES (64ull << 20)
-#define COMPACT_IDLE_MS 2000
+#define COMPACT_IDLE_MS   2000
 
 struct store;
 struct mount_compact;

@@ -82,7 +82,8 @@ int mount_faults_parse(const char *text, struct mount_faults_rules *out, char *e
 		lineno++;
 		if ((t = strchr(line, '#')))
 			*t = '\0';
-		for (t = strtok_r(line, " \t\r", &sv); t && nw < 5; t = strtok_r(NULL, " \t\r", &sv))
+		for (t = strtok_r(line, " \t\r", &sv); t && nw < 5;
+		     t = strtok_r(NULL, " \t\r", &sv))
 			w[nw++] = t;
 		if (!nw)
 			continue;
@@ -137,13 +138,13 @@ static enum net_filter_verdict filter_cb(void *arg, uint32_t from, uint32_t to,
 
 	if (peer < 1 || peer > 255)
 		return NET_FILTER_PASS; /* clients are never touched */
-	if (f->rules.loss_pct[peer] &&
-	    util_prng_below(&f->prng, 100) < f->rules.loss_pct[peer])
+	if (f->rules.loss_pct[peer] && util_prng_below(&f->prng, 100) < f->rules.loss_pct[peer])
 		return NET_FILTER_DROP;
 	if (from != self && f->rules.delay_ms[peer]) {
 		*delay_ms = f->rules.delay_ms[peer];
 		if (f->rules.jitter_ms[peer])
-			*delay_ms += (unsigned)util_prng_below(&f->prng, f->rules.jitter_ms[peer] + 1);
+			*delay_ms +=
+			    (unsigned)util_prng_below(&f->prng, f->rules.jitter_ms[peer] + 1);
 		return NET_FILTER_DELAY;
 	}
 	return NET_FILTER_PASS;

@@ -33,9 +33,9 @@
 struct mount_node;
 
 struct mount_faults_rules {
-	uint32_t delay_ms[256];  /* by peer id */
+	uint32_t delay_ms[256]; /* by peer id */
 	uint32_t jitter_ms[256];
-	uint8_t loss_pct[256];   /* 100: every message is lost */
+	uint8_t loss_pct[256]; /* 100: every message is lost */
 	int64_t clock_offset_ms;
 };
 

@@ -326,7 +326,7 @@ void mount_node_close(struct mount_node *n)
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;
 	mount_snapshots_free(n);
-	mount_turn_close(n); /* the core, and its engine */
+	mount_turn_close(n);            /* the core, and its engine */
 	mount_compact_free(n->compact); /* before the store it uses */
 	n->compact = NULL;
 	if (n->store && (b = store_batch_new())) {

@@ -37,15 +37,15 @@
 /* struct fuse_out_header of the kernel's protocol (linux/fuse.h) */
 struct out_header {
 	uint32_t len;
-	int32_t error; /* for a notification: its code */
+	int32_t error;   /* for a notification: its code */
 	uint64_t unique; /* 0: a notification */
 };
 
 struct notify_item {
 	struct notify_item *next;
 	uint64_t seq;
-	uint64_t ino;    /* inode, or the parent directory for an entry */
-	size_t namelen;  /* 0: inode item */
+	uint64_t ino;   /* inode, or the parent directory for an entry */
+	size_t namelen; /* 0: inode item */
 	char name[];
 };
 
@@ -59,7 +59,7 @@ struct mount_notify {
 	struct notify_item *head, *tail;
 	uint64_t queued;
 	_Atomic uint64_t done;
-	_Atomic bool epoch;   /* the kernel knows FUSE_NOTIFY_INC_EPOCH */
+	_Atomic bool epoch; /* the kernel knows FUSE_NOTIFY_INC_EPOCH */
 	bool stopping;
 };
 

@@ -79,8 +79,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	/* names are invalidated through the epoch where the kernel has it (7.44) */
 	if (n->notify)
-		mount_notify_use_epoch(n->notify, conn->proto_major > 7 ||
-							  (conn->proto_major == 7 && conn->proto_minor >= 44));
+		mount_notify_use_epoch(n->notify,
+				       conn->proto_major > 7 ||
+					   (conn->proto_major == 7 && conn->proto_minor >= 44));
 }
 
 static void reply_entry_stat(fuse_req_t req, const struct stat *st)
@@ -247,8 +248,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(req, MREQ_ERR, fs_cmd_rename(&c, parent, name, newparent, newname, flags, &cmd), &cmd,
-		NULL);
+	propose(req, MREQ_ERR, fs_cmd_rename(&c, parent, name, newparent, newname, flags, &cmd),
+		&cmd, NULL);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -383,7 +384,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 /* A directory handle: where the last readdir stopped, so the next one goes
  * on after that name even if entries were added or removed meanwhile. */
 struct dir_handle {
-	off_t last_off;      /* cookie of the last entry returned */
+	off_t last_off; /* cookie of the last entry returned */
 	bool have_last;
 	char last[FS_NAME_MAX + 1];
 };
@@ -415,8 +416,8 @@ struct fill_state {
 	struct dir_handle *dh;
 	char *buf;
 	size_t size, used;
-	off_t off;   /* cookie of the entry being added */
-	off_t skip;  /* entries still to skip (a seek back to an older cookie) */
+	off_t off;  /* cookie of the entry being added */
+	off_t skip; /* entries still to skip (a seek back to an older cookie) */
 	bool plus;
 };
 
@@ -544,9 +545,10 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(req, MREQ_ERR,
-		inode_gone(fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd)), &cmd,
-		NULL);
+	propose(
+	    req, MREQ_ERR,
+	    inode_gone(fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd)),
+	    &cmd, NULL);
 }
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
@@ -597,7 +599,8 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(req, MREQ_ERR, inode_gone(fs_cmd_removexattr(n->fs, &c, ino, name, &cmd)), &cmd, NULL);
+	propose(req, MREQ_ERR, inode_gone(fs_cmd_removexattr(n->fs, &c, ino, name, &cmd)), &cmd,
+		NULL);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -630,36 +633,36 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 }
 
 const struct fuse_lowlevel_ops mount_ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.readlink = op_readlink,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.release = op_release,
-	.fsync = op_fsync,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
-	.statfs = op_statfs,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
-	.create = op_create,
-	.fallocate = op_fallocate,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readlink = op_readlink,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .fsync = op_fsync,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .setxattr = op_setxattr,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .removexattr = op_removexattr,
+    .create = op_create,
+    .fallocate = op_fallocate,
 };

@@ -15,10 +15,10 @@
 
 struct progress {
 	struct event *ev;
-	bool busy;             /* a round is under way */
-	bool start_round;      /* the round that began with the start */
+	bool busy;        /* a round is under way */
+	bool start_round; /* the round that began with the start */
 	uint64_t round_start_ms;
-	uint64_t round_done;   /* engine's catchup_done at the start of the round */
+	uint64_t round_done; /* engine's catchup_done at the start of the round */
 	uint64_t round_entries, round_bytes, round_states, round_sbytes;
 	uint64_t last_ms, last_entries, last_bytes, last_states, last_sbytes;
 };
@@ -58,14 +58,15 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	} else if (busy) {
 		human(b, sizeof(b), n->applied_bytes - prog.last_bytes);
 		human(sb, sizeof(sb), n->installed_bytes - prog.last_sbytes);
-		LOG_INFO("catch-up: %zu entities queued, %zu being fetched, %llu caught up, "
-			 "%zu peer listings open, %zu entities waiting to apply; in the last %.1f s "
-			 "applied %llu entries (%s), installed %llu file states (%s)",
-			 st.catchup_queued, st.catchup_active,
-			 (unsigned long long)(st.catchup_done - prog.round_done), st.scans_open,
-			 node_deferred(n->core), (now - prog.last_ms) / 1000.0,
-			 (unsigned long long)(n->applied_entries - prog.last_entries), b,
-			 (unsigned long long)(n->installed_states - prog.last_states), sb);
+		LOG_INFO(
+		    "catch-up: %zu entities queued, %zu being fetched, %llu caught up, "
+		    "%zu peer listings open, %zu entities waiting to apply; in the last %.1f s "
+		    "applied %llu entries (%s), installed %llu file states (%s)",
+		    st.catchup_queued, st.catchup_active,
+		    (unsigned long long)(st.catchup_done - prog.round_done), st.scans_open,
+		    node_deferred(n->core), (now - prog.last_ms) / 1000.0,
+		    (unsigned long long)(n->applied_entries - prog.last_entries), b,
+		    (unsigned long long)(n->installed_states - prog.last_states), sb);
 	} else if (prog.busy) {
 		prog.busy = false;
 		/* The engine lists its peers' entities now and then: a round that

@@ -34,18 +34,18 @@ struct mount_req {
 	int64_t started_ms;
 
 	/* open / lookup */
-	uint64_t ino;                /* open: the inode; create: the new one */
-	uint64_t parent;             /* lookup */
-	char name[256];              /* lookup */
-	struct fuse_file_info fi;    /* open, create */
+	uint64_t ino;             /* open: the inode; create: the new one */
+	uint64_t parent;          /* lookup */
+	char name[256];           /* lookup */
+	struct fuse_file_info fi; /* open, create */
 	bool is_dir;
 	int barriers_left;
-	int err;                     /* first failure among the barriers */
+	int err;                             /* first failure among the barriers */
 	uint64_t wait_entity[MREQ_MAX_WAIT]; /* wait until fs has applied these... */
 	uint64_t wait_entry[MREQ_MAX_WAIT];  /* ...through these entries */
 	int n_wait;
-	uint64_t notify_seq;         /* and until the notify thread passed this */
-	bool truncate;               /* create found an existing file and O_TRUNC asks to empty it */
+	uint64_t notify_seq; /* and until the notify thread passed this */
+	bool truncate;       /* create found an existing file and O_TRUNC asks to empty it */
 };
 
 /* A new request of `kind` for FUSE request `req` (counted in n->pending). */
@@ -56,6 +56,7 @@ void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err);
 
 /* open / opendir / a missed lookup: asks read barriers on `entities` and
  * answers when the local copy holds everything chosen before now. */
-void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t *entities, int count);
+void mount_req_barrier(struct mount_node *n, struct mount_req *r, const uint64_t *entities,
+		       int count);
 
 #endif

@@ -28,10 +28,10 @@
 #include "proto/envelope.pb-c.h"
 #include "util/log.h"
 
-#define PIECE_BYTES (1u << 20)
+#define PIECE_BYTES         (1u << 20)
 #define TRANSFER_TIMEOUT_MS 30000
-#define PIECES_PER_TURN 2
-#define HELD_FETCH_MAX 1024
+#define PIECES_PER_TURN     2
+#define HELD_FETCH_MAX      1024
 
 struct held_fetch {
 	uint32_t from;
@@ -55,10 +55,10 @@ struct outgoing {
 	uint32_t to;
 	uint32_t seq;
 	struct fs_export *exp;
-	uint8_t *held;   /* a piece the link had no room for: sent first on resume */
+	uint8_t *held; /* a piece the link had no room for: sent first on resume */
 	size_t held_len;
 	bool held_last;
-	bool blocked;    /* the link's queue is full: wait for mount_snapshot_writable */
+	bool blocked; /* the link's queue is full: wait for mount_snapshot_writable */
 };
 
 struct mount_snapshots {
@@ -66,17 +66,18 @@ struct mount_snapshots {
 	struct outgoing *out;
 	uint64_t next_transfer;
 	struct event *timer;
-	struct event *pace_ev; /* resumes the exports (next turn, or when tokens are back) */
-	int64_t tokens;        /* bytes the exports may send now (may go below 0) */
-	uint64_t tokens_ms;    /* when tokens were last refilled */
+	struct event *pace_ev;   /* resumes the exports (next turn, or when tokens are back) */
+	int64_t tokens;          /* bytes the exports may send now (may go below 0) */
+	uint64_t tokens_ms;      /* when tokens were last refilled */
 	struct held_fetch *held; /* FETCHes waiting for tokens, oldest first */
 	size_t n_held;
-	struct event *fetch_ev;  /* steps them when tokens are back */
+	struct event *fetch_ev; /* steps them when tokens are back */
 };
 
 static void report(struct mount_node *n, uint64_t entity, bool ok)
 {
-	struct paxos_event ev = {.type = ok ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED};
+	struct paxos_event ev = {.type =
+				     ok ? PAXOS_EV_SNAPSHOT_INSTALLED : PAXOS_EV_SNAPSHOT_FAILED};
 	struct store_apply_meta m = {0};
 	ev.snapshot.entity = entity;
 	if (ok && fs_applied(n->fs, entity, &m) == 0) {
@@ -139,9 +140,9 @@ int mount_snapshots_new(struct mount_node *n)
 	n->snapshots->held = calloc(HELD_FETCH_MAX, sizeof(*n->snapshots->held));
 	n->snapshots->tokens_ms = mount_now_ms();
 	return n->snapshots->timer && n->snapshots->pace_ev && n->snapshots->fetch_ev &&
-			       n->snapshots->held
-		       ? 0
-		       : -ENOMEM;
+		       n->snapshots->held
+		   ? 0
+		   : -ENOMEM;
 }
 
 void mount_snapshots_free(struct mount_node *n)
@@ -294,7 +295,8 @@ static struct timeval until_tokens(struct mount_node *n)
 	struct mount_snapshots *s = n->snapshots;
 	struct timeval tv = {0, 0};
 	if (s->tokens <= 0 && n->args->catchup_rate) {
-		uint64_t need = (uint64_t)(1 - s->tokens), rate = (uint64_t)n->args->catchup_rate << 20;
+		uint64_t need = (uint64_t)(1 - s->tokens),
+			 rate = (uint64_t)n->args->catchup_rate << 20;
 		uint64_t ms = need * 1000 / rate + 1;
 		tv.tv_sec = (time_t)(ms / 1000);
 		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
@@ -314,8 +316,8 @@ static void pump_all(struct mount_node *n)
 	refill(n);
 	while (progress && sent < PIECES_PER_TURN && s->tokens > 0) {
 		progress = false;
-		for (struct outgoing *o = s->out, *next; o && sent < PIECES_PER_TURN && s->tokens > 0;
-		     o = next) {
+		for (struct outgoing *o = s->out, *next;
+		     o && sent < PIECES_PER_TURN && s->tokens > 0; o = next) {
 			next = o->next;
 			if (o->blocked)
 				continue;

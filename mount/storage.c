@@ -89,8 +89,8 @@ static int list_entities(void *ctx, uint64_t after, uint64_t *ids, size_t max, s
 }
 
 const struct paxos_storage_ops mount_storage_ops = {
-	.load_meta = load_meta,
-	.load_record = load_record,
-	.scan_records = scan_records,
-	.list_entities = list_entities,
+    .load_meta = load_meta,
+    .load_record = load_record,
+    .scan_records = scan_records,
+    .list_entities = list_entities,
 };

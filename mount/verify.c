@@ -27,12 +27,12 @@
 #include "util/log.h"
 
 #define PAGE_ENTITIES_DEFAULT 512
-#define PAGE_ENTITIES_MAX 4096
-#define PAGE_BYTES_DEFAULT (1u << 20)
-#define PAGE_BYTES_MAX (16u << 20)
-#define IDS_MAX 4096 /* entities to summarise in one request */
-#define PATHS_MAX 256 /* inodes to name in one request: each scans the namespace */
-#define PATH_BYTES 4096
+#define PAGE_ENTITIES_MAX     4096
+#define PAGE_BYTES_DEFAULT    (1u << 20)
+#define PAGE_BYTES_MAX        (16u << 20)
+#define IDS_MAX               4096 /* entities to summarise in one request */
+#define PATHS_MAX             256  /* inodes to name in one request: each scans the namespace */
+#define PATH_BYTES            4096
 
 struct page {
 	struct mount_node *n;
@@ -204,10 +204,10 @@ out:
 static void answer_summaries(struct mount_node *n, uint32_t to, const Paxfs__VerifyRequest *m)
 {
 	struct verify_summary_opts opt = {
-		.deep = m->deep,
-		.mark_bad = true,
-		.applying = applying_cb,
-		.applying_arg = n,
+	    .deep = m->deep,
+	    .mark_bad = true,
+	    .applying = applying_cb,
+	    .applying_arg = n,
 	};
 	struct page p = {.n = n};
 	Paxfs__VerifyReply reply = PAXFS__VERIFY_REPLY__INIT;

@@ -21,7 +21,7 @@
 static ProtobufCAllocator freer = {util_budget_alloc, util_budget_free, NULL};
 
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
 {

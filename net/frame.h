@@ -29,21 +29,21 @@
 #include "proto/envelope.pb-c.h"
 #include "proto/net.pb-c.h"
 
-#define NET_MAGIC 0x50584653u /* "PXFS" */
+#define NET_MAGIC            0x50584653u /* "PXFS" */
 #define NET_PROTOCOL_VERSION 1u
-#define NET_PREAMBLE_LEN 8
-#define NET_FRAME_HDR_LEN 12
+#define NET_PREAMBLE_LEN     8
+#define NET_FRAME_HDR_LEN    12
 
 /* Frames are limited to this size until the peer is authenticated: an
  * unauthenticated peer cannot make a node buffer more than this. */
 #define NET_HANDSHAKE_MAX_FRAME 4096
 
 enum net_frame_type {
-	NET_FRAME_HELLO = 1,  /* NetHello */
-	NET_FRAME_AUTH,       /* NetAuth */
-	NET_FRAME_CLOSE,      /* NetClose */
-	NET_FRAME_HEARTBEAT,  /* NetHeartbeat */
-	NET_FRAME_ENVELOPE,   /* paxfs.Envelope: the only frame handed up */
+	NET_FRAME_HELLO = 1, /* NetHello */
+	NET_FRAME_AUTH,      /* NetAuth */
+	NET_FRAME_CLOSE,     /* NetClose */
+	NET_FRAME_HEARTBEAT, /* NetHeartbeat */
+	NET_FRAME_ENVELOPE,  /* paxfs.Envelope: the only frame handed up */
 };
 #define NET_FRAME_TYPE_MAX NET_FRAME_ENVELOPE
 

@@ -83,9 +83,8 @@ static void printable(char *out, size_t outlen, const char *s, size_t max)
 	out[o] = '\0';
 }
 
-int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys,
-		    const Paxfs__NetHello *hello, enum net_close_code *code, char *why,
-		    size_t whylen)
+int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys, const Paxfs__NetHello *hello,
+		    enum net_close_code *code, char *why, size_t whylen)
 {
 	char name[80];
 
@@ -141,7 +140,7 @@ void net_hs_proof(const struct net_hs_keys *keys, enum net_role sender_role, uin
 
 	const void *parts[] = {auth_label, fixed, keys->cluster, ids, sender_nonce, receiver_nonce};
 	const size_t lens[] = {sizeof(auth_label) - 1, sizeof(fixed), fixed[5], sizeof(ids),
-			       NET_NONCE_LEN, NET_NONCE_LEN};
+			       NET_NONCE_LEN,          NET_NONCE_LEN};
 	net_hmac_sha256(keys->secret, keys->secret_len, 6, parts, lens, out);
 }
 
@@ -155,15 +154,15 @@ int net_hs_on_auth(struct net_hs *hs, const struct net_hs_keys *keys, const Paxf
 		   enum net_close_code *code, char *why, size_t whylen)
 {
 	uint8_t want[NET_PROOF_LEN];
-	enum net_role peer_role =
-		hs->role == NET_ROLE_DIALER ? NET_ROLE_ACCEPTOR : NET_ROLE_DIALER;
+	enum net_role peer_role = hs->role == NET_ROLE_DIALER ? NET_ROLE_ACCEPTOR : NET_ROLE_DIALER;
 	bool ok;
 
 	if (!hs->got_hello || !hs->sent_auth || hs->verified)
 		return refuse(code, NET_CLOSE_PROTOCOL, -EPROTO, why, whylen,
 			      "auth out of order (%s)",
-			      !hs->got_hello ? "before hello" : hs->verified ? "a second auth"
-									: "before ours");
+			      !hs->got_hello ? "before hello"
+			      : hs->verified ? "a second auth"
+					     : "before ours");
 	if (auth->proof.len != NET_PROOF_LEN)
 		return refuse(code, NET_CLOSE_AUTH, -EACCES, why, whylen,
 			      "authentication failed: a %zu-byte proof (want %d)", auth->proof.len,

@@ -37,8 +37,8 @@
 
 #include "proto/net.pb-c.h"
 
-#define NET_NONCE_LEN 32
-#define NET_PROOF_LEN 32
+#define NET_NONCE_LEN   32
+#define NET_PROOF_LEN   32
 #define NET_CLUSTER_MAX 255
 
 enum net_role {
@@ -62,7 +62,7 @@ enum net_close_code {
 
 /* What both sides must share. Borrowed. */
 struct net_hs_keys {
-	const char *cluster;   /* NUL-terminated, 1..NET_CLUSTER_MAX bytes */
+	const char *cluster; /* NUL-terminated, 1..NET_CLUSTER_MAX bytes */
 	const uint8_t *secret;
 	size_t secret_len;
 };
@@ -98,14 +98,12 @@ void net_hs_hello(const struct net_hs *hs, const struct net_hs_keys *keys, Paxfs
  * that is not ours. On success records the peer's id and nonce and returns
  * 0; otherwise returns a negative errno, sets *code and writes why. Whether
  * the claimed id is a configured node is the mesh's check, not this one. */
-int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys,
-		    const Paxfs__NetHello *hello, enum net_close_code *code, char *why,
-		    size_t whylen);
+int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys, const Paxfs__NetHello *hello,
+		    enum net_close_code *code, char *why, size_t whylen);
 
 /* Computes this side's proof (after net_hs_on_hello succeeded) into
  * `proof` and marks the AUTH as sent. */
-void net_hs_auth(struct net_hs *hs, const struct net_hs_keys *keys,
-		 uint8_t proof[NET_PROOF_LEN]);
+void net_hs_auth(struct net_hs *hs, const struct net_hs_keys *keys, uint8_t proof[NET_PROOF_LEN]);
 
 /* Checks the peer's AUTH. Returns 0 and marks the handshake verified, or a
  * negative errno (-EPROTO out of order, -EACCES wrong proof) with *code and

@@ -109,8 +109,8 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg)
 			bool alive = true;
 			if (d == 1) {
 				if (net_link_put_packed(l, x->body, x->len) < 0)
-					LOG_WARN("%s: %s: out of memory sending a held message", l->mesh->who,
-						 l->name);
+					LOG_WARN("%s: %s: out of memory sending a held message",
+						 l->mesh->who, l->name);
 			} else {
 				alive = release_in(l, x);
 			}

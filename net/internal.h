@@ -50,19 +50,19 @@ struct net_link {
 	enum net_link_state state;
 	struct net_hs hs;
 	bool got_preamble;
-	bool client;      /* the peer is a client (hello id 0) */
-	bool counted_in;  /* counted in its peer's n_in */
-	bool pending;     /* in mesh->pending */
+	bool client;     /* the peer is a client (hello id 0) */
+	bool counted_in; /* counted in its peer's n_in */
+	bool pending;    /* in mesh->pending */
 	bool want_writable;
-	uint32_t handle;  /* `from` of what it hands up: node id or client handle */
-	size_t read_wm;   /* the read low watermark set now */
+	uint32_t handle; /* `from` of what it hands up: node id or client handle */
+	size_t read_wm;  /* the read low watermark set now */
 	/* a large frame being read straight from the socket (see link.c) */
 	uint8_t *big;
 	size_t big_len, big_have;
 	struct net_peer_stats *ctr; /* where its counters add up */
 	struct net_peer_stats own;  /* a client link's counters */
-	char addr[64];    /* "127.0.0.1:51234" */
-	char name[96];    /* "node 2 (127.0.0.1:7102)", "client 256 (...)", or addr */
+	char addr[64];              /* "127.0.0.1:51234" */
+	char name[96];              /* "node 2 (127.0.0.1:7102)", "client 256 (...)", or addr */
 	/* liveness, checked every heartbeat tick */
 	uint64_t frames_in, frames_out;
 	uint64_t seen_in, seen_out;
@@ -72,8 +72,8 @@ struct net_link {
 	uint64_t queued, reported_out;
 	/* test seam: envelopes a DELAY verdict holds (net/hold.c); NULL when none */
 	struct net_hold *hold;
-	TAILQ_ENTRY(net_link) entry;   /* mesh->links or mesh->dead */
-	TAILQ_ENTRY(net_link) pentry;  /* mesh->pending or mesh->clients */
+	TAILQ_ENTRY(net_link) entry;  /* mesh->links or mesh->dead */
+	TAILQ_ENTRY(net_link) pentry; /* mesh->pending or mesh->clients */
 };
 
 TAILQ_HEAD(net_link_list, net_link);
@@ -165,8 +165,8 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 /* `l` proved the secret: make it the peer's up link (or a client's), in
  * state UP. Returns 0, or a negative errno (duplicate) with *code and why
  * set. Runs no callback: the caller announces with net_mesh_announce_up. */
-int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code *code,
-		     char *why, size_t whylen);
+int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code *code, char *why,
+		     size_t whylen);
 
 /* Tells the layer above that up link `l` is up (peer_cb; nodes only).
  * Called once the link is ready to carry envelopes. */

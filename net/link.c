@@ -342,7 +342,8 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 		c.reason = reason;
 		if (link_put(l, NET_FRAME_CLOSE, &c.base) == 0) {
 			l->state = NET_LINK_CLOSING;
-			bufferevent_setcb(l->bev, linger_read_cb, linger_write_cb, linger_event_cb, l);
+			bufferevent_setcb(l->bev, linger_read_cb, linger_write_cb, linger_event_cb,
+					  l);
 			bufferevent_setwatermark(l->bev, EV_READ, 0, 0);
 			bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
 			bufferevent_enable(l->bev, EV_READ | EV_WRITE);
@@ -631,7 +632,8 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 		}
 		frame = evbuffer_pullup(in, (ev_ssize_t)total);
 		if (!frame) {
-			net_link_close(l, 0, UTIL_LOG_ERR, "closing: out of memory reading a frame");
+			net_link_close(l, 0, UTIL_LOG_ERR,
+				       "closing: out of memory reading a frame");
 			return;
 		}
 		/* decode (a copy), drain, then hand up: whatever the layer above
@@ -686,7 +688,9 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		net_link_close(l, 0, UTIL_LOG_WARN,
 			       "connection %s in the middle of a frame (%zu of %zu bytes)",
 			       (what & BEV_EVENT_EOF) ? "closed" : "failed", partial,
-			       l->big ? l->big_len : partial > l->read_wm ? partial : l->read_wm);
+			       l->big                 ? l->big_len
+			       : partial > l->read_wm ? partial
+						      : l->read_wm);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && l->state == NET_LINK_UP)

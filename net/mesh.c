@@ -34,14 +34,14 @@
 #include "net/internal.h"
 #include "net/sha256.h"
 
-#define MIN_SECRET_LEN 16
+#define MIN_SECRET_LEN    16
 #define LOG_LINES_PER_SEC 20
-#define RELISTEN_MS 100
+#define RELISTEN_MS       100
 
 /* ---- config ---------------------------------------------------------------- */
 
 static int bad(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int bad(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -55,8 +55,7 @@ static int bad(char *err, size_t errlen, int rc, const char *fmt, ...)
 }
 
 /* Checks `in` and writes it, with defaults filled in, to `c`. */
-static int config_check(const struct net_config *in, struct net_config *c, char *err,
-			size_t errlen)
+static int config_check(const struct net_config *in, struct net_config *c, char *err, size_t errlen)
 {
 	bool seen[NET_MAX_NODES + 1] = {false};
 	size_t clen;
@@ -135,8 +134,8 @@ static int resolve(const struct net_node *n, struct sockaddr_storage *sa, sockle
 	snprintf(port, sizeof(port), "%u", n->port);
 	rc = getaddrinfo(n->host, port, &hints, &res);
 	if (rc)
-		return bad(err, errlen, -ENOENT, "node %u: cannot resolve '%s': %s", n->id,
-			   n->host, gai_strerror(rc));
+		return bad(err, errlen, -ENOENT, "node %u: cannot resolve '%s': %s", n->id, n->host,
+			   gai_strerror(rc));
 	memcpy(sa, res->ai_addr, res->ai_addrlen);
 	*salen = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -221,7 +220,7 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 		unsigned clients = m->n_clients;
 		struct net_link *o;
 		TAILQ_FOREACH(o, &m->pending, pentry)
-			clients += o->client;
+		clients += o->client;
 		if (clients >= NET_MAX_CLIENTS) {
 			*code = NET_CLOSE_BUSY;
 			return bad(why, whylen, -EBUSY, "too many clients (%d)", NET_MAX_CLIENTS);
@@ -272,8 +271,8 @@ static struct net_link *find_client(struct net_mesh *m, uint32_t handle)
 {
 	struct net_link *l;
 	TAILQ_FOREACH(l, &m->clients, pentry)
-		if (l->handle == handle)
-			return l;
+	if (l->handle == handle)
+		return l;
 	return NULL;
 }
 
@@ -286,8 +285,8 @@ static void unpend(struct net_mesh *m, struct net_link *l)
 	}
 }
 
-int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code *code,
-		     char *why, size_t whylen)
+int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code *code, char *why,
+		     size_t whylen)
 {
 	struct net_peer *p;
 
@@ -512,8 +511,8 @@ static int listen_on(struct net_mesh *m, const struct net_node *n, char *err, si
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (!m->listener) {
 		close(fd);
-		return bad(err, errlen, -ENOMEM, "cannot listen on %s:%u: out of memory",
-			   n->host, n->port);
+		return bad(err, errlen, -ENOMEM, "cannot listen on %s:%u: out of memory", n->host,
+			   n->port);
 	}
 	evconnlistener_set_error_cb(m->listener, accept_error_cb);
 	return 0;

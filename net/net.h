@@ -45,19 +45,19 @@
 struct event_base;
 struct net_mesh;
 
-#define NET_MAX_NODES 255       /* node ids are 1..255 */
+#define NET_MAX_NODES         255 /* node ids are 1..255 */
 #define NET_CLIENT_HANDLE_MIN 256 /* `from` of client links on a node */
 
 /* Defaults for the zero fields of struct net_config. */
-#define NET_DEFAULT_MAX_FRAME (64u << 20)
-#define NET_DEFAULT_HEARTBEAT_MS 500
-#define NET_DEFAULT_DEAD_MS 3000
-#define NET_DEFAULT_OUT_LIMIT (32u << 20)
-#define NET_DEFAULT_RECONNECT_MIN_MS 100
-#define NET_DEFAULT_RECONNECT_MAX_MS 2000
+#define NET_DEFAULT_MAX_FRAME            (64u << 20)
+#define NET_DEFAULT_HEARTBEAT_MS         500
+#define NET_DEFAULT_DEAD_MS              3000
+#define NET_DEFAULT_OUT_LIMIT            (32u << 20)
+#define NET_DEFAULT_RECONNECT_MIN_MS     100
+#define NET_DEFAULT_RECONNECT_MAX_MS     2000
 #define NET_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
-#define NET_DEFAULT_MAX_PENDING 64
-#define NET_MAX_CLIENTS 64
+#define NET_DEFAULT_MAX_PENDING          64
+#define NET_MAX_CLIENTS                  64
 
 struct net_node {
 	uint32_t id;   /* 1..255 */
@@ -69,7 +69,7 @@ struct net_config {
 	const char *cluster;   /* cluster name, 1..255 bytes; both sides must match */
 	const uint8_t *secret; /* shared cluster secret, at least 16 bytes */
 	size_t secret_len;
-	uint32_t self;         /* this node's id; 0 = a client: dials every node,
+	uint32_t self;                        /* this node's id; 0 = a client: dials every node,
 				  never listens, proves the secret like a node */
 	struct net_node nodes[NET_MAX_NODES]; /* every node, self included */
 	size_t n_nodes;
@@ -80,10 +80,10 @@ struct net_config {
 	size_t out_limit;      /* per-link queued output beyond which net_send
 				  fails with -ENOBUFS; 0 = 32 MiB */
 	unsigned reconnect_min_ms, reconnect_max_ms; /* redial backoff; 0 = 100, 2000 */
-	unsigned handshake_timeout_ms; /* connect + handshake deadline; 0 = 5000 */
-	unsigned max_pending;  /* accepted connections still in handshake; beyond,
+	unsigned handshake_timeout_ms;               /* connect + handshake deadline; 0 = 5000 */
+	unsigned max_pending; /* accepted connections still in handshake; beyond,
 				  the oldest is dropped; 0 = 64 */
-	uint64_t seed;         /* seeds the backoff jitter; 0 = from getrandom.
+	uint64_t seed;        /* seeds the backoff jitter; 0 = from getrandom.
 				  (Nonces always come from getrandom.) */
 };
 
@@ -108,20 +108,20 @@ struct net_callbacks {
  * configured node (garbage, refused or failed handshakes) and clients that
  * have disconnected. */
 struct net_peer_stats {
-	bool up;                 /* a link is up now */
-	uint64_t bytes_in;       /* bytes received and consumed */
-	uint64_t bytes_out;      /* bytes handed to the kernel */
-	uint64_t frames_in;      /* frames received (heartbeats included) */
-	uint64_t frames_out;     /* frames queued (heartbeats included) */
-	uint64_t links_up;       /* times a link came up */
-	uint64_t reconnects;     /* times it came up again after the first */
-	uint64_t dials;          /* outgoing connection attempts */
-	uint64_t auth_failures;  /* handshakes where a proof failed (either side) */
-	uint64_t refused;        /* connections refused for any other handshake reason */
-	uint64_t decode_errors;  /* bad length, CRC, body or frame order (link closed) */
-	uint64_t send_nobufs;    /* net_send calls refused with -ENOBUFS */
-	uint64_t filtered;       /* envelopes dropped by the test filter */
-	uint64_t queue_bytes;    /* output queued on the up link now */
+	bool up;                /* a link is up now */
+	uint64_t bytes_in;      /* bytes received and consumed */
+	uint64_t bytes_out;     /* bytes handed to the kernel */
+	uint64_t frames_in;     /* frames received (heartbeats included) */
+	uint64_t frames_out;    /* frames queued (heartbeats included) */
+	uint64_t links_up;      /* times a link came up */
+	uint64_t reconnects;    /* times it came up again after the first */
+	uint64_t dials;         /* outgoing connection attempts */
+	uint64_t auth_failures; /* handshakes where a proof failed (either side) */
+	uint64_t refused;       /* connections refused for any other handshake reason */
+	uint64_t decode_errors; /* bad length, CRC, body or frame order (link closed) */
+	uint64_t send_nobufs;   /* net_send calls refused with -ENOBUFS */
+	uint64_t filtered;      /* envelopes dropped by the test filter */
+	uint64_t queue_bytes;   /* output queued on the up link now */
 };
 
 /* Creates a mesh on `base` and starts it: binds and listens now (unless
@@ -181,7 +181,7 @@ enum net_filter_verdict {
 	NET_FILTER_DELAY,
 };
 typedef enum net_filter_verdict (*net_filter_fn)(void *arg, uint32_t from, uint32_t to,
-						  const Paxfs__Envelope *env, unsigned *delay_ms);
+						 const Paxfs__Envelope *env, unsigned *delay_ms);
 
 /* Installs `fn` (NULL removes it); `arg` is passed to it. */
 void net_set_filter(struct net_mesh *m, net_filter_fn fn, void *arg);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NET_SHA256_LEN 32
+#define NET_SHA256_LEN   32
 #define NET_SHA256_BLOCK 64
 
 struct net_sha256 {

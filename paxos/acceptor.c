@@ -70,7 +70,8 @@ int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t to, 
 	return rc;
 }
 
-static int send_slot_chosen(struct paxos *p, struct paxos_entity *e, size_t to, struct paxos_slot *s)
+static int send_slot_chosen(struct paxos *p, struct paxos_entity *e, size_t to,
+			    struct paxos_slot *s)
 {
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, s->entry);
 	m.ballot = s->accepted;
@@ -79,8 +80,8 @@ static int send_slot_chosen(struct paxos *p, struct paxos_entity *e, size_t to, 
 	return paxos_send(p, to, &m, s->value);
 }
 
-static int send_reject(struct paxos *p, struct paxos_entity *e, size_t to, const struct paxos_msg *in,
-		       uint64_t promised)
+static int send_reject(struct paxos *p, struct paxos_entity *e, size_t to,
+		       const struct paxos_msg *in, uint64_t promised)
 {
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_REJECT, e, in->entry);
 	m.ballot = in->ballot;
@@ -108,7 +109,8 @@ static int voting_slot(struct paxos *p, struct paxos_entity *e, size_t from,
 	return 1;
 }
 
-int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *in)
 {
 	struct paxos_slot *s = NULL;
 	int rc = voting_slot(p, e, from, in, &s);
@@ -132,7 +134,8 @@ int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const
 	return paxos_send(p, from, &m, s->accepted ? s->value : NULL);
 }
 
-int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *in)
+int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from,
+		    const struct paxos_msg *in)
 {
 	struct paxos_slot *s = NULL;
 	int rc = voting_slot(p, e, from, in, &s);

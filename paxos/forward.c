@@ -539,7 +539,8 @@ int paxos_forward_timer(struct paxos *p)
 				return rc;
 			}
 			if (rc) {
-				c->ents[s % W] = 0; /* broken: its commands wait for their timeout */
+				c->ents[s % W] =
+				    0; /* broken: its commands wait for their timeout */
 				continue;
 			}
 			if (send_seq(p, e, h, s))
@@ -660,7 +661,8 @@ static bool taken_bit(const struct paxos_fwd_in *in, uint64_t seq)
 	return in->taken[(seq % W) / 64] >> (seq % 64) & 1;
 }
 
-int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m)
 {
 	if (paxos_id_node(m->session) != p->nodes[from])
 		return -EINVAL;
@@ -686,7 +688,8 @@ int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const
 		 * older ones were answered before the origin went on). */
 		if (in->next - seq > W)
 			return 0;
-		return reply(p, e, from, m, taken_bit(in, seq) ? PAXOS_MSG_FWD_ACK : PAXOS_MSG_FWD_NACK);
+		return reply(p, e, from, m,
+			     taken_bit(in, seq) ? PAXOS_MSG_FWD_ACK : PAXOS_MSG_FWD_NACK);
 	}
 	if (seq > in->next) {
 		/* Earlier numbers are missing: lost with a link, or settled by

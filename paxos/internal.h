@@ -60,12 +60,12 @@ enum paxos_fwd_state {
 
 struct paxos_cmd {
 	struct paxos_cmd *next;
-	uint64_t id;            /* names its origin: not ours (paxos_id_mine) when a
+	uint64_t id;           /* names its origin: not ours (paxos_id_mine) when a
 				 * holder took it from another node */
-	uint64_t submitted_ms;  /* at the origin; at a holder: when it took it */
-	bool failed; /* reported failed (-EIO) while in flight; never requeued */
-	uint8_t fwd_state;      /* enum paxos_fwd_state; 0 unless on the entity's fwd list */
-	uint8_t fwd_to;         /* node index of the holder */
+	uint64_t submitted_ms; /* at the origin; at a holder: when it took it */
+	bool failed;           /* reported failed (-EIO) while in flight; never requeued */
+	uint8_t fwd_state;     /* enum paxos_fwd_state; 0 unless on the entity's fwd list */
+	uint8_t fwd_to;        /* node index of the holder */
 	uint64_t fwd_seq;
 	uint64_t fwd_until; /* forwarded: the last entry it may be chosen at (at the
 				 * origin: of the FORWARD it went in; at a holder: of the
@@ -106,8 +106,8 @@ struct paxos_proposer {
 	uint64_t entry;
 	uint64_t ballot;
 	enum paxos_phase phase;
-	uint64_t acks;        /* bit per node index: promised / accepted `ballot` */
-	uint64_t max_round;   /* highest round seen at this entry (for the next ballot) */
+	uint64_t acks;      /* bit per node index: promised / accepted `ballot` */
+	uint64_t max_round; /* highest round seen at this entry (for the next ballot) */
 	/* phase 1: the highest-ballot value reported accepted by the promisers */
 	uint64_t found_ballot;
 	uint64_t found_id;
@@ -115,12 +115,12 @@ struct paxos_proposer {
 	/* our own value for this entry, built at most once (commands or no-op) */
 	uint64_t own_id;
 	struct paxos_value *own;
-	struct paxos_cmd *inflight;  /* the commands in `own`, in order */
+	struct paxos_cmd *inflight; /* the commands in `own`, in order */
 	/* phase 2: the value proposed at `ballot` (found, or own) */
 	uint64_t value_id;
 	struct paxos_value *value;
-	uint32_t attempts;        /* preemptions so far (backoff grows with it) */
-	uint64_t deadline;        /* resend / restart at */
+	uint32_t attempts; /* preemptions so far (backoff grows with it) */
+	uint64_t deadline; /* resend / restart at */
 	uint64_t started_ms;
 };
 
@@ -131,9 +131,9 @@ struct paxos_barrier {
 	uint64_t req_id;
 	uint64_t nonce;
 	uint64_t started_ms;
-	uint64_t acks;    /* nodes that answered (voters only) */
-	uint64_t target;  /* highest entry any of them knows of */
-	bool counted;     /* a majority answered: wait for chosen >= target */
+	uint64_t acks;   /* nodes that answered (voters only) */
+	uint64_t target; /* highest entry any of them knows of */
+	bool counted;    /* a majority answered: wait for chosen >= target */
 	uint64_t resend_at;
 	uint64_t stuck_since; /* counted: since when chosen has not moved */
 	uint64_t seen_chosen; /* counted: the chosen entry at stuck_since */
@@ -156,7 +156,7 @@ struct paxos_entity {
 	uint64_t cp_entry;
 	uint32_t cp_crc;
 	/* catch-up */
-	uint32_t behind_peer;  /* a peer known to have chosen up to behind_to */
+	uint32_t behind_peer; /* a peer known to have chosen up to behind_to */
 	uint64_t behind_to;
 	uint64_t fetch_at;     /* fetch in flight: retry at (0 = none) */
 	uint64_t fetch_to;     /* last entry the fetch in flight asked for */
@@ -169,36 +169,36 @@ struct paxos_entity {
 	struct paxos_slot *slots;
 	struct paxos_proposer *prop;
 	struct paxos_cmd *queue, *queue_tail;
-	struct paxos_cmd *fwd;   /* our commands forwarded to a holder (forward.c) */
-	uint64_t fwd_block;      /* a holder refused at this entry: propose ourselves */
-	uint64_t own_until;      /* a command of ours was submitted recently: as the
+	struct paxos_cmd *fwd; /* our commands forwarded to a holder (forward.c) */
+	uint64_t fwd_block;    /* a holder refused at this entry: propose ourselves */
+	uint64_t own_until;    /* a command of ours was submitted recently: as the
 				  * holder, take forwarded commands until then */
 	struct paxos_barrier *barriers;
 	uint64_t queue_deadline; /* earliest submitted_ms + timeout in queue; cached */
 	/* bookkeeping */
-	uint64_t deadline;     /* in the heap when != PAXOS_NO_DEADLINE */
-	size_t heap_idx;       /* position + 1 in the heap; 0 = not in it */
+	uint64_t deadline; /* in the heap when != PAXOS_NO_DEADLINE */
+	size_t heap_idx;   /* position + 1 in the heap; 0 = not in it */
 	uint64_t last_used;
 	struct paxos_entity *lru_prev, *lru_next;
 	uint16_t flags;
 };
 
-#define PAXOS_ENT_TOUCHED 0x01        /* on touched[] this step */
-#define PAXOS_ENT_META_DIRTY 0x02
-#define PAXOS_ENT_META_ON_DISK 0x04   /* a meta exists in storage (so it is listed) */
-#define PAXOS_ENT_BROKEN 0x08         /* storage failed: refuse service */
-#define PAXOS_ENT_IDLE 0x10           /* on the LRU idle list */
-#define PAXOS_ENT_CATCHUP 0x20        /* counted in catchup_active */
-#define PAXOS_ENT_SLOTS_DIRTY 0x40
-#define PAXOS_ENT_META_SYNC 0x80      /* the dirty meta raises the amnesia fence */
+#define PAXOS_ENT_TOUCHED      0x01 /* on touched[] this step */
+#define PAXOS_ENT_META_DIRTY   0x02
+#define PAXOS_ENT_META_ON_DISK 0x04 /* a meta exists in storage (so it is listed) */
+#define PAXOS_ENT_BROKEN       0x08 /* storage failed: refuse service */
+#define PAXOS_ENT_IDLE         0x10 /* on the LRU idle list */
+#define PAXOS_ENT_CATCHUP      0x20 /* counted in catchup_active */
+#define PAXOS_ENT_SLOTS_DIRTY  0x40
+#define PAXOS_ENT_META_SYNC    0x80 /* the dirty meta raises the amnesia fence */
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
 struct paxos_scan {
-	bool open;        /* reading this peer's listing */
-	bool done;        /* read to the end since start (amnesia counts these) */
-	bool again;       /* the peer came back during this pass: one more pass */
-	uint64_t cursor;  /* last entity id received */
+	bool open;       /* reading this peer's listing */
+	bool done;       /* read to the end since start (amnesia counts these) */
+	bool again;      /* the peer came back during this pass: one more pass */
+	uint64_t cursor; /* last entity id received */
 	uint64_t resend_at;
 	uint64_t next_pass_at; /* not open: start the next pass then */
 };
@@ -211,20 +211,20 @@ struct paxos_scan {
  * unanswered ("unsettled"); ents[seq % WINDOW] names the entity of an
  * unsettled one (0: settled). */
 struct paxos_fwd_out {
-	uint64_t session;  /* the holder process; 0: none yet */
-	uint64_t next;     /* next sequence number (from 1) */
-	uint64_t lo;       /* every seq below is settled */
-	uint64_t *ents;    /* PAXOS_FWD_WINDOW entries, allocated on first use */
-	uint64_t *sent_ms; /* when each unsettled one was first sent */
+	uint64_t session;   /* the holder process; 0: none yet */
+	uint64_t next;      /* next sequence number (from 1) */
+	uint64_t lo;        /* every seq below is settled */
+	uint64_t *ents;     /* PAXOS_FWD_WINDOW entries, allocated on first use */
+	uint64_t *sent_ms;  /* when each unsettled one was first sent */
 	uint64_t resend_at; /* 0: nothing unsettled */
 };
 
 /* FORWARDs from one origin process: every seq below `next` is decided;
  * taken[] keeps the decisions of the last PAXOS_FWD_WINDOW of them. */
 struct paxos_fwd_in {
-	uint64_t session;  /* the origin process; 0: none yet */
+	uint64_t session; /* the origin process; 0: none yet */
 	uint64_t next;
-	uint64_t *taken;   /* PAXOS_FWD_WINDOW bits, allocated on first use */
+	uint64_t *taken; /* PAXOS_FWD_WINDOW bits, allocated on first use */
 };
 
 /* ---- the update being built --------------------------------------------- */
@@ -303,8 +303,8 @@ struct paxos {
 	size_t cu_active;
 	uint64_t cu_done;
 	struct paxos_scan scans[PAXOS_MAX_NODES];
-	uint64_t peers_up; /* bit per node index */
-	uint64_t peers_down; /* bit per node index: PEER_DOWN, and nothing heard since */
+	uint64_t peers_up;      /* bit per node index */
+	uint64_t peers_down;    /* bit per node index: PEER_DOWN, and nothing heard since */
 	uint64_t sessions_said; /* bit per node index: a message of the peer's
 				 * own has said its process (forward.c) */
 	struct paxos_fwd_out fwd_out[PAXOS_MAX_NODES]; /* to each holder */
@@ -382,7 +382,7 @@ int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot 
 /* The chosen record of (entity, entry) in the update being built, or NULL;
  * *v is its value. */
 const struct paxos_record *paxos_upd_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
-					     struct paxos_value **v);
+						 struct paxos_value **v);
 int paxos_upd_meta(struct paxos *p, struct paxos_entity *e);
 int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto);
 /* Queues msg to node index `to_idx`; takes a reference on `v` (the value the
@@ -391,16 +391,18 @@ int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, stru
 /* The same to every other member. */
 int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_value *v);
 int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
-		  struct paxos_value *v);
+		     struct paxos_value *v);
 int paxos_upd_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error);
-int paxos_upd_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result, uint64_t entry);
+int paxos_upd_barrier(struct paxos *p, uint64_t entity, uint64_t req_id, int result,
+		      uint64_t entry);
 int paxos_upd_snapshot(struct paxos *p, uint64_t entity, uint32_t from, uint64_t entry);
 int paxos_upd_error(struct paxos *p, uint64_t entity, int error);
 /* Keeps `items` (allocated with paxos_alloc) alive until the next step. */
 int paxos_upd_keep_items(struct paxos *p, uint64_t *items);
 
 /* A message header for `e` (type, entity, entry, sender's chosen). */
-static inline struct paxos_msg paxos_msg_for(uint32_t type, const struct paxos_entity *e, uint64_t entry)
+static inline struct paxos_msg paxos_msg_for(uint32_t type, const struct paxos_entity *e,
+					     uint64_t entry)
 {
 	struct paxos_msg m = {0};
 	m.type = type;
@@ -422,8 +424,10 @@ static inline void paxos_msg_set_value(struct paxos_msg *m, const struct paxos_v
 
 /* This node may vote at (e, entry): not amnesic, above the fence. */
 bool paxos_may_vote(const struct paxos *p, const struct paxos_entity *e, uint64_t entry);
-int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
-int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_prepare(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m);
+int paxos_on_accept(struct paxos *p, struct paxos_entity *e, size_t from,
+		    const struct paxos_msg *m);
 /* Tells peer `from` that `entry` (<= chosen) is chosen, with its value
  * (read from storage), or that it is trimmed. */
 int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t entry);
@@ -433,13 +437,17 @@ int paxos_send_chosen_entry(struct paxos *p, struct paxos_entity *e, size_t from
 int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len, uint64_t *id);
 /* Starts a proposal if commands wait (or `close` asks for one anyway). */
 int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close);
-int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
-int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
-int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m);
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from,
+		      const struct paxos_msg *m);
+int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from,
+		    const struct paxos_msg *m);
 int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e);
 /* Entry `entry` became chosen with value_id: settle the proposer if it was
  * working on that entry. */
-void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id);
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry,
+			     uint64_t value_id);
 /* A snapshot replaced entries <= entry: in-flight commands lose their fate. */
 void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e);
 /* Fails commands that waited past the proposal timeout. */
@@ -454,10 +462,12 @@ void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e);
  * deliver what became contiguous. v may be NULL when the slot or the
  * proposer already holds that value; otherwise a fetch is started. */
 int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t ballot,
-	     uint64_t value_id, struct paxos_value *v, size_t from);
-int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+		uint64_t value_id, struct paxos_value *v, size_t from);
+int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from,
+		    const struct paxos_msg *m);
 int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
-int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m);
 /* A peer said it has chosen up to `chosen`: start catching up if behind. */
 int paxos_note_peer_chosen(struct paxos *p, struct paxos_entity *e, size_t from, uint64_t chosen);
 int paxos_fetch_timer(struct paxos *p, struct paxos_entity *e);
@@ -493,7 +503,8 @@ int paxos_catchup_pump(struct paxos *p);
  * a FORWARD of this entity), 1 when the caller should propose itself, or
  * -ENOMEM. */
 int paxos_forward_maybe(struct paxos *p, struct paxos_entity *e);
-int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m);
 int paxos_on_forward_reply(struct paxos *p, struct paxos_entity *e, size_t from,
 			   const struct paxos_msg *m);
 /* A chosen value delivered: our forwarded commands in it are done. */
@@ -527,8 +538,10 @@ void paxos_forward_free_all(struct paxos *p);
 /* ---- barrier.c ------------------------------------------------------------ */
 
 int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id);
-int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
-int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+int paxos_on_barrier(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m);
+int paxos_on_barrier_ack(struct paxos *p, struct paxos_entity *e, size_t from,
+			 const struct paxos_msg *m);
 /* Completes barriers whose target is reached; resends, times out. */
 int paxos_barrier_check(struct paxos *p, struct paxos_entity *e);
 void paxos_barrier_free_all(struct paxos *p, struct paxos_entity *e);

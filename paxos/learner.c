@@ -69,7 +69,7 @@ static void advance(struct paxos *p, struct paxos_entity *e)
 }
 
 int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t ballot,
-	     uint64_t value_id, struct paxos_value *v, size_t from)
+		uint64_t value_id, struct paxos_value *v, size_t from)
 {
 	if (entry <= e->chosen)
 		return 0;
@@ -134,7 +134,8 @@ void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e)
 {
 	const struct paxos_slot *s = e->slots;
 	bool orphan = !e->prop && s && s->entry == e->chosen + 1 && s->accepted && !s->chosen &&
-		      !e->snapshot_at && e->behind_to <= e->chosen && !(e->flags & PAXOS_ENT_BROKEN);
+		      !e->snapshot_at && e->behind_to <= e->chosen &&
+		      !(e->flags & PAXOS_ENT_BROKEN);
 	if (!orphan)
 		e->orphan_at = 0;
 	else if (!e->orphan_at)
@@ -179,7 +180,8 @@ static int send_fetch(struct paxos *p, struct paxos_entity *e)
 
 int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e)
 {
-	if (e->behind_to <= e->chosen || e->fetch_at || e->snapshot_at || (e->flags & PAXOS_ENT_BROKEN))
+	if (e->behind_to <= e->chosen || e->fetch_at || e->snapshot_at ||
+	    (e->flags & PAXOS_ENT_BROKEN))
 		return 0;
 	return send_fetch(p, e);
 }
@@ -242,7 +244,8 @@ int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const s
 	return 0;
 }
 
-int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m)
 {
 	if (e->snapshot_at)
 		return 0;

@@ -17,7 +17,7 @@
 #include "paxos/internal.h"
 
 static int config_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int config_error(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -41,8 +41,8 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	*out = NULL;
 	if (!cfg || !cfg->nodes || cfg->n_nodes < 1 || cfg->n_nodes > PAXOS_MAX_NODES)
 		return config_error(err, errlen, "paxos: need 1..%d nodes", PAXOS_MAX_NODES);
-	if (!cfg->ops || !cfg->ops->load_meta || !cfg->ops->load_record || !cfg->ops->scan_records ||
-	    !cfg->ops->list_entities)
+	if (!cfg->ops || !cfg->ops->load_meta || !cfg->ops->load_record ||
+	    !cfg->ops->scan_records || !cfg->ops->list_entities)
 		return config_error(err, errlen, "paxos: storage callbacks missing");
 	struct paxos *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -55,8 +55,8 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 		uint32_t id = cfg->nodes[i];
 		if (id < 1 || id > 255 || p->node_idx[id]) {
 			free(p);
-			return config_error(err, errlen, "paxos: node id %u is out of 1..255 or repeated",
-					    id);
+			return config_error(err, errlen,
+					    "paxos: node id %u is out of 1..255 or repeated", id);
 		}
 		p->nodes[i] = id;
 		p->node_idx[id] = (uint8_t)(i + 1);
@@ -67,7 +67,8 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	}
 	if (!self_found) {
 		free(p);
-		return config_error(err, errlen, "paxos: self (%u) is not one of the nodes", cfg->self);
+		return config_error(err, errlen, "paxos: self (%u) is not one of the nodes",
+				    cfg->self);
 	}
 	DEFAULT(retry_ms, 200);
 	DEFAULT(backoff_min_ms, 10);
@@ -270,7 +271,7 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		break;
 	case PAXOS_EV_SUBMIT:
 		rc = paxos_submit(p, ev->submit.entity, ev->submit.body, ev->submit.len,
-			       &p->out.upd.submit_id);
+				  &p->out.upd.submit_id);
 		break;
 	case PAXOS_EV_BARRIER:
 		rc = paxos_barrier_start(p, ev->barrier.entity, ev->barrier.req_id);
@@ -292,14 +293,14 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		break;
 	case PAXOS_EV_APPLIED:
 		rc = ev->applied.entity ? paxos_applied(p, ev->applied.entity, ev->applied.entry,
-						     ev->applied.chain_crc)
+							ev->applied.chain_crc)
 					: -EINVAL;
 		break;
 	case PAXOS_EV_SNAPSHOT_INSTALLED:
-		rc = ev->snapshot.entity ? paxos_snapshot_installed(p, ev->snapshot.entity,
-								 ev->snapshot.entry,
-								 ev->snapshot.chain_crc)
-					 : -EINVAL;
+		rc = ev->snapshot.entity
+			 ? paxos_snapshot_installed(p, ev->snapshot.entity, ev->snapshot.entry,
+						    ev->snapshot.chain_crc)
+			 : -EINVAL;
 		break;
 	case PAXOS_EV_SNAPSHOT_FAILED:
 		rc = ev->snapshot.entity ? paxos_snapshot_failed(p, ev->snapshot.entity) : -EINVAL;
@@ -334,20 +335,19 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 const char *paxos_msg_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-		[PAXOS_MSG_PREPARE] = "PREPARE",       [PAXOS_MSG_PROMISE] = "PROMISE",
-		[PAXOS_MSG_ACCEPT] = "ACCEPT",         [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
-		[PAXOS_MSG_REJECT] = "REJECT",         [PAXOS_MSG_CHOSEN] = "CHOSEN",
-		[PAXOS_MSG_FETCH] = "FETCH",           [PAXOS_MSG_TRIMMED] = "TRIMMED",
-		[PAXOS_MSG_BARRIER] = "BARRIER",       [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
-		[PAXOS_MSG_SCAN] = "SCAN",             [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
-		[PAXOS_MSG_FORWARD] = "FORWARD",       [PAXOS_MSG_FWD_ACK] = "FWD_ACK",
-		[PAXOS_MSG_FWD_NACK] = "FWD_NACK",     [PAXOS_MSG_FWD_STALE] = "FWD_STALE",
+	    [PAXOS_MSG_PREPARE] = "PREPARE",   [PAXOS_MSG_PROMISE] = "PROMISE",
+	    [PAXOS_MSG_ACCEPT] = "ACCEPT",     [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
+	    [PAXOS_MSG_REJECT] = "REJECT",     [PAXOS_MSG_CHOSEN] = "CHOSEN",
+	    [PAXOS_MSG_FETCH] = "FETCH",       [PAXOS_MSG_TRIMMED] = "TRIMMED",
+	    [PAXOS_MSG_BARRIER] = "BARRIER",   [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
+	    [PAXOS_MSG_SCAN] = "SCAN",         [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
+	    [PAXOS_MSG_FORWARD] = "FORWARD",   [PAXOS_MSG_FWD_ACK] = "FWD_ACK",
+	    [PAXOS_MSG_FWD_NACK] = "FWD_NACK", [PAXOS_MSG_FWD_STALE] = "FWD_STALE",
 	};
 	if (type < 1 || type > PAXOS_MSG_TYPE_MAX)
 		return "?";
 	return names[type];
 }
-
 
 void paxos_get_stats(const struct paxos *p, struct paxos_stats *out)
 {

@@ -246,9 +246,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAXOS_MAX_NODES 64          /* voting members per cluster */
-#define PAXOS_NO_DEADLINE UINT64_MAX /* update->deadline_ms: no timer needed */
-#define PAXOS_NAMESPACE_ENTITY 1     /* nobody holds pre-authorisation for its entry 1 */
+#define PAXOS_MAX_NODES        64         /* voting members per cluster */
+#define PAXOS_NO_DEADLINE      UINT64_MAX /* update->deadline_ms: no timer needed */
+#define PAXOS_NAMESPACE_ENTITY 1          /* nobody holds pre-authorisation for its entry 1 */
 
 /* ---- ballots and ids (docs/decisions.md) --------------------------------- */
 
@@ -309,7 +309,8 @@ struct paxos_storage_ops {
 	/* Calls cb for each record of `entity` with entry >= from, in entry
 	 * order, values included; rec and rec->value are valid during the call
 	 * only. A non-zero return from cb stops the scan and is returned. */
-	int (*scan_records)(void *ctx, uint64_t entity, uint64_t from, paxos_record_cb cb, void *arg);
+	int (*scan_records)(void *ctx, uint64_t entity, uint64_t from, paxos_record_cb cb,
+			    void *arg);
 	/* Up to `max` entity ids that have a meta, ascending, all > after, into
 	 * ids[]; *n is how many. Fewer than max means there are no more. */
 	int (*list_entities)(void *ctx, uint64_t after, uint64_t *ids, size_t max, size_t *n);
@@ -319,12 +320,12 @@ struct paxos_storage_ops {
 
 /* Every timing field is in milliseconds; 0 selects the default shown. */
 struct paxos_config {
-	uint32_t self;          /* this node's id, one of nodes[] */
-	const uint32_t *nodes;  /* voting members, self included, ids 1..255, distinct */
-	size_t n_nodes;         /* 1..PAXOS_MAX_NODES */
-	uint64_t boot_count;    /* NodeMeta.boot_count: makes ids unique across restarts */
-	bool amnesia;           /* NodeMeta.amnesia: do not vote until re-learned (above) */
-	uint64_t seed;          /* seeds the PRNG used for backoff jitter */
+	uint32_t self;         /* this node's id, one of nodes[] */
+	const uint32_t *nodes; /* voting members, self included, ids 1..255, distinct */
+	size_t n_nodes;        /* 1..PAXOS_MAX_NODES */
+	uint64_t boot_count;   /* NodeMeta.boot_count: makes ids unique across restarts */
+	bool amnesia;          /* NodeMeta.amnesia: do not vote until re-learned (above) */
+	uint64_t seed;         /* seeds the PRNG used for backoff jitter */
 	const struct paxos_storage_ops *ops; /* borrowed; must outlive the engine */
 	void *ops_ctx;
 
@@ -369,9 +370,10 @@ enum paxos_msg_type {
 	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_FWD_STALE,
 };
 
-#define PAXOS_MSG_F_DONE 1u      /* SCAN_REPLY: last page */
-#define PAXOS_MSG_F_NONVOTER 2u  /* any message: its sender is amnesic (does not vote) */
-#define PAXOS_MSG_F_STRICT 4u    /* PREPARE: promise only a ballot above the promised one
+#define PAXOS_MSG_F_DONE     1u /* SCAN_REPLY: last page */
+#define PAXOS_MSG_F_NONVOTER 2u /* any message: its sender is amnesic (does not vote) */
+#define PAXOS_MSG_F_STRICT                                                                         \
+	4u /* PREPARE: promise only a ballot above the promised one
 				  * (the proposer may have forgotten its own ballots) */
 
 /* One protocol message (see the table at the top for which fields each type
@@ -406,20 +408,20 @@ const char *paxos_msg_type_name(uint32_t type);
 /* ---- events --------------------------------------------------------------- */
 
 enum paxos_event_type {
-	PAXOS_EV_TICK = 1,            /* the deadline passed (or any time: harmless) */
-	PAXOS_EV_RECEIVE,             /* messages from a peer */
-	PAXOS_EV_SUBMIT,              /* a command for an entity */
-	PAXOS_EV_BARRIER,             /* a read barrier on an entity */
-	PAXOS_EV_PEER_UP,             /* a peer is reachable again */
-	PAXOS_EV_PEER_DOWN,           /* a peer is unreachable */
-	PAXOS_EV_APPLIED,             /* fs applied an entity through an entry: a
+	PAXOS_EV_TICK = 1,           /* the deadline passed (or any time: harmless) */
+	PAXOS_EV_RECEIVE,            /* messages from a peer */
+	PAXOS_EV_SUBMIT,             /* a command for an entity */
+	PAXOS_EV_BARRIER,            /* a read barrier on an entity */
+	PAXOS_EV_PEER_UP,            /* a peer is reachable again */
+	PAXOS_EV_PEER_DOWN,          /* a peer is unreachable */
+	PAXOS_EV_APPLIED,            /* fs applied an entity through an entry: a
 				       * checkpoint the log may be trimmed towards
 				       * (keeping `retention` entries before it). Used
 				       * for trimming only, so the caller may report
 				       * just some applied entries (mount/retain.h
 				       * reports one per window) */
-	PAXOS_EV_SNAPSHOT_INSTALLED,  /* fs installed a snapshot asked for */
-	PAXOS_EV_SNAPSHOT_FAILED,     /* fs could not get or install it */
+	PAXOS_EV_SNAPSHOT_INSTALLED, /* fs installed a snapshot asked for */
+	PAXOS_EV_SNAPSHOT_FAILED,    /* fs could not get or install it */
 };
 
 struct paxos_event {
@@ -432,7 +434,7 @@ struct paxos_event {
 			size_t n;
 		} receive;
 		struct {
-			uint64_t entity; /* != 0 */
+			uint64_t entity;  /* != 0 */
 			const void *body; /* opaque command bytes (paxfs.Command); borrowed */
 			size_t len;
 		} submit;
@@ -497,7 +499,7 @@ struct paxos_chosen {
 	uint64_t value_id;
 	const uint8_t *value; /* a paxfs.Value; borrowed until the next step */
 	size_t value_len;
-	bool mine;            /* built by this engine (this boot): its commands are ours */
+	bool mine; /* built by this engine (this boot): its commands are ours */
 };
 
 /* A command that will not be answered by a chosen value. */
@@ -594,16 +596,16 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 /* ---- observation (for the daemon's status output and for tests) ---------- */
 
 struct paxos_stats {
-	size_t entities;            /* in memory */
-	size_t entities_idle;       /* in memory, evictable */
-	size_t proposals;           /* proposers running */
-	size_t commands_waiting;    /* submitted, not yet chosen or failed */
-	size_t catchup_queued;      /* entities found behind, waiting for catch-up */
-	size_t catchup_active;      /* entities being caught up now */
-	uint64_t catchup_done;      /* entities caught up since start */
-	size_t scans_open;          /* peers whose entity listing is still being read */
-	bool amnesia;               /* not voting yet */
-	uint64_t alloc_bytes;       /* bytes allocated since start (all allocations) */
+	size_t entities;         /* in memory */
+	size_t entities_idle;    /* in memory, evictable */
+	size_t proposals;        /* proposers running */
+	size_t commands_waiting; /* submitted, not yet chosen or failed */
+	size_t catchup_queued;   /* entities found behind, waiting for catch-up */
+	size_t catchup_active;   /* entities being caught up now */
+	uint64_t catchup_done;   /* entities caught up since start */
+	size_t scans_open;       /* peers whose entity listing is still being read */
+	bool amnesia;            /* not voting yet */
+	uint64_t alloc_bytes;    /* bytes allocated since start (all allocations) */
 	uint64_t alloc_count;
 };
 

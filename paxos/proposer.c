@@ -49,8 +49,8 @@ static bool quorum(const struct paxos *p, uint64_t acks)
 
 void paxos_queue_recompute_deadline(struct paxos *p, struct paxos_entity *e)
 {
-	e->queue_deadline = e->queue ? e->queue->submitted_ms + p->cfg.proposal_timeout_ms
-				     : PAXOS_NO_DEADLINE;
+	e->queue_deadline =
+	    e->queue ? e->queue->submitted_ms + p->cfg.proposal_timeout_ms : PAXOS_NO_DEADLINE;
 }
 
 static void cmds_free(struct paxos *p, struct paxos_cmd *c)
@@ -196,7 +196,8 @@ void paxos_proposer_free(struct paxos *p, struct paxos_entity *e)
 	e->prop = NULL;
 }
 
-void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_t value_id)
+void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t entry,
+			     uint64_t value_id)
 {
 	struct paxos_proposer *pr = e->prop;
 	if (!pr || pr->entry != entry)
@@ -230,7 +231,8 @@ void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e)
  * was chosen at `chosen` (for entry 1: the entity's low byte names us, never
  * for the namespace), and nothing at all happened at that entry on this node
  * (a promise there revokes it). */
-static bool preauthorised(const struct paxos *p, const struct paxos_entity *e, const struct paxos_slot *s)
+static bool preauthorised(const struct paxos *p, const struct paxos_entity *e,
+			  const struct paxos_slot *s)
 {
 	uint64_t entry = e->chosen + 1;
 	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
@@ -277,7 +279,8 @@ static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_propo
 	return 0;
 }
 
-static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
+static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr,
+			uint64_t to_mask)
 {
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_ACCEPT, e, pr->entry);
 	m.ballot = pr->ballot;
@@ -290,7 +293,8 @@ static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	return rc;
 }
 
-static int send_prepares(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr, uint64_t to_mask)
+static int send_prepares(struct paxos *p, struct paxos_entity *e, struct paxos_proposer *pr,
+			 uint64_t to_mask)
 {
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_PREPARE, e, pr->entry);
 	m.ballot = pr->ballot;
@@ -456,10 +460,12 @@ static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxo
 	return rc ? rc : rc2;
 }
 
-int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from,
+		     const struct paxos_msg *m)
 {
 	struct paxos_proposer *pr = e->prop;
-	if (!pr || pr->phase != PAXOS_PHASE_PREPARE || m->entry != pr->entry || m->ballot != pr->ballot)
+	if (!pr || pr->phase != PAXOS_PHASE_PREPARE || m->entry != pr->entry ||
+	    m->ballot != pr->ballot)
 		return 0;
 	if (pr->acks & bit(from))
 		return 0;
@@ -478,11 +484,12 @@ int paxos_on_promise(struct paxos *p, struct paxos_entity *e, size_t from, const
 	return 0;
 }
 
-int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
+int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from,
+		      const struct paxos_msg *m)
 {
 	struct paxos_proposer *pr = e->prop;
-	if (!pr || pr->phase != PAXOS_PHASE_ACCEPT || m->entry != pr->entry || m->ballot != pr->ballot ||
-	    m->value_id != pr->value_id)
+	if (!pr || pr->phase != PAXOS_PHASE_ACCEPT || m->entry != pr->entry ||
+	    m->ballot != pr->ballot || m->value_id != pr->value_id)
 		return 0;
 	if (pr->acks & bit(from))
 		return 0;
@@ -495,7 +502,8 @@ int paxos_on_accepted(struct paxos *p, struct paxos_entity *e, size_t from, cons
 int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m)
 {
 	struct paxos_proposer *pr = e->prop;
-	if (!pr || m->entry != pr->entry || m->ballot != pr->ballot || pr->phase == PAXOS_PHASE_BACKOFF)
+	if (!pr || m->entry != pr->entry || m->ballot != pr->ballot ||
+	    pr->phase == PAXOS_PHASE_BACKOFF)
 		return 0;
 	/* Preempted: someone promised a higher ballot. Wait a random while so
 	 * that two proposers do not keep preempting each other, then try again

@@ -276,7 +276,8 @@ void paxos_touch(struct paxos *p, struct paxos_entity *e)
 	idle_remove(p, e);
 	if (e->flags & PAXOS_ENT_TOUCHED)
 		return;
-	if (paxos_grow(p, (void **)&p->touched, &p->cap_touched, p->n_touched + 1, sizeof(*p->touched))) {
+	if (paxos_grow(p, (void **)&p->touched, &p->cap_touched, p->n_touched + 1,
+		       sizeof(*p->touched))) {
 		/* Cannot track it: leave it out of the idle list, settle later. */
 		return;
 	}
@@ -351,8 +352,9 @@ uint64_t paxos_entity_deadline(const struct paxos *p, const struct paxos_entity 
 
 static bool evictable(const struct paxos_entity *e)
 {
-	return !e->prop && !e->queue && !e->fwd && !e->barriers && !(e->flags & PAXOS_ENT_CATCHUP) && !e->fetch_at &&
-	       !e->snapshot_at && !e->orphan_at && e->deadline == PAXOS_NO_DEADLINE;
+	return !e->prop && !e->queue && !e->fwd && !e->barriers &&
+	       !(e->flags & PAXOS_ENT_CATCHUP) && !e->fetch_at && !e->snapshot_at &&
+	       !e->orphan_at && e->deadline == PAXOS_NO_DEADLINE;
 }
 
 void paxos_settle(struct paxos *p)

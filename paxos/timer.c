@@ -68,7 +68,8 @@ void paxos_heap_set(struct paxos *p, struct paxos_entity *e, uint64_t deadline)
 		return;
 	}
 	if (!e->heap_idx) {
-		if (paxos_grow(p, (void **)&p->heap, &p->heap_cap, p->heap_len + 1, sizeof(*p->heap))) {
+		if (paxos_grow(p, (void **)&p->heap, &p->heap_cap, p->heap_len + 1,
+			       sizeof(*p->heap))) {
 			/* Without a heap slot the entity would never wake up:
 			 * leave it touched so the next step retries. */
 			e->deadline = PAXOS_NO_DEADLINE;

@@ -12,8 +12,7 @@
 
 #include "paxos/internal.h"
 
-#define GROW(p, arr, n, cap)                                                                       \
-	paxos_grow((p), (void **)&(arr), &(cap), (n) + 1, sizeof(*(arr)))
+#define GROW(p, arr, n, cap) paxos_grow((p), (void **)&(arr), &(cap), (n) + 1, sizeof(*(arr)))
 
 static int keep_ref(struct paxos *p, struct paxos_value *v)
 {
@@ -130,7 +129,7 @@ int paxos_upd_record(struct paxos *p, struct paxos_entity *e, struct paxos_slot 
 }
 
 const struct paxos_record *paxos_upd_find_chosen(struct paxos *p, uint64_t entity, uint64_t entry,
-					     struct paxos_value **v)
+						 struct paxos_value **v)
 {
 	struct paxos_updbuf *o = &p->out;
 	for (size_t i = o->n_records; i-- > 0;) {
@@ -157,7 +156,7 @@ int paxos_upd_meta(struct paxos *p, struct paxos_entity *e)
 	m->meta.vote_after = e->vote_after;
 	m->sync = (e->flags & PAXOS_ENT_META_SYNC) != 0;
 	o->needs_sync |= m->sync;
-	e->flags &= (uint16_t)~(PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC);
+	e->flags &= (uint16_t) ~(PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC);
 	e->flags |= PAXOS_ENT_META_ON_DISK;
 	return 0;
 }
@@ -197,7 +196,7 @@ int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_v
 }
 
 int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
-		  struct paxos_value *v)
+		     struct paxos_value *v)
 {
 	struct paxos_updbuf *o = &p->out;
 	if (GROW(p, o->chosen, o->n_chosen, o->cap_chosen) || keep_ref(p, v))

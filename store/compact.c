@@ -30,8 +30,8 @@ int store_compact(struct store *s)
 int store_approximate_bytes(struct store *s, uint64_t *out)
 {
 	static const char lo[1] = {0};
-	static const char hi[9] = {'\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff',
-				   '\xff'};
+	static const char hi[9] = {'\xff', '\xff', '\xff', '\xff', '\xff',
+				   '\xff', '\xff', '\xff', '\xff'};
 	const char *start = lo, *limit = hi;
 	size_t start_len = sizeof(lo), limit_len = sizeof(hi);
 	uint64_t size = 0;

@@ -98,8 +98,9 @@ void store_key_describe(const void *key, size_t len, char *buf, size_t buflen)
 	} else if (store_key_parse_record(k, len, &entity, &entry)) {
 		snprintf(buf, buflen, "record entity=%" PRIu64 " entry=%" PRIu64, entity, entry);
 	} else if (store_key_parse_value(k, len, &entity, &entry, &value_id)) {
-		snprintf(buf, buflen, "value entity=%" PRIu64 " entry=%" PRIu64 " value_id=%#" PRIx64,
-			 entity, entry, value_id);
+		snprintf(buf, buflen,
+			 "value entity=%" PRIu64 " entry=%" PRIu64 " value_id=%#" PRIx64, entity,
+			 entry, value_id);
 	} else if (len >= 1 && k[0] == STORE_TAG_STATE) {
 		n = snprintf(buf, buflen, "state key [");
 		if (n > 0 && (size_t)n < buflen)

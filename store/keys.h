@@ -31,15 +31,15 @@ enum store_key_tag {
 	STORE_TAG_VALUE = 'V',
 };
 
-#define STORE_KEY_FORMAT "\0format"
+#define STORE_KEY_FORMAT     "\0format"
 #define STORE_KEY_FORMAT_LEN 7
-#define STORE_KEY_NODE "\0node"
-#define STORE_KEY_NODE_LEN 5
+#define STORE_KEY_NODE       "\0node"
+#define STORE_KEY_NODE_LEN   5
 
 #define STORE_KEY_ENTITY_LEN 9  /* tag + entity */
 #define STORE_KEY_RECORD_LEN 17 /* tag + entity + entry */
-#define STORE_KEY_VALUE_LEN 25  /* tag + entity + entry + value id */
-#define STORE_KEY_MAX 25        /* longest fixed-layout key */
+#define STORE_KEY_VALUE_LEN  25 /* tag + entity + entry + value id */
+#define STORE_KEY_MAX        25 /* longest fixed-layout key */
 
 /* Writes tag + entity into k (STORE_KEY_ENTITY_LEN bytes); returns the length. */
 size_t store_key_entity(uint8_t *k, enum store_key_tag tag, uint64_t entity);

@@ -182,14 +182,15 @@ static int record_decode(leveldb_t *db, const leveldb_readoptions_t *ro, const u
 	}
 	if (vlen != r->value_len) {
 		rc = r->value_separate
-			     ? corrupt_value(key, vkey, "value length differs from the record")
-			     : corrupt(key, STORE_KEY_RECORD_LEN, "value length differs from the record");
+			 ? corrupt_value(key, vkey, "value length differs from the record")
+			 : corrupt(key, STORE_KEY_RECORD_LEN,
+				   "value length differs from the record");
 		goto out;
 	}
 	if (vlen && util_crc32c(0, vp, vlen) != r->value_crc) {
 		rc = r->value_separate
-			     ? corrupt_value(key, vkey, "value CRC differs from the record")
-			     : corrupt(key, STORE_KEY_RECORD_LEN, "value CRC differs from the record");
+			 ? corrupt_value(key, vkey, "value CRC differs from the record")
+			 : corrupt(key, STORE_KEY_RECORD_LEN, "value CRC differs from the record");
 		goto out;
 	}
 	if (with_value && vlen) {

@@ -11,6 +11,10 @@ include tests/sim/local.mk
 include tests/system/local.mk
 include tests/faults/local.mk
 
+# `make format` leaves the tree unchanged (clang-format, .clang-format).
+TESTS += tests/format.sh
+EXTRA_DIST += tests/format.sh
+
 # Memory errors and leaks of the pure modules' unit tests, under valgrind.
 TESTS += tests/valgrind.sh
 EXTRA_DIST += tests/valgrind.sh

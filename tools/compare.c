@@ -241,7 +241,7 @@ static void nodes_text(const uint8_t *bm, char *buf, size_t size)
 
 /* Appends to a finding's detail. */
 static void detail_add(struct verify_finding *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void detail_add(struct verify_finding *f, const char *fmt, ...)
 {
 	size_t len = strlen(f->detail);

@@ -37,8 +37,8 @@
 
 #include "tools/summary.h"
 
-#define VERIFY_FINDINGS_MAX 1000      /* findings kept; more are only counted */
-#define VERIFY_RECHECK_MAX (1u << 20) /* entities re-asked at most */
+#define VERIFY_FINDINGS_MAX 1000       /* findings kept; more are only counted */
+#define VERIFY_RECHECK_MAX  (1u << 20) /* entities re-asked at most */
 #define VERIFY_LAG_EXAMPLES 5
 
 /* What a divergence is about. Every kind exits 1. */

@@ -30,8 +30,8 @@
 #include "fs/fs.h"
 #include "fs/hash.h"
 #include "store/store.h"
-#include "util/endian.h"
 #include "util/cli.h"
+#include "util/endian.h"
 
 static const char *prog = "paxfs-corrupt";
 

@@ -78,8 +78,8 @@ static void open_one(const char *dir, struct verify_node_result *nr, struct onod
 	if (rc < 0) {
 		snprintf(nr->reason, sizeof(nr->reason),
 			 rc == -ENOENT
-				 ? "a paxfs store without a node record: no node ever ran on it"
-				 : "its node record cannot be read: %s",
+			     ? "a paxfs store without a node record: no node ever ran on it"
+			     : "its node record cannot be read: %s",
 			 strerror(-rc));
 		goto fail;
 	}
@@ -190,7 +190,7 @@ int verify_offline(char *const *dirs, size_t n, const struct verify_opts *opt,
 			if (verify_cmp_queued(r->cmp, ci) >= page)
 				continue; /* let the others catch up */
 			struct page pg = {
-				.cmp = r->cmp, .idx = ci, .left = page, .last = on[i].cursor};
+			    .cmp = r->cmp, .idx = ci, .left = page, .last = on[i].cursor};
 			rc = verify_summarise_from(on[i].st, on[i].fs, on[i].cursor, &sopt, page_cb,
 						   &pg);
 			if (pg.rc < 0 || rc < 0) {

@@ -31,12 +31,12 @@
 #include "util/conf.h"
 #include "util/log.h"
 
-#define TICK_MS 50
-#define QUEUE_PAGES 4     /* summaries a node may have waiting, in pages */
+#define TICK_MS       50
+#define QUEUE_PAGES   4   /* summaries a node may have waiting, in pages */
 #define RECHECK_BATCH 256 /* entities per re-ask request */
-#define PATHS_MAX 256     /* inodes named at most */
-#define PATHS_BATCH 64
-#define EARLY_DIALS 4 /* failed dials that make a node unreachable before the timeout */
+#define PATHS_MAX     256 /* inodes named at most */
+#define PATHS_BATCH   64
+#define EARLY_DIALS   4 /* failed dials that make a node unreachable before the timeout */
 
 enum phase {
 	P_LIST = 1,

@@ -55,8 +55,8 @@ static void text_lag(FILE *out, const struct verify_result *r, const struct veri
 	const struct verify_lag *l = verify_cmp_lag(r->cmp, (size_t)nr->cmp_idx);
 	char name[96];
 	bool moving =
-		l->progressed || l->applying ||
-		(nr->has_info && (nr->catchup_queued || nr->catchup_active || nr->apply_deferred));
+	    l->progressed || l->applying ||
+	    (nr->has_info && (nr->catchup_queued || nr->catchup_active || nr->apply_deferred));
 	if (!l->entities)
 		return;
 	fprintf(out,
@@ -262,9 +262,8 @@ void verify_progress(const struct verify_result *r, const char *phase)
 	for (size_t i = 0; r->cmp && i < r->n_nodes && pos < sizeof(line); i++)
 		if (r->nodes[i].checked)
 			pos += (size_t)snprintf(
-				line + pos, sizeof(line) - pos, "%s node %u %" PRIu64,
-				i ? "," : ":", r->nodes[i].id,
-				verify_cmp_listed(r->cmp, (size_t)r->nodes[i].cmp_idx));
+			    line + pos, sizeof(line) - pos, "%s node %u %" PRIu64, i ? "," : ":",
+			    r->nodes[i].id, verify_cmp_listed(r->cmp, (size_t)r->nodes[i].cmp_idx));
 	if (pos >= sizeof(line))
 		pos = sizeof(line) - 1;
 	fprintf(stderr, "%.*s\033[K", (int)pos, line);

@@ -170,8 +170,8 @@ static int summarise_log(struct store *st, const struct verify_summary_opts *opt
 		}
 		rc = verify_entity_add_damage(e, bad,
 					      opt->deep
-						      ? "its log record or value fails its checksum"
-						      : "its log record fails its checksum");
+						  ? "its log record or value fails its checksum"
+						  : "its log record fails its checksum");
 		if (rc < 0)
 			return rc;
 		if (bad == UINT64_MAX)

@@ -33,9 +33,9 @@
 #include "fs/fs.h"
 #include "store/store.h"
 
-#define VERIFY_LOG_MAX 65536 /* chosen entries one summary carries */
-#define VERIFY_DAMAGE_MAX 16 /* damaged records one summary names */
-#define VERIFY_WHAT_MAX 160  /* bytes of a damage description (NUL included) */
+#define VERIFY_LOG_MAX    65536 /* chosen entries one summary carries */
+#define VERIFY_DAMAGE_MAX 16    /* damaged records one summary names */
+#define VERIFY_WHAT_MAX   160   /* bytes of a damage description (NUL included) */
 
 struct verify_log_item {
 	uint64_t entry;
@@ -80,7 +80,7 @@ void verify_entity_move(struct verify_entity *dst, struct verify_entity *src);
  * VERIFY_DAMAGE_MAX the note is dropped). 0 or -ENOMEM. */
 int verify_entity_add_log(struct verify_entity *e, const struct verify_log_item *it);
 int verify_entity_add_damage(struct verify_entity *e, uint64_t entry, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 struct verify_summary_opts {
 	bool deep;      /* read every value, recompute digests */

@@ -24,8 +24,8 @@
 
 #include "tools/compare.h"
 
-#define VERIFY_EXIT_AGREE 0
-#define VERIFY_EXIT_DIVERGE 1
+#define VERIFY_EXIT_AGREE     0
+#define VERIFY_EXIT_DIVERGE   1
 #define VERIFY_EXIT_UNCHECKED 2
 
 struct verify_opts {

@@ -131,10 +131,10 @@ int verify_wire_unpack(const Paxfs__VerifyEntity *m, struct verify_entity *out, 
 			BAD("entity %llu entry %llu: an empty value with a CRC",
 			    (unsigned long long)m->entity, (unsigned long long)it->entry);
 		out->log[i] = (struct verify_log_item){
-			.entry = it->entry,
-			.value_id = it->value_id,
-			.value_crc = it->value_crc,
-			.value_len = it->value_len,
+		    .entry = it->entry,
+		    .value_id = it->value_id,
+		    .value_crc = it->value_crc,
+		    .value_len = it->value_len,
 		};
 		out->n_log++;
 	}

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -97,8 +97,8 @@ static int load_secret(struct util_conf *c, char *err, size_t errlen)
 			    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: secret_file %s is not a regular file", c->path,
-			    c->secret_file);
+		return fail(err, errlen, -EINVAL, "%s: secret_file %s is not a regular file",
+			    c->path, c->secret_file);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
@@ -131,8 +131,8 @@ static void resolve_relative(struct util_conf *c, const char *value)
 	if (value[0] == '/' || !slash)
 		snprintf(c->secret_file, sizeof(c->secret_file), "%s", value);
 	else
-		snprintf(c->secret_file, sizeof(c->secret_file), "%.*s/%s",
-			 (int)(slash - c->path), c->path, value);
+		snprintf(c->secret_file, sizeof(c->secret_file), "%.*s/%s", (int)(slash - c->path),
+			 c->path, value);
 }
 
 int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errlen)
@@ -168,26 +168,28 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {
-			rc = fail(err, errlen, -EINVAL, "%s:%u: expected 'key = value', got '%s'", path,
-				  lineno, key);
+			rc = fail(err, errlen, -EINVAL, "%s:%u: expected 'key = value', got '%s'",
+				  path, lineno, key);
 			goto out;
 		}
 		*eq = '\0';
 		value = trim(eq + 1);
 		key = trim(key);
 		if (!*value) {
-			rc = fail(err, errlen, -EINVAL, "%s:%u: '%s' has no value", path, lineno, key);
+			rc = fail(err, errlen, -EINVAL, "%s:%u: '%s' has no value", path, lineno,
+				  key);
 			goto out;
 		}
 		if (!strcmp(key, "cluster")) {
 			if (have_cluster) {
-				rc = fail(err, errlen, -EINVAL, "%s:%u: 'cluster' given twice", path,
-					  lineno);
+				rc = fail(err, errlen, -EINVAL, "%s:%u: 'cluster' given twice",
+					  path, lineno);
 				goto out;
 			}
 			if (!valid_cluster_name(value)) {
 				rc = fail(err, errlen, -EINVAL,
-					  "%s:%u: cluster name '%s' must be 1-63 letters, digits, '-', '_' "
+					  "%s:%u: cluster name '%s' must be 1-63 letters, digits, "
+					  "'-', '_' "
 					  "or '.'",
 					  path, lineno, value);
 				goto out;
@@ -196,8 +198,8 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			have_cluster = true;
 		} else if (!strcmp(key, "secret_file")) {
 			if (have_secret) {
-				rc = fail(err, errlen, -EINVAL, "%s:%u: 'secret_file' given twice", path,
-					  lineno);
+				rc = fail(err, errlen, -EINVAL, "%s:%u: 'secret_file' given twice",
+					  path, lineno);
 				goto out;
 			}
 			resolve_relative(c, value);
@@ -210,8 +212,8 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			id = strtol(key + 5, &end, 10);
 			if (errno || *end || end == key + 5 || id < 1 || id > UTIL_CONF_MAX_NODES) {
 				rc = fail(err, errlen, -EINVAL,
-					  "%s:%u: '%s': node ids are numbers from 1 to %d", path, lineno,
-					  key, UTIL_CONF_MAX_NODES);
+					  "%s:%u: '%s': node ids are numbers from 1 to %d", path,
+					  lineno, key, UTIL_CONF_MAX_NODES);
 				goto out;
 			}
 			if (seen[id]) {
@@ -224,13 +226,14 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			n->id = (uint32_t)id;
 			if (parse_address(value, n) < 0) {
 				rc = fail(err, errlen, -EINVAL,
-					  "%s:%u: node %ld: '%s' is not host:port (port 1-65535)", path,
-					  lineno, id, value);
+					  "%s:%u: node %ld: '%s' is not host:port (port 1-65535)",
+					  path, lineno, id, value);
 				goto out;
 			}
 			c->n_nodes++;
 		} else {
-			rc = fail(err, errlen, -EINVAL, "%s:%u: unknown key '%s'", path, lineno, key);
+			rc = fail(err, errlen, -EINVAL, "%s:%u: unknown key '%s'", path, lineno,
+				  key);
 			goto out;
 		}
 	}

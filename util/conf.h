@@ -16,24 +16,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UTIL_CONF_MAX_NODES 255
+#define UTIL_CONF_MAX_NODES  255
 #define UTIL_CONF_SECRET_MIN 16
 #define UTIL_CONF_SECRET_MAX 4096
 
 struct util_conf_node {
-	uint32_t id;     /* 1..255 */
-	char host[256];  /* as written: an IPv4/IPv6 literal or a host name */
+	uint32_t id;    /* 1..255 */
+	char host[256]; /* as written: an IPv4/IPv6 literal or a host name */
 	uint16_t port;
 };
 
 struct util_conf {
-	char path[4096];          /* the config file, as given */
+	char path[4096]; /* the config file, as given */
 	char cluster[64];
-	char secret_file[4096];   /* resolved path */
+	char secret_file[4096]; /* resolved path */
 	uint8_t secret[UTIL_CONF_SECRET_MAX];
 	size_t secret_len;
 	struct util_conf_node nodes[UTIL_CONF_MAX_NODES];
-	size_t n_nodes;           /* sorted by id */
+	size_t n_nodes; /* sorted by id */
 };
 
 /* Reads and checks `path` and its secret file into *out (caller-allocated;

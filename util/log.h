@@ -23,9 +23,10 @@ void util_log_set_fd(int fd);
 /* A short prefix for every record of this process, e.g. "node 2"; copied. */
 void util_log_set_prefix(const char *prefix);
 
-void util_log(enum util_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void util_log(enum util_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-#define LOG_ERR(...) util_log(UTIL_LOG_ERR, __VA_ARGS__)
+#define LOG_ERR(...)  util_log(UTIL_LOG_ERR, __VA_ARGS__)
 #define LOG_WARN(...) util_log(UTIL_LOG_WARN, __VA_ARGS__)
 #define LOG_INFO(...) util_log(UTIL_LOG_INFO, __VA_ARGS__)
 #define LOG_DEBUG(...)                                                                             \

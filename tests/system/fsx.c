@@ -9,8 +9,8 @@
  * prints the seed, the step and the history of the last operations; the
  * exit status is 1. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +20,9 @@
 
 #include "util/prng.h"
 
-#define FILES 6
+#define FILES    6
 #define MAX_SIZE (192 * 1024)
-#define HISTORY 12
+#define HISTORY  12
 
 struct model_file {
 	int exists;
@@ -85,7 +85,8 @@ static int do_write(const char *mnt, int f, uint64_t off, size_t len, int step, 
 	path(p, sizeof(p), mnt, f);
 	fill(buf, len, step);
 	fd = open(p, O_WRONLY | O_CREAT | (append ? O_APPEND : 0), 0644);
-	if (fd < 0 || (append ? write(fd, buf, len) : pwrite(fd, buf, len, (off_t)off)) != (ssize_t)len)
+	if (fd < 0 ||
+	    (append ? write(fd, buf, len) : pwrite(fd, buf, len, (off_t)off)) != (ssize_t)len)
 		rc = -1;
 	if (fd >= 0 && close(fd) < 0)
 		rc = -1;
@@ -118,7 +119,8 @@ static void check_all(char **mounts, int n_mounts, int step)
 			fd = open(p, O_RDONLY);
 			if (!m->exists) {
 				if (fd >= 0 || errno != ENOENT)
-					die(step, "%s exists on mount %d but not in the model", p, mi + 1);
+					die(step, "%s exists on mount %d but not in the model", p,
+					    mi + 1);
 				continue;
 			}
 			if (fd < 0)
@@ -131,7 +133,8 @@ static void check_all(char **mounts, int n_mounts, int step)
 				size_t i = 0;
 				while (buf[i] == m->data[i])
 					i++;
-				die(step, "%s: byte %zu is %u, model has %u", p, i, buf[i], m->data[i]);
+				die(step, "%s: byte %zu is %u, model has %u", p, i, buf[i],
+				    m->data[i]);
 			}
 		}
 }
@@ -211,8 +214,9 @@ int main(int argc, char **argv)
 		}
 		check_all(mounts, n_mounts, step);
 	}
-	printf("ok 1 - fsx seed %llu: %d random steps from %d mounts match the model on every mount\n",
-	       (unsigned long long)seed, steps, n_mounts);
+	printf(
+	    "ok 1 - fsx seed %llu: %d random steps from %d mounts match the model on every mount\n",
+	    (unsigned long long)seed, steps, n_mounts);
 	printf("1..1\n");
 	return 0;
 }

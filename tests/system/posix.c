@@ -138,11 +138,13 @@ static void names_and_creates(void)
 	int fd;
 
 	put(p1("f"), "data");
-	fails(open(p1("f"), O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST, "O_CREAT|O_EXCL on an existing file");
+	fails(open(p1("f"), O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST,
+	      "O_CREAT|O_EXCL on an existing file");
 	fails(open(p2("f"), O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST,
 	      "O_CREAT|O_EXCL from another node");
 	fd = open(p2("f"), O_WRONLY | O_CREAT, 0644);
-	ok(fd >= 0 && content_is(p2("f"), "data"), "O_CREAT without O_EXCL opens the existing file");
+	ok(fd >= 0 && content_is(p2("f"), "data"),
+	   "O_CREAT without O_EXCL opens the existing file");
 	if (fd >= 0)
 		close(fd);
 	fails(open(p1("missing"), O_RDONLY), ENOENT, "open of a missing file");
@@ -201,8 +203,8 @@ static void renames(void)
 	fails(rename(p1("nothing"), p1("x")), ENOENT, "rename of a missing name");
 	put(p1("ea"), "A");
 	put(p1("eb"), "B");
-	fails(syscall(SYS_renameat2, AT_FDCWD, p1("ea"), AT_FDCWD, p1("eb"), RENAME_NOREPLACE), EEXIST,
-	      "RENAME_NOREPLACE over an existing name");
+	fails(syscall(SYS_renameat2, AT_FDCWD, p1("ea"), AT_FDCWD, p1("eb"), RENAME_NOREPLACE),
+	      EEXIST, "RENAME_NOREPLACE over an existing name");
 	a = ino_of(p1("ea"));
 	b = ino_of(p1("eb"));
 	succeeds(syscall(SYS_renameat2, AT_FDCWD, p1("ea"), AT_FDCWD, p1("eb"), RENAME_EXCHANGE),
@@ -211,7 +213,8 @@ static void renames(void)
 	   "RENAME_EXCHANGE swapped both names, seen from the other node");
 	fails(syscall(SYS_renameat2, AT_FDCWD, p1("ea"), AT_FDCWD, p1("nope"), RENAME_EXCHANGE),
 	      ENOENT, "RENAME_EXCHANGE with a missing target");
-	succeeds(rename(p1("rd3"), p1("rd2/moved")), "rename of a directory into another directory");
+	succeeds(rename(p1("rd3"), p1("rd2/moved")),
+		 "rename of a directory into another directory");
 	ok(content_is(p2("rd2/moved/x"), "x"), "its contents moved with it");
 }
 
@@ -247,7 +250,7 @@ static void data_and_attrs(void)
 
 	fd = open(p1("app"), O_WRONLY | O_CREAT | O_APPEND, 0644);
 	ok(fd >= 0 && write(fd, "12345", 5) == 5 && lseek(fd, 0, SEEK_SET) == 0 &&
-		   write(fd, "678", 3) == 3,
+	       write(fd, "678", 3) == 3,
 	   "O_APPEND writes after a seek to 0");
 	if (fd >= 0)
 		close(fd);
@@ -263,7 +266,8 @@ static void data_and_attrs(void)
 		close(fd);
 	fails(truncate(p1("d"), 0), EISDIR, "truncate of a directory");
 	succeeds(chmod(p1("t"), 0604), "chmod");
-	ok(fresh_stat(p2("t"), &st) == 0 && (st.st_mode & 07777) == 0604, "mode seen on the other node");
+	ok(fresh_stat(p2("t"), &st) == 0 && (st.st_mode & 07777) == 0604,
+	   "mode seen on the other node");
 	succeeds(chown(p1("t"), 4242, 4343), "chown");
 	ok(fresh_stat(p2("t"), &st) == 0 && st.st_uid == 4242 && st.st_gid == 4343,
 	   "owner seen on the other node");
@@ -271,7 +275,7 @@ static void data_and_attrs(void)
 		struct timespec ts[2] = {{1000000000, 5}, {1234567890, 123456789}};
 		succeeds(utimensat(AT_FDCWD, p1("t"), ts, 0), "utimensat");
 		ok(fresh_stat(p2("t"), &st) == 0 && st.st_mtim.tv_sec == 1234567890 &&
-			   st.st_mtim.tv_nsec == 123456789,
+		       st.st_mtim.tv_nsec == 123456789,
 		   "mtime with nanoseconds seen on the other node");
 	}
 	fd = open(p1("fa"), O_RDWR | O_CREAT, 0644);
@@ -285,7 +289,7 @@ static void data_and_attrs(void)
 		close(fd);
 	fd = open(p2("big"), O_RDONLY);
 	ok(fd >= 0 && pread(fd, buf, 3, 5000000000LL) == 3 && !memcmp(buf, "far", 3) &&
-		   pread(fd, buf, 4, 4999999996LL) == 4 && !memcmp(buf, "\0\0\0\0", 4),
+	       pread(fd, buf, 4, 4999999996LL) == 4 && !memcmp(buf, "\0\0\0\0", 4),
 	   "read back past 4 GiB on the other node, hole as zeros");
 	if (fd >= 0)
 		close(fd);
@@ -302,7 +306,8 @@ static void xattrs(void)
 	      "setxattr XATTR_CREATE on an existing attribute");
 	fails(setxattr(p1("x"), "user.size", "1", 1, XATTR_REPLACE), ENODATA,
 	      "setxattr XATTR_REPLACE of a missing attribute");
-	fails(getxattr(p1("x"), "user.none", buf, sizeof(buf)), ENODATA, "getxattr of a missing attribute");
+	fails(getxattr(p1("x"), "user.none", buf, sizeof(buf)), ENODATA,
+	      "getxattr of a missing attribute");
 	ok(listxattr(p2("x"), buf, sizeof(buf)) == 11 && !strcmp(buf, "user.color"), "listxattr");
 	succeeds(removexattr(p1("x"), "user.color"), "removexattr");
 	fails(fresh_getxattr(p2("x"), "user.color", buf, sizeof(buf)), ENODATA,
@@ -332,7 +337,8 @@ static void permissions(void)
 		_exit(bad);
 	}
 	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 3), "another user gets EACCES reading a 0600 file");
+	ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 3),
+	   "another user gets EACCES reading a 0600 file");
 	ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 6),
 	   "another user gets EACCES creating in a 0755 directory");
 }

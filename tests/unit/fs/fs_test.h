@@ -20,8 +20,8 @@ struct tnode {
 	char dir[256];
 	struct store *st;
 	struct fs *fs;
-	uint32_t node;     /* node id in command ids (inode numbers' low byte) */
-	uint64_t next_id;  /* command counter */
+	uint32_t node;    /* node id in command ids (inode numbers' low byte) */
+	uint64_t next_id; /* command counter */
 	struct fs_caller who;
 	struct fs_apply_out out;
 	/* every applied entry is recorded here, to replay on another node */

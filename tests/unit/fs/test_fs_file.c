@@ -16,7 +16,7 @@
 #include "tests/unit/fs/fs_test.h"
 
 #define ROOT FS_ROOT_INO
-#define GiB (1024ull * 1024 * 1024)
+#define GiB  (1024ull * 1024 * 1024)
 
 static int64_t ns_of(struct timespec ts)
 {
@@ -287,7 +287,7 @@ START_TEST(setattr_of_a_file_and_the_merged_attributes)
 	t_write(&n, f, 0, "0123456789", 10);
 	int64_t t = n.who.time_ns;
 	struct fs_setattr a = {
-		.valid = FS_SET_MODE | FS_SET_UID | FS_SET_GID, .mode = 04711, .uid = 7, .gid = 8};
+	    .valid = FS_SET_MODE | FS_SET_UID | FS_SET_GID, .mode = 04711, .uid = 7, .gid = 8};
 	ck_assert_int_eq(fs_cmd_setattr(n.fs, &n.who, f, &a, &c), 0);
 	ck_assert_uint_eq(c.entity, f); /* a regular file orders its own attributes */
 	ck_assert_int_eq(tn_do(&n, &c, &r), 0);
@@ -377,9 +377,9 @@ START_TEST(fallocate_modes)
 	ck_assert_mem_eq(b + 1000 + 3 * 4096, aa, sizeof(aa) - 1000 - 3 * 4096);
 	free(b);
 	/* inside one chunk */
-	ck_assert_int_eq(fs_cmd_fallocate(&n.who, f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					  16400, 10, &c),
-			 0);
+	ck_assert_int_eq(
+	    fs_cmd_fallocate(&n.who, f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 16400, 10, &c),
+	    0);
 	ck_assert_int_eq(tn_do(&n, &c, NULL), 0);
 	b = t_read(&n, f, 16390, 30, &got);
 	ck_assert_mem_eq(b, aa, 10);

@@ -23,9 +23,9 @@
 #include "util/endian.h"
 #include "util/prng.h"
 
-#define ROOT FS_ROOT_INO
-#define MAXI 256       /* model inodes per run */
-#define MAXE 16        /* entries per model directory */
+#define ROOT     FS_ROOT_INO
+#define MAXI     256   /* model inodes per run */
+#define MAXE     16    /* entries per model directory */
 #define FILE_MAX 65536 /* model file contents stay below this */
 
 enum kind { K_DIR = 1, K_REG, K_LNK };
@@ -36,13 +36,13 @@ struct ment {
 };
 
 struct minode {
-	bool used;    /* allocated */
-	bool live;    /* still in the namespace (nlink > 0) */
-	bool state;   /* a regular file's state exists (until reclaim) */
+	bool used;  /* allocated */
+	bool live;  /* still in the namespace (nlink > 0) */
+	bool state; /* a regular file's state exists (until reclaim) */
 	enum kind kind;
 	uint64_t ino;
 	uint32_t nlink;
-	int parent;   /* directories */
+	int parent; /* directories */
 	struct ment ents[MAXE];
 	int nents;
 	uint8_t *data; /* regular files: FILE_MAX bytes, the first size valid */
@@ -155,8 +155,7 @@ struct run {
 	bool no_reclaim; /* reclaims are local: two nodes would differ */
 };
 
-#define CHECK(cond, ...)                                                                            \
-	ck_assert_msg(cond, "seed %llu step %d: " __VA_ARGS__)
+#define CHECK(cond, ...) ck_assert_msg(cond, "seed %llu step %d: " __VA_ARGS__)
 
 static void step(struct run *r)
 {
@@ -306,7 +305,7 @@ static void step(struct run *r)
 			}
 		}
 		ck_assert_int_eq(
-			fs_cmd_rename(&n->who, m->in[d].ino, name, m->in[nd].ino, nn, flags, &c), 0);
+		    fs_cmd_rename(&n->who, m->in[d].ino, name, m->in[nd].ino, nn, flags, &c), 0);
 		got = tn_do(n, &c, &res);
 		CHECK(got == want, "rename %s -> %s flags %u: %d, model %d", sd, r->step, name, nn,
 		      flags, got, want);
@@ -348,7 +347,7 @@ static void step(struct run *r)
 		}
 		break;
 	}
-	case 7: /* write */
+	case 7:   /* write */
 	case 8: { /* append / truncate */
 		int f = pick_file(m, p);
 		if (f < 0)
@@ -389,10 +388,11 @@ static void step(struct run *r)
 		if (f < 0)
 			break;
 		struct minode *x = &m->in[f];
-		uint64_t off = util_prng_below(p, FILE_MAX / 2), len = 1 + util_prng_below(p, 20000);
-		ck_assert_int_eq(fs_cmd_fallocate(&n->who, x->ino, 3 /* PUNCH_HOLE | KEEP_SIZE */, off,
-						  len, &c),
-				 0);
+		uint64_t off = util_prng_below(p, FILE_MAX / 2),
+			 len = 1 + util_prng_below(p, 20000);
+		ck_assert_int_eq(
+		    fs_cmd_fallocate(&n->who, x->ino, 3 /* PUNCH_HOLE | KEEP_SIZE */, off, len, &c),
+		    0);
 		got = tn_do(n, &c, &res);
 		CHECK(got == 0, "punch: %d", sd, r->step, got);
 		if (off < x->size)
@@ -458,8 +458,8 @@ static void check_all(struct run *r)
 			for (int e = 2; e < l.n; e++) {
 				int slot = mfind(m, i, l.names[e]);
 				CHECK(slot >= 0, "extra entry %s", sd, r->step, l.names[e]);
-				CHECK(m->in[x->ents[slot].child].ino == l.inos[e], "entry %s ino", sd,
-				      r->step, l.names[e]);
+				CHECK(m->in[x->ents[slot].child].ino == l.inos[e], "entry %s ino",
+				      sd, r->step, l.names[e]);
 				if (e > 2)
 					CHECK(strcmp(l.names[e - 1], l.names[e]) < 0, "order", sd,
 					      r->step);
@@ -475,7 +475,7 @@ static void check_all(struct run *r)
 			uint64_t dg;
 			struct store_apply_meta am;
 			CHECK(fs_digest_recompute(n->fs, x->ino, &dg) == 0 &&
-				      fs_applied(n->fs, x->ino, &am) == 0 && dg == am.state_digest,
+				  fs_applied(n->fs, x->ino, &am) == 0 && dg == am.state_digest,
 			      "digest of file %d", sd, r->step, i);
 		}
 	}
@@ -583,8 +583,8 @@ static void same_records(struct tnode *a, struct tnode *b, uint64_t e, uint64_t 
 		      (unsigned long long)seed, (unsigned long long)e, la.n, lb.n);
 	for (size_t i = 0; i < la.n; i++)
 		ck_assert_msg(la.kl[i] == lb.kl[i] && la.vl[i] == lb.vl[i] &&
-				      memcmp(la.k[i], lb.k[i], la.kl[i]) == 0 &&
-				      memcmp(la.v[i], lb.v[i], la.vl[i]) == 0,
+				  memcmp(la.k[i], lb.k[i], la.kl[i]) == 0 &&
+				  memcmp(la.v[i], lb.v[i], la.vl[i]) == 0,
 			      "seed %llu entity %llu: record %zu differs", (unsigned long long)seed,
 			      (unsigned long long)e, i);
 	rec_list_free(&la);
@@ -635,10 +635,10 @@ START_TEST(two_nodes_fed_the_same_entries_end_identical)
 				continue;
 			for (size_t j = 0; j < a->nlog; j++)
 				if (a->log[j].entity == e->entity)
-					ck_assert_int_eq(tn_apply_raw(&b, e->entity, a->log[j].entry,
-								      a->log[j].value,
-								      a->log[j].len),
-							 0);
+					ck_assert_int_eq(
+					    tn_apply_raw(&b, e->entity, a->log[j].entry,
+							 a->log[j].value, a->log[j].len),
+					    0);
 		}
 		struct ent_list *la = calloc(1, sizeof(*la)), *lb = calloc(1, sizeof(*lb));
 		ck_assert_int_eq(fs_entities(a->fs, 0, ent_cb, la), 0);
@@ -648,11 +648,12 @@ START_TEST(two_nodes_fed_the_same_entries_end_identical)
 			ck_assert_uint_eq(la->e[i].entity, lb->e[i].entity);
 			ck_assert_int_eq(la->e[i].state, FS_ENTITY_LIVE);
 			ck_assert_int_eq(lb->e[i].state, FS_ENTITY_LIVE);
-			ck_assert_msg(memcmp(&la->e[i].meta, &lb->e[i].meta, sizeof(la->e[i].meta)) ==
-					      0,
-				      "seed %llu entity %llu: ApplyMeta differs",
-				      (unsigned long long)seed, (unsigned long long)la->e[i].entity);
-			ck_assert_uint_eq(t_digest(a, la->e[i].entity), t_digest(&b, la->e[i].entity));
+			ck_assert_msg(
+			    memcmp(&la->e[i].meta, &lb->e[i].meta, sizeof(la->e[i].meta)) == 0,
+			    "seed %llu entity %llu: ApplyMeta differs", (unsigned long long)seed,
+			    (unsigned long long)la->e[i].entity);
+			ck_assert_uint_eq(t_digest(a, la->e[i].entity),
+					  t_digest(&b, la->e[i].entity));
 			same_records(a, &b, la->e[i].entity, seed);
 		}
 		same_records(a, &b, 0, seed);

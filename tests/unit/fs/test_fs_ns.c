@@ -424,8 +424,8 @@ START_TEST(rename_noreplace_and_exchange)
 
 	/* both flags, or an unknown one, as a peer might send them */
 	ck_assert_int_eq(
-		fs_cmd_rename(&n.who, a, "f2", b, "d", RENAME_EXCHANGE | RENAME_NOREPLACE, &c),
-		-EINVAL);
+	    fs_cmd_rename(&n.who, a, "f2", b, "d", RENAME_EXCHANGE | RENAME_NOREPLACE, &c),
+	    -EINVAL);
 	Paxfs__Command m = PAXFS__COMMAND__INIT;
 	Paxfs__Rename rn = PAXFS__RENAME__INIT;
 	m.version = 1;

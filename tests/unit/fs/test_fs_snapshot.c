@@ -221,9 +221,9 @@ START_TEST(a_namespace_install_makes_the_files_it_names)
 	ck_assert_int_eq(fs_applied(b.fs, h, &am), -ENOENT);
 	for (size_t i = 0; i < a.nlog; i++)
 		if (a.log[i].entity == h) {
-			ck_assert_int_eq(fs_apply(b.fs, h, a.log[i].entry, a.log[i].value,
-						  a.log[i].len, &b.out),
-					 0);
+			ck_assert_int_eq(
+			    fs_apply(b.fs, h, a.log[i].entry, a.log[i].value, a.log[i].len, &b.out),
+			    0);
 			ck_assert(b.out.noop);
 		}
 	struct stat x;

@@ -35,9 +35,8 @@ START_TEST(star_means_every_peer_and_later_rules_win)
 {
 	struct mount_faults_rules r;
 	char err[256] = "";
-	ck_assert_int_eq(mount_faults_parse("delay * 40\ndelay 5 0\nloss * 10\n", &r, err,
-					    sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    mount_faults_parse("delay * 40\ndelay 5 0\nloss * 10\n", &r, err, sizeof(err)), 0);
 	ck_assert_uint_eq(r.delay_ms[1], 40);
 	ck_assert_uint_eq(r.delay_ms[255], 40);
 	ck_assert_uint_eq(r.delay_ms[5], 0);
@@ -63,17 +62,14 @@ END_TEST
 START_TEST(bad_lines_are_refused_with_their_number)
 {
 	static const char *bad[] = {
-		"delay 2\n",           /* no MS */
-		"delay 0 10\n",        /* peer 0 */
-		"delay 256 10\n",      /* peer out of range */
-		"loss 2 101\n",        /* over 100 % */
-		"loss 2 -1\n",
-		"drop\n",
-		"drop 2 3\n",
-		"delya 2 10\n",        /* typo */
-		"clock_offset_ms\n",
-		"clock_offset_ms 1x\n",
-		"delay 2 10 5 7\n",
+	    "delay 2\n",      /* no MS */
+	    "delay 0 10\n",   /* peer 0 */
+	    "delay 256 10\n", /* peer out of range */
+	    "loss 2 101\n",   /* over 100 % */
+	    "loss 2 -1\n",       "drop\n",
+	    "drop 2 3\n",        "delya 2 10\n", /* typo */
+	    "clock_offset_ms\n", "clock_offset_ms 1x\n",
+	    "delay 2 10 5 7\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mount_faults_rules r;

@@ -111,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					net_hs_auth(&hs, &fuzz_keys, proof);
 				break;
 			case NET_FRAME_AUTH:
-				sink += (size_t)net_hs_on_auth(&hs, &fuzz_keys, msg.u.auth, &code, why,
-							       sizeof(why));
+				sink += (size_t)net_hs_on_auth(&hs, &fuzz_keys, msg.u.auth, &code,
+							       why, sizeof(why));
 				break;
 			case NET_FRAME_CLOSE:
 				sink += strlen(msg.u.close->reason) + msg.u.close->code;

@@ -24,7 +24,7 @@ extern size_t fuzz_envelopes_after_auth;
 extern size_t fuzz_amplified_after_auth;
 
 #define MUTATIONS_PER_FILE 3000
-#define FUZZ_MAX_INPUT (1u << 20)
+#define FUZZ_MAX_INPUT     (1u << 20)
 
 static int tap_n;
 
@@ -228,9 +228,9 @@ static void mutate(struct util_prng *r, const uint8_t *in, size_t n, uint8_t *ou
 			if (len >= NET_PREAMBLE_LEN + NET_FRAME_HDR_LEN) {
 				size_t body = util_get_be32(out + NET_PREAMBLE_LEN);
 				if (body <= len - NET_PREAMBLE_LEN - NET_FRAME_HDR_LEN)
-					net_frame_seal(out + NET_PREAMBLE_LEN,
-						       (enum net_frame_type)out[NET_PREAMBLE_LEN + 4],
-						       body);
+					net_frame_seal(
+					    out + NET_PREAMBLE_LEN,
+					    (enum net_frame_type)out[NET_PREAMBLE_LEN + 4], body);
 			}
 			break;
 		}

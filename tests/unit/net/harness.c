@@ -158,8 +158,7 @@ void th_msg_init(struct th_msg *t, uint64_t seq, uint64_t tag, const void *paylo
 bool th_msg_get(const Paxfs__Envelope *env, uint64_t *seq, uint64_t *tag, const uint8_t **payload,
 		size_t *len)
 {
-	if (env->body_case != PAXFS__ENVELOPE__BODY_PAXOS || !env->paxos ||
-	    env->paxos->n_msgs != 1)
+	if (env->body_case != PAXFS__ENVELOPE__BODY_PAXOS || !env->paxos || env->paxos->n_msgs != 1)
 		return false;
 	*seq = env->paxos->msgs[0]->entity;
 	*tag = env->paxos->msgs[0]->ballot;

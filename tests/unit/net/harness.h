@@ -18,7 +18,7 @@
 struct event_base;
 
 #define TH_CLUSTER "test-cluster"
-#define TH_SECRET "0123456789abcdef-test-secret"
+#define TH_SECRET  "0123456789abcdef-test-secret"
 
 /* Milliseconds on the monotonic clock. */
 int64_t th_now_ms(void);

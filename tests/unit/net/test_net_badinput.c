@@ -296,7 +296,7 @@ static int64_t raw_wait_closed(int fd, bool preamble_pending, char *reason, size
 			break;
 		if (h.type == NET_FRAME_CLOSE &&
 		    net_frame_decode(h.type, buf + off + NET_FRAME_HDR_LEN, h.len, &msg, NULL, 0) ==
-			    0) {
+			0) {
 			snprintf(reason, rlen, "%u:%s", msg.u.close->code, msg.u.close->reason);
 			net_frame_msg_free(&msg);
 		}
@@ -342,8 +342,7 @@ static bool send_preamble_hello(int fd, struct net_hs *hs, const struct net_hs_k
 
 /* Plays the dialing side of a handshake as `id` with `keys`. Returns 0 when
  * node 1's proof checked (and ours was sent), or -1. */
-static int raw_handshake(int fd, uint32_t id, const struct net_hs_keys *keys,
-			 struct recording *rec)
+static int raw_handshake(int fd, uint32_t id, const struct net_hs_keys *keys, struct recording *rec)
 {
 	struct net_hs hs;
 	uint8_t buf[4096], proof[NET_PROOF_LEN];
@@ -401,8 +400,8 @@ static void expect_refused(int fd, uint16_t port, bool preamble_pending, const c
 	if (close_code) {
 		char want[16];
 		snprintf(want, sizeof(want), "%d:", close_code);
-		ck_assert_msg(!strncmp(reason, want, strlen(want)), "CLOSE frame '%s', want code %d",
-			      reason, close_code);
+		ck_assert_msg(!strncmp(reason, want, strlen(want)),
+			      "CLOSE frame '%s', want code %d", reason, close_code);
 	}
 	assert_still_serving();
 }
@@ -586,7 +585,7 @@ START_TEST(bad_crc_closes_the_link)
 	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
 	th_msg_init(&m, 1, 1, th_payload(1, 1, 100), 100);
 	size_t n = net_frame_pack(NET_FRAME_ENVELOPE, &m.env.base, frame);
-	raw_send(fd, frame, n); /* a good one first: it is delivered */
+	raw_send(fd, frame, n);                /* a good one first: it is delivered */
 	frame[NET_FRAME_HDR_LEN + 60] ^= 0x10; /* then the same with one bit flipped in the body */
 	raw_send(fd, frame, n);
 	expect_refused(fd, port, false, "bad CRC", NET_CLOSE_PROTOCOL);
@@ -601,7 +600,8 @@ START_TEST(undecodable_body_closes_the_link)
 {
 	uint16_t port;
 	uint8_t frame[NET_FRAME_HDR_LEN + 11];
-	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				       0xff, 0xff, 0xff, 0xff, 0x01};
 	fixture_start();
 	int fd = raw_connect(&port);
 	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
@@ -766,9 +766,8 @@ START_TEST(authenticated_client_is_served)
 		type = raw_read_frame(fd, frame, sizeof(frame), &blen, 2000);
 	while (type == NET_FRAME_HEARTBEAT);
 	ck_assert_int_eq(type, NET_FRAME_ENVELOPE);
-	ck_assert_int_eq(net_frame_decode((uint8_t)type, frame + NET_FRAME_HDR_LEN, blen, &msg,
-					  NULL, 0),
-			 0);
+	ck_assert_int_eq(
+	    net_frame_decode((uint8_t)type, frame + NET_FRAME_HDR_LEN, blen, &msg, NULL, 0), 0);
 	ck_assert(th_msg_get(msg.u.env, &seq, &tag, &pl, &len));
 	ck_assert_uint_eq(seq, 42);
 	ck_assert(len == 5 && !memcmp(pl, "hello", 5));
@@ -863,9 +862,9 @@ START_TEST(large_frame_in_pieces_keeps_link_order)
 		if (type == NET_FRAME_HEARTBEAT)
 			continue;
 		ck_assert_int_eq(type, NET_FRAME_ENVELOPE);
-		ck_assert_int_eq(net_frame_decode((uint8_t)type, in + NET_FRAME_HDR_LEN, blen, &msg,
-						  NULL, 0),
-				 0);
+		ck_assert_int_eq(
+		    net_frame_decode((uint8_t)type, in + NET_FRAME_HDR_LEN, blen, &msg, NULL, 0),
+		    0);
 		ck_assert(th_msg_get(msg.u.env, &seq, &tag, &pl, &len));
 		ck_assert_uint_eq(seq, want);
 		ck_assert_uint_eq(len, want == 1 ? 10 : want == 2 ? BIG : 20);

@@ -89,11 +89,13 @@ START_TEST(hmac_sha256_rfc4231)
 		   "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	memset(k, 0xaa, 20);
 	memset(d, 0xdd, 50);
-	check_hmac(k, 20, d, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+	check_hmac(k, 20, d, 50,
+		   "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
 	for (int i = 0; i < 25; i++)
 		k[i] = (uint8_t)(i + 1);
 	memset(d, 0xcd, 50);
-	check_hmac(k, 25, d, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+	check_hmac(k, 25, d, 50,
+		   "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
 	memset(k, 0x0c, 20);
 	check_hmac(k, 20, "Test With Truncation", 20, "a3b6167473100ee06e0c796c2955552b");
 	memset(k, 0xaa, 131);

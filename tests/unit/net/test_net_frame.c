@@ -55,10 +55,10 @@ START_TEST(frame_round_trip)
 	ck_assert_int_eq(net_frame_parse_header(buf, 1024, &h, why, sizeof(why)), 0);
 	ck_assert_uint_eq(h.type, NET_FRAME_ENVELOPE);
 	ck_assert_uint_eq(h.len + NET_FRAME_HDR_LEN, n);
-	ck_assert_int_eq(net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why, sizeof(why)), 0);
-	ck_assert_int_eq(net_frame_decode(h.type, buf + NET_FRAME_HDR_LEN, h.len, &msg, why,
-					  sizeof(why)),
+	ck_assert_int_eq(net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why, sizeof(why)),
 			 0);
+	ck_assert_int_eq(
+	    net_frame_decode(h.type, buf + NET_FRAME_HDR_LEN, h.len, &msg, why, sizeof(why)), 0);
 	ck_assert(th_msg_get(msg.u.env, &seq, &tag, &pl, &pl_len));
 	ck_assert_uint_eq(seq, 42);
 	ck_assert_uint_eq(tag, 7);
@@ -71,7 +71,8 @@ START_TEST(frame_round_trip)
 	Paxfs__NetHeartbeat hb = PAXFS__NET_HEARTBEAT__INIT;
 	ck_assert_uint_eq(net_frame_pack(NET_FRAME_HEARTBEAT, &hb.base, buf), NET_FRAME_HDR_LEN);
 	ck_assert_int_eq(net_frame_parse_header(buf, 0, &h, why, sizeof(why)), 0);
-	ck_assert_int_eq(net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why, sizeof(why)), 0);
+	ck_assert_int_eq(net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why, sizeof(why)),
+			 0);
 }
 END_TEST
 
@@ -83,10 +84,11 @@ START_TEST(header_limits_and_reserved_bits)
 	size_t n = make_frame(buf, "x", 1);
 
 	/* exactly at the limit passes, one below fails */
-	ck_assert_int_eq(net_frame_parse_header(buf, n - NET_FRAME_HDR_LEN, &h, why, sizeof(why)), 0);
+	ck_assert_int_eq(net_frame_parse_header(buf, n - NET_FRAME_HDR_LEN, &h, why, sizeof(why)),
+			 0);
 	ck_assert_int_eq(
-		net_frame_parse_header(buf, n - NET_FRAME_HDR_LEN - 1, &h, why, sizeof(why)),
-		-EMSGSIZE);
+	    net_frame_parse_header(buf, n - NET_FRAME_HDR_LEN - 1, &h, why, sizeof(why)),
+	    -EMSGSIZE);
 	ck_assert(strstr(why, "exceeds the limit"));
 	util_put_be32(buf, 0xffffffffu);
 	ck_assert_int_eq(net_frame_parse_header(buf, 64u << 20, &h, why, sizeof(why)), -EMSGSIZE);
@@ -119,8 +121,8 @@ START_TEST(crc_catches_every_bit_flip)
 		if (rc == 0) {
 			if (h.len + NET_FRAME_HDR_LEN > n)
 				continue; /* a longer length: the reader would wait for more */
-			rc = net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why,
-						 sizeof(why));
+			rc =
+			    net_frame_check_crc(&h, buf, buf + NET_FRAME_HDR_LEN, why, sizeof(why));
 		}
 		ck_assert_msg(rc < 0, "bit %zu flipped went unnoticed", bit);
 	}
@@ -129,17 +131,19 @@ END_TEST
 
 START_TEST(bodies_that_do_not_decode)
 {
-	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-	static const uint8_t truncated_bytes_field[] = {0x22, 0x20, 1, 2, 3}; /* nonce: 32 announced */
+	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				       0xff, 0xff, 0xff, 0xff, 0x01};
+	static const uint8_t truncated_bytes_field[] = {0x22, 0x20, 1, 2,
+							3}; /* nonce: 32 announced */
 	struct net_frame_msg msg = {0};
 	char why[200];
 	uint8_t buf[512];
 	size_t n;
 
 	for (unsigned t = NET_FRAME_HELLO; t <= NET_FRAME_TYPE_MAX; t++) {
-		ck_assert_int_eq(net_frame_decode((uint8_t)t, junk, sizeof(junk), &msg, why,
-						  sizeof(why)),
-				 -EBADMSG);
+		ck_assert_int_eq(
+		    net_frame_decode((uint8_t)t, junk, sizeof(junk), &msg, why, sizeof(why)),
+		    -EBADMSG);
 		ck_assert(strstr(why, "does not decode"));
 		ck_assert_ptr_null(msg.u.any);
 	}

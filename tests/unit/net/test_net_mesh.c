@@ -22,12 +22,12 @@ struct node {
 	struct net_mesh *m;
 	uint32_t id;
 	int ups[NET_MAX_NODES + 1], downs[NET_MAX_NODES + 1], writable[NET_MAX_NODES + 1];
-	uint64_t recv[NET_MAX_NODES + 1];  /* per node sender */
+	uint64_t recv[NET_MAX_NODES + 1]; /* per node sender */
 	uint64_t next_seq[NET_MAX_NODES + 1];
 	uint64_t client_recv;
 	uint32_t last_client;
 	int64_t first_recv_ms[NET_MAX_NODES + 1]; /* when the first message from each came */
-	bool echo;       /* answer every message back to its sender */
+	bool echo;                                /* answer every message back to its sender */
 	int reject_after; /* recv_cb returns -EBADMSG after this many messages (0 = never) */
 	int errors;
 	char error[200];
@@ -138,8 +138,8 @@ static void send_seq(struct node *from, uint32_t to, uint64_t seq, size_t len)
 	struct th_msg m;
 	th_msg_init(&m, seq, from->id, th_payload(from->id, seq, len), len);
 	int rc = net_send(from->m, to, &m.env);
-	ck_assert_msg(rc == 0, "send %u -> %u seq %llu: %s", from->id, to,
-		      (unsigned long long)seq, strerror(-rc));
+	ck_assert_msg(rc == 0, "send %u -> %u seq %llu: %s", from->id, to, (unsigned long long)seq,
+		      strerror(-rc));
 }
 
 START_TEST(three_nodes_reach_each_other)
@@ -190,7 +190,7 @@ START_TEST(send_errors_say_why)
 	ck_assert_int_eq(net_send(w.nodes[1].m, 2, &m.env), -ENOTCONN);
 	ck_assert_int_eq(net_send(w.nodes[1].m, 1, &m.env), -EINVAL); /* self */
 	ck_assert_int_eq(net_send(w.nodes[1].m, 0, &m.env), -EINVAL);
-	ck_assert_int_eq(net_send(w.nodes[1].m, 9, &m.env), -EINVAL); /* not configured */
+	ck_assert_int_eq(net_send(w.nodes[1].m, 9, &m.env), -EINVAL);     /* not configured */
 	ck_assert_int_eq(net_send(w.nodes[1].m, 300, &m.env), -ENOTCONN); /* no such client */
 	ck_assert(!net_peer_up(w.nodes[1].m, 2));
 	ck_assert(th_run_until(w.base, all_up, &w, 5000));
@@ -204,9 +204,8 @@ START_TEST(send_errors_say_why)
 	net_mesh_free(w.nodes[1].m);
 	w.cfg[1].max_frame = 4096;
 	char err[256];
-	ck_assert_int_eq(net_mesh_new(w.base, &w.cfg[1], &cbs, &w.nodes[1], &w.nodes[1].m, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    net_mesh_new(w.base, &w.cfg[1], &cbs, &w.nodes[1], &w.nodes[1].m, err, sizeof(err)), 0);
 	ck_assert(th_run_until(w.base, all_up, &w, 5000));
 	memset(big, 'x', sizeof(big));
 	th_msg_init(&m, 0, 1, big, 4000);
@@ -233,9 +232,8 @@ START_TEST(back_pressure_bounds_the_queue)
 	net_mesh_free(w.nodes[1].m);
 	w.cfg[1].out_limit = 1 << 20;
 	char err[256];
-	ck_assert_int_eq(net_mesh_new(w.base, &w.cfg[1], &cbs, &w.nodes[1], &w.nodes[1].m, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    net_mesh_new(w.base, &w.cfg[1], &cbs, &w.nodes[1], &w.nodes[1].m, err, sizeof(err)), 0);
 	ck_assert(th_run_until(w.base, all_up, &w, 5000));
 	w.nodes[2].next_seq[1] = 0;
 	for (;;) {
@@ -298,25 +296,51 @@ START_TEST(bad_configs_are_refused)
 	uint16_t ports[3] = {1, 2, 3};
 	char err[256];
 	static const char *const want[] = {
-		"cluster name", "at least 16", "appears twice", "ids are 1..255", "port 0",
-		"empty", "not in the node list", "0 nodes", "at least twice", "max_frame",
-		"reconnect_max_ms", "cannot resolve",
+	    "cluster name",   "at least 16", "appears twice",        "ids are 1..255",
+	    "port 0",         "empty",       "not in the node list", "0 nodes",
+	    "at least twice", "max_frame",   "reconnect_max_ms",     "cannot resolve",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		th_config(&c, 3, ports, 1);
 		switch (i) {
-		case 0: c.cluster = ""; break;
-		case 1: c.secret_len = 8; break;
-		case 2: c.nodes[1].id = 1; break;
-		case 3: c.nodes[1].id = 256; break;
-		case 4: c.nodes[2].port = 0; break;
-		case 5: c.nodes[2].host[0] = 0; break;
-		case 6: c.self = 9; break;
-		case 7: c.n_nodes = 0; break;
-		case 8: c.heartbeat_ms = 500; c.dead_ms = 600; break;
-		case 9: c.max_frame = 100; break;
-		case 10: c.reconnect_min_ms = 500; c.reconnect_max_ms = 100; break;
-		case 11: strcpy(c.nodes[2].host, "no-such-host.invalid"); break;
+		case 0:
+			c.cluster = "";
+			break;
+		case 1:
+			c.secret_len = 8;
+			break;
+		case 2:
+			c.nodes[1].id = 1;
+			break;
+		case 3:
+			c.nodes[1].id = 256;
+			break;
+		case 4:
+			c.nodes[2].port = 0;
+			break;
+		case 5:
+			c.nodes[2].host[0] = 0;
+			break;
+		case 6:
+			c.self = 9;
+			break;
+		case 7:
+			c.n_nodes = 0;
+			break;
+		case 8:
+			c.heartbeat_ms = 500;
+			c.dead_ms = 600;
+			break;
+		case 9:
+			c.max_frame = 100;
+			break;
+		case 10:
+			c.reconnect_min_ms = 500;
+			c.reconnect_max_ms = 100;
+			break;
+		case 11:
+			strcpy(c.nodes[2].host, "no-such-host.invalid");
+			break;
 		}
 		err[0] = 0;
 		int rc = net_mesh_new(base, &c, &cbs, &n, &m, err, sizeof(err));
@@ -342,7 +366,7 @@ START_TEST(simultaneous_dials_leave_one_link)
 			uint32_t j = 3 - i;
 			ck_assert_int_eq(net_peer_stats(w.nodes[i].m, j, &st), 0);
 			ck_assert_msg(st.links_up == 1 && w.nodes[i].ups[j] == 1 &&
-					      w.nodes[i].downs[j] == 0,
+					  w.nodes[i].downs[j] == 0,
 				      "round %d node %u: %llu links up, %d downs", round, i,
 				      (unsigned long long)st.links_up, w.nodes[i].downs[j]);
 			ck_assert_uint_eq(st.auth_failures, 0);
@@ -378,9 +402,8 @@ START_TEST(a_node_that_goes_away_is_reported_and_redialed)
 	/* node 3 comes back: everyone redials by themselves */
 	memset(&w.nodes[3], 0, sizeof(w.nodes[3]));
 	w.nodes[3].id = 3;
-	ck_assert_int_eq(net_mesh_new(w.base, &w.cfg[3], &cbs, &w.nodes[3], &w.nodes[3].m, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    net_mesh_new(w.base, &w.cfg[3], &cbs, &w.nodes[3], &w.nodes[3].m, err, sizeof(err)), 0);
 	ck_assert(th_run_until(w.base, all_up, &w, 5000));
 	struct net_peer_stats st;
 	ck_assert_int_eq(net_peer_stats(w.nodes[1].m, 3, &st), 0);
@@ -434,9 +457,8 @@ START_TEST(wrong_secret_never_comes_up)
 	w.nodes[3].m = NULL;
 	w.cfg[3].secret = (const uint8_t *)"another-secret-of-16+";
 	w.cfg[3].secret_len = 21;
-	ck_assert_int_eq(net_mesh_new(w.base, &w.cfg[3], &cbs, &w.nodes[3], &w.nodes[3].m, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    net_mesh_new(w.base, &w.cfg[3], &cbs, &w.nodes[3], &w.nodes[3].m, err, sizeof(err)), 0);
 	wrong_world = &w;
 	ck_assert(th_run_until(w.base, third_refused, NULL, 5000));
 	for (uint32_t i = 1; i <= 2; i++) {
@@ -458,9 +480,8 @@ START_TEST(wrong_cluster_never_comes_up)
 	world_start(&w, 2);
 	net_mesh_free(w.nodes[2].m);
 	w.cfg[2].cluster = "other";
-	ck_assert_int_eq(net_mesh_new(w.base, &w.cfg[2], &cbs, &w.nodes[2], &w.nodes[2].m, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    net_mesh_new(w.base, &w.cfg[2], &cbs, &w.nodes[2], &w.nodes[2].m, err, sizeof(err)), 0);
 	th_run_for(w.base, 500);
 	ck_assert(!net_peer_up(w.nodes[1].m, 2));
 	ck_assert(!net_peer_up(w.nodes[2].m, 1));
@@ -486,8 +507,9 @@ START_TEST(clients_get_handles_and_answers)
 		      "%s", err);
 	ck_assert(th_run_until(w.base, all_up, &w, 5000));
 	int64_t end = th_now_ms() + 5000;
-	while (!(net_peer_up(client.m, 1) && net_peer_up(client.m, 2) && net_peer_up(client.m, 3)) &&
-	       th_now_ms() < end)
+	while (
+	    !(net_peer_up(client.m, 1) && net_peer_up(client.m, 2) && net_peer_up(client.m, 3)) &&
+	    th_now_ms() < end)
 		th_run_for(w.base, 10);
 	for (uint32_t i = 1; i <= 3; i++) {
 		ck_assert(net_peer_up(client.m, i));
@@ -651,8 +673,8 @@ START_TEST(redial_backoff_is_exponential_and_capped)
 	fprintf(stderr, "# dials: %llu in the first 2 s, %llu in the next 3 s\n",
 		(unsigned long long)first, (unsigned long long)(st.dials - first));
 	/* at the cap: one per 150..300 ms */
-	ck_assert_msg(st.dials - first >= 9 && st.dials - first <= 21,
-		      "%llu dials in the next 3 s", (unsigned long long)(st.dials - first));
+	ck_assert_msg(st.dials - first >= 9 && st.dials - first <= 21, "%llu dials in the next 3 s",
+		      (unsigned long long)(st.dials - first));
 	ck_assert(!st.up);
 	world_stop(&w);
 }

@@ -20,9 +20,9 @@
 #include "net/net.h"
 #include "tests/unit/net/harness.h"
 
-#define N 3
+#define N            3
 #define HEARTBEAT_MS 100
-#define DEAD_MS 600
+#define DEAD_MS      600
 
 /* What a node process reports to the test, in shared memory. */
 struct slot {
@@ -237,8 +237,8 @@ static void stop_all(void)
 	for (uint32_t i = 1; i <= N; i++) {
 		int st = th_wait(pids[i], 5000);
 		ck_assert_msg(st != -1, "node %u did not stop", i);
-		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node %u exited with %d: %s", i,
-			      st, sh->slot[i].error);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node %u exited with %d: %s",
+			      i, st, sh->slot[i].error);
 	}
 }
 

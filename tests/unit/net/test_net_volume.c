@@ -16,13 +16,13 @@
 #include "net/net.h"
 #include "tests/unit/net/harness.h"
 
-#define N 3
+#define N             3
 #define SMALL_PER_DIR 500000 /* x 2 directions = 1,000,000 per pair */
-#define BIG_PER_DIR 512      /* x 2 directions x 1 MiB = 1 GiB per pair */
-#define BIG_LEN (1u << 20)
-#define KIND_SMALL 1
-#define KIND_BIG 2
-#define PUMP_BUDGET 2048
+#define BIG_PER_DIR   512    /* x 2 directions x 1 MiB = 1 GiB per pair */
+#define BIG_LEN       (1u << 20)
+#define KIND_SMALL    1
+#define KIND_BIG      2
+#define PUMP_BUDGET   2048
 
 struct vnode {
 	uint32_t id;

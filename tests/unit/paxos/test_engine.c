@@ -332,7 +332,8 @@ START_TEST(phase_one_adopts_the_highest_accepted_value)
 	struct fx f;
 	fx_init(&f, 2, false);
 	uint64_t mine = submit(&f, E_OWNED_BY_1, "mine");
-	static const uint8_t theirs[] = {0x0a, 0x0d, 0x09, 1, 0, 0, 0, 0, 0, 0, 3, 0x12, 2, 'h', 'i'};
+	static const uint8_t theirs[] = {0x0a, 0x0d, 0x09, 1,    0, 0,   0,  0,
+					 0,    0,    3,    0x12, 2, 'h', 'i'};
 	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
 	pr.promised = pr.ballot;
 	pr.accepted = paxos_ballot(0, 1);

@@ -19,7 +19,7 @@
 #include "util/log.h"
 
 #define ENTITY 5
-#define BIG 5000
+#define BIG    5000
 
 /* Writes one of everything, then closes the store. */
 static void write_pristine(void)
@@ -35,12 +35,20 @@ static void write_pristine(void)
 	store_batch_put_paxos_meta(b, ENTITY, &(struct store_paxos_meta){.chosen_entry = 2});
 	store_batch_put_apply_meta(b, ENTITY, &(struct store_apply_meta){.applied_entry = 2});
 	fill_value(small, sizeof(small), 1);
-	r = (struct store_record){.promised = 0x101, .accepted = 0x101, .value_id = 1,
-				  .chosen = true, .value = small, .value_len = sizeof(small)};
+	r = (struct store_record){.promised = 0x101,
+				  .accepted = 0x101,
+				  .value_id = 1,
+				  .chosen = true,
+				  .value = small,
+				  .value_len = sizeof(small)};
 	store_batch_put_record(b, ENTITY, 1, &r, false);
 	fill_value(big, BIG, 2);
-	r = (struct store_record){.promised = 0x201, .accepted = 0x201, .value_id = 2,
-				  .chosen = true, .value = big, .value_len = BIG};
+	r = (struct store_record){.promised = 0x201,
+				  .accepted = 0x201,
+				  .value_id = 2,
+				  .chosen = true,
+				  .value = big,
+				  .value_len = BIG};
 	store_batch_put_record(b, ENTITY, 2, &r, false);
 	store_batch_put_state(b, "inode/5", 7, "attrs", 5);
 	ck_assert_int_eq(store_write(s, b, true), 0);
@@ -87,14 +95,14 @@ enum kind {
 };
 
 static const char *kind_name[] = {
-	[K_FORMAT] = "format",
-	[K_NODE] = "node",
-	[K_PAXOS_META] = "paxos-meta entity=5",
-	[K_APPLY_META] = "apply-meta entity=5",
-	[K_RECORD_INLINE] = "record entity=5 entry=1",
-	[K_RECORD_SEPARATE] = "record entity=5 entry=2",
-	[K_VALUE] = "value entity=5 entry=2 value_id=0x2",
-	[K_STATE] = "state key [69 6e 6f 64 65 2f 35]",
+    [K_FORMAT] = "format",
+    [K_NODE] = "node",
+    [K_PAXOS_META] = "paxos-meta entity=5",
+    [K_APPLY_META] = "apply-meta entity=5",
+    [K_RECORD_INLINE] = "record entity=5 entry=1",
+    [K_RECORD_SEPARATE] = "record entity=5 entry=2",
+    [K_VALUE] = "value entity=5 entry=2 value_id=0x2",
+    [K_STATE] = "state key [69 6e 6f 64 65 2f 35]",
 };
 
 static size_t key_of(enum kind k, uint8_t *key)
@@ -181,23 +189,27 @@ static void expect_damage_detected(enum kind k, const char *how)
 		uint64_t entry = k == K_RECORD_INLINE ? 1 : 2;
 		ck_assert_int_eq(store_get_record(s, ENTITY, entry, &r), -EBADMSG);
 		ck_assert_ptr_null(r.value);
-		ck_assert_int_eq(store_scan_records(s, ENTITY, entry, entry, false, nop_record_cb, NULL),
-				 -EBADMSG);
-		ck_assert_int_eq(store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL),
-				 -EBADMSG);
+		ck_assert_int_eq(
+		    store_scan_records(s, ENTITY, entry, entry, false, nop_record_cb, NULL),
+		    -EBADMSG);
+		ck_assert_int_eq(
+		    store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL),
+		    -EBADMSG);
 		break;
 	}
 	case K_VALUE:
 		ck_assert_int_eq(store_get_record(s, ENTITY, 2, &r), -EBADMSG);
 		ck_assert_ptr_null(r.value);
-		ck_assert_int_eq(store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL),
-				 -EBADMSG);
+		ck_assert_int_eq(
+		    store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL),
+		    -EBADMSG);
 		break;
 	case K_STATE:
 		ck_assert_int_eq(store_get_state(s, "inode/5", 7, &v, &vl), -EBADMSG);
 		ck_assert_ptr_null(v);
 		ck_assert_int_eq(store_batch_get_state(s, b, "inode/5", 7, &v, &vl), -EBADMSG);
-		ck_assert_int_eq(store_scan_state(s, NULL, 0, NULL, 0, nop_state_cb, NULL), -EBADMSG);
+		ck_assert_int_eq(store_scan_state(s, NULL, 0, NULL, 0, nop_state_cb, NULL),
+				 -EBADMSG);
 		break;
 	default:
 		ck_abort();
@@ -225,7 +237,8 @@ static void expect_intact(void)
 	ck_assert_int_eq(store_get_record(s, ENTITY, 2, &r), 0);
 	ck_assert(value_is(r.value, BIG, 2));
 	free(r.value);
-	ck_assert_int_eq(store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL), 0);
+	ck_assert_int_eq(store_scan_records(s, ENTITY, 0, UINT64_MAX, true, nop_record_cb, NULL),
+			 0);
 	store_free(s);
 }
 

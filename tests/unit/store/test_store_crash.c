@@ -26,14 +26,14 @@
 #include "util/endian.h"
 #include "util/log.h"
 
-#define ENTITIES 4
-#define WINDOW 20 /* trimmed below the last WINDOW entries */
-#define ROUNDS 14      /* at least; more until trims have happened */
+#define ENTITIES   4
+#define WINDOW     20 /* trimmed below the last WINDOW entries */
+#define ROUNDS     14 /* at least; more until trims have happened */
 #define MAX_ROUNDS 60
 
 static const struct store_options crash_opt = {
-	.create = true,
-	.write_buffer_bytes = 64 << 10, /* small: memtable switches and compactions often */
+    .create = true,
+    .write_buffer_bytes = 64 << 10, /* small: memtable switches and compactions often */
 };
 
 static size_t value_len(uint64_t i, uint64_t e)
@@ -85,11 +85,15 @@ static void child_main(int fd)
 		for (uint64_t e = 1; e <= ENTITIES; e++) {
 			size_t vl = value_len(i, e);
 			fill_value(v, vl, value_seed(i, e));
-			struct store_record r = {.promised = i << 8 | 1, .accepted = i << 8 | 1,
-						 .value_id = value_seed(i, e), .chosen = true,
-						 .value = v, .value_len = vl};
+			struct store_record r = {.promised = i << 8 | 1,
+						 .accepted = i << 8 | 1,
+						 .value_id = value_seed(i, e),
+						 .chosen = true,
+						 .value = v,
+						 .value_len = vl};
 			store_batch_put_record(b, e, i, &r, false);
-			store_batch_put_paxos_meta(b, e, &(struct store_paxos_meta){.chosen_entry = i});
+			store_batch_put_paxos_meta(b, e,
+						   &(struct store_paxos_meta){.chosen_entry = i});
 			if (i > WINDOW && store_batch_trim(s, b, e, i - WINDOW) != 0)
 				_exit(12);
 		}
@@ -128,18 +132,20 @@ static uint64_t verify(uint64_t acked)
 	void *val;
 	size_t vl;
 
-	ck_assert_msg(m >= acked, "batch %" PRIu64 " returned but the store ends at %" PRIu64, acked,
-		      m);
+	ck_assert_msg(m >= acked, "batch %" PRIu64 " returned but the store ends at %" PRIu64,
+		      acked, m);
 	lo = m > WINDOW ? m - WINDOW + 1 : 1;
 	for (uint64_t e = 1; e <= ENTITIES; e++) {
 		struct store_paxos_meta pm;
 		ck_assert_int_eq(store_get_paxos_meta(s, e, &pm), m ? 0 : -ENOENT);
-		ck_assert_msg(pm.chosen_entry == m, "entity %" PRIu64 " meta at %" PRIu64
-			      ", state at %" PRIu64, e, pm.chosen_entry, m);
+		ck_assert_msg(pm.chosen_entry == m,
+			      "entity %" PRIu64 " meta at %" PRIu64 ", state at %" PRIu64, e,
+			      pm.chosen_entry, m);
 		for (uint64_t i = lo; i <= m; i++) {
 			struct store_record r;
 			int rc = store_get_record(s, e, i, &r);
-			ck_assert_msg(rc == 0, "entity %" PRIu64 " entry %" PRIu64 ": %d (last %" PRIu64 ")",
+			ck_assert_msg(rc == 0,
+				      "entity %" PRIu64 " entry %" PRIu64 ": %d (last %" PRIu64 ")",
 				      e, i, rc, m);
 			ck_assert_uint_eq(r.value_len, value_len(i, e));
 			ck_assert(value_is(r.value, r.value_len, value_seed(i, e)));
@@ -147,9 +153,12 @@ static uint64_t verify(uint64_t acked)
 		}
 		n = 0;
 		ck_assert_int_eq(store_scan_records(s, e, 0, lo - 1, false, count_cb, &n), 0);
-		ck_assert_msg(n == 0, "entity %" PRIu64 ": %" PRIu64 " records below %" PRIu64
-			      " survived their trim", e, n, lo);
-		ck_assert_int_eq(store_scan_records(s, e, m + 1, UINT64_MAX, false, count_cb, &n), 0);
+		ck_assert_msg(n == 0,
+			      "entity %" PRIu64 ": %" PRIu64 " records below %" PRIu64
+			      " survived their trim",
+			      e, n, lo);
+		ck_assert_int_eq(store_scan_records(s, e, m + 1, UINT64_MAX, false, count_cb, &n),
+				 0);
 		ck_assert_msg(n == 0, "entity %" PRIu64 ": part of batch %" PRIu64 " is there", e,
 			      m + 1);
 	}
@@ -229,8 +238,8 @@ START_TEST(killed_writer_leaves_whole_batches_only)
 		       acked, last);
 		fflush(stdout);
 	}
-	ck_assert_msg(last > 3 * WINDOW, "only %" PRIu64 " batches in %d rounds: too few to test trims",
-		      last, round);
+	ck_assert_msg(last > 3 * WINDOW,
+		      "only %" PRIu64 " batches in %d rounds: too few to test trims", last, round);
 }
 END_TEST
 

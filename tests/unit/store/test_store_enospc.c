@@ -22,12 +22,11 @@
 #include "util/log.h"
 
 #define TMPFS_SIZE "16m"
-#define ROOM_LEFT ((uint64_t)2 << 20) /* what the filler leaves for the store */
-#define ENTITIES 8
+#define ROOM_LEFT  ((uint64_t)2 << 20) /* what the filler leaves for the store */
+#define ENTITIES   8
 
 static const struct store_options small_opt = {
-	.create = true,
-	.write_buffer_bytes = 256 << 10, /* tables and compactions on a small disk */
+    .create = true, .write_buffer_bytes = 256 << 10, /* tables and compactions on a small disk */
 };
 
 static char filler[PATH_MAX];
@@ -91,8 +90,11 @@ static void queue_batch(struct store_batch *b, uint64_t i)
 	for (uint64_t e = 1; e <= ENTITIES; e++) {
 		size_t len = (i + e) % 5 == 0 ? sizeof(v) : 2000;
 		fill_value(v, len, i * 100 + e);
-		struct store_record r = {.promised = i, .accepted = i, .value_id = i * 100 + e,
-					 .value = v, .value_len = len};
+		struct store_record r = {.promised = i,
+					 .accepted = i,
+					 .value_id = i * 100 + e,
+					 .value = v,
+					 .value_len = len};
 		store_batch_put_record(b, e, i, &r, false);
 	}
 	snprintf(k, sizeof(k), "b/%08" PRIu64, i);
@@ -110,8 +112,8 @@ static void check_batch(struct store *s, uint64_t i, bool want)
 		struct store_record r;
 		int rc = store_get_record(s, e, i, &r);
 		if (!want) {
-			ck_assert_msg(rc == -ENOENT, "batch %" PRIu64 " partly there (entity %" PRIu64 ")",
-				      i, e);
+			ck_assert_msg(rc == -ENOENT,
+				      "batch %" PRIu64 " partly there (entity %" PRIu64 ")", i, e);
 			continue;
 		}
 		ck_assert_msg(rc == 0, "batch %" PRIu64 " entity %" PRIu64 ": %d", i, e, rc);
@@ -275,7 +277,8 @@ static const char *cannot_mount(void)
 	pid = fork();
 	if (pid == 0) {
 		int rc = 0;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("tmpfs", dir, "tmpfs", 0, "size=1m") < 0)
 			rc = errno;
 		else

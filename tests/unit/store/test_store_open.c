@@ -56,8 +56,11 @@ static void populate(int n)
 	for (int i = 1; i <= n; i++) {
 		uint8_t v[300];
 		fill_value(v, sizeof(v), (uint64_t)i);
-		struct store_record r = {.promised = 9, .accepted = 9, .value_id = (uint64_t)i,
-					 .value = v, .value_len = sizeof(v)};
+		struct store_record r = {.promised = 9,
+					 .accepted = 9,
+					 .value_id = (uint64_t)i,
+					 .value = v,
+					 .value_len = sizeof(v)};
 		store_batch_put_record(b, 1, (uint64_t)i, &r, false);
 		if (i % 50 == 0)
 			ck_assert_int_eq(store_write(s, b, true), 0);
@@ -91,7 +94,8 @@ static bool find_file(const char *affix, char *path, size_t len)
 	ck_assert_ptr_nonnull(d);
 	while (!found && (de = readdir(d))) {
 		size_t n = strlen(de->d_name), a = strlen(affix);
-		if ((n > a && !strcmp(de->d_name + n - a, affix)) || !strncmp(de->d_name, affix, a)) {
+		if ((n > a && !strcmp(de->d_name + n - a, affix)) ||
+		    !strncmp(de->d_name, affix, a)) {
 			snprintf(path, len, "%s/%s", data_dir, de->d_name);
 			found = true;
 		}
@@ -526,8 +530,11 @@ static void write_with_victim(char *log, size_t loglen, off_t *victim)
 	for (int i = 1; i <= 100; i++) {
 		uint8_t v[300];
 		fill_value(v, sizeof(v), (uint64_t)i);
-		struct store_record r = {.promised = 9, .accepted = 9, .value_id = (uint64_t)i,
-					 .value = v, .value_len = sizeof(v)};
+		struct store_record r = {.promised = 9,
+					 .accepted = 9,
+					 .value_id = (uint64_t)i,
+					 .value = v,
+					 .value_len = sizeof(v)};
 		store_batch_put_record(b, 1, (uint64_t)i, &r, false);
 		if (i % 10 == 0)
 			ck_assert_int_eq(store_write(s, b, true), 0);
@@ -535,8 +542,8 @@ static void write_with_victim(char *log, size_t loglen, off_t *victim)
 	ck_assert(find_file(".log", log, loglen));
 	*victim = file_size(log);
 	fill_value(big, VICTIM_LEN, 77);
-	struct store_record r = {.promised = 9, .accepted = 9, .value_id = 77, .value = big,
-				 .value_len = VICTIM_LEN};
+	struct store_record r = {
+	    .promised = 9, .accepted = 9, .value_id = 77, .value = big, .value_len = VICTIM_LEN};
 	store_batch_put_record(b, 2, 1, &r, false);
 	ck_assert_int_eq(store_write(s, b, true), 0);
 	ck_assert_int_gt(file_size(log), *victim + VICTIM_LEN);
@@ -578,11 +585,11 @@ START_TEST(torn_tail_of_the_newest_log_is_dropped)
 
 	for (int how = 0; how < 5; how++) {
 		static const char *name[] = {
-			"the victim's payload turned to garbage",
-			"the victim's payload zeroed",
-			"the victim's last 2000 bytes turned to garbage (its LAST fragment)",
-			"garbage appended after the victim's MIDDLE fragment",
-			"everything from the victim on zeroed, header too",
+		    "the victim's payload turned to garbage",
+		    "the victim's payload zeroed",
+		    "the victim's last 2000 bytes turned to garbage (its LAST fragment)",
+		    "garbage appended after the victim's MIDDLE fragment",
+		    "everything from the victim on zeroed, header too",
 		};
 		size_t from, to, n = len;
 		memcpy(torn, pristine, len);
@@ -616,7 +623,8 @@ START_TEST(torn_tail_of_the_newest_log_is_dropped)
 		expect_synced_records_and_no_victim(name[how]);
 		const char *text = log_text();
 		if (how != 4) { /* zeros from a header on: leveldb itself skips them */
-			snprintf(want, sizeof(want), "%s: dropped a torn tail of %zu bytes at offset %lld",
+			snprintf(want, sizeof(want),
+				 "%s: dropped a torn tail of %zu bytes at offset %lld",
 				 strrchr(log, '/') + 1, n - (size_t)victim, (long long)victim);
 			ck_assert_msg(strstr(text, want), "%s: the log does not say '%s':\n%s",
 				      name[how], want, text);

@@ -13,8 +13,8 @@
 #include "tests/unit/store/helpers.h"
 #include "util/endian.h"
 
-static void put_value_record(struct store_batch *b, uint64_t entity, uint64_t entry,
-			     size_t vlen, uint64_t seed, bool chosen)
+static void put_value_record(struct store_batch *b, uint64_t entity, uint64_t entry, size_t vlen,
+			     uint64_t seed, bool chosen)
 {
 	uint8_t *v = malloc(vlen ? vlen : 1);
 	struct store_record r = {.promised = 0x100 | 2,
@@ -39,8 +39,8 @@ static void write_sync(struct store *s, struct store_batch *b)
 
 START_TEST(keys_sort_in_entity_entry_order)
 {
-	static const uint64_t vals[] = {0, 1, 255, 256, 65535, 65536, 1ull << 32, (1ull << 32) + 1,
-					UINT64_MAX - 1, UINT64_MAX};
+	static const uint64_t vals[] = {
+	    0, 1, 255, 256, 65535, 65536, 1ull << 32, (1ull << 32) + 1, UINT64_MAX - 1, UINT64_MAX};
 	const size_t n = sizeof(vals) / sizeof(vals[0]);
 	uint8_t a[STORE_KEY_MAX], b[STORE_KEY_MAX];
 	char name[160];
@@ -160,8 +160,8 @@ START_TEST(scan_entities_in_order)
 	struct entities e = {0};
 
 	for (size_t i = 0; i < 6; i++)
-		store_batch_put_paxos_meta(b, ids[i],
-					   &(struct store_paxos_meta){.chosen_entry = ids[i] ^ 0x55});
+		store_batch_put_paxos_meta(
+		    b, ids[i], &(struct store_paxos_meta){.chosen_entry = ids[i] ^ 0x55});
 	/* apply metas and records must not show up as entities */
 	store_batch_put_apply_meta(b, 2, &(struct store_apply_meta){.applied_entry = 1});
 	put_value_record(b, 4, 1, 10, 1, false);
@@ -198,13 +198,13 @@ struct rec_case {
 };
 
 static const struct rec_case rec_cases[] = {
-	{1, 0x105, 0, 0, false},           /* a promise only */
-	{2, 0x201, 0x201, 0, true},        /* an empty (no-op) value */
-	{3, 0x301, 0x301, 1, false},       /* tiny inline */
-	{4, 0x401, 0x302, 1024, true},     /* exactly the default inline limit */
-	{5, 0x501, 0x501, 1025, false},    /* one byte over: separate */
-	{6, 0x601, 0x601, 1 << 20, true},  /* 1 MiB */
-	{7, UINT64_MAX, UINT64_MAX, 7, true},
+    {1, 0x105, 0, 0, false},          /* a promise only */
+    {2, 0x201, 0x201, 0, true},       /* an empty (no-op) value */
+    {3, 0x301, 0x301, 1, false},      /* tiny inline */
+    {4, 0x401, 0x302, 1024, true},    /* exactly the default inline limit */
+    {5, 0x501, 0x501, 1025, false},   /* one byte over: separate */
+    {6, 0x601, 0x601, 1 << 20, true}, /* 1 MiB */
+    {7, UINT64_MAX, UINT64_MAX, 7, true},
 };
 
 START_TEST(records_round_trip_every_shape)
@@ -287,8 +287,8 @@ START_TEST(value_stored_rewrites_only_the_record)
 	struct store_batch *b = store_batch_new();
 	const size_t vlen = 256 << 10;
 	uint8_t *v = malloc(vlen);
-	struct store_record r = {.promised = 0x101, .accepted = 0x101, .value_id = 9, .value = v,
-				 .value_len = vlen};
+	struct store_record r = {
+	    .promised = 0x101, .accepted = 0x101, .value_id = 9, .value = v, .value_len = vlen};
 	uint8_t key[STORE_KEY_VALUE_LEN];
 
 	fill_value(v, vlen, 9);
@@ -317,8 +317,8 @@ START_TEST(value_stored_rewrites_only_the_record)
 	/* value_stored with a value short enough to be inline still stores it */
 	uint8_t small[10];
 	fill_value(small, 10, 44);
-	r = (struct store_record){.promised = 3, .accepted = 3, .value_id = 44, .value = small,
-				  .value_len = 10};
+	r = (struct store_record){
+	    .promised = 3, .accepted = 3, .value_id = 44, .value = small, .value_len = 10};
 	store_batch_put_record(b, 5, 2, &r, true);
 	write_sync(s, b);
 	ck_assert_int_eq(store_get_record(s, 5, 2, &r), 0);
@@ -327,8 +327,8 @@ START_TEST(value_stored_rewrites_only_the_record)
 
 	/* a new value at the same entry (higher ballot, other value id) replaces it */
 	fill_value(v, vlen, 10);
-	r = (struct store_record){.promised = 0x3001, .accepted = 0x3001, .value_id = 10,
-				  .value = v, .value_len = vlen};
+	r = (struct store_record){
+	    .promised = 0x3001, .accepted = 0x3001, .value_id = 10, .value = v, .value_len = vlen};
 	store_batch_put_record(b, 5, 1, &r, false);
 	write_sync(s, b);
 	ck_assert_int_eq(store_get_record(s, 5, 1, &r), 0);
@@ -363,8 +363,8 @@ START_TEST(the_inline_limit_is_fixed_at_creation)
 	 * value_stored rewrite finds its value where it was put */
 	o.inline_value_max = 100;
 	s = open_store(&o);
-	r = (struct store_record){.promised = 0x999, .accepted = 0x102, .value_id = 1,
-				  .value = NULL, .value_len = 3000};
+	r = (struct store_record){
+	    .promised = 0x999, .accepted = 0x102, .value_id = 1, .value = NULL, .value_len = 3000};
 	uint8_t *v = malloc(3000);
 	fill_value(v, 3000, 1);
 	r.value = v;
@@ -806,7 +806,8 @@ static void *reader_main(void *arg)
 	struct store_record r;
 	while (!*rd->stop) {
 		int n = 0;
-		ck_assert_int_eq(store_scan_records(rd->s, 1, 0, UINT64_MAX, true, count_cb, &n), 0);
+		ck_assert_int_eq(store_scan_records(rd->s, 1, 0, UINT64_MAX, true, count_cb, &n),
+				 0);
 		int rc = store_get_record(rd->s, 1, 1, &r);
 		ck_assert(rc == 0 || rc == -ENOENT);
 		free(r.value);

@@ -68,10 +68,10 @@ static void summary(const struct hist *h, uint64_t entity, uint64_t t, uint64_t 
 	e->apply.state_digest = digest_at(entity, a);
 	for (uint64_t i = t + 1; i <= ch; i++) {
 		struct verify_log_item it = {
-			.entry = i,
-			.value_id = i << 8 | 1,
-			.value_crc = h->lens[i] ? util_crc32c(0, h->vals[i], h->lens[i]) : 0,
-			.value_len = h->lens[i],
+		    .entry = i,
+		    .value_id = i << 8 | 1,
+		    .value_crc = h->lens[i] ? util_crc32c(0, h->vals[i], h->lens[i]) : 0,
+		    .value_len = h->lens[i],
 		};
 		ck_assert_int_eq(verify_entity_add_log(e, &it), 0);
 	}

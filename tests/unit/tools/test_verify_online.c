@@ -73,7 +73,7 @@ static void write_conf(const char *name, const char *key, const uint16_t *ports,
 {
 	char path[PATH_MAX], text[2048];
 	size_t pos =
-		(size_t)snprintf(text, sizeof(text), "cluster = test\nsecret_file = %s\n", key);
+	    (size_t)snprintf(text, sizeof(text), "cluster = test\nsecret_file = %s\n", key);
 	for (size_t i = 0; i < n; i++)
 		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "node.%zu = 127.0.0.1:%u\n",
 					i + 1, ports[i]);

@@ -126,7 +126,8 @@ END_TEST
 
 START_TEST(missing_config_file)
 {
-	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)),
+			 -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/paxfs.conf"));
 }
 END_TEST
