@@ -414,6 +414,14 @@ static void wal_apply(struct sim_node *n, struct sim_wal *w)
 	wal_drop(w);
 }
 
+/* Drops the writes not synced yet: they never reach the disk. */
+static void wal_clear(struct sim_node *n)
+{
+	for (size_t i = 0; i < n->n_wal; i++)
+		wal_drop(&n->wal[i]);
+	n->n_wal = 0;
+}
+
 /* A synced write: everything written before it is durable too (the store's
  * guarantee, docs/store.md). */
 static void wal_flush(struct sim_node *n)
@@ -688,6 +696,12 @@ static int io_persist(void *ctx, const struct paxos_update *u)
 {
 	struct sim_node *n = ctx;
 	struct sim *s = n->sim;
+	if (n->fail_write) {
+		/* a full disk: nothing of the write reaches the page cache */
+		n->fail_write = false;
+		sim_trace(s, "n%d WRITE FAILED: the disk is full", n->id);
+		return -ENOSPC;
+	}
 	if (s->cfg.check)
 		sim_chk_persist(s, n->id, u);
 	trace_persist(s, n, u);
@@ -711,6 +725,16 @@ static int io_sync(void *ctx)
 {
 	struct sim_node *n = ctx;
 	struct sim *s = n->sim;
+	if (n->fail_sync) {
+		/* "fsyncgate": the kernel dropped the dirty pages it could not
+		 * write. What was written since the last sync never reaches the
+		 * disk, though the page cache (n->store) may still show it. */
+		n->fail_sync = false;
+		sim_trace(s, "n%d SYNC FAILED: %zu unsynced writes never reach the disk", n->id,
+			  n->n_wal);
+		wal_clear(n);
+		return -EIO;
+	}
 	if (!n->disk_ms) {
 		wal_flush(n);
 		return 0;
@@ -759,10 +783,18 @@ static bool io_peer_connected(void *ctx, uint32_t peer)
 	       reachable(s, p, n->id);
 }
 
+static void fatal_stop(struct sim *s, void *arg, uint64_t node, uint64_t b);
+
+/* The daemon exits (status 1). The process goes at the end of this instant
+ * (its core is still on the stack); nothing more reaches it meanwhile. */
 static void io_fatal(void *ctx, int err, const char *why)
 {
 	struct sim_node *n = ctx;
-	sim_fail(n->sim, "n%d stopped (%d): %s", n->id, err, why);
+	struct sim *s = n->sim;
+	sim_trace(s, "n%d STOPS (%d): %s", n->id, err, why);
+	s->stats.fatal_stops++;
+	n->stopping = true;
+	sim_at(s, s->now, fatal_stop, NULL, (uint64_t)n->id, 0);
 }
 
 static const struct node_io sim_io = {
@@ -1002,7 +1034,7 @@ static void node_end_turn(struct sim_node *n)
 /* Processes queued inputs while the node is up and its disk is free. */
 static void node_run(struct sim *s, struct sim_node *n)
 {
-	while (n->up && !n->busy && n->bl_len && !s->failed) {
+	while (n->up && !n->stopping && !n->busy && n->bl_len && !s->failed) {
 		struct sim_input in = n->backlog[n->bl_head];
 		n->bl_head = (n->bl_head + 1) % n->bl_cap;
 		n->bl_len--;
@@ -1015,7 +1047,7 @@ static void node_run(struct sim *s, struct sim_node *n)
 
 static void node_input(struct sim *s, struct sim_node *n, const struct sim_input *in)
 {
-	if (!n->up) {
+	if (!n->up || n->stopping) {
 		struct sim_input x = *in;
 		input_free(&x);
 		return;
@@ -1028,6 +1060,7 @@ static void sim_node_stop(struct sim *s, struct sim_node *n)
 {
 	node_free(n->core); /* a crash: nothing more is written, sent or told */
 	n->core = NULL;
+	n->stopping = false;
 	n->flush_queued = false;
 	n->up = false;
 	sim_chk_topology(s);
@@ -1059,11 +1092,41 @@ void sim_crash(struct sim *s, int node)
 	sim_node_stop(s, n);
 }
 
-static void wal_clear(struct sim_node *n)
+/* After a stop for a failed sync: the process is gone, and nobody knows what
+ * of the page cache reached the disk; the pessimistic answer, as a power cut
+ * that keeps no unsynced write (those the failed sync had were dropped). */
+static void fatal_stop(struct sim *s, void *arg, uint64_t node, uint64_t b)
 {
-	for (size_t i = 0; i < n->n_wal; i++)
-		wal_drop(&n->wal[i]);
-	n->n_wal = 0;
+	struct sim_node *n = &s->nodes[node];
+	(void)arg;
+	(void)b;
+	if (!n->up || !n->stopping)
+		return;
+	n->stopping = false;
+	sim_node_stop(s, n);
+	wal_clear(n);
+	if (sim_store_copy(&n->store, &n->durable))
+		abort();
+	fs_copy(&n->fs, &n->durable_fs);
+	n->meta_amnesia = n->durable_amnesia;
+}
+
+void sim_disk_fault(struct sim *s, int node, bool sync)
+{
+	struct sim_node *n = &s->nodes[node];
+	if (!n->up)
+		return;
+	sim_trace(s, "n%d DISK FAULT armed: the next %s fails", node, sync ? "sync" : "write");
+	if (sync)
+		n->fail_sync = true;
+	else
+		n->fail_write = true;
+}
+
+void sim_disk_heal(struct sim *s)
+{
+	for (int i = 1; i <= s->cfg.n_nodes; i++)
+		s->nodes[i].fail_write = s->nodes[i].fail_sync = false;
 }
 
 void sim_power_cut(struct sim *s, int node, int keep)

@@ -15,7 +15,10 @@
  * since the last synced one, a random suffix of them — the store's guarantee
  * is that a synced write makes every earlier write durable); a wiped disk
  * (restart with an empty store, amnesic); slow disks (only synced writes
- * wait for them).
+ * wait for them); engine resets (a failed write for want of room: the
+ * engine is rebuilt inside the process, its connections kept); failed
+ * syncs (the dirty pages are dropped for good: the node must stop, and
+ * comes back only when restarted).
  * The network keeps one rule of net/: once a node has received a message
  * from a peer's new process, nothing sent by that peer's earlier processes
  * is delivered to it (paxos/paxos.h, "What the engine relies on").
@@ -101,6 +104,11 @@ void sim_restart(struct sim *s, int node);
  * new boot count, inside the same process; its connections, and the messages
  * in flight on them, stay. */
 void sim_engine_reset(struct sim *s, int node);
+/* The node's disk fails its next write (-ENOSPC: the core rebuilds its
+ * engine) or its next sync (-EIO, the unsynced writes are lost for good: the
+ * core must stop the node, which then stays down until sim_restart). */
+void sim_disk_fault(struct sim *s, int node, bool sync);
+void sim_disk_heal(struct sim *s);                         /* disarms every fault not yet met */
 void sim_block(struct sim *s, int a, int b, bool blocked); /* both directions */
 void sim_heal(struct sim *s);
 void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t loss_pct,
@@ -148,6 +156,7 @@ struct sim_stats {
 	uint64_t barriers_ok, barriers_failed;
 	uint64_t snapshots;
 	uint64_t crashes, power_cuts, wipes, engine_resets;
+	uint64_t fatal_stops; /* nodes that stopped themselves (a failed sync) */
 	uint64_t forwards, fwd_nacks,
 	    fwd_stale;        /* FORWARD (resends too), FWD_NACK, FWD_STALE sent */
 	uint64_t alloc_bytes; /* engine allocations, all nodes, all lives */

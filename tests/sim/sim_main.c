@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 		total.cmds_failed += st.cmds_failed;
 		total.crashes += st.crashes;
 		total.engine_resets += st.engine_resets;
+		total.fatal_stops += st.fatal_stops;
 		total.power_cuts += st.power_cuts;
 		total.forwards += st.forwards;
 		total.fwd_nacks += st.fwd_nacks;
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	    stderr,
 	    "paxfs-sim: %d nodes, seeds %llu..%llu: %llu steps, %llu entries chosen, %llu commands "
 	    "(%llu chosen, %llu failed), %llu crashes (%llu power cuts), %llu wipes, %llu engine "
-	    "resets, "
+	    "resets, %llu stops, "
 	    "%llu snapshots, "
 	    "%llu barriers, %llu FORWARDs (%llu refused, %llu stale), %.1f s CPU\n",
 	    o.n_nodes, (unsigned long long)first, (unsigned long long)(first + seeds - 1),
@@ -111,9 +112,10 @@ int main(int argc, char **argv)
 	    (unsigned long long)total.cmds_submitted, (unsigned long long)total.cmds_chosen,
 	    (unsigned long long)total.cmds_failed, (unsigned long long)total.crashes,
 	    (unsigned long long)total.power_cuts, (unsigned long long)total.wipes,
-	    (unsigned long long)total.engine_resets, (unsigned long long)total.snapshots,
-	    (unsigned long long)total.barriers_ok, (unsigned long long)total.forwards,
-	    (unsigned long long)total.fwd_nacks, (unsigned long long)total.fwd_stale, cpu);
+	    (unsigned long long)total.engine_resets, (unsigned long long)total.fatal_stops,
+	    (unsigned long long)total.snapshots, (unsigned long long)total.barriers_ok,
+	    (unsigned long long)total.forwards, (unsigned long long)total.fwd_nacks,
+	    (unsigned long long)total.fwd_stale, cpu);
 	printf("seeds: %llu, violations: %llu\n", (unsigned long long)seeds,
 	       (unsigned long long)violations);
 	return violations ? 1 : 0;

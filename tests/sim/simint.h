@@ -110,7 +110,10 @@ struct sim_node {
 	bool durable_amnesia;
 	struct sim_wal *wal; /* writes since the last synced one */
 	size_t n_wal, cap_wal;
-	bool busy; /* a synced write is under way (the core holds its turn) */
+	bool busy;       /* a synced write is under way (the core holds its turn) */
+	bool fail_write; /* the disk fails the next write: -ENOSPC (sim_disk_fault) */
+	bool fail_sync;  /* ...the next sync: -EIO, and its dirty pages are dropped */
+	bool stopping;   /* its core stopped it (io->fatal): the process goes now */
 	struct sim_input *backlog;
 	size_t bl_head, bl_len, bl_cap;
 	uint64_t timer_gen;

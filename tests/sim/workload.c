@@ -90,6 +90,16 @@ static void act_engine_reset(struct sim *s, void *arg, uint64_t node, uint64_t b
 	sim_engine_reset(s, (int)node);
 }
 
+/* The disk fails the node's next write (a full disk: the core rebuilds its
+ * engine) or its next sync (the core stops the node; it restarts after
+ * `downtime`, as a supervisor would). */
+static void act_disk_fault(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
+{
+	sim_disk_fault(s, (int)node, downtime != 0);
+	if (downtime)
+		sim_at(s, sim_now(s) + downtime, act_restart, arg, node, 0);
+}
+
 static void act_wipe(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
 {
 	struct wl *w = arg;
@@ -137,6 +147,7 @@ static void act_calm(struct sim *s, void *arg, uint64_t a, uint64_t b)
 	struct wl *w = arg;
 	sim_trace(s, "faults stop");
 	sim_heal(s);
+	sim_disk_heal(s);
 	sim_set_net(s, 1, 3, 0, 0);
 	for (int i = 1; i <= w->n; i++) {
 		sim_set_disk(s, i, 0);
@@ -275,6 +286,10 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		for (int k = 0; k < n_resets; k++)
 			sim_at(s, rnd(&w, t_fault), act_engine_reset, &w,
 			       1 + rnd(&w, (uint64_t)w.n), 0);
+		int n_disk_faults = (int)rnd(&w, 3);
+		for (int k = 0; k < n_disk_faults; k++)
+			sim_at(s, rnd(&w, t_fault), act_disk_fault, &w, 1 + rnd(&w, (uint64_t)w.n),
+			       rnd(&w, 2) ? 10 + rnd(&w, 1500) : 0);
 	}
 	sim_at(s, t_fault, act_calm, &w, 0, 0);
 
