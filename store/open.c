@@ -369,13 +369,17 @@ void store_db_leave(struct store *s)
  * checks only that the files exist; a truncated table would otherwise show
  * up later as an I/O error on some read, and a missing one that vanishes
  * while the store runs reads as "no such key" through the C API. */
-static int check_tables(struct store *s, char *err, size_t errlen)
+/* One pass over the tables leveldb's current version names: 0, -EBADMSG
+ * (a table missing or of the wrong size; *missing says which kind), or 1
+ * when there is no list. */
+static int check_tables_once(struct store *s, bool *missing, char *err, size_t errlen)
 {
 	char *list = leveldb_property_value(s->db, "leveldb.sstables");
 	char path[PATH_MAX];
 	struct stat st;
 	int rc = 0;
 
+	*missing = false;
 	if (!list)
 		return 0;
 	/* One line per table: " <number>:<size>[<smallest> .. <largest>]" */
@@ -393,6 +397,7 @@ static int check_tables(struct store *s, char *err, size_t errlen)
 				seterr(err, errlen,
 				       "the store in %s is damaged: table %06llu is missing",
 				       s->dir, number);
+				*missing = true;
 				rc = -EBADMSG;
 				break;
 			}
@@ -406,6 +411,22 @@ static int check_tables(struct store *s, char *err, size_t errlen)
 		}
 	}
 	leveldb_free(list);
+	return rc;
+}
+
+static int check_tables(struct store *s, char *err, size_t errlen)
+{
+	bool missing;
+	int rc = 0;
+	/* The compaction that the open started may replace a table between the
+	 * listing and the stat: a table missing counts only if a fresh listing
+	 * still names it (a few tries; compactions are far slower than this). */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		rc = check_tables_once(s, &missing, err, errlen);
+		if (rc == 0 || !missing)
+			break;
+		usleep(10000);
+	}
 	return rc;
 }
 
