@@ -11,9 +11,10 @@ include tests/sim/local.mk
 include tests/system/local.mk
 include tests/faults/local.mk
 
-# `make format` leaves the tree unchanged (clang-format, .clang-format).
-TESTS += tests/format.sh
-EXTRA_DIST += tests/format.sh
+# `make format` leaves the tree unchanged (clang-format, .clang-format);
+# the #include lines keep STYLE.md's module boundaries.
+TESTS += tests/format.sh tests/lint_includes.sh
+EXTRA_DIST += tests/format.sh tests/lint_includes.sh
 
 # Memory errors and leaks of the pure modules' unit tests, under valgrind.
 TESTS += tests/valgrind.sh
