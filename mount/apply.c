@@ -20,9 +20,6 @@
 #include "mount/snapshot.h"
 #include "util/log.h"
 
-static struct fs_apply_out out;
-static bool out_ready;
-
 /* Commands of other nodes change what the kernel may have cached; ours went
  * through the kernel, which already knows their names and attributes. Data
  * is another matter: writes bypass the page cache (mount/ops.c), so after any
@@ -53,26 +50,23 @@ int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c)
 	uint64_t entity = c->entity, entry = c->entry;
 	const uint8_t *value = c->value;
 	size_t len = c->value_len;
+	struct fs_apply_out *out = &n->apply_out;
 	int rc;
 
-	if (!out_ready) {
-		fs_apply_out_init(&out);
-		out_ready = true;
-	}
-	rc = fs_apply(n->fs, entity, entry, value, len, &out);
-	if (rc < 0 || out.skipped)
+	rc = fs_apply(n->fs, entity, entry, value, len, out);
+	if (rc < 0 || out->skipped)
 		return rc;
 	n->applied_entries++;
 	n->applied_bytes += len;
 	mount_compact_note(n->compact, len);
-	for (size_t i = 0; i < out.n_results; i++)
-		if (paxos_id_node(out.results[i].cmd_id) == n->self)
-			mount_req_applied(n, &out.results[i]);
-	invalidate(n, &out);
-	for (size_t i = 0; i < out.n_unlinked; i++)
-		if (!util_u64map_get(&n->opens, out.unlinked[i]))
-			mount_inode_release(n, out.unlinked[i]);
-	mount_retain_applied(n, entity, entry, out.meta.chain_crc, len);
+	for (size_t i = 0; i < out->n_results; i++)
+		if (paxos_id_node(out->results[i].cmd_id) == n->self)
+			mount_req_applied(n, &out->results[i]);
+	invalidate(n, out);
+	for (size_t i = 0; i < out->n_unlinked; i++)
+		if (!util_u64map_get(&n->opens, out->unlinked[i]))
+			mount_inode_release(n, out->unlinked[i]);
+	mount_retain_applied(n, entity, entry, out->meta.chain_crc, len);
 	return 0;
 }
 

@@ -225,6 +225,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	int rc;
 
 	memset(n, 0, sizeof(*n));
+	fs_apply_out_init(&n->apply_out);
 	n->args = a;
 	n->conf = conf;
 	n->self = a->node;
@@ -337,6 +338,7 @@ void mount_node_close(struct mount_node *n)
 		store_batch_free(b);
 	}
 	fs_free(n->fs);
+	fs_apply_out_close(&n->apply_out);
 	store_free(n->store);
 	n->fs = NULL;
 	n->store = NULL;

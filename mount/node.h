@@ -37,6 +37,7 @@ struct mount_session;
 struct mount_notify;
 struct mount_snapshots;
 struct mount_compact;
+struct mount_progress;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -52,7 +53,9 @@ struct mount_node {
 	struct mount_session *session;
 	struct mount_notify *notify;
 	struct mount_snapshots *snapshots;
-	struct mount_compact *compact; /* the store's compaction thread */
+	struct mount_compact *compact;   /* the store's compaction thread */
+	struct mount_progress *progress; /* catch-up progress lines (mount/progress.c) */
+	struct fs_apply_out apply_out;   /* the applier's result buffer (mount/apply.c) */
 
 	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
 	struct event *retry_ev;  /* rechecks waiting requests, prunes names */

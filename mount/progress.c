@@ -13,7 +13,7 @@
 #include "mount/node.h"
 #include "util/log.h"
 
-struct progress {
+struct mount_progress {
 	struct event *ev;
 	bool busy;        /* a round is under way */
 	bool start_round; /* the round that began with the start */
@@ -22,8 +22,6 @@ struct progress {
 	uint64_t round_entries, round_bytes, round_states, round_sbytes;
 	uint64_t last_ms, last_entries, last_bytes, last_states, last_sbytes;
 };
-
-static struct progress prog;
 
 static void human(char *buf, size_t len, uint64_t bytes)
 {
@@ -36,6 +34,7 @@ static void human(char *buf, size_t len, uint64_t bytes)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mount_node *n = arg;
+	struct mount_progress *p = n->progress;
 	struct paxos_stats st = {0};
 	uint64_t now = mount_now_ms();
 	bool busy;
@@ -47,69 +46,76 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		paxos_get_stats(node_engine(n->core), &st);
 	busy = !node_engine(n->core) || st.scans_open || st.catchup_queued || st.catchup_active ||
 	       node_deferred(n->core);
-	if (busy && !prog.busy) {
-		prog.busy = true;
-		prog.round_start_ms = now;
-		prog.round_done = st.catchup_done;
-		prog.round_entries = n->applied_entries;
-		prog.round_bytes = n->applied_bytes;
-		prog.round_states = n->installed_states;
-		prog.round_sbytes = n->installed_bytes;
+	if (busy && !p->busy) {
+		p->busy = true;
+		p->round_start_ms = now;
+		p->round_done = st.catchup_done;
+		p->round_entries = n->applied_entries;
+		p->round_bytes = n->applied_bytes;
+		p->round_states = n->installed_states;
+		p->round_sbytes = n->installed_bytes;
 	} else if (busy) {
-		human(b, sizeof(b), n->applied_bytes - prog.last_bytes);
-		human(sb, sizeof(sb), n->installed_bytes - prog.last_sbytes);
+		human(b, sizeof(b), n->applied_bytes - p->last_bytes);
+		human(sb, sizeof(sb), n->installed_bytes - p->last_sbytes);
 		LOG_INFO(
 		    "catch-up: %zu entities queued, %zu being fetched, %llu caught up, "
 		    "%zu peer listings open, %zu entities waiting to apply; in the last %.1f s "
 		    "applied %llu entries (%s), installed %llu file states (%s)",
 		    st.catchup_queued, st.catchup_active,
-		    (unsigned long long)(st.catchup_done - prog.round_done), st.scans_open,
-		    node_deferred(n->core), (now - prog.last_ms) / 1000.0,
-		    (unsigned long long)(n->applied_entries - prog.last_entries), b,
-		    (unsigned long long)(n->installed_states - prog.last_states), sb);
-	} else if (prog.busy) {
-		prog.busy = false;
+		    (unsigned long long)(st.catchup_done - p->round_done), st.scans_open,
+		    node_deferred(n->core), (now - p->last_ms) / 1000.0,
+		    (unsigned long long)(n->applied_entries - p->last_entries), b,
+		    (unsigned long long)(n->installed_states - p->last_states), sb);
+	} else if (p->busy) {
+		p->busy = false;
 		/* The engine lists its peers' entities now and then: a round that
 		 * found nothing to do is not news (but the start's round always is). */
-		if (!prog.start_round && st.catchup_done == prog.round_done &&
-		    n->installed_states == prog.round_states)
+		if (!p->start_round && st.catchup_done == p->round_done &&
+		    n->installed_states == p->round_states)
 			goto done;
-		prog.start_round = false;
-		human(b, sizeof(b), n->applied_bytes - prog.round_bytes);
-		human(sb, sizeof(sb), n->installed_bytes - prog.round_sbytes);
+		p->start_round = false;
+		human(b, sizeof(b), n->applied_bytes - p->round_bytes);
+		human(sb, sizeof(sb), n->installed_bytes - p->round_sbytes);
 		LOG_INFO("catch-up finished: %llu entities caught up, %llu entries (%s) applied, "
 			 "%llu file states (%s) installed in %.1f s",
-			 (unsigned long long)(st.catchup_done - prog.round_done),
-			 (unsigned long long)(n->applied_entries - prog.round_entries), b,
-			 (unsigned long long)(n->installed_states - prog.round_states), sb,
-			 (now - prog.round_start_ms) / 1000.0);
+			 (unsigned long long)(st.catchup_done - p->round_done),
+			 (unsigned long long)(n->applied_entries - p->round_entries), b,
+			 (unsigned long long)(n->installed_states - p->round_states), sb,
+			 (now - p->round_start_ms) / 1000.0);
 	}
 done:
-	prog.last_ms = now;
-	prog.last_entries = n->applied_entries;
-	prog.last_bytes = n->applied_bytes;
-	prog.last_states = n->installed_states;
-	prog.last_sbytes = n->installed_bytes;
+	p->last_ms = now;
+	p->last_entries = n->applied_entries;
+	p->last_bytes = n->applied_bytes;
+	p->last_states = n->installed_states;
+	p->last_sbytes = n->installed_bytes;
 }
 
 int mount_progress_start(struct mount_node *n)
 {
 	struct timeval tv = {PROGRESS_INTERVAL_MS / 1000, (PROGRESS_INTERVAL_MS % 1000) * 1000};
-	prog.ev = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
-	if (!prog.ev)
+	struct mount_progress *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	n->progress = p;
+	p->ev = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
+	if (!p->ev)
 		return -ENOMEM;
 	/* a start is a round of its own: the engine lists every peer's entities */
-	prog.busy = true;
-	prog.start_round = true;
-	prog.round_start_ms = prog.last_ms = mount_now_ms();
-	event_add(prog.ev, &tv);
+	p->busy = true;
+	p->start_round = true;
+	p->round_start_ms = p->last_ms = mount_now_ms();
+	event_add(p->ev, &tv);
 	return 0;
 }
 
 void mount_progress_stop(struct mount_node *n)
 {
-	(void)n;
-	if (prog.ev)
-		event_free(prog.ev);
-	prog.ev = NULL;
+	struct mount_progress *p = n->progress;
+	if (!p)
+		return;
+	if (p->ev)
+		event_free(p->ev);
+	free(p);
+	n->progress = NULL;
 }

@@ -28,7 +28,9 @@
 
 struct mount_node;
 
-/* Starts the progress timer (n->base must exist). Returns 0 or -ENOMEM. */
+/* Starts the progress timer (n->base must exist); its state is n->progress,
+ * freed by mount_progress_stop (also after a failed start). Returns 0 or
+ * -ENOMEM. */
 int mount_progress_start(struct mount_node *n);
 void mount_progress_stop(struct mount_node *n);
 
