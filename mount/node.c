@@ -139,7 +139,6 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 	 * as with a wiped disk (store.h), instead of refusing to start. */
 	struct store_options opt = {.create = true, .recover = true};
 	struct store_node node;
-	struct store_batch *b;
 	char msg[512];
 	int rc;
 
@@ -157,12 +156,7 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 		node.node_id = n->self;
 		node.amnesia = true;
 		node.boot_count = first_boot_count();
-		b = store_batch_new();
-		if (!b)
-			return -ENOMEM;
-		store_batch_put_node(b, &node);
-		rc = store_write(n->store, b, true);
-		store_batch_free(b);
+		rc = store_put_node(n->store, &node);
 	} else if (rc == 0 && (strcmp(node.cluster, n->conf->cluster) || node.node_id != n->self)) {
 		snprintf(err, errlen,
 			 "data dir %s belongs to node %u of cluster '%s', not node %u of '%s'",

@@ -50,7 +50,6 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 {
 	struct mount_node *n = ctx;
 	struct store_node node;
-	struct store_batch *b;
 	int rc;
 
 	rc = store_get_node(n->store, &node);
@@ -59,12 +58,7 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 		return rc;
 	}
 	node.boot_count++;
-	b = store_batch_new();
-	if (!b)
-		return -ENOMEM;
-	store_batch_put_node(b, &node);
-	rc = store_write(n->store, b, true);
-	store_batch_free(b);
+	rc = store_put_node(n->store, &node);
 	if (rc < 0) {
 		snprintf(err, errlen, "recording the boot count: %s", strerror(-rc));
 		return rc;

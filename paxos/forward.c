@@ -104,12 +104,43 @@ static void chan_lo(struct paxos_fwd_out *c)
 		c->lo++;
 }
 
+/* Commands going back to the front of the entity's queue, in order. */
+struct back_list {
+	struct paxos_cmd *head, *tail;
+};
+
+/* c (already unlinked) is ours again, unforwarded. */
+static void back_add(struct back_list *b, struct paxos_cmd *c)
+{
+	c->next = NULL;
+	c->fwd_state = 0;
+	c->fwd_until = 0;
+	if (b->tail)
+		b->tail->next = c;
+	else
+		b->head = c;
+	b->tail = c;
+}
+
+/* Submitted before anything queued: in front, in order. */
+static void back_requeue(struct paxos *p, struct paxos_entity *e, const struct back_list *b)
+{
+	if (!b->head)
+		return;
+	b->tail->next = e->queue;
+	if (!e->queue)
+		e->queue_tail = b->tail;
+	e->queue = b->head;
+	paxos_queue_recompute_deadline(p, e);
+}
+
 /* Settles our commands of FORWARD `seq` to holder `h`: taken (they stay, as
  * TAKEN, until seen chosen or failed) or refused (back to the front of the
  * queue, in order). */
 static void settle_cmds(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t seq, bool taken)
 {
-	struct paxos_cmd **pp = &e->fwd, *back = NULL, *last = NULL;
+	struct paxos_cmd **pp = &e->fwd;
+	struct back_list back = {0};
 	while (*pp) {
 		struct paxos_cmd *c = *pp;
 		if (c->fwd_state != PAXOS_FWD_SENT || c->fwd_to != h || c->fwd_seq != seq) {
@@ -122,22 +153,9 @@ static void settle_cmds(struct paxos *p, struct paxos_entity *e, size_t h, uint6
 			continue;
 		}
 		*pp = c->next;
-		c->next = NULL;
-		c->fwd_state = 0;
-		c->fwd_until = 0;
-		if (last)
-			last->next = c;
-		else
-			back = c;
-		last = c;
+		back_add(&back, c);
 	}
-	if (back) {
-		last->next = e->queue;
-		if (!e->queue)
-			e->queue_tail = last;
-		e->queue = back;
-		paxos_queue_recompute_deadline(p, e);
-	}
+	back_requeue(p, e, &back);
 }
 
 /* The holder process of channel h is gone (a newer one exists): whatever it
@@ -401,7 +419,8 @@ static void seq_done_maybe(struct paxos *p, struct paxos_entity *e, size_t h, ui
 
 void paxos_forward_settle(struct paxos *p, struct paxos_entity *e)
 {
-	struct paxos_cmd **pp = &e->fwd, *back = NULL, *last = NULL;
+	struct paxos_cmd **pp = &e->fwd;
+	struct back_list back = {0};
 	while (*pp) {
 		struct paxos_cmd *c = *pp;
 		if (!c->fwd_until || c->fwd_until > e->chosen) {
@@ -412,25 +431,11 @@ void paxos_forward_settle(struct paxos *p, struct paxos_entity *e)
 		 * (paxos_forward_chosen would have removed it): ours again. */
 		*pp = c->next;
 		bool sent = c->fwd_state == PAXOS_FWD_SENT;
-		c->next = NULL;
-		c->fwd_state = 0;
-		c->fwd_until = 0;
-		if (last)
-			last->next = c;
-		else
-			back = c;
-		last = c;
+		back_add(&back, c);
 		if (sent)
 			seq_done_maybe(p, e, c->fwd_to, c->fwd_seq);
 	}
-	if (back) {
-		/* submitted before anything queued: in front, in order */
-		last->next = e->queue;
-		if (!e->queue)
-			e->queue_tail = last;
-		e->queue = back;
-		paxos_queue_recompute_deadline(p, e);
-	}
+	back_requeue(p, e, &back);
 }
 
 void paxos_forward_drop_late(struct paxos *p, struct paxos_entity *e, uint64_t entry)

@@ -72,6 +72,18 @@ void store_batch_put_node(struct store_batch *b, const struct store_node *n)
 	store_batch_put_msg(b, STORE_KEY_NODE, STORE_KEY_NODE_LEN, &m.base);
 }
 
+int store_put_node(struct store *s, const struct store_node *n)
+{
+	struct store_batch *b = store_batch_new();
+	int rc;
+	if (!b)
+		return -ENOMEM;
+	store_batch_put_node(b, n);
+	rc = store_write(s, b, true);
+	store_batch_free(b);
+	return rc;
+}
+
 /* ---- entity metas ---------------------------------------------------------- */
 
 static void paxos_meta_from(struct store_paxos_meta *out, const Paxfs__PaxosMeta *m)

@@ -146,6 +146,8 @@ struct store_node {
 /* -ENOENT when never written. */
 int store_get_node(struct store *s, struct store_node *out);
 void store_batch_put_node(struct store_batch *b, const struct store_node *n);
+/* Writes the node record alone, with sync (store_write's errors). */
+int store_put_node(struct store *s, const struct store_node *n);
 
 /* ---- Paxos log (PLog) -------------------------------------------------- */
 

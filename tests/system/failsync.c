@@ -8,32 +8,24 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int failing(void)
+/* EIO while the trigger file exists, else the real call named `name`. */
+static int sync_or_fail(const char *name, int fd)
 {
 	const char *trigger = getenv("PAXFS_TEST_FAILSYNC");
-	return trigger && access(trigger, F_OK) == 0;
+	if (trigger && access(trigger, F_OK) == 0) {
+		errno = EIO;
+		return -1;
+	}
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
+	return real(fd);
 }
 
 int fsync(int fd)
 {
-	static int (*real)(int);
-	if (failing()) {
-		errno = EIO;
-		return -1;
-	}
-	if (!real)
-		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-	return real(fd);
+	return sync_or_fail("fsync", fd);
 }
 
 int fdatasync(int fd)
 {
-	static int (*real)(int);
-	if (failing()) {
-		errno = EIO;
-		return -1;
-	}
-	if (!real)
-		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	return real(fd);
+	return sync_or_fail("fdatasync", fd);
 }
