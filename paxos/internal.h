@@ -485,6 +485,9 @@ void paxos_catchup_check_done(struct paxos *p, struct paxos_entity *e);
 /* ---- scan.c: entity listings, background catch-up, amnesia ------------- */
 
 int paxos_scan_start(struct paxos *p, size_t peer_idx);
+/* Clears amnesia once every other node's listing is done (at once when
+ * there is no other node). */
+void paxos_amnesia_check(struct paxos *p);
 int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m);
 int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m);
 int paxos_scan_timer(struct paxos *p);

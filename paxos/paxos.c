@@ -261,6 +261,7 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		 * to learn the fences). */
 		for (size_t i = 0; i < p->n_nodes; i++)
 			paxos_scan_start(p, i);
+		paxos_amnesia_check(p); /* alone in the cluster: nobody to hear from */
 	}
 	size_t idx;
 	switch (ev->type) {

@@ -157,7 +157,7 @@ static int catchup_enqueue(struct paxos *p, uint64_t id, size_t peer, uint64_t t
 	return 0;
 }
 
-static void amnesia_check(struct paxos *p)
+void paxos_amnesia_check(struct paxos *p)
 {
 	if (!p->amnesia)
 		return;
@@ -245,7 +245,7 @@ int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 		sc->open = false;
 		sc->done = true;
 		sc->next_pass_at = p->now + p->cfg.scan_interval_ms;
-		amnesia_check(p);
+		paxos_amnesia_check(p);
 		if (!sc->again)
 			return 0;
 		sc->again = false;

@@ -1062,6 +1062,45 @@ START_TEST(proposals_wait_for_a_majority_of_voters)
 }
 END_TEST
 
+/* A one-node cluster has nobody to hear from: an amnesic start (every new
+ * store) clears at the first step, and the node's own vote is a majority
+ * (issue 14: a 1-node cluster never worked). */
+START_TEST(a_single_node_clears_amnesia_and_chooses_alone)
+{
+	struct fx f;
+	memset(&f, 0, sizeof(f));
+	sim_store_init(&f.st);
+	f.ops = sim_store_ops;
+	f.nodes[0] = 1;
+	f.cfg.self = 1;
+	f.cfg.nodes = f.nodes;
+	f.cfg.n_nodes = 1;
+	f.cfg.amnesia = true;
+	f.cfg.seed = 1;
+	f.cfg.ops = &f.ops;
+	f.cfg.ops_ctx = &f.st;
+	f.cfg.retry_ms = 100;
+	f.cfg.proposal_timeout_ms = 1000;
+	f.cfg.barrier_timeout_ms = 1000;
+	f.cfg.idle_evict_ms = 5000;
+	f.cfg.retention = 2;
+	f.now = 1000;
+	fx_start(&f);
+	tick(&f, 1);
+	ck_assert_int_eq(f.u->amnesia_cleared, 1);
+	uint64_t id = submit(&f, E_OWNED_BY_1, "alone");
+	size_t chosen = f.u->n_chosen;
+	for (int i = 0; i < 5 && !chosen; i++) {
+		tick(&f, 10);
+		chosen = f.u->n_chosen;
+	}
+	ck_assert_uint_eq(chosen, 1);
+	ck_assert_int_eq(f.u->chosen[0].mine, 1);
+	(void)id;
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(malformed_events_are_refused)
 {
 	struct fx f;
@@ -1110,6 +1149,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, idle_entities_leave_memory_and_come_back, 10);
 	TEST_CASE(s, entity_listings_catch_up_and_repeat, 10);
 	TEST_CASE(s, proposals_wait_for_a_majority_of_voters, 10);
+	TEST_CASE(s, a_single_node_clears_amnesia_and_chooses_alone, 10);
 	TEST_CASE(s, malformed_events_are_refused, 10);
 	return s;
 }
