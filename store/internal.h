@@ -112,6 +112,15 @@ int store_reopen_locked(struct store *s);
  * was found. A negative errno when the log cannot be read or truncated. */
 int store_log_repair_tail(const char *dir, char *what, size_t wlen);
 
+/* Before leveldb opens `dir` (and only if no other process holds its lock):
+ * if the newest log has zeros where a record should start and intact
+ * records after them (a page a power cut left unwritten), truncates it at
+ * the end of the last whole batch before the zeros, fsync'd, with a warning;
+ * a torn tail is dropped likewise. Other damage is left for leveldb_open to
+ * report. Returns 0, or a negative errno when the log cannot be read or
+ * truncated. */
+int store_log_drop_hole(const char *dir);
+
 /* Moves every regular file of `dir` but LOCK into a new subdirectory
  * "damaged-YYYYmmdd-HHMMSS" (UTC; mode 0700) and fsyncs both directories.
  * Nothing is deleted. Writes the subdirectory's path into `aside` (also on

@@ -224,6 +224,12 @@ static int ldb_open(struct store *s, bool create, char *err, size_t errlen)
 	int rc;
 
 	leveldb_options_set_create_if_missing(s->lopt, create);
+	rc = store_log_drop_hole(s->dir);
+	if (rc < 0) {
+		seterr(err, errlen, "cannot check the write-ahead log in %s: %s", s->dir,
+		       strerror(-rc));
+		return rc;
+	}
 	db = leveldb_open(s->lopt, s->dir, &lerr);
 	/* A power cut may have torn the tail of the newest log, which
 	 * paranoid_checks reports like any other damage: drop it if that is

@@ -15,13 +15,27 @@
  * store's sync order (batch.c) makes every earlier write durable before any
  * later one, so a tail that holds no valid record anywhere after the first
  * bad byte held nothing that was ever synced: dropping it loses nothing that
- * was acknowledged. Anything else (a bad record with valid records after it,
- * damage in an older log, a table or the MANIFEST) may be data that was
- * synced: it is never dropped silently. With recover, store_open moves every
- * file of the damaged store into a dated subdirectory and starts a new one.
+ * was acknowledged.
+ *
+ * An unwritten page: the page cache may write a later page of the log before
+ * an earlier one, and a power cut between the two leaves zeros (a header of
+ * type 0, length 0 where more than a trailer's room is left: leveldb writes
+ * no such thing) with intact records after them. leveldb skips the zeros and
+ * the rest of their block without a word and replays what follows, which
+ * would keep later unsynced writes without earlier ones. An fsync of the log
+ * writes every page of it, so no sync came after the zeros were due: the
+ * hole and everything after it are unsynced, and are dropped before leveldb
+ * reads the log (store_log_drop_hole), leaving the suffix-only loss the
+ * engine relies on.
+ *
+ * Anything else (a bad record with valid records after it, damage in an
+ * older log, a table or the MANIFEST) may be data that was synced: it is
+ * never dropped silently. With recover, store_open moves every file of the
+ * damaged store into a dated subdirectory and starts a new one.
  *
  * Invariant: this file truncates only the newest log, only at the end of its
- * last whole record, and only when nothing valid follows; it deletes nothing.
+ * last whole record, and only when nothing valid follows or zeros (never
+ * written by leveldb) precede what follows; it deletes nothing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -100,12 +114,8 @@ static size_t first_damage(const uint8_t *buf, size_t size, size_t *good)
 			/* cut by the end of the file (in its last, partial block):
 			 * not reported; in a whole block: "bad record length" */
 			return avail < left ? SIZE_MAX : p;
-		if (t == LOG_ZERO && n == 0) {
-			if (in_batch)
-				return p; /* "error in middle of record" */
-			p += left;
-			continue;
-		}
+		if (t == LOG_ZERO && n == 0)
+			return p; /* never written: leveldb pads only the < 7-byte trailer */
 		unsigned type;
 		size_t len;
 		if (!record_at(buf, size, p, &type, &len))
@@ -206,7 +216,17 @@ static int truncate_synced(const char *path, size_t len)
 	return rc;
 }
 
-int store_log_repair_tail(const char *dir, char *what, size_t wlen)
+static bool zeros(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The newest log's damage, repaired if a crash explains it: a torn tail
+ * always; zeros with intact records after them when `holes`. */
+static int repair_newest_log(const char *dir, bool holes, char *what, size_t wlen)
 {
 	char name[32], path[PATH_MAX];
 	uint64_t newest = 0, num;
@@ -246,8 +266,9 @@ int store_log_repair_tail(const char *dir, char *what, size_t wlen)
 		return 0;
 	}
 	next = next_record(buf, size, bad);
+	bool hole = size - bad >= LOG_HDR && zeros(buf + bad, LOG_HDR);
 	free(buf);
-	if (next != SIZE_MAX) {
+	if (next != SIZE_MAX && !(holes && hole)) {
 		snprintf(what, wlen,
 			 "%s: damaged record at offset %zu, with intact records after it (the "
 			 "first at offset %zu of %zu bytes): not a torn tail",
@@ -259,11 +280,49 @@ int store_log_repair_tail(const char *dir, char *what, size_t wlen)
 		snprintf(what, wlen, "cannot truncate %s: %s", name, strerror(-rc));
 		return rc;
 	}
-	snprintf(what, wlen, "%s: torn tail after the last whole batch", name);
-	LOG_WARN("store: %s: dropped a torn tail of %zu bytes at offset %zu (damage from offset "
-		 "%zu, nothing intact after it): a write a crash cut short, never synced",
-		 path, size - good, good, bad);
+	if (next == SIZE_MAX) {
+		snprintf(what, wlen, "%s: torn tail after the last whole batch", name);
+		LOG_WARN("store: %s: dropped a torn tail of %zu bytes at offset %zu (damage from "
+			 "offset %zu, nothing intact after it): a write a crash cut short, never "
+			 "synced",
+			 path, size - good, good, bad);
+	} else {
+		snprintf(what, wlen, "%s: unwritten page at offset %zu", name, bad);
+		LOG_WARN("store: %s: dropped %zu bytes at offset %zu: zeros at offset %zu (a page "
+			 "a power cut left unwritten) with records after them, all written after "
+			 "the last sync",
+			 path, size - good, good, bad);
+	}
 	return 1;
+}
+
+int store_log_repair_tail(const char *dir, char *what, size_t wlen)
+{
+	return repair_newest_log(dir, false, what, wlen);
+}
+
+int store_log_drop_hole(const char *dir)
+{
+	char what[400];
+	/* Without leveldb's lock another process may be writing this log: leave
+	 * it to leveldb_open, which then says the store is busy. Closing the
+	 * descriptor drops the lock before leveldb takes it (fcntl locks are
+	 * per process, not per descriptor). */
+	char path[PATH_MAX];
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int rc, fd;
+
+	snprintf(path, sizeof(path), "%s/LOCK", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		return 0;
+	}
+	rc = repair_newest_log(dir, true, what, sizeof(what));
+	close(fd);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- setting a damaged store aside ------------------------------------------ */

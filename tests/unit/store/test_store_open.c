@@ -622,13 +622,10 @@ START_TEST(torn_tail_of_the_newest_log_is_dropped)
 		write_file(log, torn, n);
 		expect_synced_records_and_no_victim(name[how]);
 		const char *text = log_text();
-		if (how != 4) { /* zeros from a header on: leveldb itself skips them */
-			snprintf(want, sizeof(want),
-				 "%s: dropped a torn tail of %zu bytes at offset %lld",
-				 strrchr(log, '/') + 1, n - (size_t)victim, (long long)victim);
-			ck_assert_msg(strstr(text, want), "%s: the log does not say '%s':\n%s",
-				      name[how], want, text);
-		}
+		snprintf(want, sizeof(want), "%s: dropped a torn tail of %zu bytes at offset %lld",
+			 strrchr(log, '/') + 1, n - (size_t)victim, (long long)victim);
+		ck_assert_msg(strstr(text, want), "%s: the log does not say '%s':\n%s", name[how],
+			      want, text);
 		/* the next open turned the log into a table: start again */
 		rm_rf(data_dir);
 		write_with_victim(log, sizeof(log), &victim);
@@ -638,6 +635,81 @@ START_TEST(torn_tail_of_the_newest_log_is_dropped)
 	}
 	free(torn);
 	free(pristine);
+}
+END_TEST
+
+/* Record i of entity 3 in a batch of its own, with a value of `len` bytes. */
+static void write_one(struct store *s, uint64_t i, size_t len)
+{
+	struct store_batch *b = store_batch_new();
+	uint8_t v[1024];
+	ck_assert_uint_le(len, sizeof(v));
+	fill_value(v, len, i);
+	struct store_record r = {
+	    .promised = 9, .accepted = 9, .value_id = i, .value = v, .value_len = len};
+	store_batch_put_record(b, 3, i, &r, false);
+	ck_assert_int_eq(store_write(s, b, false), 0);
+	store_batch_free(b);
+}
+
+/* A power cut that leaves a page of the newest log unwritten (zeros) while a
+ * later page reached the disk: leveldb skips a zero header and the rest of
+ * its block without a word, and replays the blocks after it. That would
+ * keep later unsynced writes without earlier ones, which the engine relies
+ * on never happening (paxos.h: the store loses writes only as a suffix). The
+ * batch at the hole and everything after it go; what came before stays. */
+START_TEST(an_unwritten_page_drops_everything_after_it)
+{
+	char log[PATH_MAX];
+	struct store *s = open_store(NULL);
+	struct store_record r;
+	uint64_t i = 0, hole_at = 0;
+	bool next_block = false;
+	off_t at, hole = 0;
+
+	log_capture();
+	write_one(s, ++i, 300);
+	ck_assert(find_file(".log", log, sizeof(log)));
+	/* the record's size beyond its value, to end a batch on a block end */
+	at = file_size(log);
+	write_one(s, ++i, 300);
+	off_t overhead = file_size(log) - at - 300;
+	while (!next_block) {
+		at = file_size(log);
+		off_t room = 32768 - at % 32768;
+		if (!hole_at && room > overhead && room - overhead <= 1024) {
+			hole_at = ++i; /* this batch ends the block exactly */
+			hole = at;
+			write_one(s, i, (size_t)(room - overhead));
+			ck_assert_int_eq(file_size(log) % 32768, 0);
+		} else {
+			next_block = hole_at != 0; /* this one starts the next block */
+			write_one(s, ++i, 300);
+		}
+	}
+	for (int k = 0; k < 20; k++)
+		write_one(s, ++i, 300);
+	uint64_t last = i;
+	size_t len;
+	store_free(s);
+	uint8_t *buf = read_file(log, &len);
+	memset(buf + hole, 0, 32768 - (size_t)hole % 32768);
+	write_file(log, buf, len);
+	free(buf);
+
+	s = open_store(NULL);
+	for (uint64_t k = 1; k < hole_at; k++) {
+		ck_assert_msg(store_get_record(s, 3, k, &r) == 0,
+			      "record %llu before the hole lost", (unsigned long long)k);
+		free(r.value);
+	}
+	for (uint64_t k = hole_at; k <= last; k++)
+		ck_assert_msg(store_get_record(s, 3, k, &r) == -ENOENT,
+			      "record %llu at or after the hole (%llu) came back",
+			      (unsigned long long)k, (unsigned long long)hole_at);
+	store_free(s);
+	const char *text = log_text();
+	ck_assert_msg(strstr(text, "unwritten"), "the log does not say so:\n%s", text);
 }
 END_TEST
 
@@ -817,6 +889,7 @@ Suite *test_suite(void)
 	STORE_TEST(s, log_record_damaged, 20);
 	STORE_TEST(s, table_damaged_or_truncated, 60);
 	STORE_TEST(s, torn_tail_of_the_newest_log_is_dropped, 60);
+	STORE_TEST(s, an_unwritten_page_drops_everything_after_it, 60);
 	STORE_TEST(s, damage_with_intact_records_after_it_is_set_aside, 60);
 	return s;
 }
