@@ -304,10 +304,11 @@ int store_log_repair_tail(const char *dir, char *what, size_t wlen)
 int store_log_drop_hole(const char *dir)
 {
 	char what[400];
-	/* Without leveldb's lock another process may be writing this log: leave
-	 * it to leveldb_open, which then says the store is busy. Closing the
-	 * descriptor drops the lock before leveldb takes it (fcntl locks are
-	 * per process, not per descriptor). */
+	/* Only with leveldb's lock free: a log that another process, or another
+	 * handle of this one, is writing is left to leveldb_open, which then
+	 * says the store is busy. An OFD lock conflicts with leveldb's
+	 * (process-associated) lock even in this process, where a plain
+	 * F_SETLK would be granted. */
 	char path[PATH_MAX];
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	int rc, fd;
@@ -316,7 +317,7 @@ int store_log_drop_hole(const char *dir)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		close(fd);
 		return 0;
 	}
