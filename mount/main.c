@@ -83,6 +83,8 @@ int main(int argc, char **argv)
 	if (log_fd >= 0)
 		util_log_set_fd(log_fd); /* the terminal gets the start-up verdict only */
 	rc = mount_node_open(&node, &args, &conf, err, sizeof(err));
+	if (rc == 0)
+		rc = mount_peer_check_secret(&node, err, sizeof(err));
 	if (rc < 0) {
 		LOG_ERR("%s", err);
 		mount_daemon_failed(status_fd, err);

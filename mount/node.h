@@ -161,6 +161,15 @@ extern const struct fuse_lowlevel_ops mount_ops;
 int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env);
 void mount_peer_up_cb(void *arg, uint32_t peer, bool up);
 
+/* At start, before the daemon says it is ready: runs the loop until a peer
+ * is up (0), or every peer either refused this node's proof of the cluster
+ * secret or could not be reached, or MOUNT_SECRET_CHECK_MS passed. If no peer
+ * came up and at least one refused the proof, returns -EACCES with what to
+ * check in err: the node could mount, but it would never work. Peers that
+ * are down are no error (a node may start first, or alone in a minority). */
+#define MOUNT_SECRET_CHECK_MS 3000
+int mount_peer_check_secret(struct mount_node *n, char *err, size_t errlen);
+
 /* The engine's storage callbacks over the store (mount/storage.c). */
 extern const struct paxos_storage_ops mount_storage_ops;
 

@@ -4,8 +4,11 @@
  * synced write), but for FETCHes held back by catch-up pacing; snapshot
  * transfers to mount/snapshot.c. A body that does
  * not decode is refused (-EBADMSG: net closes that link). Clients
- * (paxfs-verify) may only ask questions. */
+ * (paxfs-verify) may only ask questions. At start, a secret that no peer
+ * accepts stops the daemon (mount_peer_check_secret). */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "mount/node.h"
 #include "mount/snapshot.h"
@@ -57,4 +60,67 @@ void mount_peer_up_cb(void *arg, uint32_t peer, bool up)
 	LOG_INFO("node %u is %s", peer, up ? "up" : "down");
 	ev.peer.node = peer;
 	node_step(n->core, &ev, NULL);
+}
+
+static void check_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Peers' handshakes so far: whether one is up; the ids of those that
+ * refused the proof (into `refusing`); how many are still undecided. */
+static bool peers_seen(struct mount_node *n, char *refusing, size_t size, int *pending)
+{
+	size_t len = 0;
+	bool up = false;
+
+	refusing[0] = '\0';
+	*pending = 0;
+	for (size_t i = 0; i < n->conf->n_nodes; i++) {
+		uint32_t id = n->conf->nodes[i].id;
+		struct net_peer_stats st;
+		if (id == n->self || net_peer_stats(n->mesh, id, &st) < 0)
+			continue;
+		if (st.links_up) {
+			up = true;
+		} else if (st.auth_failures) {
+			int w = snprintf(refusing + len, size - len, "%s%u", len ? ", " : "", id);
+			if (w > 0 && (size_t)w < size - len)
+				len += (size_t)w;
+		} else if (!st.dial_failures) {
+			(*pending)++;
+		}
+	}
+	return up;
+}
+
+int mount_peer_check_secret(struct mount_node *n, char *err, size_t errlen)
+{
+	struct timeval tick = {0, 50 * 1000};
+	struct event *ev = evtimer_new(n->base, check_tick_cb, n);
+	char refusing[256];
+	int pending;
+	bool up;
+
+	if (!ev)
+		return -ENOMEM;
+	for (int waited_ms = 0;; waited_ms += 50) {
+		up = peers_seen(n, refusing, sizeof(refusing), &pending);
+		if (up || !pending || waited_ms >= MOUNT_SECRET_CHECK_MS)
+			break;
+		evtimer_add(ev, &tick);
+		event_base_loop(n->base, EVLOOP_ONCE);
+	}
+	event_free(ev);
+	if (up || !refusing[0])
+		return 0;
+	bool several = strchr(refusing, ',') != NULL;
+	snprintf(err, errlen,
+		 "node%s %s refuse%s this node's proof of the cluster secret, and no node "
+		 "accepted it: the secret in %s is not the one the cluster uses (copy the "
+		 "cluster's secret file here; every node needs the same one)",
+		 several ? "s" : "", refusing, several ? "" : "s", n->conf->secret_file);
+	return -EACCES;
 }

@@ -677,6 +677,7 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (l->state == NET_LINK_CONNECTING) {
+		l->ctr->dial_failures++;
 		net_link_close(l, 0, dial_failure_level(l), "cannot connect: %s",
 			       err ? strerror(err) : "connection failed");
 		return;
@@ -744,6 +745,7 @@ static void link_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	switch (l->state) {
 	case NET_LINK_CONNECTING:
+		l->ctr->dial_failures++;
 		net_link_close(l, 0, dial_failure_level(l), "cannot connect: no answer after %u ms",
 			       m->cfg.handshake_timeout_ms);
 		return;

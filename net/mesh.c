@@ -261,6 +261,7 @@ static void stats_add(struct net_peer_stats *to, const struct net_peer_stats *fr
 	to->frames_out += from->frames_out;
 	to->links_up += from->links_up;
 	to->auth_failures += from->auth_failures;
+	to->dial_failures += from->dial_failures;
 	to->refused += from->refused;
 	to->decode_errors += from->decode_errors;
 	to->send_nobufs += from->send_nobufs;

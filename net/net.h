@@ -116,6 +116,7 @@ struct net_peer_stats {
 	uint64_t links_up;      /* times a link came up */
 	uint64_t reconnects;    /* times it came up again after the first */
 	uint64_t dials;         /* outgoing connection attempts */
+	uint64_t dial_failures; /* ...that could not connect (refused, unreachable, timed out) */
 	uint64_t auth_failures; /* handshakes where a proof failed (either side) */
 	uint64_t refused;       /* connections refused for any other handshake reason */
 	uint64_t decode_errors; /* bad length, CRC, body or frame order (link closed) */

@@ -14,6 +14,7 @@ TESTS += \
 	tests/system/failed_sync.sh \
 	tests/system/minority.sh \
 	tests/system/one_node.sh \
+	tests/system/wrong_secret.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
