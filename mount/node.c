@@ -23,6 +23,7 @@
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
+#include "mount/quorum.h"
 #include "mount/req.h"
 #include "mount/retain.h"
 #include "mount/session.h"
@@ -270,7 +271,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		snprintf(err, errlen, "Paxos engine: %s", msg);
 		return rc;
 	}
-	if (mount_progress_start(n) < 0) {
+	if (mount_progress_start(n) < 0 || mount_quorum_start(n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -317,6 +318,7 @@ void mount_node_close(struct mount_node *n)
 		if (n->sig_ev[i])
 			event_free(n->sig_ev[i]);
 	mount_progress_stop(n);
+	mount_quorum_stop(n);
 	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;

@@ -326,6 +326,8 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 	 * dialed, are not. */
 	if (was == NET_LINK_UP || l->hs.role == NET_ROLE_DIALER || net_mesh_log_ok(m))
 		util_log(level, "%s: %s: %s", m->who, l->name, reason);
+	memcpy(l->ctr->last_error, reason, sizeof(l->ctr->last_error) - 1); /* cut is fine */
+	l->ctr->last_error[sizeof(l->ctr->last_error) - 1] = '\0';
 
 	/* what arrived of a frame that will never complete counts as read */
 	if (l->bev)

@@ -123,6 +123,7 @@ struct net_peer_stats {
 	uint64_t send_nobufs;   /* net_send calls refused with -ENOBUFS */
 	uint64_t filtered;      /* envelopes dropped by the test filter */
 	uint64_t queue_bytes;   /* output queued on the up link now */
+	char last_error[128];   /* why the last link (or dial) to it ended; "" if none did */
 };
 
 /* Creates a mesh on `base` and starts it: binds and listens now (unless
