@@ -326,11 +326,21 @@ int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
 	return finish(&m, entity, out);
 }
 
+bool fs_xattr_is_acl(const char *name, size_t len)
+{
+	static const char access[] = "system.posix_acl_access";
+	static const char dflt[] = "system.posix_acl_default";
+	return (len == sizeof(access) - 1 && !memcmp(name, access, len)) ||
+	       (len == sizeof(dflt) - 1 && !memcmp(name, dflt, len));
+}
+
 static int xattr_name_arg(const char *name, ProtobufCBinaryData *out)
 {
 	size_t len = strlen(name);
 	if (len == 0 || len > FS_XATTR_NAME_MAX)
 		return -ERANGE;
+	if (fs_xattr_is_acl(name, len))
+		return -EOPNOTSUPP;
 	out->data = (uint8_t *)name;
 	out->len = len;
 	return 0;

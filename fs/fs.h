@@ -186,8 +186,18 @@ struct fs_setattr {
 };
 int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
 		   const struct fs_setattr *a, struct fs_cmd *out);
+/* POSIX ACLs are not implemented: their xattrs (system.posix_acl_access,
+ * system.posix_acl_default) are refused with -EOPNOTSUPP by the commands
+ * and by fs_getxattr, and left out of fs_listxattr (ones stored by an older
+ * version stay hidden), so cp -p, rsync -a, tar -p fall back to chmod. A
+ * stored ACL the kernel does not enforce (FUSE without FUSE_CAP_POSIX_ACL)
+ * left files 0600 and directories 0700. Refused here, where commands are
+ * built, not at apply: entries already chosen apply as they always did. */
+bool fs_xattr_is_acl(const char *name, size_t len);
+
 /* flags: 0, XATTR_CREATE or XATTR_REPLACE. -ERANGE: name empty or longer than
- * FS_XATTR_NAME_MAX; -E2BIG: value longer than FS_XATTR_SIZE_MAX. */
+ * FS_XATTR_NAME_MAX; -E2BIG: value longer than FS_XATTR_SIZE_MAX;
+ * -EOPNOTSUPP: a POSIX ACL (above). */
 int fs_cmd_setxattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const char *name,
 		    const void *value, size_t size, uint32_t flags, struct fs_cmd *out);
 int fs_cmd_removexattr(struct fs *fs, const struct fs_caller *c, uint64_t ino, const char *name,
@@ -320,7 +330,8 @@ int fs_read(struct fs *fs, uint64_t ino, uint64_t off, size_t size, void *buf, s
 int fs_readlink(struct fs *fs, uint64_t ino, char *buf, size_t size, size_t *len);
 
 /* xattr `name` of `ino`: with size 0 only *len is set; else the value goes to
- * buf. -ENODATA (no such attribute), -ERANGE (size too small), -ENOENT, -EIO. */
+ * buf. -ENODATA (no such attribute), -ERANGE (size too small), -ENOENT, -EIO,
+ * -EOPNOTSUPP (a POSIX ACL). */
 int fs_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t size, size_t *len);
 
 /* Names of the xattrs of `ino`, each NUL-terminated, in byte order; with

@@ -303,6 +303,8 @@ int fs_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t
 
 	if (nlen == 0 || nlen > FS_XATTR_NAME_MAX)
 		return -ERANGE;
+	if (fs_xattr_is_acl(name, nlen))
+		return -EOPNOTSUPP;
 	if ((rc = xattr_home(fs, ino, &regular)) < 0)
 		return rc;
 	fs_key_xattr(&k, ino, regular, name, nlen);
@@ -330,6 +332,8 @@ static int list_cb(void *arg, const void *key, size_t klen, const void *val, siz
 {
 	struct list_scan *ls = arg;
 	size_t n = klen - ls->prefix;
+	if (fs_xattr_is_acl((const char *)key + ls->prefix, n))
+		return 0;
 	if (ls->size && ls->len + n + 1 > ls->size)
 		ls->too_small = true;
 	else if (ls->size) {

@@ -14,6 +14,7 @@ TESTS += \
 	tests/system/failed_sync.sh \
 	tests/system/minority.sh \
 	tests/system/one_node.sh \
+	tests/system/modes.sh \
 	tests/system/wrong_secret.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
