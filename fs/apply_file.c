@@ -189,7 +189,7 @@ static int finish(struct fs_actx *c, uint64_t ino, const struct fs_file *f)
 }
 
 static int op_write(struct fs_actx *c, uint64_t ino, struct fs_file *f, bool append, uint64_t off,
-		    const ProtobufCBinaryData *data)
+		    const ProtobufCBinaryData *data, bool kill_suidgid)
 {
 	int rc;
 
@@ -205,6 +205,12 @@ static int op_write(struct fs_actx *c, uint64_t ino, struct fs_file *f, bool app
 			f->size = off + data->len;
 		f->mtime_ns = f->ctime_ns = c->now;
 		fs_out_inode(c, ino, true, off, data->len);
+		/* the kernel leaves this to us: writers are direct_io */
+		if (kill_suidgid) {
+			f->mode &= ~(uint32_t)S_ISUID;
+			if (f->mode & S_IXGRP)
+				f->mode &= ~(uint32_t)S_ISGID;
+		}
 	}
 	c->res->written = data->len;
 	return finish(c, ino, f);
@@ -322,9 +328,10 @@ int fs_apply_file(struct fs_actx *c)
 		return rc == -ENOENT ? -EIO : rc;
 	switch (cmd->op_case) {
 	case PAXFS__COMMAND__OP_WRITE:
-		return op_write(c, ino, &f, false, cmd->write->offset, &cmd->write->data);
+		return op_write(c, ino, &f, false, cmd->write->offset, &cmd->write->data,
+				cmd->write->kill_suidgid);
 	case PAXFS__COMMAND__OP_APPEND:
-		return op_write(c, ino, &f, true, 0, &cmd->append->data);
+		return op_write(c, ino, &f, true, 0, &cmd->append->data, cmd->append->kill_suidgid);
 	case PAXFS__COMMAND__OP_TRUNCATE:
 		return op_truncate(c, ino, &f, cmd->truncate->size);
 	case PAXFS__COMMAND__OP_FALLOCATE:

@@ -4,6 +4,7 @@
 # which paxfs does not implement; it refuses the ACL xattrs (EOPNOTSUPP), so
 # the tools fall back to chmod, instead of storing an ACL that leaves files
 # 0600 and directories 0700. Checked on another node, and as another user.
+# And a user's write clears SUID/SGID.
 source "$(dirname "$0")/lib.sh"
 cluster_up
 
@@ -40,4 +41,17 @@ check "another user reads what cp -a copied" -- setpriv --reuid=65534 --regid=65
 check "no ACL is stored" -- sh -c "! getfattr -d -m - -R '$m2' 2>/dev/null | grep -q posix_acl"
 check "setting an ACL says it is not supported" -- \
 	sh -c "setfattr -n system.posix_acl_access -v 0sAgAAAAEABgD/////BAAEAP////8gAAQA/////w== '$m1/sed' 2>&1 | grep -q 'not supported'"
+
+# a write by a user without CAP_FSETID clears SUID, and SGID with group
+# exec, as on a local disk (pjdfstest chmod/12.t); root's writes keep them
+printf x >"$m1/suid" && chmod 06777 "$m1/suid"
+printf x >"$m1/sgid_noexec" && chmod 02766 "$m1/sgid_noexec"
+printf x >"$m1/root_writes" && chmod 06777 "$m1/root_writes"
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "echo y >> '$m1/suid'; echo y >> '$m1/sgid_noexec'"
+echo y >>"$m1/root_writes"
+check "a user's write clears SUID and SGID (node 2 sees $(mode "$m2/suid"))" -- \
+	wait_until 5 sh -c "test \$(stat -c %a '$m2/suid') = 777"
+check "... but not SGID without group exec ($(mode "$m2/sgid_noexec"))" -- test "$(mode "$m2/sgid_noexec")" = 2766
+check "root's write keeps them ($(mode "$m2/root_writes"))" -- test "$(mode "$m2/root_writes")" = 6777
+check "the writer's node sees it at once ($(mode "$m1/suid"))" -- test "$(mode "$m1/suid")" = 777
 verify_cluster
