@@ -52,6 +52,7 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 	note(f, 'B');
 	f->boots++;
 	out->boot_count = ++f->boot;
+	out->id_base = f->boot << 32; /* above the last engine's ids */
 	out->amnesia = false;
 	out->seed = 7;
 	return 0;
