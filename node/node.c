@@ -1,8 +1,9 @@
 /* node/node.c — the node's life: creating it, starting its engine,
  * dropping and restarting the engine after a store fault, stopping.
  *
- * Invariant: an engine runs only after io->boot recorded a boot count that
- * no earlier engine of this node used (ids never repeat, paxos/paxos.h). */
+ * Invariant: an engine runs only after io->boot recorded its id base, above
+ * every id of the engines before it (ids never repeat, paxos/paxos.h; within
+ * the process checked here, across processes by the wall clock). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ int node_start(struct node *n, char *err, size_t errlen)
 		snprintf(err, errlen, "an engine runs already");
 		return -EALREADY;
 	}
-	/* A new boot count before any id of this boot is handed out. */
+	/* A new boot count and id base before any id of this life is handed out. */
 	rc = n->cfg.io->boot(n->cfg.io_ctx, &boot, err, errlen);
 	if (rc < 0)
 		return rc;

@@ -520,7 +520,7 @@ struct paxos_chosen {
 	uint64_t value_id;
 	const uint8_t *value; /* a paxfs.Value; borrowed until the next step */
 	size_t value_len;
-	bool mine; /* built by this engine (this boot): its commands are ours */
+	bool mine; /* built by this engine (this life): its commands are ours */
 };
 
 /* A command that will not be answered by a chosen value. */
