@@ -122,9 +122,10 @@ static void session_exit_cb(void *arg)
 	begin_stop(arg, "unmounted");
 }
 
-/* The boot count of a new store (docs/decisions.md, "Value ids"): from the
- * wall clock, so that a node whose data dir was lost does not reuse the ids
- * of a recent life. The real clock, not the test offset of mount_wall_ns. */
+/* The boot count of a new store: from the wall clock, so that it differs
+ * from a recent life's. (Ids no longer derive from it: they have their own
+ * base, node_id_base_next.) The real clock, not the test offset of
+ * mount_wall_ns. */
 static uint64_t first_boot_count(void)
 {
 	struct timespec ts;
@@ -157,6 +158,7 @@ static int open_data_dir(struct mount_node *n, char *err, size_t errlen)
 		node.node_id = n->self;
 		node.amnesia = true;
 		node.boot_count = first_boot_count();
+		node.id_base = node_id_base_new(mount_real_wall_ms());
 		rc = store_put_node(n->store, &node);
 	} else if (rc == 0 && (strcmp(node.cluster, n->conf->cluster) || node.node_id != n->self)) {
 		snprintf(err, errlen,

@@ -109,8 +109,9 @@ void mount_node_fail(struct mount_node *n, const char *fmt, ...)
 
 /* ---- time ----------------------------------------------------------------- */
 
-uint64_t mount_now_ms(void); /* monotonic */
-int64_t mount_wall_ns(void); /* wall clock, for timestamps in commands */
+uint64_t mount_now_ms(void);       /* monotonic */
+int64_t mount_wall_ns(void);       /* wall clock, for timestamps in commands */
+uint64_t mount_real_wall_ms(void); /* the real wall clock (no test offset): ids */
 
 /* ---- the node core's io and fsm (mount/turn.c) ------------------------- */
 

@@ -73,6 +73,8 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 		/* While a full disk keeps the engine down, say so (not "I/O error"). */
 		if (rc == -EMSGSIZE)
 			rc = -EFBIG;
+		else if (rc == -EAGAIN)
+			rc = -EAGAIN; /* ids faster than their bound (paxos.h): not now */
 		else if (rc == -ENOTCONN && node_engine_err(n->core) == -ENOSPC)
 			rc = -ENOSPC;
 		else

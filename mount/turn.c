@@ -38,6 +38,13 @@ int64_t mount_wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + mount_faults_wall_offset_ns();
 }
 
+uint64_t mount_real_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* ---- io: clock, disk, network, timers ------------------------------------ */
 
 static uint64_t io_now_ms(void *ctx)
@@ -57,13 +64,25 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 		snprintf(err, errlen, "reading the node record: %s", strerror(-rc));
 		return rc;
 	}
+	/* The id base of this life, recorded with the same synced write
+	 * (docs/decisions.md, "Value ids and command ids"). */
+	uint64_t base = node_id_base_next(mount_real_wall_ms(), node.id_base, node.boot_count);
+	if (!base) {
+		snprintf(err, errlen,
+			 "no id base left below 2^56 (wall clock %llu ms, recorded base %llu)",
+			 (unsigned long long)mount_real_wall_ms(),
+			 (unsigned long long)node.id_base);
+		return -EOVERFLOW;
+	}
 	node.boot_count++;
+	node.id_base = base;
 	rc = store_put_node(n->store, &node);
 	if (rc < 0) {
 		snprintf(err, errlen, "recording the boot count: %s", strerror(-rc));
 		return rc;
 	}
 	out->boot_count = node.boot_count;
+	out->id_base = node.id_base;
 	out->amnesia = node.amnesia;
 	out->seed = node.boot_count * 0x9e3779b97f4a7c15ull ^ (uint64_t)mount_wall_ns();
 	return 0;
@@ -256,10 +275,11 @@ static void fsm_entity_error(void *ctx, uint64_t entity, int err)
 static void fsm_started(void *ctx)
 {
 	struct mount_node *n = ctx;
-	LOG_INFO("Paxos engine started (boot %llu%s)", (unsigned long long)node_boot_count(n->core),
-		 node_amnesia(n->core)
-		     ? ", not voting until it has re-learned its log from the others"
-		     : "");
+	LOG_INFO(
+	    "Paxos engine started (boot %llu, id base %llu%s)",
+	    (unsigned long long)node_boot_count(n->core), (unsigned long long)node_id_base(n->core),
+	    node_amnesia(n->core) ? ", not voting until it has re-learned its log from the others"
+				  : "");
 }
 
 static void fsm_lost(void *ctx, int err)

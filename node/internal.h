@@ -45,6 +45,8 @@ struct node {
 	uint64_t restart_at; /* when */
 	bool stopped;        /* node_stop ran */
 	uint64_t boot_count;
+	uint64_t id_base; /* this engine life's (node_boot.id_base) */
+	uint64_t id_used; /* the last id seq of the previous engine of this process */
 	bool amnesia;
 	uint64_t deadline_ms; /* the engine's, as last armed */
 	struct node_turn *cur, *held, *spare;

@@ -1,8 +1,9 @@
 /* node/node.c — the node's life: creating it, starting its engine,
  * dropping and restarting the engine after a store fault, stopping.
  *
- * Invariant: an engine runs only after io->boot recorded a boot count that
- * no earlier engine of this node used (ids never repeat, paxos/paxos.h). */
+ * Invariant: an engine runs only after io->boot recorded its id base, above
+ * every id of the engines before it (ids never repeat, paxos/paxos.h; within
+ * the process checked here, across processes by the wall clock). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,17 +63,29 @@ int node_start(struct node *n, char *err, size_t errlen)
 		snprintf(err, errlen, "an engine runs already");
 		return -EALREADY;
 	}
-	/* A new boot count before any id of this boot is handed out. */
+	/* A new boot count and id base before any id of this life is handed out. */
 	rc = n->cfg.io->boot(n->cfg.io_ctx, &boot, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* An earlier engine of this process may have run within the same
+	 * millisecond of the wall clock, or the clock stepped back: its ids
+	 * must stay below this one's. Not now, then; node_tick tries again. */
+	if (boot.id_base < n->id_used) {
+		snprintf(err, errlen,
+			 "the id base %llu is not above the last engine's ids (%llu): the wall "
+			 "clock went back?",
+			 (unsigned long long)boot.id_base, (unsigned long long)n->id_used);
+		return -EAGAIN;
+	}
 	n->boot_count = boot.boot_count;
+	n->id_base = boot.id_base;
 	n->amnesia = boot.amnesia;
 
 	cfg.self = n->cfg.self;
 	cfg.nodes = n->nodes;
 	cfg.n_nodes = n->cfg.n_nodes;
 	cfg.boot_count = boot.boot_count;
+	cfg.id_base = boot.id_base;
 	cfg.amnesia = boot.amnesia;
 	cfg.seed = boot.seed;
 	cfg.ops = n->cfg.storage;
@@ -133,6 +146,8 @@ void node_tick(struct node *n)
 /* Drops the engine and everything the turns hold. */
 static void drop_engine(struct node *n, int err)
 {
+	if (n->engine)
+		n->id_used = paxos_last_id_seq(n->engine);
 	paxos_free(n->engine);
 	n->engine = NULL;
 	n->engine_err = err;
@@ -176,6 +191,34 @@ struct paxos *node_engine(const struct node *n)
 int node_engine_err(const struct node *n)
 {
 	return n->engine_err;
+}
+
+uint64_t node_id_base_next(uint64_t wall_ms, uint64_t last_base, uint64_t old_boot)
+{
+	uint64_t b, floor = 0;
+	if (wall_ms >= (PAXOS_ID_SEQ_MASK >> PAXOS_ID_MS_SHIFT) - 1)
+		return 0;
+	b = (wall_ms + 1) << PAXOS_ID_MS_SHIFT;
+	if (last_base)
+		floor = last_base + (UINT64_C(1) << PAXOS_ID_MS_SHIFT);
+	else if (old_boot)
+		floor = ((old_boot & 0xffffff) + 1) << 32;
+	if (floor > b)
+		b = floor;
+	/* room for the life's ids above it, however few */
+	if (b >= PAXOS_ID_SEQ_MASK - (UINT64_C(1) << PAXOS_ID_MS_SHIFT))
+		return 0;
+	return b;
+}
+
+uint64_t node_id_base_new(uint64_t wall_ms)
+{
+	return wall_ms << PAXOS_ID_MS_SHIFT;
+}
+
+uint64_t node_id_base(const struct node *n)
+{
+	return n->id_base;
 }
 
 uint64_t node_boot_count(const struct node *n)

@@ -89,6 +89,7 @@
 /* What io->boot hands to a new engine. */
 struct node_boot {
 	uint64_t boot_count; /* grown at every start, recorded durably */
+	uint64_t id_base;    /* this life's id base (node_id_base), recorded durably */
 	bool amnesia;        /* NodeMeta.amnesia as stored */
 	uint64_t seed;       /* the engine's PRNG seed */
 };
@@ -99,8 +100,10 @@ struct node_io {
 	/* Monotonic milliseconds; never goes backwards. */
 	uint64_t (*now_ms)(void *ctx);
 	/* Records a new boot of the engine: reads the node record, grows its
-	 * boot count and writes it with sync (which makes every earlier write
-	 * durable too). 0, or -errno with a cause for a person in err. */
+	 * boot count, takes the id base from the wall clock and the recorded
+	 * one (node_id_base) and writes both with sync (which makes every
+	 * earlier write durable too). 0, or -errno with a cause for a person
+	 * in err. */
 	int (*boot)(void *ctx, struct node_boot *out, char *err, size_t errlen);
 	/* Writes u's records, metas and trims (and NodeMeta.amnesia = false
 	 * when u->amnesia_cleared) as one batch, WITHOUT sync, so that the
@@ -230,7 +233,8 @@ void node_stop(struct node *n);
 
 /* Submits a command (body borrowed) for request `req` (not NULL). 0 with
  * *cmd_id set: the request waits here. Otherwise node_step's error
- * (-EMSGSIZE, -EOVERFLOW, -ENOTCONN without an engine: node_engine_err
+ * (-EMSGSIZE, -EAGAIN: ids faster than their bound, try again a ms later;
+ * -ENOTCONN without an engine: node_engine_err
  * says why) and *cmd_id is 0; nothing was recorded. */
 int node_submit(struct node *n, uint64_t entity, const void *body, size_t len, void *req,
 		uint64_t *cmd_id);
@@ -266,6 +270,26 @@ struct paxos *node_engine(const struct node *n);
 /* While there is no engine: the error that dropped it (0 otherwise). */
 int node_engine_err(const struct node *n);
 uint64_t node_boot_count(const struct node *n);
+/* This engine life's id base (node_boot.id_base). */
+uint64_t node_id_base(const struct node *n);
+
+/* The id base of a new engine life (paxos.h, "Ids never repeat";
+ * docs/decisions.md, "Value ids and command ids"), from the wall clock
+ * (wall_ms: ms since 1970, the real clock) and what the node record holds:
+ *   (wall_ms + 1) << PAXOS_ID_MS_SHIFT, raised to
+ *   last_base + (1 << PAXOS_ID_MS_SHIFT) when the record has a base
+ *     (last_base != 0: bases grow even if the clock stepped back a little),
+ *   ((old_boot & 0xffffff) + 1) << 32 when it is an old record (no base,
+ *     old_boot = its boot count): above the ids of the old layout
+ *     (node << 56 | boot << 32 | counter) of that store's lives.
+ * A new store passes 0 and 0. Returns 0 when the result would not leave
+ * room below 2^56 (a clock past the year 2109, or a damaged record). */
+uint64_t node_id_base_next(uint64_t wall_ms, uint64_t last_base, uint64_t old_boot);
+
+/* The id base recorded in a NEW node record (no life yet): the one a life
+ * started a millisecond before wall_ms would have had, so that the first
+ * start takes the clock's base and no more. */
+uint64_t node_id_base_new(uint64_t wall_ms);
 /* NodeMeta.amnesia as this node last wrote it. */
 bool node_amnesia(const struct node *n);
 /* A turn waits for its sync. */

@@ -75,8 +75,9 @@ int paxos_barrier_start(struct paxos *p, uint64_t entity, uint64_t req_id)
 	 * the old engine's barriers may still arrive. */
 	b->nonce = paxos_new_id(p);
 	if (!b->nonce) {
+		/* The id rate bound (paxos.h, "Ids never repeat"): not now. */
 		free(b);
-		return paxos_upd_barrier(p, entity, req_id, -EIO, 0);
+		return paxos_upd_barrier(p, entity, req_id, -EAGAIN, 0);
 	}
 	b->started_ms = p->now;
 	if (!p->amnesia) {

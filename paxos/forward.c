@@ -54,11 +54,6 @@ static uint64_t bit(size_t idx)
 	return 1ull << idx;
 }
 
-static uint64_t session_of(uint64_t id)
-{
-	return id & ~0xffffffffull;
-}
-
 static void cmd_free(struct paxos *p, struct paxos_cmd *c)
 {
 	free(c);
@@ -197,19 +192,13 @@ static void chan_reset(struct paxos *p, size_t h, uint64_t session)
 	free(ids);
 }
 
-void paxos_note_session(struct paxos *p, size_t idx, uint64_t session, bool said)
+void paxos_note_session(struct paxos *p, size_t idx, uint64_t session)
 {
-	session = session_of(session);
 	if (idx == p->self_idx || paxos_id_node(session) != p->nodes[idx])
 		return;
-	/* A value id may name an earlier process (a value adopted in phase 1),
-	 * so it only moves a session up, and only until the peer says its own;
-	 * a session said may be lower than an earlier one (a node whose data
-	 * dir was lost takes its boot count from a clock that wraps). */
-	if (said)
-		p->sessions_said |= bit(idx);
-	else if ((p->sessions_said & bit(idx)) || p->fwd_out[idx].session >= session)
-		return;
+	/* Said by that process itself, so it is the current one even when its
+	 * number is lower than an earlier one's (bases grow from life to life
+	 * unless the peer's wall clock went back across a wipe). */
 	if (p->fwd_out[idx].session != session)
 		chan_reset(p, idx, session);
 }
@@ -284,7 +273,7 @@ static int send_seq(struct paxos *p, struct paxos_entity *e, size_t h, uint64_t 
 			w = paxos_codec_put_cmd(w, x->id, x->body, x->len);
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_FORWARD, e, until);
 	m.nonce = seq;
-	m.session = p->id_prefix;
+	m.session = p->session;
 	m.to_session = c->session;
 	paxos_msg_set_value(&m, v);
 	int rc = paxos_send(p, h, &m, v);
@@ -359,8 +348,8 @@ int paxos_on_forward_reply(struct paxos *p, struct paxos_entity *e, size_t from,
 	/* FWD_STALE: the holder has a newer process; noting its session (as
 	 * for every message, paxos.c) has reset the channel already. */
 	struct paxos_fwd_out *c = &p->fwd_out[from];
-	if (m->type == PAXOS_MSG_FWD_STALE || session_of(m->session) != c->session ||
-	    session_of(m->to_session) != p->id_prefix || !c->ents)
+	if (m->type == PAXOS_MSG_FWD_STALE || m->session != c->session ||
+	    m->to_session != p->session || !c->ents)
 		return 0;
 	uint64_t seq = m->nonce;
 	if (seq < c->lo || seq >= c->next || c->ents[seq % W] != e->id)
@@ -625,9 +614,11 @@ static int take_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 {
 	struct take_ctx *t = arg;
 	struct paxos *p = t->p;
-	/* Only the origin's own commands of this process, each small enough
-	 * for a value of ours. */
-	if (session_of(id) != t->session || !(id & 0xffffffffull) ||
+	/* Only the origin's own commands of this process (above its base; a
+	 * later process of it would not send through this one), each small
+	 * enough for a value of ours. */
+	if (paxos_id_node(id) != paxos_id_node(t->session) ||
+	    paxos_id_seq(id) <= paxos_id_seq(t->session) ||
 	    paxos_codec_cmd_size(len) > p->cfg.value_max_bytes)
 		return -EINVAL;
 	if (!t->add)
@@ -656,8 +647,8 @@ static int reply(struct paxos *p, struct paxos_entity *e, size_t to, const struc
 {
 	struct paxos_msg m = paxos_msg_for(type, e, 0);
 	m.nonce = in->nonce;
-	m.session = p->id_prefix;
-	m.to_session = session_of(in->session);
+	m.session = p->session;
+	m.to_session = in->session;
 	return paxos_send(p, to, &m, NULL);
 }
 
@@ -671,10 +662,10 @@ int paxos_on_forward(struct paxos *p, struct paxos_entity *e, size_t from,
 {
 	if (paxos_id_node(m->session) != p->nodes[from])
 		return -EINVAL;
-	if (session_of(m->to_session) != p->id_prefix)
+	if (m->to_session != p->session)
 		return reply(p, e, from, m, PAXOS_MSG_FWD_STALE); /* meant for another process */
 	struct paxos_fwd_in *in = &p->fwd_in[from];
-	uint64_t session = session_of(m->session), seq = m->nonce;
+	uint64_t session = m->session, seq = m->nonce;
 	if (!in->taken) {
 		in->taken = paxos_calloc(p, W / 8);
 		if (!in->taken)

@@ -279,10 +279,11 @@ struct paxos {
 	size_t majority;
 	uint8_t node_idx[256]; /* node id -> index + 1 (0: not a member) */
 	bool amnesia;
-	bool started;       /* the first step has run (scans were started) */
-	bool oom;           /* an allocation failed: the engine is dead (see paxos_step) */
-	uint64_t id_prefix; /* node << 56 | boot << 32 */
-	uint64_t id_counter;
+	bool started;      /* the first step has run (scans were started) */
+	bool oom;          /* an allocation failed: the engine is dead (see paxos_step) */
+	uint64_t session;  /* node << 56 | id_base: names this engine (forward.c) */
+	uint64_t id_last;  /* seq of the last id handed out (id_base: none yet) */
+	uint64_t id_start; /* now at the first step: origin of the rate bound */
 	uint64_t now;
 	struct util_prng prng;
 
@@ -303,10 +304,8 @@ struct paxos {
 	size_t cu_active;
 	uint64_t cu_done;
 	struct paxos_scan scans[PAXOS_MAX_NODES];
-	uint64_t peers_up;      /* bit per node index */
-	uint64_t peers_down;    /* bit per node index: PEER_DOWN, and nothing heard since */
-	uint64_t sessions_said; /* bit per node index: a message of the peer's
-				 * own has said its process (forward.c) */
+	uint64_t peers_up;   /* bit per node index */
+	uint64_t peers_down; /* bit per node index: PEER_DOWN, and nothing heard since */
 	struct paxos_fwd_out fwd_out[PAXOS_MAX_NODES]; /* to each holder */
 	struct paxos_fwd_in fwd_in[PAXOS_MAX_NODES];   /* from each origin */
 	uint64_t voters;   /* peers known to vote (not amnesic), bit per node index */
@@ -336,9 +335,11 @@ static inline struct paxos_value *paxos_value_ref(struct paxos_value *v)
 	return v;
 }
 void paxos_value_unref(struct paxos_value *v);
-/* A fresh id (command or value) of this boot; 0 when the counter is used up. */
+/* A fresh id (command or value) of this engine; 0 when it would pass the
+ * rate bound (paxos.h, "Ids never repeat"): the caller tries again later. */
 uint64_t paxos_new_id(struct paxos *p);
-/* The id was made by this engine (this boot). */
+/* The id was made by this engine (this life): ours, above the base, not
+ * above the last one handed out. */
 bool paxos_id_mine(const struct paxos *p, uint64_t id);
 
 /* ---- table.c: entities ---------------------------------------------------- */
@@ -527,11 +528,10 @@ void paxos_forward_expire(struct paxos *p, struct paxos_entity *e, int error);
 /* The earliest proposal timeout among the entity's forwarded commands. */
 uint64_t paxos_forward_deadline(const struct paxos *p, const struct paxos_entity *e);
 void paxos_forward_free(struct paxos *p, struct paxos_entity *e);
-/* A peer's process `session` (node << 56 | boot << 32) exists: `said` by
- * a message of that process itself (then it is the current one, whatever
- * its number: net/ delivers nothing of an earlier process after a later
- * one), or shown by a value id (then only a higher number is news). */
-void paxos_note_session(struct paxos *p, size_t idx, uint64_t session, bool said);
+/* A peer's process `session` (node << 56 | id_base) exists, said by a
+ * message of that process itself: then it is the current one, whatever its
+ * number (net/ delivers nothing of an earlier process after a later one). */
+void paxos_note_session(struct paxos *p, size_t idx, uint64_t session);
 void paxos_note_peer(struct paxos *p, size_t idx, bool up);
 /* Node level: resends unanswered FORWARDs. */
 int paxos_forward_timer(struct paxos *p);

@@ -77,16 +77,23 @@ void paxos_value_unref(struct paxos_value *v)
 
 uint64_t paxos_new_id(struct paxos *p)
 {
-	/* 32 bits of counter per boot (docs/decisions.md): never wrap into an
-	 * id that was already used. */
-	if (p->id_counter >= 0xffffffffull)
+	/* The rate bound (paxos.h, "Ids never repeat"): the next life's base,
+	 * taken from the wall clock, is above every id handed out by then. */
+	uint64_t room = (p->now - p->id_start + 1) << PAXOS_ID_MS_SHIFT;
+	if (p->id_last - p->cfg.id_base >= room || p->id_last >= PAXOS_ID_SEQ_MASK)
 		return 0;
-	return p->id_prefix | ++p->id_counter;
+	return (uint64_t)p->cfg.self << 56 | ++p->id_last;
+}
+
+uint64_t paxos_last_id_seq(const struct paxos *p)
+{
+	return p->id_last;
 }
 
 bool paxos_id_mine(const struct paxos *p, uint64_t id)
 {
-	return (id & ~0xffffffffull) == p->id_prefix;
+	uint64_t seq = paxos_id_seq(id);
+	return paxos_id_node(id) == p->cfg.self && seq > p->cfg.id_base && seq <= p->id_last;
 }
 
 uint64_t paxos_backoff(struct paxos *p, uint32_t attempts)

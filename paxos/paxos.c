@@ -44,6 +44,9 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	if (!cfg->ops || !cfg->ops->load_meta || !cfg->ops->load_record ||
 	    !cfg->ops->scan_records || !cfg->ops->list_entities)
 		return config_error(err, errlen, "paxos: storage callbacks missing");
+	if (cfg->id_base >= PAXOS_ID_SEQ_MASK)
+		return config_error(err, errlen, "paxos: id base %llu is not below 2^56 - 1",
+				    (unsigned long long)cfg->id_base);
 	struct paxos *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -89,7 +92,8 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	p->majority = p->n_nodes / 2 + 1;
 	p->amnesia = cfg->amnesia;
 	p->quorum_known = !p->amnesia && p->majority == 1;
-	p->id_prefix = (uint64_t)cfg->self << 56 | (cfg->boot_count & 0xffffff) << 32;
+	p->session = (uint64_t)cfg->self << 56 | cfg->id_base;
+	p->id_last = cfg->id_base;
 	util_prng_seed(&p->prng, cfg->seed);
 	p->out.boxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.boxes));
 	p->out.outboxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.outboxes));
@@ -121,12 +125,11 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 	if (paxos_codec_check_msg(m))
 		return -EINVAL;
 	paxos_note_voter(p, from, !(m->flags & PAXOS_MSG_F_NONVOTER));
-	/* Which process of the peer is running (forward.c): said outright by
-	 * some messages, shown by the id of a value it built by others. */
+	/* Which process of the peer is running (forward.c): said by some
+	 * messages. (A value id does not show it: an id is node << 56 | seq,
+	 * and which life's base lies below seq is not in it.) */
 	if (m->session)
-		paxos_note_session(p, from, m->session, true);
-	if ((m->type == PAXOS_MSG_ACCEPT || m->type == PAXOS_MSG_CHOSEN) && m->value_id)
-		paxos_note_session(p, from, m->value_id, false);
+		paxos_note_session(p, from, m->session);
 	if (m->type == PAXOS_MSG_SCAN)
 		return paxos_on_scan(p, from, m);
 	if (m->type == PAXOS_MSG_SCAN_REPLY)
@@ -256,6 +259,7 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		p->now = ev->now_ms;
 	if (!p->started) {
 		p->started = true;
+		p->id_start = p->now; /* the rate bound counts from here */
 		/* First step of this process: list every peer's entities, to
 		 * catch up what changed while we were away (and, if amnesic,
 		 * to learn the fences). */

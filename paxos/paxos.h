@@ -193,8 +193,15 @@
  *   already returned (steps 1..4 above complete before the next step).
  * - The store loses writes only as a suffix: a synced write makes every
  *   earlier write durable (store/store.h, docs/store.md).
- * - Ids never repeat: boot_count grows at every start, also after the store
- *   was lost (the daemon must not restart it from 1 after a wipe).
+ * - Ids never repeat (docs/decisions.md, "Value ids and command ids"): each
+ *   start gets a base id_base >= (wall ms + 1) << 14 that is also above the
+ *   last recorded one, and this engine hands out at most (elapsed ms + 1)
+ *   << 14 ids above it, elapsed counted by its steps' now_ms from its first
+ *   step. So every id of a life stays below the next life's base, even after
+ *   a wipe, as long as the one assumption holds: the wall clock does not go
+ *   back across a restart or a wipe by more than the restart took (exactly:
+ *   the next start's wall ms >= this start's + this engine's elapsed ms at
+ *   its last id + 1, plus how far this base was above its clock term).
  * - PEER_UP after every (re)connection to a peer: messages lost with a
  *   connection are found again by the entity scan that PEER_UP starts.
  * - net/ never delivers a message sent by an earlier process of a peer after
@@ -270,6 +277,18 @@ static inline uint32_t paxos_id_node(uint64_t id)
 	return (uint32_t)(id >> 56);
 }
 
+/* Value and command ids (docs/decisions.md, "Value ids and command ids"):
+ * node << 56 | seq. An engine life with base B (paxos_config.id_base) hands
+ * out seq = B + 1, B + 2, ..., at most (elapsed + 1) << PAXOS_ID_MS_SHIFT of
+ * them after `elapsed` ms of its own time; a life's base is at least
+ * (wall ms + 1) << PAXOS_ID_MS_SHIFT (node_id_base). */
+#define PAXOS_ID_MS_SHIFT 14
+#define PAXOS_ID_SEQ_MASK ((UINT64_C(1) << 56) - 1)
+static inline uint64_t paxos_id_seq(uint64_t id)
+{
+	return id & PAXOS_ID_SEQ_MASK;
+}
+
 /* ---- persisted state, as the storage callbacks and the update see it --- */
 
 /* One entry of one entity as this node's acceptor holds it. Maps 1:1 to
@@ -323,7 +342,9 @@ struct paxos_config {
 	uint32_t self;         /* this node's id, one of nodes[] */
 	const uint32_t *nodes; /* voting members, self included, ids 1..255, distinct */
 	size_t n_nodes;        /* 1..PAXOS_MAX_NODES */
-	uint64_t boot_count;   /* NodeMeta.boot_count: makes ids unique across restarts */
+	uint64_t boot_count;   /* NodeMeta.boot_count: grows at every start */
+	uint64_t id_base;      /* below 2^56: this life's ids are node << 56 | (id_base, ...]
+				* (node_id_base; "Ids never repeat" above) */
 	bool amnesia;          /* NodeMeta.amnesia: do not vote until re-learned (above) */
 	uint64_t seed;         /* seeds the PRNG used for backoff jitter */
 	const struct paxos_storage_ops *ops; /* borrowed; must outlive the engine */
@@ -393,7 +414,7 @@ struct paxos_msg {
 	uint64_t entry_to;
 	uint64_t nonce;
 	uint64_t top;
-	uint64_t session;    /* FORWARD*, SCAN*: the sender's process (node << 56 | boot << 32) */
+	uint64_t session;    /* FORWARD*, SCAN*: the sender's process (node << 56 | id_base) */
 	uint64_t to_session; /* FORWARD*: the receiver's process it is meant for */
 	const uint8_t *value;
 	size_t value_len;
@@ -499,7 +520,7 @@ struct paxos_chosen {
 	uint64_t value_id;
 	const uint8_t *value; /* a paxfs.Value; borrowed until the next step */
 	size_t value_len;
-	bool mine; /* built by this engine (this boot): its commands are ours */
+	bool mine; /* built by this engine (this life): its commands are ours */
 };
 
 /* A command that will not be answered by a chosen value. */
@@ -516,7 +537,8 @@ struct paxos_failed {
 struct paxos_barrier_done {
 	uint64_t req_id;
 	uint64_t entity;
-	int result;     /* 0, -ETIMEDOUT (no majority in time), -EIO (entity broken) */
+	int result;     /* 0, -ETIMEDOUT (no majority in time), -EIO (entity broken),
+			 * -EAGAIN (ids handed out faster than their bound: try again) */
 	uint64_t entry; /* result 0: the local copy is complete once fs has applied
 			 * through this entry (the local chosen entry) */
 };
@@ -584,7 +606,9 @@ void paxos_free(struct paxos *p);
  *   -EINVAL  a malformed event (unknown type, a sender that is not a member,
  *            a message that makes no sense): ignored, nothing changed;
  *   -EMSGSIZE  SUBMIT: the command cannot fit in one value (value_max_bytes);
- *   -EOVERFLOW SUBMIT: this boot has used up its 2^32 ids (restart);
+ *   -EAGAIN  SUBMIT: this engine hands out ids faster than its bound
+ *            ("Ids never repeat": 16,384 per ms of its life); try again
+ *            a millisecond later;
  *   -ENOMEM  out of memory: the update is empty (the step is lost, as in a
  *            crash before its persist) and the engine refuses every later
  *            step with -ENOMEM. Stop the node, as after a failed persist; a
@@ -610,6 +634,11 @@ struct paxos_stats {
 };
 
 void paxos_get_stats(const struct paxos *p, struct paxos_stats *out);
+
+/* The seq (paxos_id_seq) of the last id this engine handed out; its
+ * id_base when none. A later engine of the same process must start above
+ * it (node_start). */
+uint64_t paxos_last_id_seq(const struct paxos *p);
 
 /* The chosen entry of one entity as the engine knows it (from memory, else
  * from storage; never loads it, so it may be called between steps). 0 for an

@@ -78,7 +78,7 @@ int paxos_submit(struct paxos *p, uint64_t entity, const void *body, size_t len,
 		return -EMSGSIZE;
 	uint64_t cid = paxos_new_id(p);
 	if (!cid)
-		return -EOVERFLOW;
+		return -EAGAIN; /* the id rate bound: the caller tries again */
 	struct paxos_entity *e;
 	int rc = paxos_entity_get(p, entity, &e);
 	if (rc == -ENOMEM)
@@ -257,7 +257,7 @@ static int build_own(struct paxos *p, struct paxos_entity *e, struct paxos_propo
 	}
 	uint64_t id = paxos_new_id(p);
 	if (!id)
-		return -EOVERFLOW;
+		return -EAGAIN; /* the id rate bound (start_phase2) */
 	struct paxos_value *v = paxos_value_new(p, NULL, total);
 	if (!v)
 		return -ENOMEM;
@@ -324,6 +324,13 @@ static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	} else {
 		if (!pr->own) {
 			int rc = build_own(p, e, pr);
+			if (rc == -EAGAIN) {
+				/* No id for a value now (the rate bound): phase 1
+				 * again in a millisecond, as after a preemption. */
+				pr->phase = PAXOS_PHASE_BACKOFF;
+				pr->deadline = p->now + 1;
+				return 0;
+			}
 			if (rc)
 				return rc;
 		}

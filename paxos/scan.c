@@ -45,7 +45,7 @@ static int send_scan(struct paxos *p, size_t peer)
 	struct paxos_msg m = {0};
 	m.type = PAXOS_MSG_SCAN;
 	m.nonce = sc->cursor;
-	m.session = p->id_prefix; /* who we are (forward.c) */
+	m.session = p->session; /* who we are (forward.c) */
 	sc->resend_at = p->now + p->cfg.retry_ms;
 	return paxos_send(p, peer, &m, NULL);
 }
@@ -115,7 +115,7 @@ int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 	struct paxos_msg r = {0};
 	r.type = PAXOS_MSG_SCAN_REPLY;
 	r.nonce = m->nonce;
-	r.session = p->id_prefix;
+	r.session = p->session;
 	r.items = items;
 	r.n_items = 3 * n;
 	r.flags = n < page ? PAXOS_MSG_F_DONE : 0;

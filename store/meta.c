@@ -51,6 +51,7 @@ int store_get_node(struct store *s, struct store_node *out)
 		memcpy(out->cluster, m->cluster, len + 1);
 		out->node_id = m->node_id;
 		out->boot_count = m->boot_count;
+		out->id_base = m->id_base;
 		out->amnesia = m->amnesia;
 	}
 	paxfs__node_meta__free_unpacked(m, NULL);
@@ -68,6 +69,7 @@ void store_batch_put_node(struct store_batch *b, const struct store_node *n)
 	m.cluster = cluster;
 	m.node_id = n->node_id;
 	m.boot_count = n->boot_count;
+	m.id_base = n->id_base;
 	m.amnesia = n->amnesia;
 	store_batch_put_msg(b, STORE_KEY_NODE, STORE_KEY_NODE_LEN, &m.base);
 }

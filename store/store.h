@@ -140,6 +140,8 @@ struct store_node {
 	char cluster[64]; /* cluster name, NUL-terminated */
 	uint32_t node_id;
 	uint64_t boot_count; /* incremented by the daemon at every start */
+	uint64_t id_base;    /* the last start's id base (node_id_base_next); 0: none
+			      * (a record written before ids had a base) */
 	bool amnesia;        /* log lost or damaged: must re-learn before voting */
 };
 

@@ -450,7 +450,7 @@ static bool late_copy(struct sim *s, const struct sim_chk_cmd *c, uint64_t sessi
 	for (size_t i = 0; i < s->chk.n_fwds; i++) {
 		const struct sim_chk_fwd *f = &s->chk.fwds[i];
 		if (f->holder_session != session || !f->until || entry > f->until ||
-		    (f->origin & ~0xffffffffull) != (c->id & ~0xffffffffull))
+		    f->origin != c->origin)
 			continue;
 		for (size_t k = 0; k < f->n; k++)
 			if (f->cmds[k] == c->id)
@@ -502,7 +502,11 @@ static int build_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 static void chk_build(struct sim *s, int node, const struct paxos_msg *m)
 {
 	uint64_t session = sim_session(s, node);
-	if ((m->value_id & ~0xffffffffull) != session || sim_map_get(&s->chk.built, m->value_id))
+	/* ours: the node's, above this life's base (later lives do not exist
+	 * yet) */
+	if (paxos_id_node(m->value_id) != (uint32_t)node ||
+	    paxos_id_seq(m->value_id) <= paxos_id_seq(session) ||
+	    sim_map_get(&s->chk.built, m->value_id))
 		return;
 	*sim_map_put(&s->chk.built, m->value_id) = 1;
 	struct build_ctx b = {s, node, session, m->entry};
@@ -605,8 +609,9 @@ void sim_chk_submitted(struct sim *s, int node, uint64_t cmd_id, uint64_t entity
 	x->len = (uint32_t)len;
 	x->state = CMD_PENDING;
 	x->submitted_ms = s->now;
-	x->owner = cmd_id & ~0xffffffffull;
-	if (x->owner != sim_session(s, node))
+	x->owner = x->origin = sim_session(s, node);
+	if (paxos_id_node(cmd_id) != (uint32_t)node ||
+	    paxos_id_seq(cmd_id) <= paxos_id_seq(x->origin))
 		sim_fail(s, "n%d gave command %s an id of another process", node,
 			 sim_fmt_id(cmd_id));
 	*sim_map_put(&c->cmd_idx, cmd_id) = c->n_cmds;

@@ -155,9 +155,11 @@ const char *sim_fmt_id(uint64_t id)
 	static char buf[8][40];
 	static int k;
 	char *o = buf[k++ & 7];
+	/* node:ms:k, from seq = ms << 14 | k: a life's base is ms:0 for the
+	 * wall ms it started at + 1, its ids count up from there */
 	snprintf(o, 40, "%u:%llu:%llu", paxos_id_node(id),
-		 (unsigned long long)((id >> 32) & 0xffffff),
-		 (unsigned long long)(id & 0xffffffffull));
+		 (unsigned long long)(paxos_id_seq(id) >> PAXOS_ID_MS_SHIFT),
+		 (unsigned long long)(id & ((UINT64_C(1) << PAXOS_ID_MS_SHIFT) - 1)));
 	return o;
 }
 
@@ -222,12 +224,10 @@ static void trace_msg(struct sim *s, int node, const char *dir, int peer, const 
 		char cmds[32] = "";
 		if (m->type == PAXOS_MSG_FORWARD)
 			snprintf(cmds, sizeof(cmds), " cmds=%zu", n);
-		sim_trace(s, "n%d %s n%d %s E%llu #%llu b%llu->b%llu%s c=%llu", node, dir, peer,
+		sim_trace(s, "n%d %s n%d %s E%llu #%llu %s->%s%s c=%llu", node, dir, peer,
 			  paxos_msg_type_name(m->type), (unsigned long long)m->entity,
-			  (unsigned long long)m->nonce,
-			  (unsigned long long)((m->session >> 32) & 0xffffff),
-			  (unsigned long long)((m->to_session >> 32) & 0xffffff), cmds,
-			  (unsigned long long)m->chosen);
+			  (unsigned long long)m->nonce, sim_fmt_id(m->session),
+			  sim_fmt_id(m->to_session), cmds, (unsigned long long)m->chosen);
 		return;
 	}
 	if (m->type == PAXOS_MSG_SCAN || m->type == PAXOS_MSG_SCAN_REPLY)
@@ -675,18 +675,30 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 {
 	struct sim_node *n = ctx;
 	struct sim *s = n->sim;
-	(void)err;
-	(void)errlen;
 	wal_flush(n);
+	/* The daemon's rule (mount/turn.c io_boot, mount/node.c for a new
+	 * store) on this node's simulated wall clock: a wiped node's ids are
+	 * checked against all its earlier lives'. */
+	uint64_t wall = (uint64_t)((int64_t)s->now + n->wall_offset);
+	uint64_t last = n->id_base ? n->id_base : node_id_base_new(wall);
+	uint64_t base = node_id_base_next(wall, last, 0);
+	if (!base) {
+		snprintf(err, errlen, "no id base left (wall clock %llu ms)",
+			 (unsigned long long)wall);
+		return -EOVERFLOW;
+	}
+	n->id_base = base;
 	out->boot_count = ++n->boot;
+	out->id_base = base;
 	out->amnesia = n->meta_amnesia;
 	out->seed = util_prng_next(&s->prng);
 	n->inc++;
 	n->started_ms = s->now;
 	n->started_amnesic = n->meta_amnesia;
 	sim_chk_topology(s);
-	sim_trace(s, "n%d %s boot=%llu%s", n->id, n->new_process ? "START" : "ENGINE START",
-		  (unsigned long long)n->boot, n->meta_amnesia ? " amnesic" : "");
+	sim_trace(s, "n%d %s boot=%llu ids=%s%s", n->id, n->new_process ? "START" : "ENGINE START",
+		  (unsigned long long)n->boot, sim_fmt_id(sim_session(s, n->id)),
+		  n->meta_amnesia ? " amnesic" : "");
 	return 0;
 }
 
@@ -1151,11 +1163,6 @@ void sim_power_cut(struct sim *s, int node, int keep)
 	n->meta_amnesia = n->durable_amnesia;
 }
 
-/* wipe_lowers_boot: first boot count, and the room given to each life below
- * it (a life restarts fewer times than that in any run). */
-#define SIM_BOOT_BASE ((uint64_t)1 << 22)
-#define SIM_BOOT_LIFE ((uint64_t)1 << 12)
-
 void sim_wipe(struct sim *s, int node)
 {
 	struct sim_node *n = &s->nodes[node];
@@ -1170,11 +1177,7 @@ void sim_wipe(struct sim *s, int node)
 	wal_clear(n);
 	n->meta_amnesia = n->durable_amnesia = true;
 	n->fragile = true;
-	if (s->cfg.wipe_lowers_boot && n->boot_floor > SIM_BOOT_LIFE) {
-		/* below every earlier life, with room for this one's restarts */
-		n->boot_floor -= SIM_BOOT_LIFE;
-		n->boot = n->boot_floor;
-	}
+	n->id_base = 0; /* lost with the node record */
 }
 
 /* After a start, the core caught up from the log (node/apply.c, the
@@ -1245,6 +1248,11 @@ static void engine_start(struct sim *s, struct sim_node *n, bool process)
 	}
 	node_end_turn(n);
 	node_run(s, n);
+}
+
+void sim_wall_step(struct sim *s, int node, int64_t ms)
+{
+	s->nodes[node].wall_offset += ms;
 }
 
 void sim_restart(struct sim *s, int node)
@@ -1564,8 +1572,6 @@ int sim_new(const struct sim_config *c, struct sim **out)
 		n->meta_amnesia = true; /* a new cluster: every node starts amnesic */
 		n->durable_amnesia = true;
 		n->disk_ms = c->disk_ms;
-		if (c->wipe_lowers_boot)
-			n->boot = n->boot_floor = SIM_BOOT_BASE;
 		sim_store_init(&n->store);
 		sim_store_init(&n->durable);
 	}
@@ -1608,7 +1614,7 @@ void sim_free(struct sim *s)
 
 uint64_t sim_session(const struct sim *s, int node)
 {
-	return (uint64_t)node << 56 | (s->nodes[node].boot & 0xffffff) << 32;
+	return (uint64_t)node << 56 | s->nodes[node].id_base;
 }
 
 uint64_t sim_now(const struct sim *s)

@@ -62,9 +62,6 @@ struct sim_config {
 	uint32_t loss_pct, dup_pct; /* per message batch, in percent */
 	uint32_t disk_ms;           /* 0: persisting takes no time */
 	bool check;                 /* run the checker (default in sim_config_default: on) */
-	bool wipe_lowers_boot;      /* a wiped node restarts with a boot count below
-				      * all its earlier ones (as after the daemon's
-				      * clock-derived count wrapped), never one used */
 	bool fs_log;                /* keep every applied value id (needed by the checker) */
 	bool group_turns;           /* a loop turn takes every input of the same instant, as
 				      * the daemon's turn takes every ready event (group
@@ -99,6 +96,8 @@ void sim_crash(struct sim *s, int node);
 void sim_power_cut(struct sim *s, int node, int keep);
 void sim_wipe(struct sim *s, int node); /* crash and lose the disk: next start is amnesic */
 void sim_restart(struct sim *s, int node);
+/* Moves the node's wall clock (simulated now + its offset) by ms. */
+void sim_wall_step(struct sim *s, int node, int64_t ms);
 /* A failed store write (-ENOSPC): node_reset, the daemon's own reaction —
  * the engine is dropped and rebuilt from the store at the next timer, with a
  * new boot count, inside the same process; its connections, and the messages

@@ -97,7 +97,8 @@ struct sim_node {
 			     * reset inside the process keeps them) */
 	uint32_t disk_gen;      /* how many times its disk was wiped */
 	uint64_t boot;          /* NodeMeta.boot_count (kept unique across wipes) */
-	uint64_t boot_floor;    /* wipe_lowers_boot: the lowest boot count given yet */
+	uint64_t id_base;       /* NodeMeta.id_base: this life's (0: a new store) */
+	int64_t wall_offset;    /* its wall clock is sim now + this (sim_wall_step) */
 	struct node *core;      /* the node core (node/), NULL while the process is down */
 	bool new_process;       /* node_start of a new process: no peer is connected yet */
 	size_t applied_mark;    /* backlog length when the current delivery began */
@@ -178,6 +179,7 @@ struct sim_chk_cmd {
 	 * moves to a holder with a FORWARD, and back to its origin with a NACK
 	 * of that FORWARD (paxos/paxos.h, "Forwarding"). */
 	uint64_t owner;
+	uint64_t origin;  /* the session that submitted it */
 	size_t owner_via; /* the FORWARD (index + 1 in fwds) it came by; 0: submitted */
 	bool built;       /* the owner put it into a value since it came */
 	uint64_t submitted_ms;

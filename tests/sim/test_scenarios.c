@@ -207,9 +207,9 @@ START_TEST(forwarded_to_the_holder)
 	sim_at(r.s, 111, at_submit, "from node 1", 1, E);
 	sim_at(r.s, 112, at_submit, "node 3 too", 3, E);
 	ck_assert_int_eq(sim_run_until(r.s, 1000), 0);
-	ck_assert(traced(&r, "n2 -> n1 FORWARD E257 #1 b1->b1 cmds=1"));
+	ck_assert(traced(&r, "n2 -> n1 FORWARD E257 #1 2:1:0->1:1:0 cmds=1"));
 	ck_assert(traced(&r, "n1 -> n2 FWD_ACK E257 #1"));
-	ck_assert(traced(&r, "n3 -> n1 FORWARD E257 #1 b1->b1 cmds=1"));
+	ck_assert(traced(&r, "n3 -> n1 FORWARD E257 #1 3:1:0->1:1:0 cmds=1"));
 	ck_assert(!traced(&r, "PREPARE"));
 	ck_assert(!traced(&r, "REJECT"));
 	ck_assert(traced(&r, "n1 chosen E257.2 v=1:1:3 mine"));
@@ -471,6 +471,41 @@ START_TEST(a_failed_sync_stops_the_node)
 }
 END_TEST
 
+/* Issue 12, item 8: a node whose disk was lost starts its ids from the wall
+ * clock. Counted in units of 64 ms masked to 24 bits, that wrapped every
+ * 2^24 * 64 ms (12.4 days): n2, wiped and started again exactly that long
+ * after its first life, handed out that life's command ids again (the
+ * checker fails the run on a reused command id). The wall clock is stepped
+ * forward while n2 is down (simulated time stays short). */
+static void at_wall_step(struct sim *s, void *arg, uint64_t node, uint64_t ms)
+{
+	sim_wall_step(s, (int)node, (int64_t)ms);
+}
+
+START_TEST(no_id_reuse_by_a_node_wiped_twelve_days_later)
+{
+	const uint64_t wrap = (uint64_t)1 << 24 << 6; /* 2^24 * 64 ms */
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "first life", 2, E);
+	sim_at(r.s, 200, at_wipe, NULL, 2, 0);
+	/* n2's first life started at 0: its next one starts at wall time `wrap` */
+	sim_at(r.s, 205, at_wall_step, NULL, 2, wrap - 210);
+	sim_at(r.s, 210, at_restart, NULL, 2, 0);
+	sim_at(r.s, 800, at_submit, "after the wipe", 2, E);
+	ck_assert_msg(sim_run_until(r.s, 2000) == 0, "%s", sim_failure(r.s));
+	ck_assert(traced(&r, "n2 WIPE"));
+	ck_assert(!sim_amnesic(r.s, 2));
+	ck_assert_int_eq(sim_run_until_converged(r.s, sim_now(r.s) + 20000), 0);
+	ck_assert_msg(sim_final_check(r.s) == 0, "%s", sim_failure(r.s));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 2);
+	sim_set_trace(r.s, NULL);
+	fclose(r.out);
+	run_free(&r);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator scenarios");
@@ -485,5 +520,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, lost_chosen_meta_after_a_power_cut, 30);
 	TEST_CASE(s, no_stale_barrier_answer_after_an_engine_reset, 30);
 	TEST_CASE(s, a_failed_sync_stops_the_node, 30);
+	TEST_CASE(s, no_id_reuse_by_a_node_wiped_twelve_days_later, 30);
 	return s;
 }

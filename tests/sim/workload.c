@@ -107,6 +107,10 @@ static void act_wipe(struct sim *s, void *arg, uint64_t node, uint64_t downtime)
 		if (!sim_up(s, i) || sim_amnesic(s, i) || sim_fragile(s, i))
 			return; /* only one node out of the voters at a time */
 	sim_wipe(s, (int)node);
+	/* Down for days, some of the time: its wall clock moves on (ids of the
+	 * next life come from it, and must stay above this life's). */
+	if (rnd(w, 2))
+		sim_wall_step(s, (int)node, (int64_t)rnd(w, (uint64_t)1 << 32));
 	sim_at(s, sim_now(s) + downtime, act_restart, arg, node, 0);
 }
 
@@ -164,7 +168,6 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 	w.n = o->n_nodes;
 	struct sim_config c;
 	sim_config_default(&c, seed, w.n);
-	c.wipe_lowers_boot = true;
 	c.group_turns = o->group_turns;
 	if (o->verbose)
 		c.trace_out = stderr;

@@ -22,6 +22,7 @@ struct fx {
 	struct node *node;
 	uint64_t now;
 	uint64_t boot;
+	uint64_t base;  /* the id base io->boot gives; 0: boot << 32 */
 	char log[4096]; /* one letter per call, in order */
 	size_t n_log;
 	int persist_rc, sync_rc;
@@ -52,6 +53,7 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 	note(f, 'B');
 	f->boots++;
 	out->boot_count = ++f->boot;
+	out->id_base = f->base ? f->base : f->boot << 32; /* above the last engine's ids */
 	out->amnesia = false;
 	out->seed = 7;
 	return 0;
@@ -396,6 +398,36 @@ START_TEST(a_full_disk_rebuilds_the_engine_with_a_new_boot)
 }
 END_TEST
 
+/* An engine rebuilt inside the process must start above the ids of the
+ * one before it, whatever the wall clock says (docs/decisions.md, "Value ids
+ * and command ids"): a base not above them is refused, and the start is
+ * tried again later. */
+START_TEST(a_rebuilt_engine_starts_above_the_last_ones_ids)
+{
+	struct fx f;
+	struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+	uint64_t x = 0;
+	fx_init(&f, 3);
+	f.persist_rc = -ENOSPC;
+	ev.submit.entity = E_MINE;
+	ev.submit.body = "x";
+	ev.submit.len = 1;
+	ck_assert_int_eq(node_step(f.node, &ev, &x), -ENOTCONN);
+	ck_assert_uint_ne(x, 0); /* the engine handed out x's id (and a value's) */
+	f.persist_rc = 0;
+	f.base = paxos_id_seq(x); /* the wall clock went back: not above them */
+	node_tick(f.node);
+	ck_assert_ptr_null(node_engine(f.node));
+	ck_assert_uint_eq(f.timer, f.now + NODE_RESTART_RETRY_MS);
+	f.base = 0;
+	f.now += NODE_RESTART_RETRY_MS;
+	node_tick(f.node);
+	ck_assert_ptr_nonnull(node_engine(f.node));
+	ck_assert_uint_gt(paxos_id_seq(submit(&f, "y")), paxos_id_seq(x) + 1);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(any_other_failed_write_stops_the_node)
 {
 	struct fx f;
@@ -544,6 +576,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, messages_wait_for_the_sync, 10);
 	TEST_CASE(s, a_failed_sync_stops_the_node_and_nothing_leaves, 10);
 	TEST_CASE(s, a_full_disk_rebuilds_the_engine_with_a_new_boot, 10);
+	TEST_CASE(s, a_rebuilt_engine_starts_above_the_last_ones_ids, 10);
 	TEST_CASE(s, any_other_failed_write_stops_the_node, 10);
 	TEST_CASE(s, requests_are_handed_back_once_when_the_engine_goes, 10);
 	TEST_CASE(s, an_applied_command_gives_its_request_back, 10);

@@ -43,6 +43,7 @@ static void fx_start(struct fx *f)
 {
 	char err[128];
 	f->cfg.boot_count++;
+	f->cfg.id_base = f->cfg.boot_count << 32; /* session(self, boot) below */
 	ck_assert_int_eq(paxos_new(&f->cfg, &f->p, err, sizeof(err)), 0);
 }
 
@@ -595,9 +596,9 @@ START_TEST(forwarding_from_the_origin)
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE) + count_sent(&f, PAXOS_MSG_ACCEPT), 0);
 	ck_assert_uint_eq(waiting(&f), 0);
 
-	/* node 1 lost its disk and runs with a lower boot count (a clock-derived
-	 * count wrapped): said by its own message, that is its process now; a
-	 * value id of an older, higher one changes nothing */
+	/* node 1 lost its disk and runs with a lower id base (its wall clock
+	 * went back across the wipe): said by its own message, that is its
+	 * process now; a value id of an older, higher one changes nothing */
 	uint64_t s1low = session(1, 2);
 	submit(&f, E_OWNED_BY_1, "z");
 	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_FORWARD)->to_session, session(1, 6));
@@ -700,7 +701,7 @@ START_TEST(forwarding_at_the_holder)
 	ck_assert_int_eq(recv(&f, 2, &fw), 0);
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_FWD_NACK));
 
-	/* a new process of node 2 with a lower boot count (its disk was lost):
+	/* a new process of node 2 with a lower id base (its disk was lost):
 	 * its sequence starts again at 1 and is decided, not ignored */
 	uint64_t s2low = session(2, 1);
 	end = paxos_codec_put_cmd(val, s2low | 1, "e", 1);
@@ -1127,6 +1128,41 @@ START_TEST(malformed_events_are_refused)
 }
 END_TEST
 
+/* Ids (paxos.h, "Ids never repeat"): node << 56 | seq above this life's
+ * base, at most (elapsed ms + 1) << 14 of them, so that the next life's base
+ * (from the wall clock) is above them all. Past the bound SUBMIT says
+ * -EAGAIN, and hands out ids again once time has passed. */
+START_TEST(ids_keep_to_their_rate_bound)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	const uint64_t base = f.cfg.id_base, room = UINT64_C(1) << PAXOS_ID_MS_SHIFT;
+	uint64_t n = 0;
+	int rc = 0;
+	for (; n <= room; n++) {
+		struct paxos_event ev = {.type = PAXOS_EV_SUBMIT};
+		ev.submit.entity = E_OWNED_BY_1;
+		ev.submit.body = "x";
+		ev.submit.len = 1;
+		rc = step(&f, &ev);
+		if (rc)
+			break;
+		uint64_t id = f.u->submit_id;
+		ck_assert_uint_eq(paxos_id_node(id), 1);
+		ck_assert_uint_gt(paxos_id_seq(id), base);
+		ck_assert_uint_le(paxos_id_seq(id), base + room);
+	}
+	ck_assert_int_eq(rc, -EAGAIN);
+	ck_assert_uint_eq(f.u->submit_id, 0);
+	ck_assert_uint_gt(n, room - 4); /* a value id or two went to the proposer */
+	tick(&f, 1);
+	uint64_t id = submit(&f, E_OWNED_BY_1, "later");
+	ck_assert_uint_gt(paxos_id_seq(id), base + room - 4);
+	ck_assert_uint_le(paxos_id_seq(id), base + 2 * room);
+	fx_close(&f);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos engine");
@@ -1151,5 +1187,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, proposals_wait_for_a_majority_of_voters, 10);
 	TEST_CASE(s, a_single_node_clears_amnesia_and_chooses_alone, 10);
 	TEST_CASE(s, malformed_events_are_refused, 10);
+	TEST_CASE(s, ids_keep_to_their_rate_bound, 30);
 	return s;
 }
