@@ -38,6 +38,7 @@ struct mount_notify;
 struct mount_snapshots;
 struct mount_compact;
 struct mount_progress;
+struct mount_wbuf;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -56,6 +57,7 @@ struct mount_node {
 	struct mount_compact *compact;   /* the store's compaction thread */
 	struct mount_progress *progress; /* catch-up progress lines (mount/progress.c) */
 	struct fs_apply_out apply_out;   /* the applier's result buffer (mount/apply.c) */
+	struct mount_wbuf *wbuf;         /* write-behind buffers (mount/wbuf.c) */
 
 	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
 	struct event *retry_ev;  /* rechecks waiting requests, prunes names */

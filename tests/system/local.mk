@@ -13,6 +13,7 @@ TESTS += \
 	tests/system/crash.sh \
 	tests/system/failed_sync.sh \
 	tests/system/minority.sh \
+	tests/system/write_behind.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
