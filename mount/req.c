@@ -252,6 +252,9 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		 * the last open here; then the kernel drops it as it opens
 		 * (mount/notify.c says why not from the notify thread). */
 		r->fi.keep_cache = !util_u64map_del(&n->data_stale, r->ino);
+		/* writes buffered here are not applied yet: no mark for them */
+		if (mount_wbuf_busy(n, r->ino))
+			r->fi.keep_cache = 0;
 		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
 			mount_inode_release(n, r->ino);
 		break;
