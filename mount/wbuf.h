@@ -52,7 +52,7 @@
 #define MOUNT_WBUF_CMD_MAX ((4u << 20) - (16u << 10)) /* data of one command: fits a value */
 #define MOUNT_WBUF_START   (8u << 20)                 /* an inode's buffer this large goes */
 #define MOUNT_WBUF_AGE_MS  1000                       /* ...or this old */
-#define MOUNT_WBUF_MAX     (64u << 20)                /* bytes buffered or in flight per node */
+#define MOUNT_WBUF_MAX     (32u << 20)                /* bytes buffered or in flight per node */
 
 /* An op waiting for an inode's buffered writes. The caller embeds it in its
  * own struct and fills req, ino and resume; wbuf fills the rest. */
