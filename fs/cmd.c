@@ -236,7 +236,7 @@ int fs_cmd_write(const struct fs_caller *c, uint64_t ino, uint64_t offset, const
 	op.offset = offset;
 	op.data.data = (uint8_t *)data;
 	op.data.len = len;
-	op.kill_suidgid = c->uid != 0;
+	op.kill_suidgid = c->kill_suidgid;
 	m.op_case = PAXFS__COMMAND__OP_WRITE;
 	m.write = &op;
 	return finish(&m, ino, out);
@@ -253,7 +253,7 @@ int fs_cmd_append(const struct fs_caller *c, uint64_t ino, const void *data, siz
 	paxfs__append__init(&op);
 	op.data.data = (uint8_t *)data;
 	op.data.len = len;
-	op.kill_suidgid = c->uid != 0;
+	op.kill_suidgid = c->kill_suidgid;
 	m.op_case = PAXFS__COMMAND__OP_APPEND;
 	m.append = &op;
 	return finish(&m, ino, out);

@@ -100,6 +100,8 @@ struct fs_caller {
 	uint32_t uid;
 	uint32_t gid;
 	int64_t time_ns;
+	bool kill_suidgid; /* write, append: the writer lacks CAP_FSETID (it is not root),
+			      so the write clears S_ISUID, and S_ISGID with S_IXGRP */
 };
 
 /* An encoded paxfs.Command (proto/command.proto) and the entity that orders

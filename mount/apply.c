@@ -18,6 +18,7 @@
 #include "mount/notify.h"
 #include "mount/retain.h"
 #include "mount/snapshot.h"
+#include "mount/wbuf.h"
 #include "util/log.h"
 
 /* Commands of other nodes change what the kernel may have cached; ours went
@@ -75,8 +76,8 @@ void mount_inode_release(struct mount_node *n, uint64_t ino)
 	struct stat st;
 	int rc;
 
-	if (util_u64map_get(&n->opens, ino))
-		return;
+	if (util_u64map_get(&n->opens, ino) || mount_wbuf_busy(n, ino))
+		return; /* mount/wbuf.c calls again when its writes are done */
 	if (fs_getattr(n->fs, ino, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 0)
 		return;
 	rc = fs_reclaim(n->fs, ino);

@@ -17,6 +17,8 @@ enum {
 	KEY_DEBUG,
 	KEY_IGNORED,
 	KEY_ALLOW_OTHER,
+	KEY_SYNC,
+	KEY_ASYNC,
 };
 
 struct parse_state {
@@ -60,6 +62,8 @@ static const struct fuse_opt opts[] = {
     FUSE_OPT_KEY("users", KEY_IGNORED),
     FUSE_OPT_KEY("defaults", KEY_IGNORED),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("sync", KEY_SYNC),
+    FUSE_OPT_KEY("async", KEY_ASYNC),
     FUSE_OPT_END,
 };
 
@@ -111,6 +115,12 @@ static int opt_cb(void *data, const char *arg, int key, struct fuse_args *outarg
 		a->foreground = true;
 		return 0;
 	case KEY_IGNORED:
+		return 0;
+	case KEY_SYNC: /* ours, not the kernel's MS_SYNCHRONOUS: see mount/wbuf.h */
+		a->sync = true;
+		return 0;
+	case KEY_ASYNC:
+		a->sync = false;
 		return 0;
 	case KEY_ALLOW_OTHER:
 		a->allow_other = true;
@@ -211,6 +221,11 @@ void mount_args_usage(const char *prog)
 	    "  -o catchup_rate=MIB       what this node sends to nodes catching up (file\n"
 	    "                            states, log entries): at most MIB MiB/s\n"
 	    "                            (default %d; 0: no limit)\n"
+	    "  -o sync                   every write() is chosen (on a majority) before it\n"
+	    "                            returns; default: write-behind, where written data\n"
+	    "                            is chosen when fsync(), fdatasync() or close()\n"
+	    "                            returns (and O_SYNC/O_DSYNC writes at once); errors\n"
+	    "                            are reported there\n"
 	    "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
 	    "  -o allow_other            let every user use the mount (adds default_permissions)\n"
 	    "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"

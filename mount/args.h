@@ -7,6 +7,8 @@
  *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
  *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
  *       -o catchup_rate=MIB                catch-up this node serves (states, entries): at most MIB MiB/s (0: no limit)
+ *       -o sync                            every write() is chosen before it returns (default:
+ *                                          write-behind, chosen at fsync/close; mount/wbuf.h)
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
  *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
@@ -37,6 +39,7 @@ struct mount_args {
 	unsigned retention;
 	unsigned retention_bytes;
 	unsigned catchup_rate; /* MiB/s of catch-up served; 0 = no limit */
+	bool sync;             /* -o sync: no write-behind */
 	bool foreground;
 	bool debug;
 	bool allow_other;

@@ -22,7 +22,8 @@ mount_libmount_a_SOURCES = \
 	mount/snapshot.c mount/snapshot.h \
 	mount/storage.c \
 	mount/turn.c \
-	mount/verify.c mount/verify.h
+	mount/verify.c mount/verify.h \
+	mount/wbuf.c mount/wbuf.h
 mount_libmount_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_FUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
 MOUNT_LIBS = mount/libmount.a tools/libsummary.a $(FS_LIBS) $(NODE_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \

@@ -28,6 +28,7 @@
 #include "mount/retain.h"
 #include "mount/session.h"
 #include "mount/snapshot.h"
+#include "mount/wbuf.h"
 #include "util/log.h"
 
 #define STOP_GRACE_S 5
@@ -68,6 +69,7 @@ static void writable_cb(void *arg, uint32_t peer)
 static void finish_stop(struct mount_node *n)
 {
 	mount_req_fail_all(n, -EIO);
+	mount_wbuf_fail_all(n, -EIO);
 	event_base_loopbreak(n->base);
 }
 
@@ -88,6 +90,7 @@ static void begin_stop(struct mount_node *n, const char *why)
 	LOG_INFO("stopping (%s)", why);
 	n->stopping = true;
 	mount_session_pause(n->session);
+	mount_wbuf_stop(n); /* buffered writes go out within the grace time */
 	if (n->pending == 0) {
 		finish_stop(n);
 		return;
@@ -257,7 +260,8 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = mount_turn_init(n);
 	if (rc < 0 || !(n->retry_ev = evtimer_new(n->base, retry_cb, n)) ||
 	    !(n->notify_ev = event_new(n->base, -1, 0, notify_cb, n)) ||
-	    !(n->stop_ev = evtimer_new(n->base, stop_cb, n)) || mount_snapshots_new(n) < 0) {
+	    !(n->stop_ev = evtimer_new(n->base, stop_cb, n)) || mount_snapshots_new(n) < 0 ||
+	    mount_wbuf_new(n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -325,6 +329,11 @@ void mount_node_close(struct mount_node *n)
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;
 	mount_snapshots_free(n);
+	mount_wbuf_free(n);
+	if (n->base)
+		LOG_INFO("applied %llu entries (%llu bytes of values) since start",
+			 (unsigned long long)n->applied_entries,
+			 (unsigned long long)n->applied_bytes);
 	mount_turn_close(n);            /* the core, and its engine */
 	mount_compact_free(n->compact); /* before the store it uses */
 	n->compact = NULL;

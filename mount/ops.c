@@ -3,8 +3,12 @@
  * Each op only translates: reads go to fs/ and are answered at once from
  * the local applied state; changes become commands (fs_cmd_*) that wait in
  * mount/req.c until applied; open, opendir and a lookup that finds nothing
- * first pass read barriers (DESIGN.md, Consistency). Every fuse_req_t is
- * answered exactly once. */
+ * first pass read barriers (DESIGN.md, Consistency). write() goes to the
+ * write-behind buffer (mount/wbuf.c) unless the handle is O_APPEND, O_SYNC,
+ * O_DSYNC or the mount is `-o sync`; any other op on an inode with buffered
+ * writes first waits until they are applied (struct deferred), so that it
+ * sees them and keeps their order. Every fuse_req_t is answered exactly
+ * once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "mount/node.h"
 #include "mount/notify.h"
 #include "mount/req.h"
+#include "mount/wbuf.h"
 #include "util/log.h"
 
 #define CACHE_TIMEOUT_S 1.0
@@ -30,6 +35,7 @@ static void caller_of(fuse_req_t req, struct fs_caller *c)
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
 	c->time_ns = mount_wall_ns();
+	c->kill_suidgid = ctx->uid != 0;
 }
 
 /* An operation on an inode the kernel holds, which no longer exists here:
@@ -41,9 +47,11 @@ static int inode_gone(int rc)
 	return rc == -ENOENT ? -ESTALE : rc;
 }
 
-/* Proposes a built command, or answers the build error at once. */
-static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, struct fs_cmd *cmd,
-		    const struct fuse_file_info *fi)
+/* Proposes a built command, or answers the build error at once. wb_ino: the
+ * inode a file command changes (0 for namespace commands), whose buffered
+ * writes must not overtake it (mount/wbuf.h). */
+static void propose_on(fuse_req_t req, enum mount_req_kind kind, int build_rc, struct fs_cmd *cmd,
+		       const struct fuse_file_info *fi, uint64_t wb_ino)
 {
 	struct mount_node *n = node_of(req);
 	struct mount_req *r;
@@ -60,7 +68,133 @@ static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, stru
 	}
 	if (fi)
 		r->fi = *fi;
+	if (wb_ino) {
+		r->wb_ino = wb_ino;
+		mount_wbuf_cmd_begin(n, wb_ino);
+	}
 	mount_req_submit(n, r, cmd);
+}
+
+static void propose(fuse_req_t req, enum mount_req_kind kind, int build_rc, struct fs_cmd *cmd,
+		    const struct fuse_file_info *fi)
+{
+	propose_on(req, kind, build_rc, cmd, fi, 0);
+}
+
+/* ---- ops that wait for buffered writes ------------------------------------ */
+
+enum defer_op {
+	D_LOOKUP = 1,
+	D_GETATTR,
+	D_READ,
+	D_SETATTR,
+	D_FALLOCATE,
+	D_SETXATTR,
+	D_REMOVEXATTR,
+	D_WRITE,
+};
+
+/* An op on an inode with buffered writes, with what it needs to run later. */
+struct deferred {
+	struct mount_wbuf_wait w; /* first: resume gets it back */
+	enum defer_op op;
+	fuse_ino_t parent;
+	size_t size;
+	off_t off, length;
+	int mode, to_set, flags;
+	struct stat attr;
+	char *name; /* lookup, xattrs */
+	char *data; /* setxattr value, write data */
+};
+
+static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+static void do_getattr(fuse_req_t req, fuse_ino_t ino);
+static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
+static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set);
+static void do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length);
+static void do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags);
+static void do_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+static void do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     bool append);
+
+static void deferred_free(struct deferred *d)
+{
+	free(d->name);
+	free(d->data);
+	free(d);
+}
+
+static void deferred_run(struct mount_node *n, struct mount_wbuf_wait *w, int err)
+{
+	struct deferred *d = (struct deferred *)w;
+	fuse_req_t req = w->req;
+	(void)n;
+
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		deferred_free(d);
+		return;
+	}
+	switch (d->op) {
+	case D_LOOKUP:
+		do_lookup(req, d->parent, d->name);
+		break;
+	case D_GETATTR:
+		do_getattr(req, w->ino);
+		break;
+	case D_READ:
+		do_read(req, w->ino, d->size, d->off);
+		break;
+	case D_SETATTR:
+		do_setattr(req, w->ino, &d->attr, d->to_set);
+		break;
+	case D_FALLOCATE:
+		do_fallocate(req, w->ino, d->mode, d->off, d->length);
+		break;
+	case D_SETXATTR:
+		do_setxattr(req, w->ino, d->name, d->data, d->size, d->flags);
+		break;
+	case D_REMOVEXATTR:
+		do_removexattr(req, w->ino, d->name);
+		break;
+	case D_WRITE:
+		do_write(req, w->ino, d->data, d->size, d->off, d->flags != 0);
+		break;
+	}
+	deferred_free(d);
+}
+
+/* true: `ino` has buffered writes, and the op described by `t` (its name
+ * and data copied) runs once they are applied; false: run it now. */
+static bool defer(fuse_req_t req, uint64_t ino, const struct deferred *t, const char *name,
+		  const char *data, size_t data_len)
+{
+	struct mount_node *n = node_of(req);
+	struct deferred *d;
+
+	if (!mount_wbuf_busy(n, ino))
+		return false;
+	d = malloc(sizeof(*d));
+	if (!d)
+		return false; /* run now: out of order beats a lost answer */
+	*d = *t;
+	d->name = name ? strdup(name) : NULL;
+	d->data = data_len ? malloc(data_len) : NULL;
+	if ((name && !d->name) || (data_len && !d->data)) {
+		deferred_free(d);
+		return false;
+	}
+	if (data_len)
+		memcpy(d->data, data, data_len);
+	d->w.req = req;
+	d->w.ino = ino;
+	d->w.resume = deferred_run;
+	if (!mount_wbuf_wait(n, &d->w)) {
+		deferred_free(d);
+		return false;
+	}
+	return true;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -95,6 +229,20 @@ static void reply_entry_stat(fuse_req_t req, const struct stat *st)
 	fuse_reply_entry(req, &e);
 }
 
+static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mount_node *n = node_of(req);
+	struct stat st;
+	int rc = fs_lookup(n->fs, parent, name, &st);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	mount_names_looked_up(n, st.st_ino);
+	reply_entry_stat(req, &st);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount_node *n = node_of(req);
@@ -102,7 +250,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct mount_req *r;
 	uint64_t ns = FS_NAMESPACE;
 	int rc = fs_lookup(n->fs, parent, name, &st);
+	struct deferred t = {.op = D_LOOKUP, .parent = parent};
 
+	/* the size in the answer must count the writes buffered here */
+	if (rc == 0 && defer(req, st.st_ino, &t, name, NULL, 0))
+		return;
 	if (rc == 0) {
 		mount_names_looked_up(n, st.st_ino);
 		reply_entry_stat(req, &st);
@@ -135,25 +287,30 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void do_getattr(fuse_req_t req, fuse_ino_t ino)
 {
 	struct stat st;
 	int rc = inode_gone(fs_getattr(node_of(req)->fs, ino, &st));
-	(void)fi;
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_attr(req, &st, CACHE_TIMEOUT_S);
 }
 
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-		       struct fuse_file_info *fi)
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct deferred t = {.op = D_GETATTR};
+	(void)fi;
+	if (!defer(req, ino, &t, NULL, NULL, 0))
+		do_getattr(req, ino);
+}
+
+static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set)
 {
 	struct mount_node *n = node_of(req);
 	struct fs_setattr a = {0};
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
-	(void)fi;
 
 	caller_of(req, &c);
 	if (to_set & FUSE_SET_ATTR_MODE) {
@@ -188,7 +345,17 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.valid |= FS_SET_CTIME;
 		a.ctime_ns = (int64_t)attr->st_ctim.tv_sec * 1000000000 + attr->st_ctim.tv_nsec;
 	}
-	propose(req, MREQ_ATTR, inode_gone(fs_cmd_setattr(n->fs, &c, ino, &a, &cmd)), &cmd, NULL);
+	propose_on(req, MREQ_ATTR, inode_gone(fs_cmd_setattr(n->fs, &c, ino, &a, &cmd)), &cmd, NULL,
+		   ino);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct deferred t = {.op = D_SETATTR, .attr = *attr, .to_set = to_set};
+	(void)fi;
+	if (!defer(req, ino, &t, NULL, NULL, 0))
+		do_setattr(req, ino, attr, to_set);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -314,14 +481,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	open_common(req, ino, fi, false);
 }
 
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
 	struct mount_node *n = node_of(req);
 	size_t got = 0;
 	void *buf = malloc(size ? size : 1);
 	int rc;
-	(void)fi;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -335,26 +500,53 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct deferred t = {.op = D_READ, .size = size, .off = off};
+	(void)fi;
+	if (!defer(req, ino, &t, NULL, NULL, 0))
+		do_read(req, ino, size, off);
+}
+
+/* A write chosen before it is answered (O_APPEND, O_SYNC, -o sync). */
+static void do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     bool append)
 {
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	int rc;
 
 	caller_of(req, &c);
-	if ((fi->flags | (int)fi->fh) & O_APPEND)
+	if (append)
 		rc = fs_cmd_append(&c, ino, buf, size, &cmd);
 	else
 		rc = fs_cmd_write(&c, ino, (uint64_t)off, buf, size, &cmd);
-	propose(req, MREQ_WRITE, rc, &cmd, NULL);
+	propose_on(req, MREQ_WRITE, rc, &cmd, NULL, ino);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct mount_node *n = node_of(req);
+	int flags = fi->flags | (int)fi->fh;
+	bool append = (flags & O_APPEND) != 0;
+	struct deferred t = {.op = D_WRITE, .size = size, .off = off, .flags = append};
+
+	if (!append && !(flags & O_DSYNC) && !n->args->sync) {
+		mount_wbuf_write(n, req, ino, buf, size, off);
+		return;
+	}
+	/* O_DSYNC is part of O_SYNC: both are chosen before they return. */
+	if (!defer(req, ino, &t, NULL, buf, size))
+		do_write(req, ino, buf, size, off, append);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
 	(void)fi;
-	fuse_reply_err(req, 0); /* every write is already chosen and durable on a majority */
+	/* close(): the writes buffered so far are chosen before it returns */
+	mount_wbuf_sync(node_of(req), req, ino);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -362,6 +554,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct mount_node *n = node_of(req);
 	uintptr_t c = (uintptr_t)util_u64map_get(&n->opens, ino);
 	(void)fi;
+	mount_wbuf_release(n, ino); /* what is left goes; nobody waits */
 	if (c > 1)
 		util_u64map_put(&n->opens, ino, (void *)(c - 1));
 	else {
@@ -373,10 +566,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)datasync;
+	(void)datasync; /* data and metadata are chosen together */
 	(void)fi;
-	fuse_reply_err(req, 0); /* as for flush: nothing is ever only here */
+	mount_wbuf_sync(node_of(req), req, ino);
 }
 
 /* ---- directories ------------------------------------------------------ */
@@ -434,7 +626,12 @@ static int fill_cb(void *arg, const char *name, uint64_t ino, uint32_t type)
 	if (f->plus) {
 		struct fuse_entry_param e;
 		memset(&e, 0, sizeof(e));
-		if (strcmp(name, ".") && strcmp(name, "..")) {
+		if (mount_wbuf_busy(f->n, ino)) {
+			/* its size is not applied yet: no attributes (the
+			 * kernel then asks with a lookup or getattr, which wait) */
+			e.attr.st_ino = ino;
+			e.attr.st_mode = type;
+		} else if (strcmp(name, ".") && strcmp(name, "..")) {
 			if (fs_getattr(f->n->fs, ino, &e.attr) < 0)
 				return 0; /* gone since listed: skip it */
 			e.ino = ino;
@@ -538,17 +735,25 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- xattrs ------------------------------------------------------------- */
 
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+static void do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
 	struct mount_node *n = node_of(req);
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(
+	propose_on(
 	    req, MREQ_ERR,
 	    inode_gone(fs_cmd_setxattr(n->fs, &c, ino, name, value, size, (uint32_t)flags, &cmd)),
-	    &cmd, NULL);
+	    &cmd, NULL, ino);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct deferred t = {.op = D_SETXATTR, .size = size, .flags = flags};
+	if (!defer(req, ino, &t, name, value, size))
+		do_setxattr(req, ino, name, value, size, flags);
 }
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
@@ -593,14 +798,21 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(buf);
 }
 
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+static void do_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct mount_node *n = node_of(req);
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
-	propose(req, MREQ_ERR, inode_gone(fs_cmd_removexattr(n->fs, &c, ino, name, &cmd)), &cmd,
-		NULL);
+	propose_on(req, MREQ_ERR, inode_gone(fs_cmd_removexattr(n->fs, &c, ino, name, &cmd)), &cmd,
+		   NULL, ino);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct deferred t = {.op = D_REMOVEXATTR};
+	if (!defer(req, ino, &t, name, NULL, 0))
+		do_removexattr(req, ino, name);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -616,20 +828,28 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		&cmd, fi);
 }
 
-static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
-			 struct fuse_file_info *fi)
+static void do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length)
 {
 	struct fs_caller c;
 	struct fs_cmd cmd = {0};
-	(void)fi;
 	caller_of(req, &c);
+	propose_on(
+	    req, MREQ_ERR,
+	    fs_cmd_fallocate(&c, ino, (uint32_t)mode, (uint64_t)offset, (uint64_t)length, &cmd),
+	    &cmd, NULL, ino);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			 struct fuse_file_info *fi)
+{
+	struct deferred t = {.op = D_FALLOCATE, .mode = mode, .off = offset, .length = length};
+	(void)fi;
 	if (offset < 0 || length <= 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	propose(req, MREQ_ERR,
-		fs_cmd_fallocate(&c, ino, (uint32_t)mode, (uint64_t)offset, (uint64_t)length, &cmd),
-		&cmd, NULL);
+	if (!defer(req, ino, &t, NULL, NULL, 0))
+		do_fallocate(req, ino, mode, offset, length);
 }
 
 const struct fuse_lowlevel_ops mount_ops = {

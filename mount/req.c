@@ -12,6 +12,7 @@
 
 #include "mount/names.h"
 #include "mount/notify.h"
+#include "mount/wbuf.h"
 #include "util/log.h"
 
 #define CACHE_TIMEOUT_S 1.0
@@ -20,7 +21,8 @@ struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, 
 {
 	struct mount_req *r = calloc(1, sizeof(*r));
 	if (!r) {
-		fuse_reply_err(req, ENOMEM);
+		if (req)
+			fuse_reply_err(req, ENOMEM);
 		return NULL;
 	}
 	r->kind = kind;
@@ -30,8 +32,12 @@ struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, 
 	return r;
 }
 
-static void req_free(struct mount_node *n, struct mount_req *r)
+/* err: the command's outcome, for mount/wbuf.c (which may submit the
+ * inode's next command before n->pending drops here). */
+static void req_free(struct mount_node *n, struct mount_req *r, int err)
 {
+	if (r->wb_ino)
+		mount_wbuf_cmd_done(n, r->wb_ino, r->kind == MREQ_WBUF, err < 0 ? err : -err);
 	n->pending--;
 	free(r);
 	if (n->stopping && n->pending == 0 && n->stop_ev)
@@ -42,8 +48,9 @@ void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err)
 {
 	if (r->kind == MREQ_OPEN && r->is_dir && err)
 		free((void *)(uintptr_t)r->fi.fh); /* no releasedir follows a failed opendir */
-	fuse_reply_err(r->req, err < 0 ? -err : err);
-	req_free(n, r);
+	if (r->kind != MREQ_WBUF)
+		fuse_reply_err(r->req, err < 0 ? -err : err);
+	req_free(n, r, err);
 }
 
 static void fill_entry(struct fuse_entry_param *e, uint64_t ino, const struct stat *st)
@@ -113,6 +120,10 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 
 	if (!r)
 		return; /* its request was already answered (failed, or the engine was reset) */
+	if (r->kind == MREQ_WBUF) {
+		req_free(n, r, res->err);
+		return;
+	}
 	if (res->err) {
 		mount_req_reply_err(n, r, res->err);
 		return;
@@ -137,6 +148,8 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 	case MREQ_WRITE:
 		fuse_reply_write(r->req, res->written);
 		break;
+	case MREQ_WBUF:
+		break;
 	case MREQ_ERR:
 		fuse_reply_err(r->req, 0);
 		break;
@@ -145,7 +158,7 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 		fuse_reply_err(r->req, EIO);
 		break;
 	}
-	req_free(n, r);
+	req_free(n, r, 0);
 }
 
 void mount_req_failed(struct mount_node *n, struct mount_req *r, int err)
@@ -241,6 +254,9 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		 * the last open here; then the kernel drops it as it opens
 		 * (mount/notify.c says why not from the notify thread). */
 		r->fi.keep_cache = !util_u64map_del(&n->data_stale, r->ino);
+		/* writes buffered here are not applied yet: no mark for them */
+		if (mount_wbuf_busy(n, r->ino))
+			r->fi.keep_cache = 0;
 		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
 			mount_inode_release(n, r->ino);
 		break;
@@ -261,7 +277,7 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		fuse_reply_err(r->req, EIO);
 		break;
 	}
-	req_free(n, r);
+	req_free(n, r, 0);
 }
 
 void mount_req_recheck(struct mount_node *n)

@@ -22,6 +22,7 @@ enum mount_req_kind {
 	MREQ_WRITE,     /* write: fuse_reply_write */
 	MREQ_OPEN,      /* open, opendir: barriers, then fuse_reply_open */
 	MREQ_LOOKUP,    /* a lookup that missed: namespace barrier, then look again */
+	MREQ_WBUF,      /* a write command of mount/wbuf.c: no FUSE request to answer */
 };
 
 #define MREQ_MAX_WAIT 2
@@ -32,6 +33,7 @@ struct mount_req {
 	struct mount_req *next; /* on n->waiting */
 	uint64_t cmd_id;
 	int64_t started_ms;
+	uint64_t wb_ino; /* not 0: a command on this inode, counted by mount/wbuf.c */
 
 	/* open / lookup */
 	uint64_t ino;             /* open: the inode; create: the new one */
@@ -48,10 +50,12 @@ struct mount_req {
 	bool truncate;       /* create found an existing file and O_TRUNC asks to empty it */
 };
 
-/* A new request of `kind` for FUSE request `req` (counted in n->pending). */
+/* A new request of `kind` for FUSE request `req` (counted in n->pending;
+ * req is NULL for MREQ_WBUF). */
 struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, fuse_req_t req);
 
-/* Answers `r` with an error (0 for success of MREQ_ERR) and frees it. */
+/* Answers `r` with an error (0 for success of MREQ_ERR) and frees it; an
+ * MREQ_WBUF command hands its outcome to mount/wbuf.c. */
 void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err);
 
 /* open / opendir / a missed lookup: asks read barriers on `entities` and

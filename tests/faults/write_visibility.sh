@@ -55,6 +55,7 @@ while not os.path.exists(sys.argv[3] + ".go"):
     time.sleep(0.05)
 try:
     os.pwrite(fd, sys.argv[2].encode(), 0)
+    os.close(fd)  # write-behind: the write is chosen, or fails, by close()
     rc = 0
 except OSError as e:
     rc = e.errno
@@ -76,5 +77,5 @@ check "while the write waits for a majority, that reader still sees the old valu
 	test "$(sed -n 2p "$_tmp/read")" = "$old"
 sed -n 2p "$_tmp/read" | grep -q "new value" && diag "it saw the write before it was chosen"
 wait "$writer"
-check "the write fails (no majority)" -- test "$(cat "$_tmp/wrc")" = 5 # EIO
+check "the write fails by close() (no majority)" -- test "$(cat "$_tmp/wrc")" = 5 # EIO
 : >"$faults.new" && mv "$faults.new" "$faults"

@@ -47,10 +47,14 @@ check "setting an ACL says it is not supported" -- \
 printf x >"$m1/suid" && chmod 06777 "$m1/suid"
 printf x >"$m1/sgid_noexec" && chmod 02766 "$m1/sgid_noexec"
 printf x >"$m1/root_writes" && chmod 06777 "$m1/root_writes"
+printf x >"$m1/suid_buffered" && chmod 06777 "$m1/suid_buffered"
 setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "echo y >> '$m1/suid'; echo y >> '$m1/sgid_noexec'"
+setpriv --reuid=65534 --regid=65534 --clear-groups dd if=/dev/zero of="$m1/suid_buffered" bs=4k count=3 conv=notrunc status=none
 echo y >>"$m1/root_writes"
+dd if=/dev/zero of="$m1/root_writes" bs=4k count=3 conv=notrunc status=none
 check "a user's write clears SUID and SGID (node 2 sees $(mode "$m2/suid"))" -- \
 	wait_until 5 sh -c "test \$(stat -c %a '$m2/suid') = 777"
+check "... also through write-behind ($(mode "$m2/suid_buffered"))" -- test "$(mode "$m2/suid_buffered")" = 777
 check "... but not SGID without group exec ($(mode "$m2/sgid_noexec"))" -- test "$(mode "$m2/sgid_noexec")" = 2766
 check "root's write keeps them ($(mode "$m2/root_writes"))" -- test "$(mode "$m2/root_writes")" = 6777
 check "the writer's node sees it at once ($(mode "$m1/suid"))" -- test "$(mode "$m1/suid")" = 777
