@@ -16,8 +16,10 @@
  * learns the entry from a third node, which nothing else would make it ask).
  *
  * Amnesia (docs/decisions.md, and paxos/paxos.h for why every other node):
- * while amnesic, each listed entity's vote fence is raised to the peer's top
- * (the highest entry it holds any record of, or its own fence). Amnesia ends
+ * while amnesic, each listed entity's vote fence is raised to one past the
+ * peer's top (the highest entry it holds any record of, or its own fence):
+ * the entry after it may have been proposed at round 0 by a process that
+ * died before its own acceptance was durable (docs/decisions.md). Amnesia ends
  * when the listing of every other node has been read to the end; the fences
  * persist in the same update that reports amnesia_cleared.
  *
@@ -218,8 +220,16 @@ int paxos_on_scan_reply(struct paxos *p, size_t from, const struct paxos_msg *m)
 				return rc;
 			if (rc)
 				continue;
-			if (top > e->vote_after) {
-				e->vote_after = top;
+			/* One past the peer's top: a proposer sends its round-0
+			 * ACCEPTs for top + 1 before its own acceptance is
+			 * durable, once top is chosen (proposer.c); such an
+			 * ACCEPT, sent by a process that died since, may still
+			 * be on its way to a peer that answered already, and we
+			 * may have accepted it before our disk was lost. top
+			 * is held durably by a node of the majority that chose
+			 * it, and every other node answers. */
+			if (top + 1 > e->vote_after) {
+				e->vote_after = top + 1;
 				paxos_meta_fence(e);
 			}
 			local = e->chosen;

@@ -65,6 +65,10 @@ struct sim_config {
 	bool wipe_lowers_boot;      /* a wiped node restarts with a boot count below
 				      * all its earlier ones (as after the daemon's
 				      * clock-derived count wrapped), never one used */
+	bool wipe_repeats_inc;      /* a wiped node's ballots carry its first life's
+				      * incarnation again (its ids stay unique), as a
+				      * clock-derived boot count may: STRICT prepares
+				      * must cope */
 	bool fs_log;                /* keep every applied value id (needed by the checker) */
 	bool group_turns;           /* a loop turn takes every input of the same instant, as
 				      * the daemon's turn takes every ready event (group
