@@ -152,8 +152,10 @@ struct paxos_entity {
 	uint64_t trimmed;
 	uint64_t vote_after;
 	uint32_t chosen_proposer;
-	bool chosen_mine; /* the value chosen at `chosen` was built by this engine
+	bool chosen_mine;    /* the value chosen at `chosen` was built by this engine
 			   * (this life); not persisted: false after a load */
+	uint64_t own_synced; /* an entry where this life's proposal was chosen
+			      * with our own acceptance durable among the votes */
 	uint32_t trimmed_crc;
 	/* trimming: the last applied point reported, and the next trim point */
 	uint64_t applied;

@@ -227,10 +227,9 @@
  * ---- Amnesia guard (docs/decisions.md) ----------------------------------
  * A node started with cfg->amnesia (new or damaged store) neither promises
  * nor accepts. It asks every other node for a SCAN of all its entities and
- * raises each entity's vote fence (meta vote_after) to one past the highest
- * entry that node holds any record of (or its own fence): the next entry may
- * have been proposed at round 0 by a process that died before its own
- * acceptance was durable (below). Once EVERY other node has
+ * raises each entity's vote fence (meta vote_after) to the highest entry that
+ * node holds any record of (or its own fence), one more where that entry
+ * holds a value an earlier process of that node built (below). Once EVERY other node has
  * answered to the end, it clears amnesia (update->amnesia_cleared: the caller
  * persists NodeMeta.amnesia = false in that same batch) and from then on votes
  * on an entity only at entries above its fence, and never uses
@@ -243,10 +242,12 @@
  * own ballot at that entry before sending anything (proposer.c), so it shows
  * the entry in its own listing — provided it is asked. Except round-0 ACCEPTs,
  * which leave before the proposer's acceptance is durable: one sent by a
- * process that then died may still reach a peer after that peer answered us,
- * and nobody's listing shows it. But such an ACCEPT at entry i+1 was sent only
- * once i was chosen, i.e. durably accepted by a majority, of which at least
- * one node other than us answers with a top >= i: hence the fence at top + 1. With 5 nodes a majority
+ * process that then died may still reach a peer after that peer answered us.
+ * But such an ACCEPT for i+1 leaves only once the proposer's own acceptance
+ * of its value at i is durable (proposer.c), so its next process holds that
+ * record and lists i + 1 for it (scan.c, listed_top). Were we that proposer,
+ * wiped: our SCAN reached each peer before it answered, and net/ delivers
+ * nothing of our earlier processes after it. With 5 nodes a majority
  * of the others (3 of 4) can leave it out: the wiped node would then vote at
  * an entry where a majority was already promised to someone else. With 3 nodes
  * both rules ask the same nodes. In a new cluster every node starts amnesic;

@@ -250,7 +250,8 @@ enum preauth {
  * - entry i+1: the value chosen at i was built by THIS life. No earlier life
  *   can have known that value chosen, so none used round 0 here, and no
  *   later life ever will (below): our round-0 ballot is the only one ever
- *   used at this entry, and it may go before it is durable;
+ *   used at this entry, and it may go before it is durable — once our own
+ *   acceptance at i is (else persisted first, as at entry 1);
  * - the value chosen at i is ours but from an earlier life (or we cannot
  *   tell: the entity was reloaded): that life may have sent round 0 here
  *   before its acceptance was durable, and lost it in a crash; a second
@@ -265,7 +266,12 @@ static enum preauth preauthorised(const struct paxos *p, const struct paxos_enti
 		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self
 			   ? PREAUTH_PERSIST
 			   : PREAUTH_NONE;
-	return e->chosen_proposer == p->cfg.self && e->chosen_mine ? PREAUTH_EARLY : PREAUTH_NONE;
+	if (e->chosen_proposer != p->cfg.self || !e->chosen_mine)
+		return PREAUTH_NONE;
+	/* Early only once our acceptance at i is durable: then our listing
+	 * shows i with our value even if we die now, and an amnesic node
+	 * fences i+1 on it (scan.c, listed_top). */
+	return e->own_synced == e->chosen ? PREAUTH_EARLY : PREAUTH_PERSIST;
 }
 
 /* Builds our own value for the entry: the queued commands that fit, or a
@@ -494,6 +500,8 @@ static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxo
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
+	if (pr->acks & bit(p->self_idx))
+		e->own_synced = pr->entry; /* our vote counted: it is durable */
 	if (pr->entry == e->chosen + 1)
 		m.chosen = pr->entry;
 	int rc = paxos_broadcast(p, &m, NULL);
