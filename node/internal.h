@@ -22,6 +22,7 @@ struct node_turn {
 	bool sync;                /* an update of this turn needs a synced write */
 	bool scheduled;           /* io->schedule_flush was called for it */
 	struct node_out out[256]; /* messages by destination node id */
+	struct node_out notices;  /* the engine's to itself (PAXOS_EV_PERSISTED) */
 	struct paxos_chosen *chosen;
 	size_t n_chosen, cap_chosen;
 	struct paxos_failed *failed;

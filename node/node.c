@@ -86,6 +86,8 @@ int node_start(struct node *n, char *err, size_t errlen)
 	cfg.n_nodes = n->cfg.n_nodes;
 	cfg.boot_count = boot.boot_count;
 	cfg.id_base = boot.id_base;
+	/* Ballots carry it too: a new life never reuses an earlier one's. */
+	cfg.incarnation = boot.incarnation ? boot.incarnation : boot.boot_count;
 	cfg.amnesia = boot.amnesia;
 	cfg.seed = boot.seed;
 	cfg.ops = n->cfg.storage;

@@ -8,11 +8,14 @@
  *                 ▼                      │
  *   ┌──────────────── struct node ────────────────────────────────┐
  *   │ engine (paxos/) ──update──▶ turn: records ──io.persist──▶ disk (unsynced, now)
+ *   │                              early messages ──io.send──▶ peers (now)
  *   │                              held: messages, chosen, failed,│
+ *   │                                    notices to the engine,   │
  *   │                                    barriers, snapshot asks  │
  *   │ node_flush (end of the driver's loop turn):                 │
  *   │   1. io.sync        if any update of the turn holds a vote  │
- *   │   2. io.send        one batch per peer                      │
+ *   │   2. io.send        one batch per peer; the notices go back │
+ *   │                     to the engine (PERSISTED: a next-turn step)
  *   │   3. fsm.apply      chosen values, in entry order (gaps read│
  *   │                     from the log; put-off ones retried)     │
  *   │   4. fsm.failed / fsm.barrier_done   answers                │
@@ -30,7 +33,11 @@
  * asked for it) one synced write makes everything durable — group commit —
  * if any update of the turn needs it, and only then are the held messages
  * sent, the chosen values applied, the answers given and the timer armed, in
- * that order (paxos/paxos.h). A turn without votes (chosen flags, trims) is
+ * that order (paxos/paxos.h). The update's early messages (ACCEPTs of this
+ * life's ballots, CHOSEN) are not held: they go as soon as its writes are
+ * made, so the peers persist while this node syncs; the engine counts its
+ * own acceptance only when the notice comes back after the sync (one fsync
+ * on a write's critical path, not two in a row). A turn without votes (chosen flags, trims) is
  * not synced: the next synced write covers it, and the engine learns again
  * what a crash loses of it. Work that delivering causes (APPLIED events, new
  * commands) lands in the next turn. The sync may complete later
@@ -88,10 +95,13 @@
 
 /* What io->boot hands to a new engine. */
 struct node_boot {
-	uint64_t boot_count; /* grown at every start, recorded durably */
-	uint64_t id_base;    /* this life's id base (node_id_base), recorded durably */
-	bool amnesia;        /* NodeMeta.amnesia as stored */
-	uint64_t seed;       /* the engine's PRNG seed */
+	uint64_t boot_count;  /* grown at every start, recorded durably */
+	uint64_t id_base;     /* this life's id base (node_id_base), recorded durably */
+	uint64_t incarnation; /* the engine's ballots carry it; 0: boot_count (the
+			       * simulator repeats an earlier life's after a wipe,
+			       * as a wrapped clock-derived count could) */
+	bool amnesia;         /* NodeMeta.amnesia as stored */
+	uint64_t seed;        /* the engine's PRNG seed */
 };
 
 /* The clock, the disk, the network and the timer. Every call is made from the

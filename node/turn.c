@@ -1,8 +1,11 @@
-/* node/turn.c — carrying out the engine's updates: persist, sync, send,
- * deliver (node/node.h draws it).
+/* node/turn.c — carrying out the engine's updates: persist, send the early
+ * messages, sync, send, deliver (node/node.h draws it).
  *
  * Invariant: nothing a turn holds leaves before the sync that covers its
- * writes returned 0; a turn whose write or sync failed is dropped whole. */
+ * writes returned 0; a turn whose write or sync failed is dropped whole. An
+ * update's early messages (paxos.h: ACCEPTs that no crash of this node can
+ * make untrue, CHOSEN) are not held: they leave as soon as its writes are
+ * made, so the peers' syncs run while this node's does. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@ void node_turn_clear(struct node_turn *t)
 	t->n_owned = 0;
 	for (size_t i = 0; i < 256; i++)
 		t->out[i].n = 0;
+	t->notices.n = 0;
 	t->n_chosen = t->n_failed = t->n_barriers = t->n_snaps = 0;
 	t->sync = t->scheduled = t->has_deadline = false;
 }
@@ -65,6 +69,7 @@ void node_turn_free(struct node_turn *t)
 	node_turn_clear(t);
 	for (size_t i = 0; i < 256; i++)
 		free(t->out[i].v);
+	free(t->notices.v);
 	free(t->chosen);
 	free(t->failed);
 	free(t->barriers);
@@ -87,6 +92,12 @@ static void hold(struct node *n, struct node_turn *t, const struct paxos_update 
 			m.items = keep(t, m.items, m.n_items * sizeof(*m.items));
 			VEC_PUSH(o->v, o->n, o->cap, m);
 		}
+	}
+	for (size_t i = 0; i < u->n_notices; i++) {
+		struct paxos_msg m = u->notices[i];
+		m.value = keep(t, m.value, m.value_len);
+		m.items = keep(t, m.items, m.n_items * sizeof(*m.items));
+		VEC_PUSH(t->notices.v, t->notices.n, t->notices.cap, m);
 	}
 	for (size_t i = 0; i < u->n_chosen; i++) {
 		struct paxos_chosen c = u->chosen[i];
@@ -150,6 +161,10 @@ int node_step(struct node *n, struct paxos_event *ev, uint64_t *submit_id)
 	}
 	if (u->amnesia_cleared)
 		n->amnesia = false;
+	/* Written (not yet durable): what may go before the sync goes now. */
+	for (size_t i = 0; i < u->n_early_outboxes; i++)
+		io->send(n->cfg.io_ctx, u->early_outboxes[i].to, u->early_outboxes[i].msgs,
+			 u->early_outboxes[i].n);
 	hold(n, n->cur, u);
 	if (!n->cur->scheduled) {
 		n->cur->scheduled = true;
@@ -175,6 +190,15 @@ static void deliver(struct node *n, struct node_turn *t)
 	for (uint32_t to = 1; to < 256; to++)
 		if (t->out[to].n)
 			io->send(n->cfg.io_ctx, to, t->out[to].v, t->out[to].n);
+	if (t->notices.n && n->engine) {
+		/* The engine's own acceptances in this turn are durable now:
+		 * they count toward their proposals' majorities (a step of the
+		 * next turn). */
+		struct paxos_event ev = {.type = PAXOS_EV_PERSISTED};
+		ev.persisted.msgs = t->notices.v;
+		ev.persisted.n = t->notices.n;
+		node_step(n, &ev, NULL);
+	}
 	/* The values are chosen and durable: they are applied even when a
 	 * step made while applying reset the engine; not after a stop. */
 	for (size_t i = 0; i < t->n_chosen && !n->stopped; i++)

@@ -105,6 +105,8 @@ enum paxos_phase {
 struct paxos_proposer {
 	uint64_t entry;
 	uint64_t ballot;
+	bool early; /* ACCEPTs at `ballot` leave before our own acceptance is
+		     * durable, which counts once its sync returned (a notice) */
 	enum paxos_phase phase;
 	uint64_t acks;      /* bit per node index: promised / accepted `ballot` */
 	uint64_t max_round; /* highest round seen at this entry (for the next ballot) */
@@ -150,6 +152,10 @@ struct paxos_entity {
 	uint64_t trimmed;
 	uint64_t vote_after;
 	uint32_t chosen_proposer;
+	bool chosen_mine;    /* the value chosen at `chosen` was built by this engine
+			   * (this life); not persisted: false after a load */
+	uint64_t own_synced; /* an entry where this life's proposal was chosen
+			      * with our own acceptance durable among the votes */
 	uint32_t trimmed_crc;
 	/* trimming: the last applied point reported, and the next trim point */
 	uint64_t applied;
@@ -246,6 +252,10 @@ struct paxos_updbuf {
 	size_t n_trims, cap_trims;
 	struct paxos_updbox *boxes; /* one per node index (self's stays empty) */
 	struct paxos_outbox *outboxes;
+	struct paxos_updbox *eboxes; /* the same, for messages that may leave early */
+	struct paxos_outbox *early_outboxes;
+	struct paxos_msg *notices; /* to self, after the sync */
+	size_t n_notices, cap_notices;
 	struct paxos_chosen *chosen;
 	size_t n_chosen, cap_chosen;
 	struct paxos_failed *failed;
@@ -391,6 +401,14 @@ int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto);
 int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v);
 /* The same to every other member. */
 int paxos_broadcast(struct paxos *p, const struct paxos_msg *msg, struct paxos_value *v);
+/* As paxos_send, into the messages that may leave before this update's
+ * writes are durable (paxos.h, update->early_outboxes): only for what no
+ * crash of this node can make untrue. paxos_send puts every CHOSEN there
+ * itself (a majority's durable acceptances back it). */
+int paxos_send_early(struct paxos *p, size_t to_idx, const struct paxos_msg *msg,
+		     struct paxos_value *v);
+/* A notice to self, handed back with PAXOS_EV_PERSISTED after the sync. */
+int paxos_upd_notice(struct paxos *p, const struct paxos_msg *msg);
 int paxos_upd_chosen(struct paxos *p, uint64_t entity, uint64_t entry, uint64_t value_id,
 		     struct paxos_value *v);
 int paxos_upd_failed(struct paxos *p, uint64_t entity, uint64_t cmd_id, int error);

@@ -44,6 +44,7 @@ static void advance(struct paxos *p, struct paxos_entity *e)
 		struct paxos_slot *s = e->slots;
 		e->chosen = s->entry;
 		e->chosen_proposer = paxos_id_node(s->value_id);
+		e->chosen_mine = paxos_id_mine(p, s->value_id);
 		paxos_meta_dirty(e);
 		paxos_upd_chosen(p, e->id, s->entry, s->value_id, s->value);
 		paxos_proposer_resolved(p, e, s->entry, s->value_id);
@@ -229,15 +230,17 @@ int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const s
 	}
 	uint64_t to = paxos_min(m->entry_to, e->chosen);
 	to = paxos_min(to, m->entry + p->cfg.fetch_max_entries - 1);
-	size_t before = p->out.boxes[from].n;
+	/* Answers are CHOSEN (or TRIMMED) messages: early ones (paxos_send). */
+	const struct paxos_updbox *box = &p->out.eboxes[from];
+	size_t before = box->n;
 	for (uint64_t entry = m->entry; entry <= to; entry++) {
 		int rc = paxos_send_chosen_entry(p, e, from, entry);
 		if (rc)
 			return rc;
 		/* Bound the answer's size (at least one entry always goes). */
 		size_t bytes = 0;
-		for (size_t i = before; i < p->out.boxes[from].n; i++)
-			bytes += p->out.boxes[from].msgs[i].value_len;
+		for (size_t i = before; i < box->n; i++)
+			bytes += box->msgs[i].value_len;
 		if (bytes >= p->cfg.fetch_max_bytes)
 			break;
 	}
@@ -285,6 +288,7 @@ int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, u
 		paxos_slots_drop_upto(p, e, entry);
 		e->chosen = entry;
 		e->chosen_proposer = 0;
+		e->chosen_mine = false;
 		e->trimmed = entry;
 		e->trimmed_crc = crc;
 		e->applied = paxos_max(e->applied, entry);

@@ -97,7 +97,9 @@ int paxos_new(const struct paxos_config *cfg, struct paxos **out, char *err, siz
 	util_prng_seed(&p->prng, cfg->seed);
 	p->out.boxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.boxes));
 	p->out.outboxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.outboxes));
-	if (!p->out.boxes || !p->out.outboxes) {
+	p->out.eboxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.eboxes));
+	p->out.early_outboxes = paxos_calloc(p, p->n_nodes * sizeof(*p->out.early_outboxes));
+	if (!p->out.boxes || !p->out.outboxes || !p->out.eboxes || !p->out.early_outboxes) {
 		paxos_free(p);
 		return -ENOMEM;
 	}
@@ -211,6 +213,29 @@ static int on_receive(struct paxos *p, const struct paxos_event *ev)
 	return ret;
 }
 
+/* The engine's own notices, back after the sync that made them true: so
+ * far "my acceptance at (entity, entry, ballot) is durable" (proposer.c),
+ * which counts toward that proposal's majority only now. */
+static int on_persisted(struct paxos *p, const struct paxos_event *ev)
+{
+	if (ev->persisted.n && !ev->persisted.msgs)
+		return -EINVAL;
+	for (size_t i = 0; i < ev->persisted.n; i++) {
+		const struct paxos_msg *m = &ev->persisted.msgs[i];
+		if (m->type != PAXOS_MSG_ACCEPTED)
+			return -EINVAL;
+		/* Only an entity in memory can have the proposal it is for. */
+		struct paxos_entity *e = paxos_entity_peek(p, m->entity);
+		if (!e || (e->flags & PAXOS_ENT_BROKEN))
+			continue;
+		paxos_touch(p, e);
+		int rc = paxos_on_accepted(p, e, p->self_idx, m);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- timers --------------------------------------------------------------- */
 
 static void entity_timer(struct paxos *p, struct paxos_entity *e)
@@ -309,6 +334,9 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 		break;
 	case PAXOS_EV_SNAPSHOT_FAILED:
 		rc = ev->snapshot.entity ? paxos_snapshot_failed(p, ev->snapshot.entity) : -EINVAL;
+		break;
+	case PAXOS_EV_PERSISTED:
+		rc = on_persisted(p, ev);
 		break;
 	default:
 		rc = -EINVAL;

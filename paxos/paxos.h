@@ -9,18 +9,25 @@
  * order, every time:
  *
  *   1. write the update's records, then its metas, then its trims, in ONE
- *      batch (a trim may cover a record of the same update), and when
- *      update->needs_sync make it durable (fsync) before step 2 — that batch,
- *      or a later synced write of the same loop turn, which makes it durable
- *      too; if that fails, stop the node (never send anyway);
- *   2. send its messages (one PaxosBatch per destination, paxos/codec.h);
+ *      batch (a trim may cover a record of the same update); then send its
+ *      early messages (update->early_outboxes) at once; when
+ *      update->needs_sync make the batch durable (fsync) before step 2 — that
+ *      batch, or a later synced write of the same loop turn, which makes it
+ *      durable too; if that fails, stop the node (never send anyway);
+ *   2. send its messages (one PaxosBatch per destination, paxos/codec.h), and
+ *      feed its notices back (PAXOS_EV_PERSISTED, a step of its own);
  *   3. deliver its chosen values to the state machine (fs/), answer the
  *      failed commands and barriers, start the snapshot transfers asked for;
  *   4. arm the timer at update->deadline_ms (a TICK event when it fires).
  *
  * The invariant this order keeps: nothing a message promises (a promise, an
  * acceptance) leaves before the record behind it is durable, and nothing is
- * reported chosen that a majority has not accepted.
+ * reported chosen that a majority has not durably accepted. An early ACCEPT
+ * promises nothing about this node: it asks the others to vote, at a ballot
+ * no other life of this node will ever use for another value (below,
+ * "Ballots"); this node's own acceptance counts toward the majority only when
+ * its notice comes back, after the sync. So the proposer's fsync runs in
+ * parallel with the followers' — one fsync on a write's critical path.
  *
  * ---- Durability: what is synced, what is written lazily -----------------------
  * Only votes must be durable before the messages of their update leave: a
@@ -47,15 +54,15 @@
  *   again; fs/ never applied beyond the durable chosen entry, since its apply
  *   writes come after the engine's in the same store;
  * - pre-authorisation comes from the meta's chosen proposer, possibly an
- *   older one. Round 0 at entry i+1 is used only when this node's slot there
- *   holds no promise and no acceptance, and using it persists (synced) the
- *   acceptance first, which also makes every earlier lazy write durable. So a
- *   node that finds itself pre-authorised at i+1 after a crash never used its
- *   round-0 ballot there (or the acceptance would be on disk), and its reserved
- *   ballot carries one value per entry. If i+1 was in fact chosen meanwhile
- *   with another node's value (learned lazily, lost), that value's ballot was
- *   promised by a majority, which refuses round 0: nothing new is chosen, and
- *   the node learns the entry;
+ *   older one, but after a restart it is used only at entry 1 (the creator's
+ *   round 0 is persisted, synced, before its ACCEPTs leave): a value chosen
+ *   at i that was built by an earlier life never gives round 0 at i+1
+ *   (proposer.c, "Ballots" below). So a node that finds itself
+ *   pre-authorised at entry 1 after a crash never used its round-0 ballot
+ *   there (or the acceptance would be on disk). If the entry was in fact
+ *   chosen meanwhile with another node's value (learned lazily, lost), that
+ *   value's ballot was promised by a majority, which refuses round 0:
+ *   nothing new is chosen, and the node learns the entry;
  * - a lost trim leaves more log than needed; a lost snapshot install comes
  *   back as an APPLIED above the chosen entry (handled as that snapshot).
  * "Amnesia cleared" could be lost safely too (the node cannot have voted
@@ -71,12 +78,26 @@
  * are independent; thousands can be active at once and idle ones are evicted
  * from memory and reloaded from the store when touched again.
  *
- * Ballots are `round << 8 | node` (docs/decisions.md). Round 0 is
- * pre-authorisation: the node whose value was chosen at entry i (for entry 1:
- * the node named by the entity's low byte; nobody for entity 1) proposes
- * entry i+1 at its round-0 ballot without phase 1, i.e. one round trip. Any
- * promise of a higher ballot at that entry revokes it. It is derived from the
- * persisted meta, so it survives a restart.
+ * Ballots are `round << 32 | incarnation << 8 | node` (docs/decisions.md;
+ * incarnation: cfg->incarnation, the boot count's low 24 bits), so the
+ * ballots of two lives of a node differ. Round 0 is pre-authorisation: the
+ * node whose value was chosen at entry i proposes entry i+1 at its round-0
+ * ballot without phase 1, i.e. one round trip — when that value was built by
+ * the SAME life (its ACCEPTs then leave at once); for entry 1 the node named
+ * by the entity's low byte (nobody for entity 1), in any life, persisting
+ * its acceptance before the ACCEPTs leave. A value of an earlier life of
+ * this node gives no round 0: phase 1. Any promise of a higher ballot at that
+ * entry revokes pre-authorisation. Why (the full argument is in
+ * docs/decisions.md, "Pre-authorisation across lives"): two round-0 ballots
+ * of two lives at one entry, both skipping phase 1, could each get a value
+ * chosen — the later one is higher and never asked what the earlier one
+ * got accepted. Under the rule at most one life ever uses round 0 at an
+ * entry i+1 >= 2 (only a life that built the value chosen at i, and that
+ * value is unique), and at entry 1 each life persists first, so a later one
+ * finds the earlier one's acceptance and runs phase 1. Phase-1 ballots may
+ * go early too: the proposer's own promise is durable before its PREPAREs
+ * leave, so a restarted node always picks a higher round there, and the
+ * incarnation makes the ballot its own in any case.
  *
  * ---- Proposing -------------------------------------------------------------
  * One entry in flight per entity and node, always at the local chosen + 1.
@@ -214,7 +235,8 @@
  * A node started with cfg->amnesia (new or damaged store) neither promises
  * nor accepts. It asks every other node for a SCAN of all its entities and
  * raises each entity's vote fence (meta vote_after) to the highest entry that
- * node holds any record of (or its own fence). Once EVERY other node has
+ * node holds any record of (or its own fence), one more where that entry
+ * holds a value an earlier process of that node built (below). Once EVERY other node has
  * answered to the end, it clears amnesia (update->amnesia_cleared: the caller
  * persists NodeMeta.amnesia = false in that same batch) and from then on votes
  * on an entity only at entries above its fence, and never uses
@@ -225,7 +247,14 @@
  * PREPAREs to the others may still be in flight; the answers of a majority of
  * the others can all predate them. The proposer itself, though, persisted its
  * own ballot at that entry before sending anything (proposer.c), so it shows
- * the entry in its own listing — provided it is asked. With 5 nodes a majority
+ * the entry in its own listing — provided it is asked. Except round-0 ACCEPTs,
+ * which leave before the proposer's acceptance is durable: one sent by a
+ * process that then died may still reach a peer after that peer answered us.
+ * But such an ACCEPT for i+1 leaves only once the proposer's own acceptance
+ * of its value at i is durable (proposer.c), so its next process holds that
+ * record and lists i + 1 for it (scan.c, listed_top). Were we that proposer,
+ * wiped: our SCAN reached each peer before it answered, and net/ delivers
+ * nothing of our earlier processes after it. With 5 nodes a majority
  * of the others (3 of 4) can leave it out: the wiped node would then vote at
  * an entry where a majority was already promised to someone else. With 3 nodes
  * both rules ask the same nodes. In a new cluster every node starts amnesic;
@@ -259,13 +288,21 @@
 
 /* ---- ballots and ids (docs/decisions.md) --------------------------------- */
 
-static inline uint64_t paxos_ballot(uint64_t round, uint32_t node)
+/* A ballot: round << 32 | incarnation << 8 | node (docs/decisions.md).
+ * Ordered by round, then incarnation, then node; the incarnation (the low
+ * 24 bits of the proposer's boot count) makes the ballots of two lives of a
+ * node differ, so a restarted node never reuses one of its earlier ballots. */
+static inline uint64_t paxos_ballot(uint64_t round, uint64_t incarnation, uint32_t node)
 {
-	return round << 8 | (node & 0xff);
+	return round << 32 | (incarnation & 0xffffff) << 8 | (node & 0xff);
 }
 static inline uint64_t paxos_ballot_round(uint64_t ballot)
 {
-	return ballot >> 8;
+	return ballot >> 32;
+}
+static inline uint32_t paxos_ballot_incarnation(uint64_t ballot)
+{
+	return (uint32_t)(ballot >> 8 & 0xffffff);
 }
 static inline uint32_t paxos_ballot_node(uint64_t ballot)
 {
@@ -345,6 +382,8 @@ struct paxos_config {
 	uint64_t boot_count;   /* NodeMeta.boot_count: grows at every start */
 	uint64_t id_base;      /* below 2^56: this life's ids are node << 56 | (id_base, ...]
 				* (node_id_base; "Ids never repeat" above) */
+	uint64_t incarnation;  /* this life's number in its ballots (low 24 bits): differs
+				* from every earlier life's (node/ gives the boot count) */
 	bool amnesia;          /* NodeMeta.amnesia: do not vote until re-learned (above) */
 	uint64_t seed;         /* seeds the PRNG used for backoff jitter */
 	const struct paxos_storage_ops *ops; /* borrowed; must outlive the engine */
@@ -443,6 +482,8 @@ enum paxos_event_type {
 				       * reports one per window) */
 	PAXOS_EV_SNAPSHOT_INSTALLED, /* fs installed a snapshot asked for */
 	PAXOS_EV_SNAPSHOT_FAILED,    /* fs could not get or install it */
+	PAXOS_EV_PERSISTED,          /* an update's notices, handed back once the sync
+				       * that made its writes durable returned 0 */
 };
 
 struct paxos_event {
@@ -479,6 +520,10 @@ struct paxos_event {
 			uint64_t entry;     /* INSTALLED: the snapshot's entry */
 			uint32_t chain_crc; /* INSTALLED: chained checksum at it */
 		} snapshot;
+		struct {
+			const struct paxos_msg *msgs; /* update->notices, as given */
+			size_t n;
+		} persisted;
 	};
 };
 
@@ -564,8 +609,21 @@ struct paxos_update {
 	size_t n_metas;
 	const struct paxos_trim *trims;
 	size_t n_trims;
-	const struct paxos_outbox *outboxes; /* only peers with messages */
+	const struct paxos_outbox *outboxes; /* only peers with messages: sent after
+					      * the sync (step 2) */
 	size_t n_outboxes;
+	/* Messages that may leave at once, before this update's writes are
+	 * durable (step 0): ACCEPTs at a ballot of this life that no earlier
+	 * or later life can use for another value, and CHOSEN (a majority's
+	 * durable acceptances back it, not this node's). Send them in order,
+	 * per peer, before the outboxes of the same update. */
+	const struct paxos_outbox *early_outboxes;
+	size_t n_early_outboxes;
+	/* Notices from the engine to itself ("my own acceptance is durable"),
+	 * fed back with a PERSISTED event once the sync that covers this
+	 * update returned 0 (never when it failed, never after a crash). */
+	const struct paxos_msg *notices;
+	size_t n_notices;
 	const struct paxos_chosen *chosen;
 	size_t n_chosen;
 	const struct paxos_failed *failed;

@@ -16,11 +16,18 @@
  * - when that entry is chosen with another value, the own value can never be
  *   chosen anywhere (values are not carried across entries), so its commands
  *   go back to the front of the queue: each command is chosen at most once;
- * - a ballot is used for one value only: round 0 (pre-authorisation) only
- *   when this node's slot at the entry is untouched, phase-1 rounds are
- *   always above anything this node has seen at the entry, and where it may
- *   have forgotten what it saw (a lost disk) its PREPAREs are STRICT: no
+ * - a ballot is used for one value only: every ballot carries this life's
+ *   incarnation, so no other life of this node uses it; round 0
+ *   (pre-authorisation) only when this node's slot at the entry is untouched,
+ *   phase-1 rounds are always above anything this node has seen at the
+ *   entry, and where it may have forgotten what it saw (a lost disk, whose
+ *   next incarnation may repeat an old one) its PREPAREs are STRICT: no
  *   acceptor promises a ballot equal to one it promised before;
+ * - ACCEPTs leave before our own acceptance is durable (pr->early) except at
+ *   entry 1's round 0 (see preauthorised); our acceptance then counts toward
+ *   the majority only when the sync that persisted it returned (a notice
+ *   handed back by the caller, PAXOS_EV_PERSISTED): a value is chosen when a
+ *   majority has it durable, this node among them or not;
  * - the proposer's own promise is recorded (persisted) before its PREPAREs
  *   leave, even when it may not vote: the amnesia guard counts on it.
  *
@@ -227,19 +234,44 @@ void paxos_proposer_superseded(struct paxos *p, struct paxos_entity *e)
 	proposer_release(p, pr);
 }
 
-/* Pre-authorisation (docs/decisions.md): ours for chosen + 1 when our value
- * was chosen at `chosen` (for entry 1: the entity's low byte names us, never
- * for the namespace), and nothing at all happened at that entry on this node
- * (a promise there revokes it). */
-static bool preauthorised(const struct paxos *p, const struct paxos_entity *e,
-			  const struct paxos_slot *s)
+/* How this node may open an entry without phase 1 (docs/decisions.md,
+ * "Pre-authorisation"). */
+enum preauth {
+	PREAUTH_NONE = 1, /* run phase 1 */
+	PREAUTH_PERSIST,  /* round 0, our acceptance durable before the ACCEPTs leave */
+	PREAUTH_EARLY,    /* round 0, ACCEPTs at once, our acceptance synced meanwhile */
+};
+
+/* Pre-authorisation for chosen + 1 needs that nothing happened at that entry
+ * on this node (a promise there revokes it), and then:
+ * - entry 1: the entity's low byte names us (never the namespace). Every
+ *   life of this node may hold it, so each persists its acceptance before
+ *   sending: a later life finds it and runs phase 1 instead;
+ * - entry i+1: the value chosen at i was built by THIS life. No earlier life
+ *   can have known that value chosen, so none used round 0 here, and no
+ *   later life ever will (below): our round-0 ballot is the only one ever
+ *   used at this entry, and it may go before it is durable — once our own
+ *   acceptance at i is (else persisted first, as at entry 1);
+ * - the value chosen at i is ours but from an earlier life (or we cannot
+ *   tell: the entity was reloaded): that life may have sent round 0 here
+ *   before its acceptance was durable, and lost it in a crash; a second
+ *   round-0 ballot, higher and without phase 1, could contradict it. Phase 1. */
+static enum preauth preauthorised(const struct paxos *p, const struct paxos_entity *e,
+				  const struct paxos_slot *s)
 {
 	uint64_t entry = e->chosen + 1;
 	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
-		return false;
+		return PREAUTH_NONE;
 	if (e->chosen == 0)
-		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self;
-	return e->chosen_proposer == p->cfg.self;
+		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self
+			   ? PREAUTH_PERSIST
+			   : PREAUTH_NONE;
+	if (e->chosen_proposer != p->cfg.self || !e->chosen_mine)
+		return PREAUTH_NONE;
+	/* Early only once our acceptance at i is durable: then our listing
+	 * shows i with our value even if we die now, and an amnesic node
+	 * fences i+1 on it (scan.c, listed_top). */
+	return e->own_synced == e->chosen ? PREAUTH_EARLY : PREAUTH_PERSIST;
 }
 
 /* Builds our own value for the entry: the queued commands that fit, or a
@@ -287,9 +319,12 @@ static int send_accepts(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	m.value_id = pr->value_id;
 	paxos_msg_set_value(&m, pr->value);
 	int rc = 0;
-	for (size_t i = 0; i < p->n_nodes; i++)
-		if (i != p->self_idx && (to_mask & bit(i)) && paxos_send(p, i, &m, pr->value))
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		if (i == p->self_idx || !(to_mask & bit(i)))
+			continue;
+		if ((pr->early ? paxos_send_early : paxos_send)(p, i, &m, pr->value))
 			rc = -ENOMEM;
+	}
 	return rc;
 }
 
@@ -364,7 +399,16 @@ static int start_phase2(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 		}
 		s->promised = pr->ballot;
 		paxos_slot_vote(e, s);
-		pr->acks |= bit(p->self_idx);
+		if (pr->early) {
+			/* Counted once the sync that persists it returned. */
+			struct paxos_msg n = paxos_msg_for(PAXOS_MSG_ACCEPTED, e, pr->entry);
+			n.ballot = pr->ballot;
+			n.value_id = vid;
+			if (paxos_upd_notice(p, &n))
+				return -ENOMEM;
+		} else {
+			pr->acks |= bit(p->self_idx);
+		}
 	}
 	pr->deadline = p->now + p->cfg.retry_ms;
 	int rc = send_accepts(p, e, pr, ~0ull);
@@ -381,7 +425,10 @@ static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 		return -ENOMEM;
 	uint64_t round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
 	round = paxos_max(round, paxos_ballot_round(s->accepted));
-	pr->ballot = paxos_ballot(round + 1, p->cfg.self);
+	pr->ballot = paxos_ballot(round + 1, p->cfg.incarnation, p->cfg.self);
+	/* A ballot of this life, promised by a majority (our PREPAREs leave
+	 * after our own promise is durable): no other life uses it. */
+	pr->early = true;
 	pr->max_round = round + 1;
 	pr->phase = PAXOS_PHASE_PREPARE;
 	pr->acks = 0;
@@ -440,8 +487,10 @@ int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
 		paxos_proposer_free(p, e);
 		return -ENOMEM;
 	}
-	if (preauthorised(p, e, s)) {
-		pr->ballot = paxos_ballot(0, p->cfg.self);
+	enum preauth pa = preauthorised(p, e, s);
+	if (pa != PREAUTH_NONE) {
+		pr->ballot = paxos_ballot(0, p->cfg.incarnation, p->cfg.self);
+		pr->early = pa == PREAUTH_EARLY;
 		return start_phase2(p, e, pr);
 	}
 	return start_phase1(p, e, pr);
@@ -458,6 +507,8 @@ static int chosen_by_quorum(struct paxos *p, struct paxos_entity *e, struct paxo
 	struct paxos_msg m = paxos_msg_for(PAXOS_MSG_CHOSEN, e, pr->entry);
 	m.ballot = pr->ballot;
 	m.value_id = pr->value_id;
+	if (pr->acks & bit(p->self_idx))
+		e->own_synced = pr->entry; /* our vote counted: it is durable */
 	if (pr->entry == e->chosen + 1)
 		m.chosen = pr->entry;
 	int rc = paxos_broadcast(p, &m, NULL);

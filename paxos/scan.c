@@ -17,7 +17,9 @@
  *
  * Amnesia (docs/decisions.md, and paxos/paxos.h for why every other node):
  * while amnesic, each listed entity's vote fence is raised to the peer's top
- * (the highest entry it holds any record of, or its own fence). Amnesia ends
+ * (the highest entry it holds any record of, or its own fence; one more
+ * where that entry holds a value an earlier process of the peer built:
+ * listed_top below). Amnesia ends
  * when the listing of every other node has been read to the end; the fences
  * persist in the same update that reports amnesia_cleared.
  *
@@ -48,6 +50,33 @@ static int send_scan(struct paxos *p, size_t peer)
 	m.session = p->session; /* who we are (forward.c) */
 	sc->resend_at = p->now + p->cfg.retry_ms;
 	return paxos_send(p, peer, &m, NULL);
+}
+
+/* The top this node lists for `e`: the highest entry it holds any record
+ * of, plus one when that entry holds a value an earlier process of this
+ * node built (or may have: a chosen entry whose value this process did not
+ * see built). That process may have sent round-0 ACCEPTs for the next entry
+ * before its own acceptance there was durable (proposer.c: only once its
+ * acceptance here was durable, so this record survives), then died: they
+ * may still reach a peer that has not heard from this process yet, after it
+ * answered an amnesic node, which must not vote there (paxos.h, "Amnesia
+ * guard"). */
+static uint64_t listed_top(const struct paxos *p, const struct paxos_entity *e)
+{
+	uint64_t top = paxos_slots_top(e);
+	if (!top)
+		return 0;
+	const struct paxos_slot *s = NULL;
+	for (const struct paxos_slot *x = e->slots; x; x = x->next)
+		if (x->entry == top)
+			s = x;
+	bool earlier;
+	if (s)
+		earlier = s->accepted && paxos_id_node(s->value_id) == p->cfg.self &&
+			  !paxos_id_mine(p, s->value_id);
+	else /* the chosen entry, its record out of memory */
+		earlier = e->chosen_proposer == p->cfg.self && !e->chosen_mine;
+	return earlier ? top + 1 : top;
 }
 
 static bool queue_full(const struct paxos *p)
@@ -109,7 +138,7 @@ int paxos_on_scan(struct paxos *p, size_t from, const struct paxos_msg *m)
 			continue;
 		}
 		items[3 * i + 1] = e->chosen;
-		items[3 * i + 2] = paxos_max(paxos_slots_top(e), e->vote_after);
+		items[3 * i + 2] = paxos_max(listed_top(p, e), e->vote_after);
 	}
 	free(ids);
 	struct paxos_msg r = {0};

@@ -36,9 +36,26 @@ void paxos_upd_reset(struct paxos *p)
 	o->n_chosen = o->n_failed = o->n_barriers = o->n_snapshots = o->n_errors = 0;
 	o->needs_sync = false;
 	for (size_t i = 0; i < p->n_nodes; i++)
-		o->boxes[i].n = 0;
+		o->boxes[i].n = o->eboxes[i].n = 0;
+	o->n_notices = 0;
 	memset(&o->upd, 0, sizeof(o->upd));
 	o->upd.deadline_ms = PAXOS_NO_DEADLINE;
+}
+
+/* The non-empty boxes, as outboxes. */
+static size_t collect(const struct paxos *p, const struct paxos_updbox *boxes,
+		      struct paxos_outbox *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		if (!boxes[i].n)
+			continue;
+		out[k].to = p->nodes[i];
+		out[k].msgs = boxes[i].msgs;
+		out[k].n = boxes[i].n;
+		k++;
+	}
+	return k;
 }
 
 void paxos_upd_finish(struct paxos *p)
@@ -62,17 +79,12 @@ void paxos_upd_finish(struct paxos *p)
 	u->errors = o->errors;
 	u->n_errors = o->n_errors;
 	u->needs_sync = o->needs_sync;
-	size_t k = 0;
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		if (!o->boxes[i].n)
-			continue;
-		o->outboxes[k].to = p->nodes[i];
-		o->outboxes[k].msgs = o->boxes[i].msgs;
-		o->outboxes[k].n = o->boxes[i].n;
-		k++;
-	}
+	u->n_outboxes = collect(p, o->boxes, o->outboxes);
 	u->outboxes = o->outboxes;
-	u->n_outboxes = k;
+	u->n_early_outboxes = collect(p, o->eboxes, o->early_outboxes);
+	u->early_outboxes = o->early_outboxes;
+	u->notices = o->notices;
+	u->n_notices = o->n_notices;
 }
 
 void paxos_upd_free(struct paxos *p)
@@ -86,8 +98,14 @@ void paxos_upd_free(struct paxos *p)
 	if (o->boxes)
 		for (size_t i = 0; i < p->n_nodes; i++)
 			free(o->boxes[i].msgs);
+	if (o->eboxes)
+		for (size_t i = 0; i < p->n_nodes; i++)
+			free(o->eboxes[i].msgs);
 	free(o->boxes);
 	free(o->outboxes);
+	free(o->eboxes);
+	free(o->early_outboxes);
+	free(o->notices);
 	free(o->chosen);
 	free(o->failed);
 	free(o->barriers);
@@ -172,9 +190,9 @@ int paxos_upd_trim(struct paxos *p, uint64_t entity, uint64_t upto)
 	return 0;
 }
 
-int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v)
+static int box_push(struct paxos *p, struct paxos_updbox *b, size_t to_idx,
+		    const struct paxos_msg *msg, struct paxos_value *v)
 {
-	struct paxos_updbox *b = &p->out.boxes[to_idx];
 	if (to_idx == p->self_idx)
 		return 0;
 	if (GROW(p, b->msgs, b->n, b->cap) || keep_ref(p, v))
@@ -183,6 +201,30 @@ int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, stru
 	if (p->amnesia) /* every message says whether its sender votes */
 		b->msgs[b->n].flags |= PAXOS_MSG_F_NONVOTER;
 	b->n++;
+	return 0;
+}
+
+int paxos_send(struct paxos *p, size_t to_idx, const struct paxos_msg *msg, struct paxos_value *v)
+{
+	/* A CHOSEN is true whatever this node forgets in a crash: it needs no
+	 * sync, and going early keeps it ahead of the next entry's ACCEPTs. */
+	if (msg->type == PAXOS_MSG_CHOSEN)
+		return paxos_send_early(p, to_idx, msg, v);
+	return box_push(p, &p->out.boxes[to_idx], to_idx, msg, v);
+}
+
+int paxos_send_early(struct paxos *p, size_t to_idx, const struct paxos_msg *msg,
+		     struct paxos_value *v)
+{
+	return box_push(p, &p->out.eboxes[to_idx], to_idx, msg, v);
+}
+
+int paxos_upd_notice(struct paxos *p, const struct paxos_msg *msg)
+{
+	struct paxos_updbuf *o = &p->out;
+	if (GROW(p, o->notices, o->n_notices, o->cap_notices))
+		return -ENOMEM;
+	o->notices[o->n_notices++] = *msg;
 	return 0;
 }
 

@@ -566,10 +566,23 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 				 m->value_len, s->cfg.engine.value_max_bytes);
 		if (paxos_ballot_round(m->ballot) == 0 &&
 		    (!r || r->r.accepted < m->ballot ||
-		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id)))
-			sim_fail(s,
-				 "n%d sends pre-authorised ACCEPT E%llu.%llu before persisting it",
-				 node, E, e);
+		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id))) {
+			/* Before its own acceptance is durable, only when the
+			 * value chosen at the entry before was built by this
+			 * very life (proposer.c, preauthorised): then no other
+			 * life ever uses a round-0 ballot at this entry. The
+			 * sender's life is the one running now: its ids are
+			 * above its base. */
+			uint64_t c = e > 1 ? chosen_id(s, m->entity, e - 1) : 0;
+			if (!c || paxos_id_node(c) != (uint32_t)node ||
+			    paxos_ballot_node(m->ballot) != (uint32_t)node ||
+			    paxos_id_seq(c) <= s->nodes[node].id_base)
+				sim_fail(s,
+					 "n%d sends pre-authorised ACCEPT E%llu.%llu b=%s before "
+					 "persisting it, and E%llu.%llu is not chosen with a value "
+					 "of that life",
+					 node, E, e, sim_fmt_ballot(m->ballot), E, e - 1);
+		}
 		break;
 	case PAXOS_MSG_CHOSEN: {
 		uint64_t c = chosen_id(s, m->entity, m->entry);

@@ -146,7 +146,12 @@ const char *sim_fmt_ballot(uint64_t b)
 	static char buf[8][32];
 	static int k;
 	char *o = buf[k++ & 7];
-	snprintf(o, 32, "%llu.%u", (unsigned long long)paxos_ballot_round(b), paxos_ballot_node(b));
+	/* round.node, and the proposer's incarnation (its boot) after a '#' */
+	if (!b)
+		snprintf(o, 32, "0.0");
+	else
+		snprintf(o, 32, "%llu.%u#%u", (unsigned long long)paxos_ballot_round(b),
+			 paxos_ballot_node(b), paxos_ballot_incarnation(b));
 	return o;
 }
 
@@ -690,6 +695,11 @@ static int io_boot(void *ctx, struct node_boot *out, char *err, size_t errlen)
 	n->id_base = base;
 	out->boot_count = ++n->boot;
 	out->id_base = base;
+	if (!n->first_boot)
+		n->first_boot = n->boot;
+	out->incarnation = 0;
+	if (s->cfg.wipe_repeats_inc && n->disk_gen)
+		out->incarnation = n->first_boot;
 	out->amnesia = n->meta_amnesia;
 	out->seed = util_prng_next(&s->prng);
 	n->inc++;
@@ -762,7 +772,39 @@ static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t
 {
 	struct sim_node *n = ctx;
 	struct paxos_outbox box = {.to = to, .msgs = msgs, .n = count};
+	if (n->hold_sends) {
+		struct sim_held_send h = {.to = to};
+		if (paxos_codec_encode(msgs, count, &h.bytes, &h.len))
+			abort();
+		if (n->n_held_sends == n->cap_held_sends) {
+			n->cap_held_sends = n->cap_held_sends ? n->cap_held_sends * 2 : 8;
+			n->held_sends =
+			    realloc(n->held_sends, n->cap_held_sends * sizeof(*n->held_sends));
+			if (!n->held_sends)
+				abort();
+		}
+		n->held_sends[n->n_held_sends++] = h;
+		return;
+	}
 	net_send(n->sim, n, &box);
+}
+
+/* Sends what a SUBMIT step sent early, now that the checker knows its
+ * command (the same instant: nothing else happened in between). */
+static void release_held_sends(struct sim *s, struct sim_node *n)
+{
+	n->hold_sends = false;
+	for (size_t i = 0; i < n->n_held_sends; i++) {
+		struct sim_held_send *h = &n->held_sends[i];
+		struct paxos_codec_msgs dec = {0};
+		if (paxos_codec_decode(h->bytes, h->len, &dec))
+			abort();
+		struct paxos_outbox box = {.to = h->to, .msgs = dec.msgs, .n = dec.n};
+		net_send(s, n, &box);
+		paxos_codec_msgs_free(&dec);
+		free(h->bytes);
+	}
+	n->n_held_sends = 0;
 }
 
 static void io_set_timer(void *ctx, uint64_t deadline)
@@ -1012,9 +1054,10 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 	 * checker follows them); a barrier's request is the caller's id. */
 	if (in->type == SI_TICK)
 		node_tick(n->core); /* a TICK, or the restart after an engine reset */
-	else if (in->type == SI_SUBMIT)
+	else if (in->type == SI_SUBMIT) {
+		n->hold_sends = true;
 		rc = node_submit(n->core, in->entity, in->body, in->len, n, &id);
-	else if (in->type == SI_BARRIER)
+	} else if (in->type == SI_BARRIER)
 		rc = node_barrier(n->core, in->entity, (void *)(uintptr_t)in->req_id);
 	else
 		rc = node_step(n->core, &ev, NULL);
@@ -1029,6 +1072,7 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 			if (s->cfg.check)
 				sim_chk_submitted(s, n->id, id, in->entity, in->body, in->len);
 		}
+		release_held_sends(s, n);
 	} else if (rc && rc != -ENOMEM && rc != -ENOTCONN && rc != -ECANCELED) {
 		/* -ENOTCONN: no engine (an engine reset, until its restart);
 		 * -ECANCELED: the step itself dropped the engine */
@@ -1596,6 +1640,7 @@ void sim_free(struct sim *s)
 		fs_clear(&n->durable_fs);
 		wal_clear(n);
 		free(n->wal);
+		free(n->held_sends);
 	}
 	while (s->heap_len) {
 		struct sim_ev ev = ev_pop(s);

@@ -62,6 +62,10 @@ struct sim_config {
 	uint32_t loss_pct, dup_pct; /* per message batch, in percent */
 	uint32_t disk_ms;           /* 0: persisting takes no time */
 	bool check;                 /* run the checker (default in sim_config_default: on) */
+	bool wipe_repeats_inc;      /* a wiped node's ballots carry its first life's
+				      * incarnation again (its ids stay unique), as a
+				      * clock-derived boot count may: STRICT prepares
+				      * must cope */
 	bool fs_log;                /* keep every applied value id (needed by the checker) */
 	bool group_turns;           /* a loop turn takes every input of the same instant, as
 				      * the daemon's turn takes every ready event (group

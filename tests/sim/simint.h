@@ -86,6 +86,14 @@ struct sim_wal {
 
 /* ---- nodes ------------------------------------------------------------------ */
 
+/* A batch a SUBMIT step sent early (paxos.h: before its sync), held until
+ * the checker knows the command id the step handed out. */
+struct sim_held_send {
+	uint32_t to;
+	uint8_t *bytes;
+	size_t len;
+};
+
 struct sim_node {
 	int id;
 	struct sim *sim;
@@ -99,6 +107,7 @@ struct sim_node {
 	uint64_t boot;          /* NodeMeta.boot_count (kept unique across wipes) */
 	uint64_t id_base;       /* NodeMeta.id_base: this life's (0: a new store) */
 	int64_t wall_offset;    /* its wall clock is sim now + this (sim_wall_step) */
+	uint64_t first_boot;    /* the boot count of its first life */
 	struct node *core;      /* the node core (node/), NULL while the process is down */
 	bool new_process;       /* node_start of a new process: no peer is connected yet */
 	size_t applied_mark;    /* backlog length when the current delivery began */
@@ -124,6 +133,9 @@ struct sim_node {
 	bool started_amnesic; /* ...with NodeMeta.amnesia set (a wiped disk) */
 	uint64_t submit_id;   /* the id the last SUBMIT step returned */
 	int submit_rc;
+	bool hold_sends; /* inside a SUBMIT step: io_send holds (struct sim_held_send) */
+	struct sim_held_send *held_sends;
+	size_t n_held_sends, cap_held_sends;
 };
 
 /* ---- events ------------------------------------------------------------------ */

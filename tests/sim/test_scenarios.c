@@ -32,7 +32,7 @@ struct run {
 
 /* A quiet cluster of n nodes, bootstrapped (amnesia cleared on every node),
  * tracing from then on. */
-static void run_start_n(struct run *r, uint32_t retention, int n)
+static void run_start_x(struct run *r, uint32_t retention, int n, bool repeat_incarnation)
 {
 	struct sim_config c;
 	sim_config_default(&c, 1, n);
@@ -40,12 +40,18 @@ static void run_start_n(struct run *r, uint32_t retention, int n)
 	c.engine.retention = retention;
 	c.engine.catchup_concurrency = 4;
 	c.engine.scan_page = 16;
+	c.wipe_repeats_inc = repeat_incarnation;
 	ck_assert_int_eq(sim_new(&c, &r->s), 0);
 	ck_assert_int_eq(sim_run_until(r->s, 100), 0);
 	for (int i = 1; i <= n; i++)
 		ck_assert(!sim_amnesic(r->s, i));
 	r->out = open_memstream(&r->trace, &r->trace_len);
 	sim_set_trace(r->s, r->out);
+}
+
+static void run_start_n(struct run *r, uint32_t retention, int n)
+{
+	run_start_x(r, retention, n, false);
 }
 
 static void run_start(struct run *r, uint32_t retention)
@@ -313,7 +319,9 @@ END_TEST
 
 /* Found by the simulator (seed 140997, 5 nodes): n5 runs phase 1 at ballot
  * 1.5, n3 accepts its value, n2 only promised; n5 loses its disk. Back, it
- * proposes at the same entry and, knowing nothing, at ballot 1.5 again; with
+ * proposes at the same entry and, knowing nothing, at ballot 1.5 again (its
+ * new incarnation repeats its first life's, as a clock-derived boot count
+ * after a wipe may: wipe_repeats_inc); with
  * n3 out of reach its quorum is n1, n2, n4 and none of them has a value. Had
  * n2 promised 1.5 a second time, a second value would be accepted at 1.5 and
  * a later phase 1 could pick either. A STRICT prepare makes n2 refuse, and n5
@@ -323,7 +331,7 @@ END_TEST
 START_TEST(no_ballot_reuse_after_a_lost_disk)
 {
 	struct run r;
-	run_start_n(&r, 100, 5);
+	run_start_x(&r, 100, 5, true);
 	sim_at(r.s, 100, at_block, NULL, 5, 1);
 	sim_at(r.s, 100, at_block, NULL, 5, 4);
 	sim_at(r.s, 110, at_submit, "before the wipe", 5, E_NOBODY);
@@ -335,9 +343,9 @@ START_TEST(no_ballot_reuse_after_a_lost_disk)
 	sim_at(r.s, 310, at_submit, "after the wipe", 5, E_NOBODY);
 	sim_at(r.s, 600, at_heal, NULL, 0, 0);
 	ck_assert_int_eq(sim_run_until(r.s, 2000), 0);
-	ck_assert(traced(&r, "n3 persist E384.1 p=1.5 a=1.5"));
-	ck_assert(traced(&r, "n2 -> n5 REJECT E384.1 b=1.5 promised=1.5"));
-	ck_assert(traced(&r, "PREPARE E384.1 b=2.5"));
+	ck_assert(traced(&r, "n3 persist E384.1 p=1.5#1 a=1.5#1"));
+	ck_assert(traced(&r, "n2 -> n5 REJECT E384.1 b=1.5#1 promised=1.5#1"));
+	ck_assert(traced(&r, "PREPARE E384.1 b=2.5#1"));
 	run_finish(&r, "no_ballot_reuse_after_a_lost_disk");
 	run_free(&r);
 }
@@ -353,10 +361,11 @@ static void at_power_cut(struct sim *s, void *arg, uint64_t node, uint64_t keep)
  * (pre-authorised); the meta "chosen 1 by n1" becomes durable with n1's next
  * vote (on F). Cut off from the others, n1 misses E.2, chosen with n2's value
  * at ballot 1.2; it learns it after the partition heals, lazily, and a power
- * cut loses that. Back, n1 believes it is pre-authorised at E.2 and proposes
- * there at ballot 0.1 — a ballot it never used at E.2 (its acceptance would
- * have been synced). The others promised 1.2 and answer with the chosen
- * value; n1's command goes into E.3. */
+ * cut loses that. Back, n1 believes its value was chosen last (E.1), but by
+ * its earlier life: it runs phase 1 at E.2 (never round 0 on an earlier
+ * life's value: docs/decisions.md). Before ballots carried the incarnation
+ * and ACCEPTs left early, it proposed at ballot 0.1 there. The others know
+ * E.2 chosen and answer with the value; n1's command goes into E.3. */
 #define F 0x201
 
 START_TEST(lost_chosen_meta_after_a_power_cut)
@@ -376,9 +385,9 @@ START_TEST(lost_chosen_meta_after_a_power_cut)
 	ck_assert_int_eq(sim_run_until(r.s, 299), 0);
 	ck_assert_uint_eq(sim_applied(r.s, 1, E), 2); /* learned E.2 before the cut */
 	ck_assert_int_eq(sim_run_until(r.s, 2000), 0);
-	ck_assert(traced(&r, "n1 persist E257.2 p=1.2 a=1.2 v=2:1:2 chosen lazy"));
+	ck_assert(traced(&r, "n1 persist E257.2 p=1.2#1 a=1.2#1 v=2:1:2 chosen lazy"));
 	ck_assert(traced(&r, "n1 POWER CUT: "));
-	ck_assert(traced(&r, "n1 -> n2 ACCEPT E257.2 b=0.1"));
+	ck_assert(traced(&r, "n1 -> n2 PREPARE E257.2 b=1.1#2"));
 	ck_assert(traced(&r, "n2 -> n1 CHOSEN E257.2 v=2:1:2 +value"));
 	for (int i = 1; i <= 3; i++)
 		ck_assert_uint_eq(sim_applied(r.s, i, E), 3);
@@ -442,7 +451,8 @@ static void at_sync_fault(struct sim *s, void *arg, uint64_t node, uint64_t b)
 /* Issue 12: after a failed fsync the daemon rebuilt its engine and went on,
  * though nobody knows what of the page cache reached the disk. n1's disk
  * fails the sync of the turn that accepts "b": the dirty pages are dropped,
- * n1 must send nothing of that turn (its acceptance is not on disk), stop,
+ * n1 must send nothing of that turn that rests on its acceptance (its ACCEPTs
+ * left before the sync, as they may: n2 and n3 choose "b" without it), stop,
  * and once restarted recover from its disk. (Rebuilding the engine instead,
  * random seeds fail at once with "sends ACCEPTED ... not backed by its
  * persisted record".) */
@@ -506,10 +516,50 @@ START_TEST(no_id_reuse_by_a_node_wiped_twelve_days_later)
 }
 END_TEST
 
+static void at_disk(struct sim *s, void *arg, uint64_t node, uint64_t ms)
+{
+	sim_set_disk(s, (int)node, (uint32_t)ms);
+}
+
+/* The hazard of sending ACCEPTs before the proposer's own acceptance is
+ * durable. n1's value "a" is chosen at E.1; n1 sends round-0 ACCEPTs for "b"
+ * at E.2 at once while its slow disk syncs its own acceptance; n2 and n3
+ * accept: "b" is chosen. A power cut takes n1's acceptance (and the lazy
+ * chosen flag). Back, n1 finds its own value chosen last, but built by its
+ * earlier life. Were it to use round 0 again (at its new, higher round-0
+ * ballot, without phase 1), n3 would accept "c" over "b" and n1 with it: two
+ * values chosen at E.2 (the checker fails the run; the random seeds found
+ * it). It runs phase 1 instead, finds "b" and finishes it; "c" goes to E.3. */
+START_TEST(no_round_zero_after_a_lost_early_accept)
+{
+	struct run r;
+	run_start(&r, 100);
+	sim_at(r.s, 110, at_submit, "a", 1, E);
+	sim_at(r.s, 200, at_disk, NULL, 1, 50);
+	sim_at(r.s, 210, at_submit, "b", 1, E);
+	sim_at(r.s, 230, at_power_cut, NULL, 1, 0);
+	sim_at(r.s, 231, at_disk, NULL, 1, 0);
+	sim_at(r.s, 240, at_block, NULL, 1, 2); /* n1's quorum: itself and n3 */
+	sim_at(r.s, 250, at_restart, NULL, 1, 0);
+	sim_at(r.s, 400, at_submit, "c", 1, E);
+	sim_at(r.s, 800, at_heal, NULL, 0, 0);
+	ck_assert_msg(sim_run_until(r.s, 2000) == 0, "%s", sim_failure(r.s));
+	ck_assert(traced(&r, "n1 -> n2 ACCEPT E257.2 b=0.1#1"));
+	ck_assert(traced(&r, "n1 POWER CUT"));
+	ck_assert(traced(&r, "n1 -> n3 PREPARE E257.2 b=1.1#2"));
+	ck_assert(traced(&r, "n3 -> n1 PROMISE E257.2 b=1.1#2 acc=0.1#1"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, E), 3);
+	run_finish(&r, "no_round_zero_after_a_lost_early_accept");
+	run_free(&r);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos simulator scenarios");
 	TEST_CASE(s, fast_path, 30);
+	TEST_CASE(s, no_round_zero_after_a_lost_early_accept, 30);
 	TEST_CASE(s, preempted_proposer, 30);
 	TEST_CASE(s, forwarded_to_the_holder, 30);
 	TEST_CASE(s, an_idle_holder_refuses, 30);

@@ -32,6 +32,7 @@ struct fx {
 	int expect_abandon_err;
 	uint64_t applied; /* E_MINE's applied entry */
 	int apply_rc;
+	struct paxos_msg accept; /* the last ACCEPT sent (no value) */
 };
 
 static void note(struct fx *f, char c)
@@ -82,8 +83,12 @@ static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t
 {
 	struct fx *f = ctx;
 	(void)to;
-	(void)msgs;
-	(void)n;
+	for (size_t i = 0; i < n; i++) {
+		if (msgs[i].type == PAXOS_MSG_ACCEPT) {
+			f->accept = msgs[i];
+			f->accept.value = NULL;
+		}
+	}
 	note(f, 's');
 	f->sends++;
 }
@@ -339,6 +344,54 @@ START_TEST(messages_wait_for_the_sync)
 }
 END_TEST
 
+static void accepted_by(struct fx *f, uint32_t from)
+{
+	struct paxos_msg m = f->accept;
+	struct paxos_event ev = {.type = PAXOS_EV_RECEIVE};
+	m.type = PAXOS_MSG_ACCEPTED;
+	m.has_value = false;
+	m.value_len = 0;
+	ev.receive.from = from;
+	ev.receive.msgs = &m;
+	ev.receive.n = 1;
+	ck_assert_int_eq(node_step(f->node, &ev, NULL), 0);
+}
+
+/* Entry 2 follows our own value of this life: its ACCEPTs leave as soon as
+ * the step's writes are made, before the sync (the peers sync meanwhile);
+ * our acceptance counts only once the sync returned. */
+START_TEST(early_accepts_leave_before_the_sync)
+{
+	struct fx f;
+	fx_init(&f, 3);
+	submit(&f, "x");
+	node_flush(f.node); /* entry 1: the creator's, ACCEPTs after the sync */
+	ck_assert_int_eq(f.sends, 2);
+	ck_assert_uint_eq(f.accept.entry, 1);
+	accepted_by(&f, 2);
+	node_flush(f.node);
+	ck_assert_uint_eq(f.applied, 1);
+
+	f.sync_rc = NODE_SYNC_PENDING;
+	int sends = f.sends, syncs = f.syncs;
+	submit(&f, "y");
+	ck_assert_int_eq(f.sends, sends + 2); /* at once, with the write */
+	ck_assert_uint_eq(f.accept.entry, 2);
+	ck_assert_int_eq(f.syncs, syncs);
+	node_flush(f.node);
+	ck_assert_int_eq(f.syncs, syncs + 1);
+	ck_assert(node_busy(f.node));
+	/* a peer's acceptance alone is no majority while our sync is out */
+	accepted_by(&f, 2);
+	ck_assert_uint_eq(f.applied, 1);
+	f.sync_rc = 0;
+	node_sync_done(f.node, 0);
+	node_flush(f.node);
+	ck_assert_uint_eq(f.applied, 2);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(a_failed_sync_stops_the_node_and_nothing_leaves)
 {
 	struct fx f;
@@ -515,6 +568,8 @@ START_TEST(applies_put_off_are_retried_in_order)
 	f.n_log = 0;
 	submit(&f, "two");
 	node_flush(f.node);
+	/* entry 2 went early: our acceptance counts in the turn after its sync */
+	node_flush(f.node);
 	ck_assert_uint_eq(f.applied, 2);
 	ck_assert_ptr_nonnull(strstr(since(&f, 0), "la"));
 	/* the retry finds nothing left to do */
@@ -581,6 +636,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, requests_are_handed_back_once_when_the_engine_goes, 10);
 	TEST_CASE(s, an_applied_command_gives_its_request_back, 10);
 	TEST_CASE(s, applies_put_off_are_retried_in_order, 10);
+	TEST_CASE(s, early_accepts_leave_before_the_sync, 10);
 	TEST_CASE(s, a_put_off_apply_is_retried_on_the_timer, 10);
 	TEST_CASE(s, a_restarted_engine_catches_up_from_the_log, 10);
 	return s;

@@ -25,31 +25,31 @@ static struct paxos_msg sample(uint32_t type)
 	m.chosen = 41;
 	switch (type) {
 	case PAXOS_MSG_PREPARE:
-		m.ballot = paxos_ballot(7, 3);
+		m.ballot = paxos_ballot(7, 1, 3);
 		break;
 	case PAXOS_MSG_PROMISE:
-		m.ballot = m.promised = paxos_ballot(7, 3);
-		m.accepted = paxos_ballot(5, 2);
+		m.ballot = m.promised = paxos_ballot(7, 1, 3);
+		m.accepted = paxos_ballot(5, 1, 2);
 		m.value_id = 0x0201000000000007ull;
 		m.value = val;
 		m.value_len = sizeof(val);
 		m.has_value = true;
 		break;
 	case PAXOS_MSG_ACCEPT:
-		m.ballot = paxos_ballot(0, 1);
+		m.ballot = paxos_ballot(0, 1, 1);
 		m.value_id = 0x0101000000000009ull;
 		m.has_value = true; /* an empty value: the no-op */
 		break;
 	case PAXOS_MSG_ACCEPTED:
-		m.ballot = paxos_ballot(0, 1);
+		m.ballot = paxos_ballot(0, 1, 1);
 		m.value_id = 0x0101000000000009ull;
 		break;
 	case PAXOS_MSG_REJECT:
-		m.ballot = paxos_ballot(1, 1);
-		m.promised = paxos_ballot(2, 3);
+		m.ballot = paxos_ballot(1, 1, 1);
+		m.promised = paxos_ballot(2, 1, 3);
 		break;
 	case PAXOS_MSG_CHOSEN:
-		m.ballot = paxos_ballot(1, 1);
+		m.ballot = paxos_ballot(1, 1, 1);
 		m.value_id = 0xff00ffffffffffffull;
 		m.value = val;
 		m.value_len = 5;
@@ -262,7 +262,7 @@ START_TEST(malformed_messages_are_rejected)
 	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
 
 	m = sample(PAXOS_MSG_PREPARE);
-	m.ballot = paxos_ballot(0, 3); /* round 0 is never prepared */
+	m.ballot = paxos_ballot(0, 1, 3); /* round 0 is never prepared */
 	ck_assert_int_eq(paxos_codec_check_msg(&m), -EBADMSG);
 
 	m = sample(PAXOS_MSG_PREPARE);

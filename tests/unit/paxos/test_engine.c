@@ -44,6 +44,7 @@ static void fx_start(struct fx *f)
 	char err[128];
 	f->cfg.boot_count++;
 	f->cfg.id_base = f->cfg.boot_count << 32; /* session(self, boot) below */
+	f->cfg.incarnation = f->cfg.boot_count;
 	ck_assert_int_eq(paxos_new(&f->cfg, &f->p, err, sizeof(err)), 0);
 }
 
@@ -126,10 +127,11 @@ static void tick(struct fx *f, uint64_t advance)
 }
 
 /* The first message of `type` for `to` in the last update, or NULL. */
-static const struct paxos_msg *sent(const struct fx *f, uint32_t to, uint32_t type)
+static const struct paxos_msg *sent_in(const struct paxos_outbox *boxes, size_t n, uint32_t to,
+				       uint32_t type)
 {
-	for (size_t i = 0; i < f->u->n_outboxes; i++) {
-		const struct paxos_outbox *b = &f->u->outboxes[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct paxos_outbox *b = &boxes[i];
 		if (b->to != to)
 			continue;
 		for (size_t k = 0; k < b->n; k++)
@@ -139,12 +141,28 @@ static const struct paxos_msg *sent(const struct fx *f, uint32_t to, uint32_t ty
 	return NULL;
 }
 
+/* A message of the update to `to`, sent after the sync or early. */
+static const struct paxos_msg *sent(const struct fx *f, uint32_t to, uint32_t type)
+{
+	const struct paxos_msg *m = sent_in(f->u->outboxes, f->u->n_outboxes, to, type);
+	return m ? m : sent_in(f->u->early_outboxes, f->u->n_early_outboxes, to, type);
+}
+
+/* Only among the messages that may leave before the sync. */
+static const struct paxos_msg *sent_early(const struct fx *f, uint32_t to, uint32_t type)
+{
+	return sent_in(f->u->early_outboxes, f->u->n_early_outboxes, to, type);
+}
+
 static size_t count_sent(const struct fx *f, uint32_t type)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->u->n_outboxes; i++)
 		for (size_t k = 0; k < f->u->outboxes[i].n; k++)
 			n += f->u->outboxes[i].msgs[k].type == type;
+	for (size_t i = 0; i < f->u->n_early_outboxes; i++)
+		for (size_t k = 0; k < f->u->early_outboxes[i].n; k++)
+			n += f->u->early_outboxes[i].msgs[k].type == type;
 	return n;
 }
 
@@ -242,6 +260,191 @@ START_TEST(bad_configs_are_refused)
 }
 END_TEST
 
+START_TEST(ballot_encoding)
+{
+	uint64_t b = paxos_ballot(7, 0x123456, 9);
+	ck_assert_uint_eq(b, 7ull << 32 | 0x123456ull << 8 | 9);
+	ck_assert_uint_eq(paxos_ballot_round(b), 7);
+	ck_assert_uint_eq(paxos_ballot_incarnation(b), 0x123456);
+	ck_assert_uint_eq(paxos_ballot_node(b), 9);
+	/* the incarnation keeps its low 24 bits, the node its low 8 */
+	ck_assert_uint_eq(paxos_ballot(1, 0x1abcdef, 0x1ff), paxos_ballot(1, 0xabcdef, 0xff));
+	/* two lives of a node never share a ballot, round 0 included */
+	ck_assert_uint_ne(paxos_ballot(0, 1, 3), paxos_ballot(0, 2, 3));
+	/* the round orders first, then the incarnation, then the node */
+	ck_assert_uint_gt(paxos_ballot(2, 0, 1), paxos_ballot(1, 0xffffff, 255));
+	ck_assert_uint_gt(paxos_ballot(1, 2, 1), paxos_ballot(1, 1, 255));
+	ck_assert_uint_gt(paxos_ballot(1, 1, 2), paxos_ballot(1, 1, 1));
+	ck_assert_uint_eq(paxos_ballot_round(UINT64_MAX), 0xffffffffull);
+}
+END_TEST
+
+/* Takes E_OWNED_BY_1 to "entry 1 chosen with our value" (this life). */
+static uint64_t chosen_first(struct fx *f)
+{
+	submit(f, E_OWNED_BY_1, "first");
+	const struct paxos_out_record *r = written(f, E_OWNED_BY_1, 1);
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
+	ok.value_id = r->rec.value_id;
+	ck_assert_int_eq(recv(f, 2, &ok), 0);
+	ck_assert_uint_eq(f->u->n_chosen, 1);
+	return ok.value_id;
+}
+
+static int persisted(struct fx *f, const struct paxos_msg *notices, size_t n)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_PERSISTED};
+	ev.persisted.msgs = notices;
+	ev.persisted.n = n;
+	return step(f, &ev);
+}
+
+/* Our ACCEPTs leave before our own acceptance is durable; that acceptance
+ * counts toward the majority only once the caller hands back the notice
+ * (after the sync). Before: counted at once, so one peer's ACCEPTED chose
+ * a value this node had not synced. */
+START_TEST(early_accept_counts_self_only_after_the_sync)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	chosen_first(&f);
+	submit(&f, E_OWNED_BY_1, "second");
+	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 2);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(r->sync);
+	ck_assert(f.u->needs_sync);
+	uint64_t b = paxos_ballot(0, f.cfg.incarnation, 1);
+	ck_assert_uint_eq(r->rec.accepted, b);
+	for (uint32_t to = 2; to <= 3; to++) {
+		const struct paxos_msg *m = sent_early(&f, to, PAXOS_MSG_ACCEPT);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_uint_eq(m->ballot, b);
+	}
+	ck_assert_uint_eq(f.u->n_notices, 1);
+	struct paxos_msg note = f.u->notices[0];
+	ck_assert_uint_eq(note.type, PAXOS_MSG_ACCEPTED);
+	ck_assert_uint_eq(note.entry, 2);
+	ck_assert_uint_eq(note.ballot, b);
+	ck_assert_uint_eq(note.value_id, r->rec.value_id);
+
+	/* one peer alone is no majority while our sync is out */
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 2, b);
+	ok.value_id = note.value_id;
+	ck_assert_int_eq(recv(&f, 2, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 0);
+	/* our sync returned: chosen, announced early */
+	ck_assert_int_eq(persisted(&f, &note, 1), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	ck_assert_uint_eq(f.u->chosen[0].entry, 2);
+	ck_assert_ptr_nonnull(sent_early(&f, 3, PAXOS_MSG_CHOSEN));
+	/* a notice handed back twice, or for a proposal gone, changes nothing */
+	ck_assert_int_eq(persisted(&f, &note, 1), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 0);
+	/* only the engine's own notices are taken */
+	struct paxos_msg bad = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 3, b);
+	ck_assert_int_eq(persisted(&f, &bad, 1), -EINVAL);
+	fx_close(&f);
+}
+END_TEST
+
+/* Round 0 after a restart: the value chosen at entry 1 was built by the
+ * earlier life, which may have sent round-0 ACCEPTs for entry 2 before its
+ * acceptance was durable and lost it: a second round-0 ballot (the new
+ * life's, higher) without phase 1 could choose another value there. So the
+ * new life runs phase 1; once a value of its own is chosen, round 0 again. */
+START_TEST(no_round_zero_after_a_restart_on_an_earlier_life_value)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	chosen_first(&f);
+	fx_restart(&f);
+	submit(&f, E_OWNED_BY_1, "after restart");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	const struct paxos_msg *pm = sent(&f, 2, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(pm);
+	ck_assert_uint_eq(pm->entry, 2);
+	uint64_t b = paxos_ballot(1, f.cfg.incarnation, 1);
+	ck_assert_uint_eq(pm->ballot, b);
+	/* a PREPARE waits for the sync of our promise */
+	ck_assert_ptr_null(sent_early(&f, 2, PAXOS_MSG_PREPARE));
+	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 2, b);
+	pr.promised = b;
+	ck_assert_int_eq(recv(&f, 2, &pr), 0);
+	/* phase 2 at a ballot of this life: early */
+	const struct paxos_msg *am = sent_early(&f, 3, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(am);
+	ck_assert_uint_eq(am->ballot, b);
+	ck_assert_uint_eq(f.u->n_notices, 1);
+	struct paxos_msg note = f.u->notices[0];
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 2, b);
+	ok.value_id = am->value_id;
+	ck_assert_int_eq(persisted(&f, &note, 1), 0);
+	ck_assert_int_eq(recv(&f, 2, &ok), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 1);
+	/* our value of this life is chosen at 2: entry 3 at round 0, early */
+	submit(&f, E_OWNED_BY_1, "third");
+	am = sent_early(&f, 2, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(am);
+	ck_assert_uint_eq(am->entry, 3);
+	ck_assert_uint_eq(am->ballot, paxos_ballot(0, f.cfg.incarnation, 1));
+	fx_close(&f);
+}
+END_TEST
+
+/* What asserts persisted state waits for the sync: PROMISE and ACCEPTED. */
+START_TEST(votes_are_never_early)
+{
+	struct fx f;
+	fx_init(&f, 2, false);
+	uint64_t b = paxos_ballot(1, 1, 1);
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x777, 1, b);
+	ck_assert_int_eq(recv(&f, 1, &p), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_PROMISE));
+	ck_assert_ptr_null(sent_early(&f, 1, PAXOS_MSG_PROMISE));
+	ck_assert(f.u->needs_sync);
+	struct paxos_msg a = msg(PAXOS_MSG_ACCEPT, 0x777, 1, b);
+	a.value_id = 1ull << 56 | 1ull << 32 | 1;
+	a.value = (const uint8_t *)"";
+	a.has_value = true;
+	ck_assert_int_eq(recv(&f, 1, &a), 0);
+	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_ACCEPTED));
+	ck_assert_ptr_null(sent_early(&f, 1, PAXOS_MSG_ACCEPTED));
+	ck_assert(f.u->needs_sync);
+	fx_close(&f);
+}
+END_TEST
+
+/* The listing's top for one entity, as this node answers a SCAN. */
+static uint64_t listed_top(struct fx *f, uint64_t entity)
+{
+	struct paxos_msg sc = {0};
+	sc.type = PAXOS_MSG_SCAN;
+	ck_assert_int_eq(recv(f, 2, &sc), 0);
+	const struct paxos_msg *r = sent(f, 2, PAXOS_MSG_SCAN_REPLY);
+	ck_assert_ptr_nonnull(r);
+	for (size_t i = 0; i + 2 < r->n_items; i += 3)
+		if (r->items[i] == entity)
+			return r->items[i + 2];
+	ck_abort_msg("entity not listed");
+	return 0;
+}
+
+/* A process that dies may leave round-0 ACCEPTs for the entry after its own
+ * chosen value in flight, sent before its acceptance there was durable. Its
+ * next process lists that value's entry + 1, so that an amnesic node fences
+ * the entry they are for; the process that built the value lists its top. */
+START_TEST(a_restarted_node_lists_one_past_its_earlier_value)
+{
+	struct fx f;
+	fx_init(&f, 1, false);
+	chosen_first(&f);
+	ck_assert_uint_eq(listed_top(&f, E_OWNED_BY_1), 1);
+	fx_restart(&f);
+	ck_assert_uint_eq(listed_top(&f, E_OWNED_BY_1), 2);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(fast_path_is_one_round_trip)
 {
 	struct fx f;
@@ -252,13 +455,13 @@ START_TEST(fast_path_is_one_round_trip)
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE), 0);
 	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 1);
 	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(r->rec.accepted, paxos_ballot(0, 1));
-	ck_assert_uint_eq(r->rec.promised, paxos_ballot(0, 1));
+	ck_assert_uint_eq(r->rec.accepted, paxos_ballot(0, 1, 1));
+	ck_assert_uint_eq(r->rec.promised, paxos_ballot(0, 1, 1));
 	for (uint32_t to = 2; to <= 3; to++) {
 		const struct paxos_msg *m = sent(&f, to, PAXOS_MSG_ACCEPT);
 		ck_assert_ptr_nonnull(m);
 		ck_assert_uint_eq(m->entry, 1);
-		ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1));
+		ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1, 1));
 		ck_assert_uint_eq(m->value_id, r->rec.value_id);
 		struct cmds c = value_cmds(m->value, m->value_len);
 		ck_assert_uint_eq(c.n, 1);
@@ -266,9 +469,14 @@ START_TEST(fast_path_is_one_round_trip)
 		ck_assert_str_eq(c.bodies[0], "write A");
 	}
 	uint64_t vid = r->rec.value_id;
+	/* Entry 1 is the creator's in every life: its ACCEPTs wait for the sync
+	 * of our acceptance (a later life finds it), which counts at once. */
+	ck_assert_ptr_null(sent_early(&f, 2, PAXOS_MSG_ACCEPT));
+	ck_assert_uint_eq(f.u->n_notices, 0);
+	ck_assert(r->sync);
 
 	/* One acceptance more makes a majority: chosen, ours. */
-	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = vid;
 	ck_assert_int_eq(recv(&f, 2, &ok), 0);
 	ck_assert_uint_eq(f.u->n_chosen, 1);
@@ -287,16 +495,13 @@ START_TEST(fast_path_is_one_round_trip)
 	ck_assert_int_eq(paxos_entity_chosen(f.p, 0x12345, &ch), 0); /* never seen */
 	ck_assert_uint_eq(ch, 0);
 
-	/* Our value was chosen at 1: entry 2 is ours too, and it survives a
-	 * restart (it comes from the persisted meta). */
-	fx_restart(&f);
-	ck_assert_int_eq(paxos_entity_chosen(f.p, E_OWNED_BY_1, &ch), 0); /* from storage */
-	ck_assert_uint_eq(ch, 1);
+	/* Our value (this life's) was chosen at 1: entry 2 is ours at round 0,
+	 * and its ACCEPTs leave before our acceptance is durable. */
 	submit(&f, E_OWNED_BY_1, "write B");
-	const struct paxos_msg *m = sent(&f, 3, PAXOS_MSG_ACCEPT);
+	const struct paxos_msg *m = sent_early(&f, 3, PAXOS_MSG_ACCEPT);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->entry, 2);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(0, 1, 1));
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_PREPARE), 0);
 	fx_close(&f);
 }
@@ -309,15 +514,15 @@ START_TEST(others_and_the_namespace_run_phase_one)
 	submit(&f, E_OWNED_BY_1, "from node 2");
 	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_PREPARE);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
-	ck_assert_uint_eq(written(&f, E_OWNED_BY_1, 1)->rec.promised, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 1, 2));
+	ck_assert_uint_eq(written(&f, E_OWNED_BY_1, 1)->rec.promised, paxos_ballot(1, 1, 2));
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
-	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 2));
 	pr.promised = pr.ballot;
 	ck_assert_int_eq(recv(&f, 3, &pr), 0);
 	m = sent(&f, 1, PAXOS_MSG_ACCEPT);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 1, 2));
 	fx_close(&f);
 
 	/* nobody holds entry 1 of the namespace, not even node 1 */
@@ -335,9 +540,9 @@ START_TEST(phase_one_adopts_the_highest_accepted_value)
 	uint64_t mine = submit(&f, E_OWNED_BY_1, "mine");
 	static const uint8_t theirs[] = {0x0a, 0x0d, 0x09, 1,    0, 0,   0,  0,
 					 0,    0,    3,    0x12, 2, 'h', 'i'};
-	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	struct paxos_msg pr = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 2));
 	pr.promised = pr.ballot;
-	pr.accepted = paxos_ballot(0, 1);
+	pr.accepted = paxos_ballot(0, 1, 1);
 	pr.value_id = 0x0101000000000005ull;
 	pr.value = theirs;
 	pr.value_len = sizeof(theirs);
@@ -347,10 +552,15 @@ START_TEST(phase_one_adopts_the_highest_accepted_value)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->value_id, 0x0101000000000005ull);
 	ck_assert_mem_eq(m->value, theirs, sizeof(theirs));
+	ck_assert_uint_eq(f.u->n_notices, 1);
+	struct paxos_msg note = f.u->notices[0];
 
-	/* that value is chosen: ours was not, so it goes into the next entry */
-	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
+	/* that value is chosen (3's acceptance and, synced, ours): ours was
+	 * not, so it goes into the next entry */
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 2));
 	ok.value_id = m->value_id;
+	ck_assert_int_eq(persisted(&f, &note, 1), 0);
+	ck_assert_uint_eq(f.u->n_chosen, 0);
 	ck_assert_int_eq(recv(&f, 3, &ok), 0);
 	ck_assert_uint_eq(f.u->n_chosen, 1);
 	ck_assert_int_eq(f.u->chosen[0].mine, 0);
@@ -374,13 +584,13 @@ START_TEST(a_promise_revokes_pre_authorisation)
 {
 	struct fx f;
 	fx_init(&f, 1, false);
-	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 3));
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 3));
 	ck_assert_int_eq(recv(&f, 3, &p), 0);
 	ck_assert_ptr_nonnull(sent(&f, 3, PAXOS_MSG_PROMISE));
 	submit(&f, E_OWNED_BY_1, "late");
 	const struct paxos_msg *m = sent(&f, 2, PAXOS_MSG_PREPARE);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 1));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 1, 1));
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
 	fx_close(&f);
 }
@@ -390,7 +600,8 @@ START_TEST(the_acceptor_keeps_its_promises)
 {
 	struct fx f;
 	fx_init(&f, 3, false);
-	uint64_t b22 = paxos_ballot(2, 2), b13 = paxos_ballot(1, 3), b33 = paxos_ballot(3, 3);
+	uint64_t b22 = paxos_ballot(2, 1, 2), b13 = paxos_ballot(1, 1, 3),
+		 b33 = paxos_ballot(3, 1, 3);
 	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 4, b22);
 	ck_assert_int_eq(recv(&f, 2, &m), 0);
 	ck_assert_uint_eq(written(&f, 0x777, 4)->rec.promised, b22);
@@ -438,7 +649,7 @@ START_TEST(a_node_that_lost_its_disk_prepares_strictly)
 	/* the acceptor side: an equal ballot is promised again, unless STRICT */
 	struct fx f;
 	fx_init(&f, 3, false);
-	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 1, 2));
 	ck_assert_int_eq(recv(&f, 2, &p), 0);
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PROMISE));
 	ck_assert_int_eq(recv(&f, 2, &p), 0);
@@ -447,7 +658,7 @@ START_TEST(a_node_that_lost_its_disk_prepares_strictly)
 	ck_assert_int_eq(recv(&f, 2, &p), 0);
 	const struct paxos_msg *r = sent(&f, 2, PAXOS_MSG_REJECT);
 	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(r->promised, paxos_ballot(1, 2));
+	ck_assert_uint_eq(r->promised, paxos_ballot(1, 1, 2));
 	fx_close(&f);
 
 	/* the proposer side: at or below its fence, its PREPAREs are STRICT,
@@ -463,15 +674,15 @@ START_TEST(a_node_that_lost_its_disk_prepares_strictly)
 	const struct paxos_msg *m = sent(&f, 1, PAXOS_MSG_PREPARE);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->entry, 1);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 1, 2));
 	ck_assert_uint_eq(m->flags & PAXOS_MSG_F_STRICT, PAXOS_MSG_F_STRICT);
-	struct paxos_msg rj = msg(PAXOS_MSG_REJECT, E_OWNED_BY_1, 1, paxos_ballot(1, 2));
-	rj.promised = paxos_ballot(1, 2);
+	struct paxos_msg rj = msg(PAXOS_MSG_REJECT, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 2));
+	rj.promised = paxos_ballot(1, 1, 2);
 	ck_assert_int_eq(recv(&f, 1, &rj), 0);
 	tick(&f, 999); /* past the longest first backoff, within the command's timeout */
 	m = sent(&f, 1, PAXOS_MSG_PREPARE);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 2));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(2, 1, 2));
 	fx_close(&f);
 }
 END_TEST
@@ -485,7 +696,7 @@ START_TEST(commands_wait_and_batch)
 	uint64_t b = submit(&f, E_OWNED_BY_1, "B");
 	ck_assert_uint_eq(f.u->n_outboxes, 0); /* waits: entry 1 is in flight */
 	uint64_t c = submit(&f, E_OWNED_BY_1, "C");
-	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = vid;
 	ck_assert_int_eq(recv(&f, 3, &ok), 0);
 	const struct paxos_msg *m = sent(&f, 2, PAXOS_MSG_ACCEPT);
@@ -565,14 +776,14 @@ START_TEST(forwarding_from_the_origin)
 	ck_assert_int_eq(recv(&f, 1, &n), 0);
 	m = sent(&f, 1, PAXOS_MSG_PREPARE);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 2));
+	ck_assert_uint_eq(m->ballot, paxos_ballot(1, 1, 2));
 	ck_assert_uint_eq(waiting(&f), 2);
 
 	/* entry 1 is chosen with node 1's value, which holds x: x is done;
 	 * y goes to node 1 again (a new entry: a new chance) */
 	uint8_t val[64];
 	uint8_t *end = paxos_codec_put_cmd(val, x, "x", 1);
-	struct paxos_msg ch = msg(PAXOS_MSG_CHOSEN, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	struct paxos_msg ch = msg(PAXOS_MSG_CHOSEN, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ch.value_id = s1 | 9;
 	ch.value = val;
 	ch.value_len = (size_t)(end - val);
@@ -677,7 +888,7 @@ START_TEST(forwarding_at_the_holder)
 	ck_assert_uint_eq(waiting(&f), 3);
 
 	/* entry 1 (ours) chosen: entry 2 carries node 2's command */
-	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = vid;
 	ck_assert_int_eq(recv(&f, 3, &ok), 0);
 	m = sent(&f, 3, PAXOS_MSG_ACCEPT);
@@ -746,7 +957,7 @@ START_TEST(only_votes_are_synced)
 	const struct paxos_out_record *r = written(&f, E_OWNED_BY_1, 1);
 	ck_assert_int_eq(r->sync, 1); /* our own round-0 acceptance: a vote */
 	ck_assert_int_eq(f.u->needs_sync, 1);
-	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1));
+	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = r->rec.value_id;
 	ck_assert_int_eq(recv(&f, 2, &ok), 0);
 	ck_assert_uint_eq(f.u->n_chosen, 1);
@@ -759,11 +970,11 @@ START_TEST(only_votes_are_synced)
 	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_CHOSEN)); /* sent all the same */
 
 	/* as an acceptor: a promise and an acceptance are synced */
-	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 2));
+	struct paxos_msg m = msg(PAXOS_MSG_PREPARE, 0x777, 1, paxos_ballot(1, 1, 2));
 	ck_assert_int_eq(recv(&f, 2, &m), 0);
 	ck_assert_int_eq(written(&f, 0x777, 1)->sync, 1);
 	ck_assert_int_eq(f.u->needs_sync, 1);
-	m = msg(PAXOS_MSG_ACCEPT, 0x777, 1, paxos_ballot(1, 2));
+	m = msg(PAXOS_MSG_ACCEPT, 0x777, 1, paxos_ballot(1, 1, 2));
 	m.value_id = 0x0201000000000005ull;
 	m.has_value = true;
 	ck_assert_int_eq(recv(&f, 2, &m), 0);
@@ -773,12 +984,12 @@ START_TEST(only_votes_are_synced)
 	ck_assert_ptr_null(written(&f, 0x777, 1));
 	ck_assert_int_eq(f.u->needs_sync, 0);
 	/* learning it chosen is lazy; so is the whole catch-up of an entity */
-	struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, 0x777, 1, paxos_ballot(1, 2));
+	struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, 0x777, 1, paxos_ballot(1, 1, 2));
 	c.value_id = m.value_id;
 	ck_assert_int_eq(recv(&f, 2, &c), 0);
 	ck_assert_int_eq(written(&f, 0x777, 1)->rec.chosen, 1);
 	ck_assert_int_eq(f.u->needs_sync, 0);
-	c = msg(PAXOS_MSG_CHOSEN, 0x888, 1, paxos_ballot(1, 2));
+	c = msg(PAXOS_MSG_CHOSEN, 0x888, 1, paxos_ballot(1, 1, 2));
 	c.value_id = 0x0201000000000009ull;
 	c.has_value = true;
 	ck_assert_int_eq(recv(&f, 2, &c), 0);
@@ -807,7 +1018,7 @@ START_TEST(amnesia_votes_only_above_the_fence)
 {
 	struct fx f;
 	fx_init(&f, 3, true);
-	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 1));
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 1, paxos_ballot(1, 1, 1));
 	ck_assert_int_eq(recv(&f, 1, &p), 0);
 	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
 	ck_assert_ptr_nonnull(sent(&f, 1, PAXOS_MSG_SCAN)); /* first step: listing asked */
@@ -823,7 +1034,7 @@ START_TEST(amnesia_votes_only_above_the_fence)
 	ck_assert_int_eq(recv(&f, 2, &r), 0);
 	ck_assert_int_eq(f.u->amnesia_cleared, 1);
 
-	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 5, paxos_ballot(1, 1));
+	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 5, paxos_ballot(1, 1, 1));
 	ck_assert_int_eq(recv(&f, 1, &p), 0);
 	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
 	p.entry = 6;
@@ -837,7 +1048,7 @@ START_TEST(amnesia_votes_only_above_the_fence)
 
 	/* the fence is persisted: a restart keeps it */
 	fx_restart(&f);
-	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 4, paxos_ballot(2, 1));
+	p = msg(PAXOS_MSG_PREPARE, E_OWNED_BY_1, 4, paxos_ballot(2, 1, 1));
 	ck_assert_int_eq(recv(&f, 1, &p), 0);
 	ck_assert_ptr_null(sent(&f, 1, PAXOS_MSG_PROMISE));
 	fx_close(&f);
@@ -847,7 +1058,7 @@ END_TEST
 static void choose_entries(struct fx *f, uint64_t entity, uint64_t from, uint64_t to)
 {
 	for (uint64_t e = from; e <= to; e++) {
-		struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, entity, e, paxos_ballot(1, 2));
+		struct paxos_msg c = msg(PAXOS_MSG_CHOSEN, entity, e, paxos_ballot(1, 1, 2));
 		c.value_id = 0x0201000000000000ull | e;
 		c.has_value = true; /* no-op values */
 		c.chosen = e;
@@ -988,7 +1199,7 @@ START_TEST(idle_entities_leave_memory_and_come_back)
 	struct fx f;
 	fx_init(&f, 3, false);
 	choose_entries(&f, 0x800, 1, 3);
-	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x800, 4, paxos_ballot(2, 2));
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x800, 4, paxos_ballot(2, 1, 2));
 	ck_assert_int_eq(recv(&f, 2, &p), 0);
 	struct paxos_stats st;
 	paxos_get_stats(f.p, &st);
@@ -997,9 +1208,9 @@ START_TEST(idle_entities_leave_memory_and_come_back)
 	paxos_get_stats(f.p, &st);
 	ck_assert_uint_eq(st.entities, 0);
 	/* reloaded as it was: chosen 3, promised 2.2 at 4 */
-	p.ballot = paxos_ballot(1, 1);
+	p.ballot = paxos_ballot(1, 1, 1);
 	ck_assert_int_eq(recv(&f, 1, &p), 0);
-	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_REJECT)->promised, paxos_ballot(2, 2));
+	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_REJECT)->promised, paxos_ballot(2, 1, 2));
 	ck_assert_uint_eq(sent(&f, 1, PAXOS_MSG_REJECT)->chosen, 3);
 	fx_close(&f);
 }
@@ -1106,10 +1317,10 @@ START_TEST(malformed_events_are_refused)
 {
 	struct fx f;
 	fx_init(&f, 1, false);
-	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x900, 1, paxos_ballot(1, 2));
+	struct paxos_msg p = msg(PAXOS_MSG_PREPARE, 0x900, 1, paxos_ballot(1, 1, 2));
 	ck_assert_int_eq(recv(&f, 1, &p), -EINVAL); /* from self */
 	ck_assert_int_eq(recv(&f, 9, &p), -EINVAL); /* not a member */
-	p.ballot = paxos_ballot(0, 2);              /* round 0 is never prepared */
+	p.ballot = paxos_ballot(0, 1, 2);           /* round 0 is never prepared */
 	ck_assert_int_eq(recv(&f, 2, &p), -EINVAL);
 	ck_assert_uint_eq(f.u->n_records, 0);
 
@@ -1167,7 +1378,12 @@ Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos engine");
 	TEST_CASE(s, bad_configs_are_refused, 10);
+	TEST_CASE(s, ballot_encoding, 10);
 	TEST_CASE(s, fast_path_is_one_round_trip, 10);
+	TEST_CASE(s, early_accept_counts_self_only_after_the_sync, 10);
+	TEST_CASE(s, no_round_zero_after_a_restart_on_an_earlier_life_value, 10);
+	TEST_CASE(s, votes_are_never_early, 10);
+	TEST_CASE(s, a_restarted_node_lists_one_past_its_earlier_value, 10);
 	TEST_CASE(s, others_and_the_namespace_run_phase_one, 10);
 	TEST_CASE(s, phase_one_adopts_the_highest_accepted_value, 10);
 	TEST_CASE(s, a_promise_revokes_pre_authorisation, 10);
