@@ -17,5 +17,6 @@ TESTS += \
 	tests/system/modes.sh \
 	tests/system/wrong_secret.sh \
 	tests/system/fsx.sh \
-	tests/system/verify.sh
+	tests/system/verify.sh \
+	tests/system/status.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
