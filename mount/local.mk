@@ -20,6 +20,7 @@ mount_libmount_a_SOURCES = \
 	mount/retain.c mount/retain.h \
 	mount/session.c mount/session.h \
 	mount/snapshot.c mount/snapshot.h \
+	mount/status.c mount/status.h \
 	mount/storage.c \
 	mount/turn.c \
 	mount/verify.c mount/verify.h \

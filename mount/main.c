@@ -5,6 +5,7 @@
  * mount/daemon.h), opens the node and runs its loop until stopped. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,36 @@ static void make_parents(const char *dir)
 	}
 }
 
+/* Whether the FUSE options already hold `name=` (as "-oa,name=x" or "-o" "name=x"). */
+static bool has_fuse_opt(const struct fuse_args *fa, const char *name)
+{
+	size_t len = strlen(name);
+	for (int i = 1; i < fa->argc; i++) {
+		const char *list = NULL;
+		if (!strncmp(fa->argv[i], "-o", 2) && fa->argv[i][2])
+			list = fa->argv[i] + 2;
+		else if (!strcmp(fa->argv[i - 1], "-o"))
+			list = fa->argv[i];
+		for (const char *p = list; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+			if (!strncmp(p, name, len))
+				return true;
+	}
+	return false;
+}
+
+/* How the mount shows in /proc/mounts, df and findmnt: type fuse.paxfs and
+ * source paxfs:CLUSTER, unless the command line says otherwise. */
+static int name_the_mount(struct fuse_args *fa, const char *cluster)
+{
+	char opt[96];
+	snprintf(opt, sizeof(opt), "-ofsname=paxfs:%s", cluster);
+	if (!has_fuse_opt(fa, "subtype=") && fuse_opt_add_arg(fa, "-osubtype=paxfs") < 0)
+		return -ENOMEM;
+	if (!has_fuse_opt(fa, "fsname=") && fuse_opt_add_arg(fa, opt) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct mount_args args;
@@ -56,6 +87,10 @@ int main(int argc, char **argv)
 	if (util_conf_load(args.config, &conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "paxfs: %s\n", err);
 		mount_args_close(&args);
+		return 1;
+	}
+	if (name_the_mount(&args.fuse, conf.cluster) < 0) {
+		fprintf(stderr, "paxfs: out of memory\n");
 		return 1;
 	}
 	snprintf(prefix, sizeof(prefix), "node %u", args.node);

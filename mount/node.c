@@ -230,6 +230,8 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	n->conf = conf;
 	n->self = a->node;
 	n->exit_code = 0;
+	n->started_ms = mount_now_ms();
+	n->started_wall_ns = mount_wall_ns();
 	util_u64map_init(&n->opens);
 	util_u64map_init(&n->names);
 	util_u64map_init(&n->data_stale);

@@ -80,6 +80,8 @@ struct mount_node {
 	uint64_t applied_bytes;    /* and the bytes of their values */
 	uint64_t installed_states; /* snapshots installed since start */
 	uint64_t installed_bytes;  /* and their bytes */
+	uint64_t started_ms;       /* mount_now_ms() when the node was opened (mount/status.c) */
+	int64_t started_wall_ns;   /* ...and the wall clock then */
 
 	/* shutting down */
 	struct event *sig_ev[3];

@@ -4,7 +4,7 @@
  * synced write), but for FETCHes held back by catch-up pacing; snapshot
  * transfers to mount/snapshot.c. A body that does
  * not decode is refused (-EBADMSG: net closes that link). Clients
- * (paxfs-verify) may only ask questions. At start, a secret that no peer
+ * (paxfs-verify, paxfsctl) may only ask questions. At start, a secret that no peer
  * accepts stops the daemon (mount_peer_check_secret). */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 
 #include "mount/node.h"
 #include "mount/snapshot.h"
+#include "mount/status.h"
 #include "mount/verify.h"
 #include "paxos/codec.h"
 #include "util/log.h"
@@ -24,7 +25,9 @@ int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 	int rc;
 
 	if (from >= NET_CLIENT_HANDLE_MIN)
-		return mount_verify_on_client(n, from, env);
+		return env->body_case == PAXFS__ENVELOPE__BODY_STATUS_REQUEST
+			   ? mount_status_on_client(n, from, env->status_request)
+			   : mount_verify_on_client(n, from, env);
 	switch (env->body_case) {
 	case PAXFS__ENVELOPE__BODY_PAXOS:
 		rc = paxos_codec_from_proto(env->paxos, &msgs);

@@ -7,6 +7,7 @@ PROTO_FILES = \
 	proto/paxos.proto \
 	proto/net.proto \
 	proto/verify.proto \
+	proto/status.proto \
 	proto/envelope.proto \
 	proto/fs.proto
 

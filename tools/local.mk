@@ -14,6 +14,7 @@ tools_libsummary_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
 noinst_LIBRARIES += tools/libverify.a
 tools_libverify_a_SOURCES = \
+	tools/client.c tools/client.h \
 	tools/compare.c tools/compare.h \
 	tools/verify.h \
 	tools/offline.c \
@@ -34,3 +35,10 @@ check_PROGRAMS += tools/paxfs-corrupt
 tools_paxfs_corrupt_SOURCES = tools/corrupt.c
 tools_paxfs_corrupt_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tools_paxfs_corrupt_LDADD = $(FS_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(LEVELDB_LIBS) $(UTIL_LIBS)
+
+# paxfsctl: status and metrics of a running cluster (tools/ctl.h); the same
+# client links as paxfs-verify (tools/client.h).
+bin_PROGRAMS += tools/paxfsctl
+tools_paxfsctl_SOURCES = tools/ctl.c tools/ctl.h tools/ask.c tools/ctl_status.c tools/ctl_metrics.c
+tools_paxfsctl_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tools_paxfsctl_LDADD = $(VERIFY_LIBS)

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "net/net.h"
+#include "tools/client.h"
 #include "tools/verify.h"
 #include "tools/wire.h"
 #include "util/conf.h"
@@ -36,7 +37,6 @@
 #define RECHECK_BATCH 256 /* entities per re-ask request */
 #define PATHS_MAX     256 /* inodes named at most */
 #define PATHS_BATCH   64
-#define EARLY_DIALS   4 /* failed dials that make a node unreachable before the timeout */
 
 enum phase {
 	P_LIST = 1,
@@ -125,37 +125,16 @@ static void lose(struct onode *on, const char *fmt, ...)
 		verify_cmp_node_lost(on->o->r->cmp, on->idx);
 }
 
-/* Why a node that never came up could not be reached, from the mesh's counters. */
+/* Puts a node that never came up out of the check once the mesh's counters
+ * say why (tools/client.h); true then. */
 static bool connect_failed(struct onode *on, uint64_t now)
 {
-	struct net_peer_stats st;
-	if (net_peer_stats(on->mesh, on->id, &st) < 0)
-		memset(&st, 0, sizeof(st));
-	if (st.auth_failures) {
-		lose(on,
-		     "refused: the handshake failed authentication (the cluster secret differs)");
-		return true;
-	}
-	if (st.refused) {
-		lose(on,
-		     "refused the connection (another cluster name, or not node %u at that "
-		     "address?)",
-		     on->id);
-		return true;
-	}
-	if (st.decode_errors) {
-		lose(on, "answered garbage: frames that do not decode (is it a paxfs node?)");
-		return true;
-	}
-	if (now >= on->deadline || (st.dials >= EARLY_DIALS && !st.links_up)) {
-		lose(on,
-		     "unreachable: no connection after %llu attempt%s in %.1f s (nothing "
-		     "listening there, or the host is down)",
-		     (unsigned long long)st.dials, st.dials == 1 ? "" : "s",
-		     (double)(now - on->o->start) / 1000.0);
-		return true;
-	}
-	return false;
+	char why[400];
+	if (!verify_client_unreachable(on->mesh, on->id, now >= on->deadline, now - on->o->start,
+				       why, sizeof(why)))
+		return false;
+	lose(on, "%s", why);
+	return true;
 }
 
 /* ---- requests --------------------------------------------------------------------- */
@@ -476,36 +455,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 static int open_node(struct online *o, struct onode *on, const struct util_conf_node *cn)
 {
-	struct net_config *cfg = calloc(1, sizeof(*cfg));
 	struct net_callbacks cb = {.recv_cb = recv_cb, .peer_cb = peer_cb};
 	struct verify_node_result *nr = &o->r->nodes[on->idx];
 	char err[300];
 	int rc;
 
-	if (!cfg)
-		return -ENOMEM;
 	snprintf(nr->where, sizeof(nr->where), "%s:%u", cn->host, cn->port);
-	if (strlen(cn->host) >= sizeof(cfg->nodes[0].host)) {
-		lose(on, "its host name is too long");
-		free(cfg);
-		return 0;
-	}
-	cfg->cluster = o->conf->cluster;
-	cfg->secret = o->conf->secret;
-	cfg->secret_len = o->conf->secret_len;
-	cfg->self = 0;
-	cfg->nodes[0].id = cn->id;
-	snprintf(cfg->nodes[0].host, sizeof(cfg->nodes[0].host), "%s", cn->host);
-	cfg->nodes[0].port = cn->port;
-	cfg->n_nodes = 1;
-	cfg->handshake_timeout_ms = o->timeout_ms;
-	cfg->reconnect_min_ms = 50;
-	cfg->reconnect_max_ms = 400;
-	/* a node deep in a long page is busy, not dead */
-	cfg->heartbeat_ms = 2000;
-	cfg->dead_ms = answer_ms(o);
-	rc = net_mesh_new(o->base, cfg, &cb, on, &on->mesh, err, sizeof(err));
-	free(cfg);
+	rc = verify_client_open(o->base, o->conf, cn, o->timeout_ms, answer_ms(o), &cb, on,
+				&on->mesh, err, sizeof(err));
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0) {

@@ -18,5 +18,7 @@ TESTS += \
 	tests/system/wrong_secret.sh \
 	tests/system/write_behind.sh \
 	tests/system/fsx.sh \
-	tests/system/verify.sh
+	tests/system/verify.sh \
+	tests/system/status.sh \
+	tests/system/install.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
