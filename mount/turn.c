@@ -5,8 +5,9 @@
  *
  * A loop turn ends with flush_ev, an event at the lowest priority that runs
  * after every other ready event of the turn: node_flush, the group commit.
- * A sync here is synchronous (the loop blocks in it), so a turn is never
- * held. */
+ * The sync runs on a thread of its own (mount/syncer.h): the turn is held
+ * (NODE_SYNC_PENDING) while the loop sends the turn's early ACCEPTs and
+ * takes new steps, and node_sync_done lets it go. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "mount/faults.h"
 #include "mount/node.h"
 #include "mount/snapshot.h"
+#include "mount/syncer.h"
 #include "paxos/codec.h"
 #include "util/log.h"
 
@@ -22,6 +24,8 @@ struct mount_turn {
 	struct store_batch *batch; /* one step's records; written unsynced at once */
 	struct event *flush_ev;    /* lowest priority: runs at the end of a turn */
 	struct event *tick_ev;     /* the engine's deadline, or an engine restart */
+	struct mount_syncer *syncer;
+	uint64_t held_sync; /* the sync request the held turn waits for; 0: none */
 };
 
 uint64_t mount_now_ms(void)
@@ -140,10 +144,19 @@ static int io_persist(void *ctx, const struct paxos_update *u)
 static int io_sync(void *ctx)
 {
 	struct mount_node *n = ctx;
-	/* The batch is empty: a sync point that makes every write before it
-	 * durable. */
-	store_batch_clear(n->turn->batch);
-	return store_write(n->store, n->turn->batch, true);
+	n->turn->held_sync = mount_syncer_request(n->turn->syncer);
+	return NODE_SYNC_PENDING;
+}
+
+static void sync_done(void *arg, uint64_t upto, int rc)
+{
+	struct mount_node *n = arg;
+	/* An answer to a request older than the held turn's is for a turn that
+	 * was dropped (node_reset): the held one waits on. */
+	if (!n->turn->held_sync || upto < n->turn->held_sync)
+		return;
+	n->turn->held_sync = 0;
+	node_sync_done(n->core, rc);
 }
 
 static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t count)
@@ -336,7 +349,8 @@ int mount_turn_init(struct mount_node *n)
 		return -ENOMEM;
 	n->turn->flush_ev = event_new(n->base, -1, 0, flush_cb, n);
 	n->turn->tick_ev = evtimer_new(n->base, tick_cb, n);
-	if (!n->turn->flush_ev || !n->turn->tick_ev)
+	if (!n->turn->flush_ev || !n->turn->tick_ev ||
+	    mount_syncer_new(n->base, n->store, sync_done, n, &n->turn->syncer) < 0)
 		return -ENOMEM;
 	/* The flush runs after every other ready event of the turn. */
 	event_priority_set(n->turn->flush_ev, 2);
@@ -366,6 +380,10 @@ int mount_turn_init(struct mount_node *n)
 
 void mount_turn_close(struct mount_node *n)
 {
+	if (n->turn) {
+		mount_syncer_free(n->turn->syncer); /* before the core it answers */
+		n->turn->syncer = NULL;
+	}
 	node_free(n->core);
 	n->core = NULL;
 	if (!n->turn)

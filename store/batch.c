@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/frame.h"
 #include "store/internal.h"
@@ -238,6 +239,21 @@ static int build_writebatch(struct store *s, struct store_batch *b)
  * may retry. A failed step 2 is a failed sync: after it nobody knows what of
  * the page cache reached the disk or ever will ("fsyncgate"), so the store
  * takes no more writes (store.h). */
+/* Syncs the logs and the directory in order (dirsync.c); a failure is for
+ * good. Called with wlock held. */
+static int dirsync_locked(struct store *s)
+{
+	int rc = store_dirsync_sync(&s->ds);
+	if (rc) {
+		LOG_ERR("store: a sync of %s failed (%s): this store takes no more writes", s->dir,
+			strerror(-rc));
+		s->sync_failed = true;
+		s->poisoned = true;
+		return -EIO;
+	}
+	return 0;
+}
+
 static int write_locked(struct store *s, struct store_batch *b, bool sync)
 {
 	char *err = NULL;
@@ -264,15 +280,7 @@ static int write_locked(struct store *s, struct store_batch *b, bool sync)
 		store_dirsync_poll(&s->ds);
 		return 0;
 	}
-	rc = store_dirsync_sync(&s->ds);
-	if (rc) {
-		LOG_ERR("store: a sync of %s failed (%s): this store takes no more writes", s->dir,
-			strerror(-rc));
-		s->sync_failed = true;
-		s->poisoned = true;
-		return -EIO;
-	}
-	return 0;
+	return dirsync_locked(s);
 }
 
 int store_write(struct store *s, struct store_batch *b, bool sync)
@@ -308,4 +316,38 @@ void store_batch_put_msg(struct store_batch *b, const void *key, size_t klen,
 		return;
 	protobuf_c_message_pack(m, p);
 	store_batch_put_end(b);
+}
+
+int store_sync(struct store *s)
+{
+	int rc = 0, fd = -1;
+
+	pthread_mutex_lock(&s->wlock);
+	if (s->sync_failed) {
+		rc = -EIO;
+	} else {
+		store_dirsync_poll(&s->ds);
+		if (s->ds.pending || s->ds.newest_fd < 0)
+			rc = dirsync_locked(s);
+		else if ((fd = dup(s->ds.newest_fd)) < 0)
+			rc = -errno;
+	}
+	pthread_mutex_unlock(&s->wlock);
+	if (fd < 0)
+		return rc;
+	/* Every write before this call is in the newest log (no switch since
+	 * the older ones were synced): its fdatasync covers them. */
+	if (fdatasync(fd) < 0) {
+		rc = -errno;
+		pthread_mutex_lock(&s->wlock);
+		LOG_ERR("store: a sync of %s failed (fdatasync of the newest log: %s): this store "
+			"takes no more writes",
+			s->dir, strerror(-rc));
+		s->sync_failed = true;
+		s->poisoned = true;
+		pthread_mutex_unlock(&s->wlock);
+		rc = -EIO;
+	}
+	close(fd);
+	return rc;
 }

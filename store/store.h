@@ -119,6 +119,16 @@ size_t store_batch_bytes(const struct store_batch *b);
  * later one without an earlier one (docs/store.md, "Writes"). */
 int store_write(struct store *s, struct store_batch *b, bool sync);
 
+/* A sync point: every batch written before the call is on disk when it
+ * returns 0 (store_write of an empty batch with sync, and the same errors:
+ * a failed sync returns -EIO and the store takes no more writes). Safe to
+ * call from another thread while this one goes on writing: the fdatasync
+ * itself runs without the store's write lock, so writes made meanwhile do
+ * not wait for it (and are not covered by it). Only after a log switch, which
+ * needs the older logs and the directory synced first, is the lock held
+ * throughout. */
+int store_sync(struct store *s);
+
 /* ---- room ------------------------------------------------------------ */
 
 /* Merges every file of the store now, so that deleted and overwritten keys

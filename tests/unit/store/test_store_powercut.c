@@ -299,13 +299,37 @@ int rename(const char *from, const char *to)
 
 /* ---- the test ------------------------------------------------------------------ */
 
-START_TEST(no_synced_batch_survives_an_older_lost_one)
+/* The batches a sync thread has covered (store_sync from another thread,
+ * as the daemon's sync thread does) while the test thread writes. */
+static struct store *sync_store;
+static uint64_t last_written; /* atomic: the last batch whose write returned */
+static bool sync_stop;
+
+static void *sync_thread(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&sync_stop, __ATOMIC_ACQUIRE)) {
+		uint64_t before = __atomic_load_n(&last_written, __ATOMIC_ACQUIRE);
+		ck_assert_int_eq(store_sync(sync_store), 0);
+		pthread_mutex_lock(&model_lock);
+		if (before > acked_synced)
+			acked_synced = before;
+		pthread_mutex_unlock(&model_lock);
+		usleep(200);
+	}
+	return NULL;
+}
+
+enum sync_how { SYNC_WRITE, SYNC_CALL, SYNC_THREAD };
+
+static void power_cuts(enum sync_how how)
 {
 	struct store *s;
 	struct store_batch *b = store_batch_new();
 	uint8_t *v = malloc(VALUE_LEN);
 	char k[16], *real;
 	int synced = 0;
+	pthread_t th;
 
 	util_log_set_level(UTIL_LOG_WARN);
 	s = open_store(&cut_opt);
@@ -318,6 +342,7 @@ START_TEST(no_synced_batch_survives_an_older_lost_one)
 	pthread_mutex_lock(&model_lock);
 	snprintf(model_dir, sizeof(model_dir), "%s", real);
 	n_files = 0;
+	acked_synced = 0;
 	while ((de = readdir(d))) {
 		char p[PATH_MAX + 300];
 		struct stat st;
@@ -329,19 +354,32 @@ START_TEST(no_synced_batch_survives_an_older_lost_one)
 	pthread_mutex_unlock(&model_lock);
 	closedir(d);
 	free(real);
+	sync_store = s;
+	__atomic_store_n(&last_written, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&sync_stop, false, __ATOMIC_RELEASE);
+	if (how == SYNC_THREAD)
+		ck_assert_int_eq(pthread_create(&th, NULL, sync_thread, NULL), 0);
 
 	for (uint64_t i = 1; i <= BATCHES; i++) {
-		bool sync = i % 3 == 0;
+		bool sync = how != SYNC_THREAD && i % 3 == 0;
 		fill_value(v, VALUE_LEN, i);
 		snprintf(k, sizeof(k), "b/%08" PRIu64, i);
 		store_batch_put_state(b, k, strlen(k), v, VALUE_LEN);
-		ck_assert_int_eq(store_write(s, b, sync), 0);
+		ck_assert_int_eq(store_write(s, b, sync && how == SYNC_WRITE), 0);
+		__atomic_store_n(&last_written, i, __ATOMIC_RELEASE);
+		if (sync && how == SYNC_CALL)
+			ck_assert_int_eq(store_sync(s), 0);
 		if (sync) {
 			synced++;
 			pthread_mutex_lock(&model_lock);
 			acked_synced = i;
 			pthread_mutex_unlock(&model_lock);
 		}
+	}
+	if (how == SYNC_THREAD) {
+		__atomic_store_n(&sync_stop, true, __ATOMIC_RELEASE);
+		pthread_join(th, NULL);
+		synced = 1;
 	}
 	store_free(s);
 	pthread_mutex_lock(&model_lock);
@@ -355,6 +393,27 @@ START_TEST(no_synced_batch_survives_an_older_lost_one)
 	ck_assert_int_gt(cuts, synced);
 	store_batch_free(b);
 	free(v);
+}
+
+START_TEST(no_synced_batch_survives_an_older_lost_one)
+{
+	power_cuts(SYNC_WRITE);
+}
+END_TEST
+
+/* store_sync, the sync point without a batch, keeps the same order... */
+START_TEST(a_sync_call_covers_every_write_before_it)
+{
+	power_cuts(SYNC_CALL);
+}
+END_TEST
+
+/* ...also from another thread while this one writes (the daemon's sync
+ * thread): what it acknowledged is there after every cut, with everything
+ * before it. */
+START_TEST(a_sync_from_another_thread_covers_the_writes_before_it)
+{
+	power_cuts(SYNC_THREAD);
 }
 END_TEST
 
@@ -379,6 +438,7 @@ START_TEST(after_a_failed_sync_no_write_succeeds)
 	/* the disk syncs again, but this store has given up */
 	ck_assert_int_eq(store_write(s, b, true), -EIO);
 	ck_assert_int_eq(store_write(s, b, false), -EIO);
+	ck_assert_int_eq(store_sync(s), -EIO);
 	store_free(s);
 	s = open_store(&cut_opt);
 	ck_assert_int_eq(store_get_state(s, "a", 1, &v, &len), 0);
@@ -391,10 +451,37 @@ START_TEST(after_a_failed_sync_no_write_succeeds)
 }
 END_TEST
 
+/* The same through store_sync: its fdatasync runs without the lock, and
+ * its failure is for good too. */
+START_TEST(a_failed_sync_call_stops_the_store)
+{
+	struct store *s = open_store(&cut_opt);
+	struct store_batch *b = store_batch_new();
+
+	util_log_set_level(UTIL_LOG_ERR);
+	store_batch_put_state(b, "a", 1, "1", 1);
+	ck_assert_int_eq(store_write(s, b, false), 0);
+	ck_assert_int_eq(store_sync(s), 0);
+	store_batch_put_state(b, "b", 1, "2", 1);
+	ck_assert_int_eq(store_write(s, b, false), 0);
+	__atomic_store_n(&fail_log_syncs, 1, __ATOMIC_RELAXED);
+	ck_assert_int_eq(store_sync(s), -EIO);
+	ck_assert_int_eq(__atomic_load_n(&fail_log_syncs, __ATOMIC_RELAXED), 0);
+	ck_assert_int_eq(store_sync(s), -EIO);
+	store_batch_put_state(b, "c", 1, "3", 1);
+	ck_assert_int_eq(store_write(s, b, false), -EIO);
+	store_batch_free(b);
+	store_free(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("store power cut");
 	STORE_TEST(s, no_synced_batch_survives_an_older_lost_one, 120);
+	STORE_TEST(s, a_sync_call_covers_every_write_before_it, 120);
+	STORE_TEST(s, a_sync_from_another_thread_covers_the_writes_before_it, 120);
 	STORE_TEST(s, after_a_failed_sync_no_write_succeeds, 30);
+	STORE_TEST(s, a_failed_sync_call_stops_the_store, 30);
 	return s;
 }
