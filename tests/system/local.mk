@@ -15,6 +15,7 @@ TESTS += \
 	tests/system/minority.sh \
 	tests/system/one_node.sh \
 	tests/system/wrong_secret.sh \
+	tests/system/tls_capture.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
