@@ -53,10 +53,9 @@
 
 #include "net/internal.h"
 
-/* Bytes per write(2): libevent's default of 16 KiB costs a syscall per
- * 16 KiB, which caps 1 MiB-message throughput well below 1 GB/s. (Reads:
- * libevent 2.1's evbuffer_read takes at most 4 KiB whatever this says;
- * large frames bypass it, see above.) */
+/* Bytes handed to SSL_write at a time (libevent's default is 16 KiB).
+ * TLS still writes one record (<= 16 KiB) per write(2), and reads a record
+ * header and then its body (net/tls.c says why no read-ahead). */
 #define LINK_IO_CHUNK (256 * 1024)
 /* Bodies at least this large are read straight into their own buffer. */
 #define LINK_BIG_FRAME (64 * 1024)
@@ -753,9 +752,11 @@ static void tls_failed(struct net_link *l, short what, int sys_err)
 
 	kind = net_tls_explain(ssl_error(l->bev), (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer,
 			       l->tls_why, why, sizeof(why));
+	/* A connection that merely ended mid-handshake (a peer restarting)
+	 * is nobody's refusal: like a plain EOF, it counts nowhere. */
 	if (kind == NET_TLS_FAIL_AUTH)
 		l->ctr->auth_failures++;
-	else
+	else if (kind != NET_TLS_FAIL_IO)
 		l->ctr->refused++;
 	net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
 }

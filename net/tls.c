@@ -184,6 +184,10 @@ int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len, s
 	 * renegotiation in TLS 1.3, no compression. */
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+	/* No read-ahead: libevent 2.1 only drains SSL_pending() after a read,
+	 * not records OpenSSL has read ahead but not yet decrypted, so those
+	 * would sit until more bytes arrive (a handshake stalled in the tests).
+	 * It costs a second recv per record on the receiving side. */
 	SSL_CTX_set_psk_use_session_callback(t->ctx, use_session_cb);
 	SSL_CTX_set_psk_find_session_callback(t->ctx, find_session_cb);
 	*out = t;
