@@ -1,10 +1,12 @@
 /* bench/net.c — the peer mesh against a plain libevent TCP echo.
  *
  * Two processes on loopback (this one and a forked peer), measured twice:
- *   paxfs: two net/ meshes (node 1 here, node 2 in the child) — handshake,
- *          frames with CRC32C, protobuf envelopes, back-pressure;
+ *   paxfs: two net/ meshes (node 1 here, node 2 in the child) — TLS 1.3
+ *          (AES-128-GCM), handshake, frames with CRC32C, protobuf
+ *          envelopes, back-pressure;
  *   plain: the same libevent calls (evconnlistener, bufferevent, TCP_NODELAY,
- *          same read/write chunk sizes) moving raw bytes, no framing at all.
+ *          same read/write chunk sizes) moving raw bytes, no framing and
+ *          no encryption at all.
  * Figures: round-trip time of a small message (median, p99; one message in
  * flight), and one-way throughput of 1 MiB messages (the receiver answers
  * once when it has them all). Each is run three times, alternating, and

@@ -30,7 +30,7 @@
 #include "proto/net.pb-c.h"
 
 #define NET_MAGIC            0x50584653u /* "PXFS" */
-#define NET_PROTOCOL_VERSION 1u
+#define NET_PROTOCOL_VERSION 2u          /* 2: inside TLS, proofs bound to the channel */
 #define NET_PREAMBLE_LEN     8
 #define NET_FRAME_HDR_LEN    12
 

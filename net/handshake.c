@@ -6,17 +6,22 @@
  * it, telling the operator more would not (both sides log it). */
 #include "net/handshake.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 #include "net/frame.h"
-#include "net/sha256.h"
 #include "util/endian.h"
 
-static const char auth_label[] = "paxfs-net-auth-v1";
+static const char auth_label[] = "paxfs-net-auth-v2";
 
 static int refuse(enum net_close_code *code, enum net_close_code c, int rc, char *why,
 		  size_t whylen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -125,28 +130,63 @@ int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys, const Pax
 	return 0;
 }
 
+bool net_ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void net_wipe(void *p, size_t len)
+{
+	OPENSSL_cleanse(p, len);
+}
+
+void net_hs_bind(struct net_hs *hs, const uint8_t channel[NET_CHANNEL_LEN])
+{
+	memcpy(hs->channel, channel, NET_CHANNEL_LEN);
+	hs->bound = true;
+}
+
 void net_hs_proof(const struct net_hs_keys *keys, enum net_role sender_role, uint32_t sender,
 		  uint32_t receiver, const uint8_t sender_nonce[NET_NONCE_LEN],
-		  const uint8_t receiver_nonce[NET_NONCE_LEN], uint8_t out[NET_PROOF_LEN])
+		  const uint8_t receiver_nonce[NET_NONCE_LEN],
+		  const uint8_t channel[NET_CHANNEL_LEN], uint8_t out[NET_PROOF_LEN])
 {
-	uint8_t fixed[1 + 4 + 1], ids[8];
-	size_t clen = strlen(keys->cluster);
+	uint8_t msg[sizeof(auth_label) - 1 + 6 + NET_CLUSTER_MAX + 8 + 2 * NET_NONCE_LEN +
+		    NET_CHANNEL_LEN];
+	size_t clen = strlen(keys->cluster), n = 0;
+	unsigned outlen = NET_PROOF_LEN;
 
-	fixed[0] = (uint8_t)sender_role;
-	util_put_be32(fixed + 1, NET_PROTOCOL_VERSION);
-	fixed[5] = (uint8_t)(clen > NET_CLUSTER_MAX ? NET_CLUSTER_MAX : clen);
-	util_put_be32(ids, sender);
-	util_put_be32(ids + 4, receiver);
-
-	const void *parts[] = {auth_label, fixed, keys->cluster, ids, sender_nonce, receiver_nonce};
-	const size_t lens[] = {sizeof(auth_label) - 1, sizeof(fixed), fixed[5], sizeof(ids),
-			       NET_NONCE_LEN,          NET_NONCE_LEN};
-	net_hmac_sha256(keys->secret, keys->secret_len, 6, parts, lens, out);
+	if (clen > NET_CLUSTER_MAX)
+		clen = NET_CLUSTER_MAX;
+	/* The transcript is a few hundred bytes: build it, then one HMAC. */
+	memcpy(msg + n, auth_label, sizeof(auth_label) - 1);
+	n += sizeof(auth_label) - 1;
+	msg[n++] = (uint8_t)sender_role;
+	util_put_be32(msg + n, NET_PROTOCOL_VERSION);
+	n += 4;
+	msg[n++] = (uint8_t)clen;
+	memcpy(msg + n, keys->cluster, clen);
+	n += clen;
+	util_put_be32(msg + n, sender);
+	util_put_be32(msg + n + 4, receiver);
+	n += 8;
+	memcpy(msg + n, sender_nonce, NET_NONCE_LEN);
+	n += NET_NONCE_LEN;
+	memcpy(msg + n, receiver_nonce, NET_NONCE_LEN);
+	n += NET_NONCE_LEN;
+	memcpy(msg + n, channel, NET_CHANNEL_LEN);
+	n += NET_CHANNEL_LEN;
+	if (!HMAC(EVP_sha256(), keys->secret, (int)keys->secret_len, msg, n, out, &outlen) ||
+	    outlen != NET_PROOF_LEN)
+		/* Only when libcrypto itself is broken: a proof nobody can
+		 * match, never a predictable one. */
+		RAND_bytes(out, NET_PROOF_LEN);
 }
 
 void net_hs_auth(struct net_hs *hs, const struct net_hs_keys *keys, uint8_t proof[NET_PROOF_LEN])
 {
-	net_hs_proof(keys, hs->role, hs->self, hs->peer, hs->mine, hs->theirs, proof);
+	assert(hs->bound);
+	net_hs_proof(keys, hs->role, hs->self, hs->peer, hs->mine, hs->theirs, hs->channel, proof);
 	hs->sent_auth = true;
 }
 
@@ -167,7 +207,7 @@ int net_hs_on_auth(struct net_hs *hs, const struct net_hs_keys *keys, const Paxf
 		return refuse(code, NET_CLOSE_AUTH, -EACCES, why, whylen,
 			      "authentication failed: a %zu-byte proof (want %d)", auth->proof.len,
 			      NET_PROOF_LEN);
-	net_hs_proof(keys, peer_role, hs->peer, hs->self, hs->theirs, hs->mine, want);
+	net_hs_proof(keys, peer_role, hs->peer, hs->self, hs->theirs, hs->mine, hs->channel, want);
 	ok = net_ct_equal(want, auth->proof.data, NET_PROOF_LEN);
 	net_wipe(want, sizeof(want));
 	if (!ok)

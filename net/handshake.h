@@ -1,6 +1,11 @@
 /* net/handshake.h — who is on the other end, and do they hold the secret.
  *
- * The exchange, symmetric and pipelined (both sides send as soon as they can):
+ * It runs inside TLS (net/tls.h), once the TLS handshake has completed:
+ * everything below is encrypted and integrity-protected, and only a holder
+ * of the cluster secret can have got this far. What it adds is the node
+ * id: TLS proved "someone in the cluster", this proves "node N, on this
+ * very connection". The exchange, symmetric and pipelined (both sides send
+ * as soon as they can):
  *
  *   dialer D                                          acceptor A
  *   preamble, HELLO{cluster, id D, to A, nonce Nd} ─▶
@@ -9,25 +14,27 @@
  *   AUTH{proof_D} ─▶                               ◀─ AUTH{proof_A}
  *   D verifies proof_A: link up                       A verifies proof_D: link up
  *
- *   proof_X = HMAC-SHA256(secret, "paxfs-net-auth-v1" | role of X | version |
+ *   proof_X = HMAC-SHA256(secret, "paxfs-net-auth-v2" | role of X | version |
  *                         len(cluster) | cluster | id X | id of the other |
- *                         nonce of X | nonce of the other)
+ *                         nonce of X | nonce of the other | channel)
  *
- * Each proof covers the verifier's fresh nonce, so a recorded handshake
- * replayed later fails; it names the sender's role and both ids, so a proof
- * cannot be reflected back or moved to another pair of nodes; the secret
- * itself never crosses the wire. A side sends its AUTH only after accepting
- * the other's HELLO, and nothing but HELLO, AUTH and CLOSE is accepted before
- * the peer's proof checks, so an unauthenticated peer cannot get a single
- * message handed up.
+ * `channel` is the TLS exporter value of this connection (both ends compute
+ * the same, nobody else can): a proof is bound to the TLS session it was
+ * made in and cannot be relayed into another. Each proof also covers the
+ * verifier's fresh nonce, so a recorded handshake replayed later fails; it
+ * names the sender's role and both ids, so a proof cannot be reflected back
+ * or moved to another pair of nodes; the secret itself never crosses the
+ * wire. A side sends its AUTH only after accepting the other's HELLO, and
+ * nothing but HELLO, AUTH and CLOSE is accepted before the peer's proof
+ * checks, so a peer that has not proven its id cannot get a single message
+ * handed up.
  *
- * What this does not give: confidentiality or per-frame integrity after the
- * handshake (frames carry a CRC, not a MAC). Someone who can rewrite packets
- * between two nodes can hijack an established link; run the mesh on a
- * network you trust, or under a VPN/TLS tunnel.
+ * With one cluster secret, whoever holds it can prove any id: the binding
+ * is as strong as the credential (docs/security.md).
  *
- * Pure: no I/O except getrandom(2) in net_hs_start. Invariant of struct
- * net_hs: `verified` implies `got_hello` and `sent_auth`. */
+ * Pure: no I/O except getrandom(2) in net_hs_start (HMAC from OpenSSL's
+ * libcrypto). Invariant of struct net_hs: `verified` implies `bound`,
+ * `got_hello` and `sent_auth`. */
 #ifndef PAXFS_NET_HANDSHAKE_H
 #define PAXFS_NET_HANDSHAKE_H
 
@@ -40,6 +47,7 @@
 #define NET_NONCE_LEN   32
 #define NET_PROOF_LEN   32
 #define NET_CLUSTER_MAX 255
+#define NET_CHANNEL_LEN 32 /* = NET_TLS_CHANNEL_LEN */
 
 enum net_role {
 	NET_ROLE_DIALER = 1,
@@ -74,6 +82,8 @@ struct net_hs {
 	uint32_t peer; /* the node dialed, or (acceptor) the id the peer claimed */
 	uint8_t mine[NET_NONCE_LEN];
 	uint8_t theirs[NET_NONCE_LEN];
+	uint8_t channel[NET_CHANNEL_LEN]; /* the TLS exporter value of the connection */
+	bool bound;                       /* channel is set */
 	bool got_hello;
 	bool sent_auth;
 	bool verified;
@@ -88,6 +98,10 @@ int net_nonce_fill(uint8_t nonce[NET_NONCE_LEN]);
  * net_nonce_fill. */
 int net_hs_start(struct net_hs *hs, enum net_role role, uint32_t self, uint32_t dialed);
 
+/* Binds the handshake to the TLS connection it runs in: `channel` is
+ * net_tls_established's exporter value. Must precede net_hs_auth. */
+void net_hs_bind(struct net_hs *hs, const uint8_t channel[NET_CHANNEL_LEN]);
+
 /* Fills `out` with this side's HELLO. `out` points into `hs` and `keys`
  * (borrowed): keep both alive while `out` is used. */
 void net_hs_hello(const struct net_hs *hs, const struct net_hs_keys *keys, Paxfs__NetHello *out);
@@ -101,8 +115,8 @@ void net_hs_hello(const struct net_hs *hs, const struct net_hs_keys *keys, Paxfs
 int net_hs_on_hello(struct net_hs *hs, const struct net_hs_keys *keys, const Paxfs__NetHello *hello,
 		    enum net_close_code *code, char *why, size_t whylen);
 
-/* Computes this side's proof (after net_hs_on_hello succeeded) into
- * `proof` and marks the AUTH as sent. */
+/* Computes this side's proof (after net_hs_bind and a successful
+ * net_hs_on_hello) into `proof` and marks the AUTH as sent. */
 void net_hs_auth(struct net_hs *hs, const struct net_hs_keys *keys, uint8_t proof[NET_PROOF_LEN]);
 
 /* Checks the peer's AUTH. Returns 0 and marks the handshake verified, or a
@@ -112,9 +126,16 @@ int net_hs_on_auth(struct net_hs *hs, const struct net_hs_keys *keys, const Paxf
 		   enum net_close_code *code, char *why, size_t whylen);
 
 /* The proof function itself (exposed for tests): what `sender`, acting as
- * `sender_role`, sends to `receiver`. */
+ * `sender_role`, sends to `receiver` on the connection `channel`. */
 void net_hs_proof(const struct net_hs_keys *keys, enum net_role sender_role, uint32_t sender,
 		  uint32_t receiver, const uint8_t sender_nonce[NET_NONCE_LEN],
-		  const uint8_t receiver_nonce[NET_NONCE_LEN], uint8_t out[NET_PROOF_LEN]);
+		  const uint8_t receiver_nonce[NET_NONCE_LEN],
+		  const uint8_t channel[NET_CHANNEL_LEN], uint8_t out[NET_PROOF_LEN]);
+
+/* Compares `len` bytes in time independent of where they differ. */
+bool net_ct_equal(const void *a, const void *b, size_t len);
+
+/* Overwrites `len` bytes with zeros in a way the compiler may not drop. */
+void net_wipe(void *p, size_t len);
 
 #endif

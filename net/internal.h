@@ -14,7 +14,7 @@
  *
  * Invariants: a link is in `links` or in `dead`, never both; a peer's `up`
  * and `out` are distinct links of that peer in states UP and
- * CONNECTING/HANDSHAKING respectively; a link in state UP is some peer's
+ * CONNECTING/TLS/HANDSHAKING respectively; a link in state UP is some peer's
  * `up` or in `clients`; n_in counts exactly the links with counted_in set. */
 #ifndef PAXFS_NET_INTERNAL_H
 #define PAXFS_NET_INTERNAL_H
@@ -28,6 +28,7 @@
 #include "net/frame.h"
 #include "net/handshake.h"
 #include "net/net.h"
+#include "net/tls.h"
 #include "util/log.h"
 #include "util/prng.h"
 
@@ -37,6 +38,7 @@ struct evconnlistener;
 
 enum net_link_state {
 	NET_LINK_CONNECTING = 1, /* dialing: TCP connect in flight, nothing sent */
+	NET_LINK_TLS,            /* TLS handshake in flight (net/tls.h); no frame yet */
 	NET_LINK_HANDSHAKING,    /* preamble + hello sent; waiting for theirs, then auth */
 	NET_LINK_UP,             /* authenticated: envelopes and heartbeats flow */
 	NET_LINK_CLOSING,        /* refused: flushing a CLOSE frame, reading nothing up */
@@ -45,8 +47,10 @@ enum net_link_state {
 
 struct net_link {
 	struct net_mesh *mesh;
-	struct bufferevent *bev;
-	struct event *timer; /* handshake deadline, then heartbeat tick, then linger */
+	struct bufferevent *bev; /* TLS over the socket; NULL while CONNECTING */
+	int fd;                  /* the socket while CONNECTING, else -1 (bev owns it) */
+	struct event *conn_ev;   /* CONNECTING: the socket became writable */
+	struct event *timer;     /* handshake deadline, then heartbeat tick, then linger */
 	enum net_link_state state;
 	struct net_hs hs;
 	bool got_preamble;
@@ -59,10 +63,11 @@ struct net_link {
 	/* a large frame being read straight from the socket (see link.c) */
 	uint8_t *big;
 	size_t big_len, big_have;
-	struct net_peer_stats *ctr; /* where its counters add up */
-	struct net_peer_stats own;  /* a client link's counters */
-	char addr[64];              /* "127.0.0.1:51234" */
-	char name[96];              /* "node 2 (127.0.0.1:7102)", "client 256 (...)", or addr */
+	struct net_peer_stats *ctr;    /* where its counters add up */
+	struct net_peer_stats own;     /* a client link's counters */
+	char addr[64];                 /* "127.0.0.1:51234" */
+	char name[96];                 /* "node 2 (127.0.0.1:7102)", "client 256 (...)", or addr */
+	char tls_why[NET_TLS_WHY_LEN]; /* why our TLS side refused the peer (net/tls.h) */
 	/* liveness, checked every heartbeat tick */
 	uint64_t frames_in, frames_out;
 	uint64_t seen_in, seen_out;
@@ -99,6 +104,7 @@ struct net_mesh {
 	char cluster[NET_CLUSTER_MAX + 1];
 	uint8_t *secret;
 	struct net_hs_keys keys;
+	struct net_tls *tls; /* the TLS context every link uses */
 	struct net_callbacks cb;
 	void *arg;
 	struct evconnlistener *listener;

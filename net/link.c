@@ -1,13 +1,21 @@
-/* net/link.c — one TCP connection between this node and a peer: the
+/* net/link.c — one TCP connection between this node and a peer: TLS, the
  * handshake, the frame reader, heartbeats and liveness, closing.
  *
  * States (enum net_link_state):
  *
- *   dial ─▶ CONNECTING ─connected─▶ HANDSHAKING ─proof ok─▶ UP
- *   accept ───────────────────────▶ HANDSHAKING                │
- *                 │ refused / bad input / timeout               │ EOF, error,
- *                 ▼                                             ▼ bad frame, dead
- *              CLOSING (flush a CLOSE frame, ≤ 1 s) ──────────▶ DEAD ─reaper─▶ freed
+ *   dial ─▶ CONNECTING ─connected─▶ TLS ─TLS done─▶ HANDSHAKING ─proof ok─▶ UP
+ *   accept ───────────────────────▶ TLS                  │                  │
+ *                                    │ TLS refused       │ refused / bad    │ EOF, error,
+ *                                    │ (an alert)        ▼ input / timeout  ▼ bad frame, dead
+ *                                    │   CLOSING (flush a CLOSE frame, ≤ 1 s) ─▶ DEAD ─reaper─▶ freed
+ *                                    └──────────────────────────────────────────▶ DEAD
+ *
+ * The TCP connect is ours (a bare socket and a write event), so that "could
+ * not connect" and "connected, then TLS failed" stay apart in the counters
+ * (dial_failures, auth_failures, refused). From then on the bufferevent is
+ * libevent's OpenSSL one on the socket: every byte the reader below sees
+ * has been decrypted and authenticated by TLS, and nothing arrives before
+ * the TLS handshake is complete.
  *
  * Reading follows libevent's le-proxy: the read low watermark is set to the
  * bytes the next step needs (preamble, header, header + body), the header
@@ -18,13 +26,14 @@
  * NET_HANDSHAKE_MAX_FRAME, and an authenticated one more than max_frame.
  *
  * Large frames (a body of LINK_BIG_FRAME or more that has not fully
- * arrived) take a shorter road: the part already in the input buffer is
- * moved into one buffer of the frame's size, and the rest is recv(2)'d
- * straight into it. libevent 2.1 reads at most 4 KiB per evbuffer_read and
- * the frame would then need evbuffer_pullup, one more copy of every byte;
- * the direct read costs one syscall per socket-buffer-full and no copy.
- * Order is kept: the input buffer is always emptied into the frame before
- * the socket is read, and never more than the frame is read from it. */
+ * arrived) take a shorter road: whatever the input buffer holds of it is
+ * moved into one buffer of the frame's size as it arrives, never more than
+ * the frame. libevent's OpenSSL bufferevent decrypts into small pieces of
+ * the input buffer, and evbuffer_pullup of a whole 1 MiB frame would move
+ * it again and hold it twice; moving each piece once costs no more than
+ * the pullup and keeps memory at one frame. (Before TLS the rest of the
+ * frame was recv(2)'d straight into it; under TLS only OpenSSL may read
+ * the socket.) */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -37,14 +46,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "net/internal.h"
 
-/* Bytes per write(2): libevent's default of 16 KiB costs a syscall per
- * 16 KiB, which caps 1 MiB-message throughput well below 1 GB/s. (Reads:
- * libevent 2.1's evbuffer_read takes at most 4 KiB whatever this says;
- * large frames bypass it, see above.) */
+/* Bytes handed to SSL_write at a time (libevent's default is 16 KiB).
+ * TLS still writes one record (<= 16 KiB) per write(2), and reads a record
+ * header and then its body (net/tls.c says why no read-ahead). */
 #define LINK_IO_CHUNK (256 * 1024)
 /* Bodies at least this large are read straight into their own buffer. */
 #define LINK_BIG_FRAME (64 * 1024)
@@ -78,18 +89,52 @@ static void link_arm(struct net_link *l, unsigned ms)
 	evtimer_add(l->timer, &tv);
 }
 
-static void set_nodelay(struct bufferevent *bev)
+static void set_nodelay(int fd)
 {
 	int one = 1;
-	evutil_socket_t fd = bufferevent_getfd(bev);
 	/* Small messages must leave at once: Nagle would add up to 40 ms to a
 	 * round trip. A failure only costs latency, so it is not fatal. */
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static struct net_link *link_new(struct net_mesh *m, struct bufferevent *bev, enum net_role role,
-				 uint32_t dialed)
+/* Puts TLS on the connected socket `fd` (owned from now on, even on
+ * failure) and enters state TLS: OpenSSL's handshake starts at once. */
+static int link_start_tls(struct net_link *l, int fd)
+{
+	struct net_mesh *m = l->mesh;
+	bool server = l->hs.role == NET_ROLE_ACCEPTOR;
+	SSL *ssl = net_tls_conn(m->tls, server, l->tls_why);
+	struct bufferevent *bev;
+
+	if (!ssl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	set_nodelay(fd);
+	/* CLOSE_ON_FREE: freeing the bufferevent frees the SSL and closes fd. */
+	bev = bufferevent_openssl_socket_new(
+	    m->base, fd, ssl, server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		SSL_free(ssl);
+		close(fd);
+		return -ENOMEM;
+	}
+	/* A TCP close without a TLS close_notify is an EOF like any other:
+	 * frames are length-prefixed, so a cut inside one is still caught. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	l->bev = bev;
+	l->state = NET_LINK_TLS;
+	bufferevent_setcb(bev, link_read_cb, link_write_cb, link_event_cb, l);
+	bufferevent_set_max_single_read(bev, LINK_IO_CHUNK);
+	bufferevent_set_max_single_write(bev, LINK_IO_CHUNK);
+	l->read_wm = NET_PREAMBLE_LEN;
+	bufferevent_setwatermark(bev, EV_READ, l->read_wm, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static struct net_link *link_new(struct net_mesh *m, enum net_role role, uint32_t dialed)
 {
 	struct net_link *l = calloc(1, sizeof(*l));
 	int rc;
@@ -108,13 +153,8 @@ static struct net_link *link_new(struct net_mesh *m, struct bufferevent *bev, en
 		return NULL;
 	}
 	l->mesh = m;
-	l->bev = bev;
+	l->fd = -1;
 	l->ctr = &m->anon;
-	bufferevent_setcb(bev, link_read_cb, link_write_cb, link_event_cb, l);
-	bufferevent_set_max_single_read(bev, LINK_IO_CHUNK);
-	bufferevent_set_max_single_write(bev, LINK_IO_CHUNK);
-	l->read_wm = NET_PREAMBLE_LEN;
-	bufferevent_setwatermark(bev, EV_READ, l->read_wm, 0);
 	TAILQ_INSERT_TAIL(&m->links, l, entry);
 	return l;
 }
@@ -124,6 +164,10 @@ void net_link_free(struct net_link *l)
 	net_hold_drop(l);
 	net_link_flush_counters(l);
 	free(l->big);
+	if (l->conn_ev)
+		event_free(l->conn_ev);
+	if (l->fd >= 0)
+		close(l->fd);
 	if (l->bev)
 		bufferevent_free(l->bev);
 	if (l->timer)
@@ -225,27 +269,64 @@ static void link_start_handshake(struct net_link *l)
 		net_link_close(l, 0, UTIL_LOG_ERR, "out of memory starting the handshake");
 }
 
+/* A peer that is down is redialed forever: say so once at info level, then
+ * at debug level until a link to it comes up again. */
+static enum util_log_level dial_failure_level(struct net_link *l)
+{
+	struct net_peer *p = l->mesh->peers[l->handle];
+	if (!p || p->told_unreachable)
+		return UTIL_LOG_DEBUG;
+	p->told_unreachable = true;
+	return UTIL_LOG_INFO;
+}
+
+/* CONNECTING: the socket is writable, so the connect has an outcome. */
+static void link_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_link *l = arg;
+	int err = 0, rc;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		l->ctr->dial_failures++;
+		net_link_close(l, 0, dial_failure_level(l), "cannot connect: %s", strerror(err));
+		return;
+	}
+	event_free(l->conn_ev);
+	l->conn_ev = NULL;
+	l->fd = -1; /* link_start_tls owns it now */
+	rc = link_start_tls(l, (int)fd);
+	if (rc < 0)
+		net_link_close(l, 0, UTIL_LOG_ERR, "out of memory starting TLS");
+}
+
 int net_link_dial(struct net_mesh *m, struct net_peer *p)
 {
-	struct bufferevent *bev = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	int fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct net_link *l;
 	int err;
 
-	if (!bev)
-		return -ENOMEM;
-	errno = 0;
-	/* Callbacks are set only after this returns: an immediate failure runs
-	 * the (unset) event callback synchronously, and is handled here. */
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&p->sa, (int)p->salen) < 0) {
-		err = errno ? errno : EIO;
-		bufferevent_free(bev);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&p->sa, p->salen) < 0 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
 		return -err;
 	}
-	l = link_new(m, bev, NET_ROLE_DIALER, p->id);
-	if (!l) {
-		bufferevent_free(bev);
+	l = link_new(m, NET_ROLE_DIALER, p->id);
+	if (l)
+		l->conn_ev = event_new(m->base, fd, EV_WRITE, link_connected_cb, l);
+	if (!l || !l->conn_ev) {
+		if (l) {
+			TAILQ_REMOVE(&m->links, l, entry);
+			net_link_free(l);
+		}
+		close(fd);
 		return -ENOMEM;
 	}
+	l->fd = fd;
 	l->state = NET_LINK_CONNECTING;
 	l->handle = p->id;
 	l->ctr = &p->ctr;
@@ -253,36 +334,29 @@ int net_link_dial(struct net_mesh *m, struct net_peer *p)
 	snprintf(l->name, sizeof(l->name), "%s", p->name);
 	p->out = l;
 	p->ctr.dials++;
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	event_add(l->conn_ev, NULL);
 	link_arm(l, m->cfg.handshake_timeout_ms);
 	return 0;
 }
 
 void net_link_accept(struct net_mesh *m, int fd, const struct sockaddr *sa, socklen_t salen)
 {
-	struct bufferevent *bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	struct net_link *l;
+	struct net_link *l = link_new(m, NET_ROLE_ACCEPTOR, 0);
 
 	(void)salen;
-	if (!bev) {
+	if (!l) {
 		close(fd);
 		LOG_ERR("%s: out of memory accepting a connection", m->who);
 		return;
 	}
-	l = link_new(m, bev, NET_ROLE_ACCEPTOR, 0);
-	if (!l) {
-		bufferevent_free(bev);
-		return;
-	}
 	net_addr_format(sa, l->addr, sizeof(l->addr));
 	snprintf(l->name, sizeof(l->name), "%s", l->addr);
-	set_nodelay(bev);
 	l->pending = true;
 	TAILQ_INSERT_TAIL(&m->pending, l, pentry);
 	m->n_pending++;
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	link_arm(l, m->cfg.handshake_timeout_ms);
-	link_start_handshake(l);
+	if (link_start_tls(l, fd) < 0)
+		net_link_close(l, 0, UTIL_LOG_ERR, "out of memory accepting a connection");
 }
 
 /* ---- closing ------------------------------------------------------------ */
@@ -336,6 +410,8 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 		l->ctr->bytes_in += l->big_have;
 	net_mesh_link_gone(m, l);
 	evtimer_del(l->timer);
+	if (l->conn_ev)
+		event_del(l->conn_ev);
 	net_hold_drop(l); /* what a failed link held is lost with it */
 
 	if (code && (was == NET_LINK_HANDSHAKING || was == NET_LINK_UP)) {
@@ -525,35 +601,19 @@ static bool hand_frame(struct net_link *l, struct net_frame_msg *msg)
 	return l->state == NET_LINK_HANDSHAKING || l->state == NET_LINK_UP;
 }
 
-/* Moves on with the large frame in l->big: first what the bufferevent has
- * read, then straight from the socket, never past the frame's end. Returns
- * 1 when the frame was complete and handled, 0 to wait for more, -1 when
- * the link was closed. */
+/* Moves on with the large frame in l->big: takes what the input buffer
+ * holds of it, never past the frame's end. Returns 1 when the frame was
+ * complete and handled, 0 to wait for more, -1 when the link was closed. */
 static int read_big(struct net_link *l, struct evbuffer *in)
 {
-	evutil_socket_t fd = bufferevent_getfd(l->bev);
 	struct net_frame_hdr h;
 	struct net_frame_msg msg;
 	uint8_t *frame;
 	bool ok;
 
 	l->big_have += (size_t)evbuffer_remove(in, l->big + l->big_have, l->big_len - l->big_have);
-	while (l->big_have < l->big_len) {
-		ssize_t r = recv(fd, l->big + l->big_have, l->big_len - l->big_have, MSG_DONTWAIT);
-		if (r > 0) {
-			l->big_have += (size_t)r;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		l->ctr->decode_errors++;
-		net_link_close(l, 0, UTIL_LOG_WARN,
-			       "connection %s in the middle of a frame (%zu of %zu bytes)",
-			       r == 0 ? "closed" : "failed", l->big_have, l->big_len);
-		return -1;
-	}
+	if (l->big_have < l->big_len)
+		return 0;
 	frame = l->big;
 	l->big = NULL;
 	/* the header was parsed (and its limit checked) before l->big existed */
@@ -656,32 +716,83 @@ static void link_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* A peer that is down is redialed forever: say so once at info level, then
- * at debug level until a link to it comes up again. */
-static enum util_log_level dial_failure_level(struct net_link *l)
+/* TLS is up: bind the handshake to this connection and start it. */
+static void tls_up(struct net_link *l)
 {
-	struct net_peer *p = l->mesh->peers[l->handle];
-	if (!p || p->told_unreachable)
-		return UTIL_LOG_DEBUG;
-	p->told_unreachable = true;
-	return UTIL_LOG_INFO;
+	uint8_t channel[NET_TLS_CHANNEL_LEN];
+	char why[200];
+
+	if (net_tls_established(bufferevent_openssl_get_ssl(l->bev), channel, why, sizeof(why)) <
+	    0) {
+		l->ctr->auth_failures++;
+		net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
+		return;
+	}
+	net_hs_bind(&l->hs, channel);
+	net_wipe(channel, sizeof(channel));
+	link_start_handshake(l);
+}
+
+/* The first OpenSSL error the bufferevent saw (0 if none); drains them. */
+static unsigned long ssl_error(struct bufferevent *bev)
+{
+	unsigned long e, first = 0;
+	while ((e = bufferevent_get_openssl_error(bev)))
+		if (!first)
+			first = e;
+	return first;
+}
+
+/* The TLS handshake failed: say why, and count it where it belongs. */
+static void tls_failed(struct net_link *l, short what, int sys_err)
+{
+	bool dialer = l->hs.role == NET_ROLE_DIALER;
+	enum net_tls_fail kind;
+	char why[200];
+
+	kind = net_tls_explain(ssl_error(l->bev), (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer,
+			       l->tls_why, why, sizeof(why));
+	/* A connection that merely ended mid-handshake (a peer restarting)
+	 * is nobody's refusal: like a plain EOF, it counts nowhere. */
+	if (kind == NET_TLS_FAIL_AUTH)
+		l->ctr->auth_failures++;
+	else if (kind != NET_TLS_FAIL_IO)
+		l->ctr->refused++;
+	net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
 }
 
 static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct net_link *l = arg;
 	int err = EVUTIL_SOCKET_ERROR();
+	unsigned long ssl_err;
 	size_t partial;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		set_nodelay(bev);
-		link_start_handshake(l);
+	if (l->state == NET_LINK_TLS) {
+		if (what & BEV_EVENT_CONNECTED)
+			tls_up(l);
+		else
+			tls_failed(l, what, err);
 		return;
 	}
-	if (l->state == NET_LINK_CONNECTING) {
-		l->ctr->dial_failures++;
-		net_link_close(l, 0, dial_failure_level(l), "cannot connect: %s",
-			       err ? strerror(err) : "connection failed");
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	ssl_err = (what & BEV_EVENT_ERROR) ? ssl_error(bev) : 0;
+	if (ERR_GET_REASON(ssl_err) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		/* OpenSSL 3's word for a TCP close without close_notify: an EOF
+		 * like any other here (a cut inside a frame is caught below). */
+		what |= BEV_EVENT_EOF;
+		ssl_err = 0;
+	}
+	if (ssl_err) {
+		/* After the handshake, an OpenSSL error is a record that does
+		 * not authenticate (altered on the way) or a broken peer. */
+		char s[128];
+		ERR_error_string_n(ssl_err, s, sizeof(s));
+		l->ctr->decode_errors++;
+		net_link_close(l, 0, UTIL_LOG_WARN, "closing: TLS error: %s",
+			       ERR_reason_error_string(ssl_err) ? ERR_reason_error_string(ssl_err)
+								: s);
 		return;
 	}
 	partial = evbuffer_get_length(bufferevent_get_input(bev)) + (l->big ? l->big_have : 0);
@@ -749,6 +860,12 @@ static void link_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case NET_LINK_CONNECTING:
 		l->ctr->dial_failures++;
 		net_link_close(l, 0, dial_failure_level(l), "cannot connect: no answer after %u ms",
+			       m->cfg.handshake_timeout_ms);
+		return;
+	case NET_LINK_TLS:
+		l->ctr->refused++;
+		net_link_close(l, 0, UTIL_LOG_WARN,
+			       "refused: TLS handshake not finished after %u ms",
 			       m->cfg.handshake_timeout_ms);
 		return;
 	case NET_LINK_HANDSHAKING:

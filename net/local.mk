@@ -1,5 +1,5 @@
-# net/ — the peer mesh: libevent links, handshake, frames (issue 4).
-# May use libevent, proto/ and util/; never fs/, paxos/ semantics or libfuse.
+# net/ — the peer mesh: libevent links over TLS, handshake, frames (issues 4, 16).
+# May use libevent, OpenSSL, proto/ and util/; never fs/, paxos/ semantics or libfuse.
 
 noinst_LIBRARIES += net/libnet.a
 net_libnet_a_SOURCES = \
@@ -9,7 +9,7 @@ net_libnet_a_SOURCES = \
 	net/hold.c \
 	net/link.c \
 	net/mesh.c \
-	net/sha256.c net/sha256.h
-net_libnet_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+	net/tls.c net/tls.h
+net_libnet_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
-NET_LIBS = net/libnet.a $(PROTO_LIBS) $(UTIL_LIBS) $(LIBEVENT_LIBS)
+NET_LIBS = net/libnet.a $(PROTO_LIBS) $(UTIL_LIBS) $(OPENSSL_LIBS) $(LIBEVENT_LIBS)

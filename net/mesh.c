@@ -32,7 +32,6 @@
 #include <event2/listener.h>
 
 #include "net/internal.h"
-#include "net/sha256.h"
 
 #define MIN_SECRET_LEN    16
 #define LOG_LINES_PER_SEC 20
@@ -436,8 +435,10 @@ void net_mesh_bury(struct net_mesh *m, struct net_link *l)
 	l->state = NET_LINK_DEAD;
 	evtimer_del(l->timer);
 	net_hold_drop(l);
-	bufferevent_setcb(l->bev, NULL, NULL, NULL, NULL);
-	bufferevent_disable(l->bev, EV_READ | EV_WRITE);
+	if (l->bev) {
+		bufferevent_setcb(l->bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(l->bev, EV_READ | EV_WRITE);
+	}
 	TAILQ_REMOVE(&m->links, l, entry);
 	TAILQ_INSERT_TAIL(&m->dead, l, entry);
 	event_active(m->reaper, EV_TIMEOUT, 0);
@@ -565,6 +566,9 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 	m->keys.cluster = m->cluster;
 	m->keys.secret = m->secret;
 	m->keys.secret_len = cfg->secret_len;
+	rc = net_tls_new(m->cluster, m->secret, cfg->secret_len, &m->tls, err, errlen);
+	if (rc < 0)
+		goto fail;
 	m->cb = *cb;
 	m->arg = arg;
 	m->next_handle = NET_CLIENT_HANDLE_MIN;
@@ -650,6 +654,7 @@ void net_mesh_free(struct net_mesh *m)
 			event_free(p->redial);
 		free(p);
 	}
+	net_tls_free(m->tls);
 	if (m->secret) {
 		net_wipe(m->secret, m->keys.secret_len);
 		free(m->secret);

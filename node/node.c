@@ -108,6 +108,12 @@ int node_start(struct node *n, char *err, size_t errlen)
 			node_step(n, &ev, NULL);
 		}
 	}
+	if (n->engine && n->cfg.n_nodes == 1) {
+		/* Alone, nothing else would step it: its first step clears the
+		 * amnesia of a new store (nobody to re-learn from). */
+		struct paxos_event ev = {.type = PAXOS_EV_TICK};
+		node_step(n, &ev, NULL);
+	}
 	return 0;
 }
 

@@ -17,6 +17,7 @@ TESTS += \
 	tests/system/modes.sh \
 	tests/system/wrong_secret.sh \
 	tests/system/write_behind.sh \
+	tests/system/tls_capture.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh \
 	tests/system/status.sh \

@@ -1,6 +1,8 @@
 /* tests/unit/net/fuzz_frame.c — the fuzz target of the frame decoder.
  *
- * Feeds arbitrary bytes through what a link does with its input: preamble
+ * Feeds arbitrary bytes through what a link does with its input once TLS
+ * has decrypted it (the layer under TLS, whose bytes a peer holding the
+ * secret chooses freely): preamble
  * check, then frame after frame: header (with the limit of the state),
  * CRC, body decode, and the handshake steps a hello or auth drives. The CRC
  * is checked but does not stop the body from being decoded: a fuzzer cannot
@@ -29,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Shared with fuzz_replay.c, which writes seeds that pass the handshake. */
 const struct net_hs_keys fuzz_keys = {"fuzz", (const uint8_t *)"fuzz-secret-0123456789", 22};
 const uint8_t fuzz_my_nonce_byte = 0x5a;
+/* Every byte of the TLS channel binding the target's connection has. */
+const uint8_t fuzz_channel_byte = 0xc3;
 
 /* How often the target got past the handshake and decoded an envelope
  * there: fuzz_replay checks that its good seed reaches that far. */
@@ -83,6 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hs.role = NET_ROLE_ACCEPTOR;
 	hs.self = 1;
 	memset(hs.mine, fuzz_my_nonce_byte, sizeof(hs.mine));
+	/* the frames arrive through TLS: bound to a fixed channel */
+	memset(hs.channel, fuzz_channel_byte, sizeof(hs.channel));
+	hs.bound = true;
 	if (size < NET_PREAMBLE_LEN)
 		return 0;
 	sink += (size_t)net_preamble_check(data, why, sizeof(why));

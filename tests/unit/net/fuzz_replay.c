@@ -20,6 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern const struct net_hs_keys fuzz_keys;
 extern const uint8_t fuzz_my_nonce_byte;
+extern const uint8_t fuzz_channel_byte;
 extern size_t fuzz_envelopes_after_auth;
 extern size_t fuzz_amplified_after_auth;
 
@@ -76,6 +77,7 @@ static void put_amplifier(struct buf *b, size_t n)
 static void session(struct buf *b, bool amplifying)
 {
 	uint8_t nonce[NET_NONCE_LEN], mine[NET_NONCE_LEN], proof[NET_PROOF_LEN];
+	uint8_t channel[NET_CHANNEL_LEN];
 	Paxfs__NetHello hello = PAXFS__NET_HELLO__INIT;
 	Paxfs__NetAuth auth = PAXFS__NET_AUTH__INIT;
 	Paxfs__NetHeartbeat hb = PAXFS__NET_HEARTBEAT__INIT;
@@ -87,6 +89,7 @@ static void session(struct buf *b, bool amplifying)
 
 	memset(nonce, 0x11, sizeof(nonce));
 	memset(mine, fuzz_my_nonce_byte, sizeof(mine));
+	memset(channel, fuzz_channel_byte, sizeof(channel));
 	b->n = 0;
 	preamble(b);
 	hello.cluster = (char *)fuzz_keys.cluster;
@@ -95,7 +98,7 @@ static void session(struct buf *b, bool amplifying)
 	hello.nonce.data = nonce;
 	hello.nonce.len = sizeof(nonce);
 	put(b, NET_FRAME_HELLO, &hello.base);
-	net_hs_proof(&fuzz_keys, NET_ROLE_DIALER, 2, 1, nonce, mine, proof);
+	net_hs_proof(&fuzz_keys, NET_ROLE_DIALER, 2, 1, nonce, mine, channel, proof);
 	auth.proof.data = proof;
 	auth.proof.len = sizeof(proof);
 	put(b, NET_FRAME_AUTH, &auth.base);

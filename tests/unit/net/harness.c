@@ -16,9 +16,36 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "net/tls.h"
 
 #include "util/log.h"
 #include "util/prng.h"
+
+SSL *th_tls_client(int fd, const char *cluster, const char *secret)
+{
+	struct timeval tv = {.tv_sec = 5};
+	struct net_tls *t;
+	char err[200], why[NET_TLS_WHY_LEN];
+	SSL *ssl;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (net_tls_new(cluster, (const uint8_t *)secret, strlen(secret), &t, err, sizeof(err)) < 0)
+		abort();
+	ssl = net_tls_conn(t, false, why);
+	if (!ssl)
+		abort();
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		ssl = NULL;
+	}
+	/* the PSK callbacks are done with `t`; the SSL holds its own
+	 * references to the context and session */
+	net_tls_free(t);
+	return ssl;
+}
 
 int64_t th_now_ms(void)
 {

@@ -20,6 +20,12 @@ struct event_base;
 #define TH_CLUSTER "test-cluster"
 #define TH_SECRET  "0123456789abcdef-test-secret"
 
+/* Puts a TLS client (net/tls.h's settings, `cluster` and `secret`) on the
+ * connected blocking socket `fd` and runs its handshake. Returns the SSL
+ * (free with SSL_free; the socket stays the caller's), or NULL when the
+ * handshake failed. Reads block at most 5 s (SO_RCVTIMEO). */
+struct ssl_st *th_tls_client(int fd, const char *cluster, const char *secret);
+
 /* Milliseconds on the monotonic clock. */
 int64_t th_now_ms(void);
 

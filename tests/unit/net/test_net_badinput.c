@@ -2,10 +2,13 @@
  *
  * A fixture runs node 1 (under test) and node 2 (a good peer) on a thread of
  * their own; node 2 pings node 1 every 10 ms. The test thread then plays a
- * hostile or broken peer over raw sockets. For each case: the connection is
- * closed within a bounded time, node 1 writes one log line saying why,
- * nothing from the bad peer reaches recv_cb, the counters say what happened,
- * and node 1 goes on serving node 2 without a hiccup. */
+ * hostile or broken peer over raw sockets: most cases inside a TLS
+ * connection made with the cluster's key (what a peer holding the secret,
+ * or a buggy one, can send), the rest before or in the TLS handshake. For
+ * each case: the connection is closed within a bounded time, node 1 writes
+ * one log line saying why, nothing from the bad peer reaches recv_cb, the
+ * counters say what happened, and node 1 goes on serving node 2 without a
+ * hiccup. */
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
 
@@ -25,10 +28,12 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/ssl.h>
 
 #include "net/frame.h"
 #include "net/handshake.h"
 #include "net/net.h"
+#include "net/tls.h"
 #include "tests/unit/net/harness.h"
 #include "util/endian.h"
 
@@ -199,7 +204,11 @@ static void assert_still_serving(void)
 
 /* ---- raw sockets ---------------------------------------------------------- */
 
-static int raw_connect(uint16_t *local_port)
+/* The TLS session on a raw socket, by descriptor; NULL for plain TCP. */
+static SSL *tls_of[1 << 14];
+
+/* A TCP connection to node 1, no TLS. */
+static int raw_connect_plain(uint16_t *local_port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(fx.ports[0])};
 	socklen_t len = sizeof(sa);
@@ -213,14 +222,56 @@ static int raw_connect(uint16_t *local_port)
 		getsockname(fd, (struct sockaddr *)&sa, &len);
 		*local_port = ntohs(sa.sin_port);
 	}
+	ck_assert_int_lt(fd, (int)(sizeof(tls_of) / sizeof(tls_of[0])));
 	return fd;
+}
+
+/* Runs a TLS handshake on `fd` with `cluster` and `secret`; 0 or -1. */
+static int raw_tls(int fd, const char *cluster, const char *secret)
+{
+	tls_of[fd] = th_tls_client(fd, cluster, secret);
+	return tls_of[fd] ? 0 : -1;
+}
+
+/* A connection to node 1 inside TLS with the cluster's key. */
+static int raw_connect(uint16_t *local_port)
+{
+	int fd = raw_connect_plain(local_port);
+	ck_assert_int_eq(raw_tls(fd, TH_CLUSTER, TH_SECRET), 0);
+	return fd;
+}
+
+static void raw_close(int fd)
+{
+	SSL_free(tls_of[fd]);
+	tls_of[fd] = NULL;
+	close(fd);
+}
+
+/* The channel binding of `fd`'s TLS session. */
+static void raw_channel(int fd, uint8_t channel[NET_CHANNEL_LEN])
+{
+	char why[200];
+	ck_assert_int_eq(net_tls_established(tls_of[fd], channel, why, sizeof(why)), 0);
+}
+
+/* One recv(2) or SSL_read: >0 bytes, 0 EOF, <0 error. */
+static ssize_t raw_recv(int fd, void *p, size_t n)
+{
+	if (!tls_of[fd])
+		return recv(fd, p, n, 0);
+	int r = SSL_read(tls_of[fd], p, (int)n);
+	if (r > 0)
+		return r;
+	return SSL_get_error(tls_of[fd], r) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
 static bool raw_send(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		ssize_t w =
+		    tls_of[fd] ? SSL_write(tls_of[fd], b, (int)n) : send(fd, b, n, MSG_NOSIGNAL);
 		if (w <= 0)
 			return false;
 		b += w;
@@ -237,9 +288,10 @@ static bool raw_read(int fd, void *p, size_t n, unsigned timeout_ms)
 	while (n) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int64_t left = end - th_now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		bool pending = tls_of[fd] && SSL_pending(tls_of[fd]) > 0;
+		if (!pending && (left <= 0 || poll(&pfd, 1, (int)left) <= 0))
 			return false;
-		ssize_t r = recv(fd, b, n, 0);
+		ssize_t r = raw_recv(fd, b, n);
 		if (r <= 0)
 			return false;
 		b += r;
@@ -276,10 +328,11 @@ static int64_t raw_wait_closed(int fd, bool preamble_pending, char *reason, size
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int64_t left = end - th_now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		bool pending = tls_of[fd] && SSL_pending(tls_of[fd]) > 0;
+		if (!pending && (left <= 0 || poll(&pfd, 1, (int)left) <= 0))
 			return -1;
-		ssize_t r = recv(fd, buf + have, sizeof(buf) - have, 0);
-		if (r < 0 && errno != ECONNRESET)
+		ssize_t r = raw_recv(fd, buf + have, sizeof(buf) - have);
+		if (r < 0 && !tls_of[fd] && errno != ECONNRESET)
 			return -1;
 		if (r <= 0)
 			break;
@@ -336,6 +389,9 @@ static bool send_preamble_hello(int fd, struct net_hs *hs, const struct net_hs_k
 		rec->len = sizeof(pre);
 	}
 	ck_assert_int_eq(net_hs_start(hs, NET_ROLE_DIALER, id, 1), 0);
+	uint8_t channel[NET_CHANNEL_LEN];
+	raw_channel(fd, channel);
+	net_hs_bind(hs, channel);
 	net_hs_hello(hs, keys, &hello);
 	return raw_send(fd, pre, sizeof(pre)) && send_frame(fd, NET_FRAME_HELLO, &hello.base, rec);
 }
@@ -385,7 +441,7 @@ static void expect_refused(int fd, uint16_t port, bool preamble_pending, const c
 {
 	char reason[300], portstr[16];
 	int64_t took = raw_wait_closed(fd, preamble_pending, reason, sizeof(reason), 3000);
-	close(fd);
+	raw_close(fd);
 	ck_assert_msg(took >= 0, "node 1 did not close the connection");
 	/* the line names the connection "127.0.0.1:PORT:" before it said who
 	 * it is, "node N (127.0.0.1:PORT):" or "client H (...):" after */
@@ -440,9 +496,25 @@ START_TEST(wrong_version_is_refused)
 	fixture_start();
 	int fd = raw_connect(&port);
 	net_preamble_encode(pre);
-	util_put_be32(pre + 4, 2);
+	util_put_be32(pre + 4, 1); /* before TLS: could not get this far anyway */
 	raw_send(fd, pre, sizeof(pre));
-	expect_refused(fd, port, true, "protocol version 2", NET_CLOSE_PROTOCOL);
+	expect_refused(fd, port, true, "protocol version 1", NET_CLOSE_PROTOCOL);
+	fixture_stop();
+}
+END_TEST
+
+/* A peer that does not speak TLS at all: refused in the TLS handshake. */
+START_TEST(plaintext_peer_is_refused)
+{
+	uint16_t port;
+	uint8_t pre[NET_PREAMBLE_LEN];
+	fixture_start();
+	int fd = raw_connect_plain(&port);
+	net_preamble_encode(pre); /* what a node before TLS would send */
+	raw_send(fd, pre, sizeof(pre));
+	expect_refused(fd, port, false, "TLS handshake failed", 0);
+	ck_assert_uint_ge(stats(0).refused, 1);
+	ck_assert_uint_eq(stats(0).auth_failures, 0);
 	fixture_stop();
 }
 END_TEST
@@ -453,11 +525,17 @@ START_TEST(wrong_cluster_is_refused)
 	struct net_hs hs;
 	struct net_hs_keys keys = good_keys;
 	fixture_start();
-	int fd = raw_connect(&port);
+	/* in the TLS handshake: the PSK identity names another cluster */
+	int fd = raw_connect_plain(&port);
+	ck_assert_int_eq(raw_tls(fd, "other-cluster", TH_SECRET), -1);
+	expect_refused(fd, port, false, "wrong cluster name 'other-cluster'", 0);
+	ck_assert_uint_ge(stats(0).refused, 1);
+	/* inside TLS, a hello that names another cluster */
+	fd = raw_connect(&port);
 	keys.cluster = "other-cluster";
 	send_preamble_hello(fd, &hs, &keys, 3, NULL);
 	expect_refused(fd, port, true, "wrong cluster name 'other-cluster'", NET_CLOSE_CLUSTER);
-	ck_assert_uint_ge(stats(0).refused, 1);
+	ck_assert_uint_ge(stats(0).refused, 2);
 	fixture_stop();
 }
 END_TEST
@@ -467,14 +545,16 @@ START_TEST(wrong_secret_is_refused)
 	uint16_t port;
 	struct net_hs_keys keys = good_keys;
 	fixture_start();
+	/* The TLS handshake itself fails: the PSK binder does not verify.
+	 * Who the peer claims to be is never heard (peer 0 counts it). */
+	int fd = raw_connect_plain(&port);
+	ck_assert_int_eq(raw_tls(fd, TH_CLUSTER, "not-the-secret-at-all"), -1);
+	expect_refused(fd, port, false, "authentication failed", 0);
+	ck_assert_uint_eq(stats(0).auth_failures, 1);
+	/* Inside TLS (a peer that has the TLS key but proves its id with
+	 * another secret): the inner proof fails. */
 	keys.secret = (const uint8_t *)"not-the-secret-at-all";
 	keys.secret_len = 21;
-	/* as a client */
-	int fd = raw_connect(&port);
-	ck_assert_int_eq(raw_handshake(fd, 0, &keys, NULL), -1);
-	expect_refused(fd, port, false, "authentication failed", NET_CLOSE_AUTH);
-	ck_assert_uint_eq(stats(0).auth_failures, 1);
-	/* as node 3 */
 	fd = raw_connect(&port);
 	ck_assert_int_eq(raw_handshake(fd, 3, &keys, NULL), -1);
 	expect_refused(fd, port, false, "authentication failed", NET_CLOSE_AUTH);
@@ -482,6 +562,41 @@ START_TEST(wrong_secret_is_refused)
 	pthread_mutex_lock(&fx.mu);
 	ck_assert_uint_eq(fx.from_clients, 0);
 	pthread_mutex_unlock(&fx.mu);
+	fixture_stop();
+}
+END_TEST
+
+/* A peer that proves node 2's id but claims node 3's in its hello: the
+ * proof names the id it was made for, so it does not check. */
+START_TEST(peer_claiming_another_nodes_id_is_refused)
+{
+	uint16_t port;
+	struct net_hs hs;
+	uint8_t buf[4096], proof[NET_PROOF_LEN];
+	size_t blen;
+	struct net_frame_msg msg;
+	enum net_close_code code;
+	Paxfs__NetAuth auth = PAXFS__NET_AUTH__INIT;
+	char why[200];
+
+	fixture_start();
+	int fd = raw_connect(&port);
+	ck_assert(send_preamble_hello(fd, &hs, &good_keys, 3, NULL));
+	ck_assert(raw_read(fd, buf, NET_PREAMBLE_LEN, 2000));
+	int type = raw_read_frame(fd, buf, sizeof(buf), &blen, 2000);
+	ck_assert_int_eq(type, NET_FRAME_HELLO);
+	ck_assert_int_eq(
+	    net_frame_decode((uint8_t)type, buf + NET_FRAME_HDR_LEN, blen, &msg, NULL, 0), 0);
+	ck_assert_int_eq(net_hs_on_hello(&hs, &good_keys, msg.u.hello, &code, why, sizeof(why)), 0);
+	net_frame_msg_free(&msg);
+	/* the proof node 2 would send on this very connection */
+	net_hs_proof(&good_keys, NET_ROLE_DIALER, 2, 1, hs.mine, hs.theirs, hs.channel, proof);
+	auth.proof.data = proof;
+	auth.proof.len = sizeof(proof);
+	ck_assert(send_frame(fd, NET_FRAME_AUTH, &auth.base, NULL));
+	expect_refused(fd, port, false, "authentication failed", NET_CLOSE_AUTH);
+	ck_assert_uint_eq(stats(3).auth_failures, 1);
+	ck_assert_uint_eq(stats(3).links_up, 0);
 	fixture_stop();
 }
 END_TEST
@@ -494,7 +609,7 @@ START_TEST(replayed_handshake_is_refused)
 	/* an honest client's handshake, recorded */
 	int fd = raw_connect(&port);
 	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, &rec), 0);
-	close(fd);
+	raw_close(fd);
 	/* replayed word for word on a new connection */
 	fd = raw_connect(&port);
 	raw_send(fd, rec.bytes, rec.len);
@@ -684,7 +799,7 @@ START_TEST(slow_loris_is_cut_off)
 				closed = th_now_ms() - t0;
 		}
 	}
-	close(fd);
+	raw_close(fd);
 	ck_assert_msg(closed >= HANDSHAKE_TIMEOUT_MS - 100 && closed <= HANDSHAKE_TIMEOUT_MS + 1000,
 		      "cut off after %lld ms", (long long)closed);
 	snprintf(portstr, sizeof(portstr), ":%u:", port);
@@ -728,14 +843,14 @@ START_TEST(a_thousand_connections_at_once)
 	uint16_t port;
 	int fd = raw_connect(&port);
 	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
-	close(fd);
+	raw_close(fd);
 	for (int i = 0; i < CONNS; i++)
 		close(fds[i]);
 	assert_still_serving();
 	/* and after it, too */
 	fd = raw_connect(&port);
 	ck_assert_int_eq(raw_handshake(fd, 0, &good_keys, NULL), 0);
-	close(fd);
+	raw_close(fd);
 	/* the log was not flooded: refusals are rate limited */
 	ck_assert_int_le(th_log_count("net(1)", NULL), 200);
 	ck_assert_uint_ge(stats(0).refused, 300);
@@ -775,7 +890,7 @@ START_TEST(authenticated_client_is_served)
 	pthread_mutex_lock(&fx.mu);
 	ck_assert_uint_eq(fx.from_clients, 1);
 	pthread_mutex_unlock(&fx.mu);
-	close(fd);
+	raw_close(fd);
 	assert_still_serving();
 	fixture_stop();
 }
@@ -875,7 +990,7 @@ START_TEST(large_frame_in_pieces_keeps_link_order)
 	pthread_mutex_lock(&fx.mu);
 	ck_assert_uint_eq(fx.from_clients, 3);
 	pthread_mutex_unlock(&fx.mu);
-	close(fd);
+	raw_close(fd);
 	assert_still_serving();
 	fixture_stop();
 }
@@ -890,6 +1005,8 @@ Suite *test_suite(void)
 	TEST_CASE(s, wrong_version_is_refused, 20);
 	TEST_CASE(s, wrong_cluster_is_refused, 20);
 	TEST_CASE(s, wrong_secret_is_refused, 20);
+	TEST_CASE(s, plaintext_peer_is_refused, 20);
+	TEST_CASE(s, peer_claiming_another_nodes_id_is_refused, 20);
 	TEST_CASE(s, replayed_handshake_is_refused, 20);
 	TEST_CASE(s, unknown_node_id_is_refused, 20);
 	TEST_CASE(s, second_connection_for_a_connected_id_is_refused, 20);

@@ -29,9 +29,9 @@ START_TEST(preamble_magic_and_version)
 	memcpy(p, "GET / HT", 8);
 	ck_assert_int_eq(net_preamble_check(p, why, sizeof(why)), -EPROTO);
 	net_preamble_encode(p);
-	util_put_be32(p + 4, 2);
+	util_put_be32(p + 4, 1); /* before TLS */
 	ck_assert_int_eq(net_preamble_check(p, why, sizeof(why)), -EPROTONOSUPPORT);
-	ck_assert(strstr(why, "protocol version 2"));
+	ck_assert(strstr(why, "protocol version 1"));
 }
 END_TEST
 

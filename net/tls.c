@@ -1,0 +1,303 @@
+/* net/tls.c — the TLS context of a mesh: PSK derivation, the TLS 1.3
+ * external-PSK callbacks, the channel binding, and words for failures.
+ *
+ * One SSL_SESSION carries the PSK (its "master key") for every connection;
+ * OpenSSL takes a reference per handshake. The PSK never leaves this file
+ * except into OpenSSL, and is wiped when the mesh goes. */
+#include "net/tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+static const char psk_salt[] = "paxfs-tls-psk-v1";
+static const char id_prefix[] = "paxfs/2 ";
+static const char exporter_label[] = "EXPORTER-paxfs-channel-v2";
+/* TLS_AES_128_GCM_SHA256: AES-NI makes it the fastest suite here, and its
+ * 128-bit key is as strong as anything else on the path. */
+static const unsigned char suite_id[2] = {0x13, 0x01};
+
+struct net_tls {
+	SSL_CTX *ctx;
+	SSL_SESSION *psk; /* set up on the first handshake (it needs an SSL) */
+	uint8_t key[NET_TLS_PSK_LEN];
+	char *identity; /* id_prefix | cluster */
+	size_t identity_len;
+};
+
+static int why_index = -1; /* SSL ex_data slot: the `why` buffer of a connection */
+
+int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
+		uint8_t psk[NET_TLS_PSK_LEN])
+{
+	EVP_PKEY_CTX *k = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	size_t len = NET_TLS_PSK_LEN;
+	int ok =
+	    k && EVP_PKEY_derive_init(k) > 0 && EVP_PKEY_CTX_set_hkdf_md(k, EVP_sha256()) > 0 &&
+	    EVP_PKEY_CTX_set1_hkdf_salt(k, (const unsigned char *)psk_salt, sizeof(psk_salt) - 1) >
+		0 &&
+	    EVP_PKEY_CTX_set1_hkdf_key(k, secret, (int)secret_len) > 0 &&
+	    EVP_PKEY_CTX_add1_hkdf_info(k, (const unsigned char *)cluster, (int)strlen(cluster)) >
+		0 &&
+	    EVP_PKEY_derive(k, psk, &len) > 0 && len == NET_TLS_PSK_LEN;
+	EVP_PKEY_CTX_free(k);
+	return ok ? 0 : -EIO;
+}
+
+/* The session that carries the PSK, made once. NULL when OpenSSL fails. */
+static SSL_SESSION *psk_session(struct net_tls *t, SSL *ssl)
+{
+	const SSL_CIPHER *c;
+	SSL_SESSION *s;
+
+	if (t->psk)
+		return t->psk;
+	c = SSL_CIPHER_find(ssl, suite_id);
+	s = SSL_SESSION_new();
+	if (!c || !s || !SSL_SESSION_set1_master_key(s, t->key, sizeof(t->key)) ||
+	    !SSL_SESSION_set_cipher(s, c) || !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+		SSL_SESSION_free(s);
+		return NULL;
+	}
+	t->psk = s;
+	return s;
+}
+
+static struct net_tls *tls_of(SSL *ssl)
+{
+	return SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+}
+
+/* Client: offer the cluster's PSK. `md` is non-NULL after a
+ * HelloRetryRequest: then the PSK must fit the suite chosen, which ours
+ * always does, the server having only that one. */
+static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+			  SSL_SESSION **sess)
+{
+	struct net_tls *t = tls_of(ssl);
+	SSL_SESSION *s = psk_session(t, ssl);
+
+	if (!s)
+		return 0;
+	if (md && md != SSL_CIPHER_get_handshake_digest(SSL_SESSION_get0_cipher(s))) {
+		*sess = NULL;
+		return 1;
+	}
+	SSL_SESSION_up_ref(s);
+	*sess = s;
+	*id = (const unsigned char *)t->identity;
+	*idlen = t->identity_len;
+	return 1;
+}
+
+/* Writes at most `max` bytes of `s` (length `len`) with anything
+ * unprintable escaped: the identity comes from an unauthenticated peer. */
+static void printable(char *out, size_t outlen, const unsigned char *s, size_t len, size_t max)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && i < max && o + 5 < outlen; i++) {
+		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
+/* Server: the client's identity must be ours. An unknown one is not an
+ * error here: the handshake goes on without a PSK and fails for want of
+ * a certificate (the client hears "handshake failure"); `why` keeps the
+ * reason for our own log. Whether the client holds the key is checked by
+ * OpenSSL (the binder) after this returns. */
+static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
+{
+	struct net_tls *t = tls_of(ssl);
+	char *why = SSL_get_ex_data(ssl, why_index);
+	size_t plen = sizeof(id_prefix) - 1;
+	char name[80];
+
+	*sess = NULL;
+	if (idlen == t->identity_len && !memcmp(id, t->identity, idlen)) {
+		SSL_SESSION *s = psk_session(t, ssl);
+		if (!s)
+			return 0;
+		SSL_SESSION_up_ref(s);
+		*sess = s;
+		return 1;
+	}
+	if (!why)
+		return 1;
+	if (idlen >= plen && !memcmp(id, id_prefix, plen)) {
+		printable(name, sizeof(name), id + plen, idlen - plen, 40);
+		snprintf(why, NET_TLS_WHY_LEN, "wrong cluster name '%s' (this node is in '%s')",
+			 name, t->identity + plen);
+	} else {
+		printable(name, sizeof(name), id, idlen, 40);
+		snprintf(why, NET_TLS_WHY_LEN,
+			 "unknown TLS PSK identity '%s' (not a paxfs peer, or another version)",
+			 name);
+	}
+	return 1;
+}
+
+int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len, struct net_tls **out,
+		char *err, size_t errlen)
+{
+	struct net_tls *t = calloc(1, sizeof(*t));
+	size_t clen = strlen(cluster);
+
+	*out = NULL;
+	if (why_index < 0)
+		why_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (!t || why_index < 0)
+		goto nomem;
+	t->identity_len = sizeof(id_prefix) - 1 + clen;
+	t->identity = malloc(t->identity_len + 1);
+	if (!t->identity)
+		goto nomem;
+	snprintf(t->identity, t->identity_len + 1, "%s%s", id_prefix, cluster);
+	if (net_tls_psk(cluster, secret, secret_len, t->key) < 0) {
+		snprintf(err, errlen, "net: cannot derive the TLS key (OpenSSL HKDF failed)");
+		net_tls_free(t);
+		return -EIO;
+	}
+	t->ctx = SSL_CTX_new(TLS_method());
+	if (!t->ctx)
+		goto nomem;
+	SSL_CTX_set_app_data(t->ctx, t);
+	if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(t->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(t->ctx, "TLS_AES_128_GCM_SHA256") ||
+	    !SSL_CTX_set_num_tickets(t->ctx, 0)) {
+		snprintf(err, errlen, "net: OpenSSL refuses the TLS 1.3 settings");
+		net_tls_free(t);
+		return -EIO;
+	}
+	/* No resumption (a ticket would be a second credential to guard), no
+	 * renegotiation in TLS 1.3, no compression. */
+	SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+	/* No read-ahead: libevent 2.1 only drains SSL_pending() after a read,
+	 * not records OpenSSL has read ahead but not yet decrypted, so those
+	 * would sit until more bytes arrive (a handshake stalled in the tests).
+	 * It costs a second recv per record on the receiving side. */
+	SSL_CTX_set_psk_use_session_callback(t->ctx, use_session_cb);
+	SSL_CTX_set_psk_find_session_callback(t->ctx, find_session_cb);
+	*out = t;
+	return 0;
+nomem:
+	net_tls_free(t);
+	snprintf(err, errlen, "net: out of memory");
+	return -ENOMEM;
+}
+
+void net_tls_free(struct net_tls *t)
+{
+	if (!t)
+		return;
+	SSL_SESSION_free(t->psk);
+	SSL_CTX_free(t->ctx);
+	OPENSSL_cleanse(t->key, sizeof(t->key));
+	free(t->identity);
+	free(t);
+}
+
+SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
+{
+	SSL *ssl = SSL_new(t->ctx);
+	if (!ssl)
+		return NULL;
+	why[0] = '\0';
+	SSL_set_ex_data(ssl, why_index, why);
+	if (server) {
+		SSL_set_accept_state(ssl);
+	} else {
+		/* No trust anchors and verification on: a certificate, the only
+		 * other way a TLS 1.3 server can authenticate, always fails. */
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+		SSL_set_connect_state(ssl);
+	}
+	return ssl;
+}
+
+int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], char *why, size_t whylen)
+{
+	/* For TLS 1.3, "reused" means a PSK authenticated the handshake: ours
+	 * is the only one either side knows. */
+	if (SSL_version(ssl) != TLS1_3_VERSION || !SSL_session_reused(ssl)) {
+		snprintf(why, whylen, "TLS handshake without the cluster's key");
+		return -EACCES;
+	}
+	if (SSL_export_keying_material(ssl, channel, NET_TLS_CHANNEL_LEN, exporter_label,
+				       sizeof(exporter_label) - 1, NULL, 0, 0) != 1) {
+		snprintf(why, whylen, "TLS exporter failed");
+		return -EIO;
+	}
+	return 0;
+}
+
+enum net_tls_fail net_tls_explain(unsigned long err, int sys_errno, bool server,
+				  const char *own_why, char *why, size_t whylen)
+{
+	int reason = ERR_GET_REASON(err);
+	char what[128];
+
+	if (own_why && own_why[0]) {
+		snprintf(why, whylen, "%s", own_why);
+		return NET_TLS_FAIL_REFUSED;
+	}
+	if (!err || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		if (sys_errno && !err)
+			snprintf(why, whylen, "connection failed during the TLS handshake: %s",
+				 strerror(sys_errno));
+		else
+			snprintf(why, whylen, "closed by the peer during the TLS handshake");
+		return NET_TLS_FAIL_IO;
+	}
+	switch (reason) {
+	case SSL_R_BINDER_DOES_NOT_VERIFY:
+		/* The server side: the client's ClientHello binder was made
+		 * with another key. */
+		snprintf(why, whylen,
+			 "authentication failed: the peer does not prove the cluster secret");
+		return NET_TLS_FAIL_AUTH;
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+	case SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER:
+		/* The client side: the server could not verify our binder
+		 * (OpenSSL 3.0 answers illegal_parameter, RFC 8446 says
+		 * decrypt_error). */
+		if (server)
+			break;
+		snprintf(why, whylen,
+			 "authentication failed: the peer refuses this node's proof of the cluster "
+			 "secret");
+		return NET_TLS_FAIL_AUTH;
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+		snprintf(why, whylen,
+			 "authentication failed: the peer showed a certificate instead of proving "
+			 "the cluster secret");
+		return NET_TLS_FAIL_AUTH;
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		if (!server) {
+			snprintf(why, whylen,
+				 "refused by the peer in the TLS handshake (another cluster "
+				 "name?)");
+			return NET_TLS_FAIL_REFUSED;
+		}
+		break;
+	default:
+		break;
+	}
+	ERR_error_string_n(err, what, sizeof(what));
+	snprintf(why, whylen, "TLS handshake failed: %s (not a paxfs %s?)",
+		 ERR_reason_error_string(err) ? ERR_reason_error_string(err) : what,
+		 server ? "peer" : "node");
+	return NET_TLS_FAIL_PROTOCOL;
+}
