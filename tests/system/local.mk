@@ -19,6 +19,7 @@ TESTS += \
 	tests/system/write_behind.sh \
 	tests/system/tls_capture.sh \
 	tests/system/fsx.sh \
+	tests/system/posix_tools.sh \
 	tests/system/verify.sh \
 	tests/system/status.sh \
 	tests/system/install.sh
