@@ -17,6 +17,7 @@ TESTS += \
 	tests/system/modes.sh \
 	tests/system/wrong_secret.sh \
 	tests/system/write_behind.sh \
+	tests/system/mmap.sh \
 	tests/system/fsx.sh \
 	tests/system/verify.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))

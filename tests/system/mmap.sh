@@ -30,24 +30,47 @@ python3 -c 'import sys; sys.stdout.buffer.write(bytes(65 + i % 26 for i in range
 check "node 2 reads the bytes written through the mapping" -- cmp "$_tmp/mapped" "$C/mnt/2/mapped"
 check "node 3 too" -- cmp "$_tmp/mapped" "$C/mnt/3/mapped"
 
-# 2. Stores after the fd was closed reach the cluster at msync.
-check "MAP_SHARED, fd closed, stores, msync" -- python3 - "$m1/late" <<'PY'
-import mmap, os, sys
+# 2. Stores made after the fd was closed are chosen when msync returns:
+# node 2 reads them while the mapping is still there (no munmap, no close).
+python3 - "$m1/late" "$_tmp/late" <<'PY' &
+import mmap, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
 os.ftruncate(fd, 8192)
 m = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
 os.close(fd)
 m[100:110] = b"after-fd-X"
 m[5000:5010] = b"second-pg!"
-m.flush()
+m.flush()  # msync(MS_SYNC)
+open(sys.argv[2] + ".ready", "w").close()
+for _ in range(400):
+    if os.path.exists(sys.argv[2] + ".go"):
+        break
+    time.sleep(0.05)
 m.close()
 PY
-check "node 2 reads the stores made after close, msync'd" -- python3 - "$C/mnt/2/late" <<'PY'
+mapper=$!
+wait_until 20 test -e "$_tmp/late.ready"
+check "node 2 reads stores msync'd after close, the mapping still there" -- python3 - "$C/mnt/2/late" <<'PY'
 import sys
 d = open(sys.argv[1], "rb").read()
 assert len(d) == 8192, len(d)
 assert d[100:110] == b"after-fd-X" and d[5000:5010] == b"second-pg!", (d[100:110], d[5000:5010])
 PY
+touch "$_tmp/late.go"
+wait "$mapper"
+
+# 2b. Without msync, munmap sends the stores (chosen soon after, not waited for).
+python3 - "$m1/unmapped" <<'PY'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+os.ftruncate(fd, 4096)
+m = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+os.close(fd)
+m[0:8] = b"unmapped"
+m.close()
+PY
+check "node 2 reads stores sent by munmap alone (within 5 s)" -- \
+	wait_until 5 grep -q unmapped "$C/mnt/2/unmapped"
 
 # 3. A read-only shared mapping of a file open for reading and writing.
 check "read-only MAP_SHARED of an O_RDWR fd sees its own write()s" -- python3 - "$m1/rw" <<'PY'
