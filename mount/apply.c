@@ -22,9 +22,12 @@
 #include "util/log.h"
 
 /* Commands of other nodes change what the kernel may have cached; ours went
- * through the kernel, which already knows their names and attributes. Data
- * is another matter: writes bypass the page cache (mount/ops.c), so after any
- * applied change the next open here drops the file's cached pages. */
+ * through the kernel, which already knows their names and attributes. Their
+ * inodes' attributes are invalidated: a read() or stat() of a file open here
+ * then asks again, and the kernel drops its pages if size or mtime moved
+ * (FUSE_CAP_AUTO_INVAL_DATA, mount/ops.c). After any applied change, ours
+ * too (an O_APPEND write bypasses the page cache), the next open here drops
+ * the file's cached pages. */
 static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 {
 	bool remote = false;

@@ -59,6 +59,7 @@ static void notify_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (n->waiting)
 		mount_req_recheck(n);
+	mount_wbuf_notified(n);
 }
 
 static void writable_cb(void *arg, uint32_t peer)

@@ -15,7 +15,14 @@
  * holds while it waits for the daemon. So:
  *   - inodes: attributes only (offset -1: no page is touched); cached data
  *     is dropped by the kernel itself when the file is next opened
- *     (n->data_stale: mount/req.c opens it without keep_cache);
+ *     (n->data_stale: mount/req.c opens it without keep_cache), or at a
+ *     read() that finds size or mtime moved (FUSE_CAP_AUTO_INVAL_DATA);
+ *     one exception, the pages of a file whose buffered write failed
+ *     (mount_notify_inode_data): they hold data that was never chosen,
+ *     which the kernel would otherwise serve to open handles. Pages are
+ *     locked meanwhile only by requests this daemon answers without waiting
+ *     for the cluster (buffered writes, reads of the applied state), so
+ *     only a kill in that instant, after a failure, is exposed;
  *   - entries: FUSE_NOTIFY_INC_EPOCH where the kernel has it (protocol 7.44,
  *     Linux 6.16): every cached name is checked again at its next use, and
  *     the notification takes no lock at all. One covers every entry item
@@ -45,6 +52,7 @@ struct notify_item {
 	struct notify_item *next;
 	uint64_t seq;
 	uint64_t ino;   /* inode, or the parent directory for an entry */
+	bool data;      /* inode item: its cached pages too */
 	size_t namelen; /* 0: inode item */
 	char name[];
 };
@@ -86,7 +94,8 @@ static void process(struct mount_notify *n, struct notify_item *list)
 	bool entries = false;
 	for (struct notify_item *it = list; it; it = it->next) {
 		if (!it->namelen)
-			warn(it, fuse_lowlevel_notify_inval_inode(n->se, it->ino, -1, 0));
+			warn(it, fuse_lowlevel_notify_inval_inode(n->se, it->ino, it->data ? 0 : -1,
+								  0));
 		else
 			entries = true;
 	}
@@ -179,7 +188,7 @@ void mount_notify_free(struct mount_notify *n)
 	free(n);
 }
 
-static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, size_t len)
+static uint64_t push(struct mount_notify *n, uint64_t ino, bool data, const char *name, size_t len)
 {
 	struct notify_item *it = malloc(sizeof(*it) + len + 1);
 	uint64_t seq;
@@ -187,6 +196,7 @@ static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, siz
 		abort(); /* a lost invalidation would serve stale data: never continue */
 	it->next = NULL;
 	it->ino = ino;
+	it->data = data;
 	it->namelen = len;
 	if (len)
 		memcpy(it->name, name, len);
@@ -205,12 +215,17 @@ static uint64_t push(struct mount_notify *n, uint64_t ino, const char *name, siz
 
 uint64_t mount_notify_inode(struct mount_notify *n, uint64_t ino)
 {
-	return push(n, ino, NULL, 0);
+	return push(n, ino, false, NULL, 0);
+}
+
+uint64_t mount_notify_inode_data(struct mount_notify *n, uint64_t ino)
+{
+	return push(n, ino, true, NULL, 0);
 }
 
 uint64_t mount_notify_entry(struct mount_notify *n, uint64_t parent, const char *name, size_t len)
 {
-	return push(n, parent, name, len);
+	return push(n, parent, false, name, len);
 }
 
 uint64_t mount_notify_queued(struct mount_notify *n)

@@ -6,7 +6,9 @@
  * loop thread: an invalidation can wait on a lock that a request holds, and
  * only the loop answers that request. And only notifications that wait on no
  * lock at all (mount/notify.c says why): attributes, and names through the
- * kernel's epoch; cached data is dropped at the next open instead.
+ * kernel's epoch; cached data is dropped at the next open, or at a read()
+ * that finds the attributes moved, instead (one exception: after a failed
+ * write).
  *
  * Every queued item gets a sequence number; mount_notify_done() tells how far
  * the thread has got, so that open() can wait until the kernel no longer
@@ -36,6 +38,11 @@ void mount_notify_use_epoch(struct mount_notify *n, bool on);
 /* Queue: drop the kernel's attributes of `ino` (its cached data is the
  * opener's business: keep_cache off). Returns the item's sequence number. */
 uint64_t mount_notify_inode(struct mount_notify *n, uint64_t ino);
+
+/* Queue: drop the kernel's attributes and cached pages of `ino`, whose
+ * buffered write failed (mount/notify.c: the one data invalidation, and
+ * its risk). Returns the item's sequence number. */
+uint64_t mount_notify_inode_data(struct mount_notify *n, uint64_t ino);
 
 /* Queue: drop the kernel's entry `name` in directory `parent`. Returns its sequence number. */
 uint64_t mount_notify_entry(struct mount_notify *n, uint64_t parent, const char *name, size_t len);

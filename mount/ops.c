@@ -205,8 +205,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 	/* O_TRUNC arrives as a setattr (a command) before open, not inside open. */
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Writes are commands in order; the kernel must not cache them. */
+	/* Write-through, never write-back: with FUSE_CAP_WRITEBACK_CACHE the
+	 * kernel trusts its own size and mtime of a file over ours, and would
+	 * not see another node's append or truncate (sshfs dropped it for that). */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* A read() after another node's change, whose invalidated attributes
+	 * the kernel then asks again, drops cached pages if mtime moved. */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	/* suid/sgid clearing on write is left to the kernel (a setattr). */
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
@@ -452,32 +458,39 @@ static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	mount_req_barrier(n, r, entities, count);
 }
 
-/* Handles that can write bypass the page cache (direct_io), for two reasons:
- * - a write through the page cache copies its data into any page the kernel
- *   has cached (and marks it up to date) before it even sends the write to
- *   us, so a reader on this node saw data that was not chosen yet, and
- *   never would be if the write then failed; a reader on another node, a
- *   moment later, rightly did not (tests/faults, "wipe" seed 21: a stale
- *   read; tests/faults/write_visibility.sh);
- * - O_APPEND: the kernel would otherwise split a write at a page it has not
- *   cached (two appends, interleaved with other nodes' data) and cache the
- *   data at the offset it guessed, not at the end of the file where apply
- *   puts it.
- * Read-only handles keep the page cache, filled only with applied data;
- * after a write is applied the next open drops what was cached
- * (n->data_stale). The price: no shared writable mmap (the kernel refuses
- * MAP_SHARED on direct_io files without FUSE_DIRECT_IO_ALLOW_MMAP, which
+/* File handles use the kernel's page cache in write-through mode (no
+ * FUSE_CAP_WRITEBACK_CACHE): reads are served from it, mmap works, and a
+ * write() copies its data into the cached pages, then reaches us as a
+ * WRITE that mount/wbuf.c buffers and answers at once. That is the local
+ * disk's contract: a reader on this node sees the data at once, other nodes
+ * after the writer's fsync or close (DESIGN.md, Durability). What keeps the
+ * cache honest:
+ * - another node's change applied here invalidates the inode's attributes
+ *   (mount/apply.c); with FUSE_CAP_AUTO_INVAL_DATA the kernel asks for them
+ *   again at the next read() and drops its pages when size or mtime moved;
+ *   the next open drops them in any case (n->data_stale);
+ * - a buffered write that fails drops the inode's pages (mount/wbuf.c), so
+ *   data never chosen is not served on;
+ * - every answer with attributes counts what this node buffered (getattr,
+ *   lookup and setattr wait for it; readdirplus leaves such an inode out;
+ *   create and link raise the size: mount_wbuf_size), so the kernel's own
+ *   size, which it trusts after a write, never shrinks.
+ * O_APPEND handles stay direct_io: the kernel would compute an append's
+ * offset from its cached size and cache the data there, while apply puts
+ * it at the end of the file as it is then (appends of other nodes before
+ * it). The price: no MAP_SHARED mapping of an O_APPEND handle (the kernel
+ * refuses it on direct_io files without FUSE_DIRECT_IO_ALLOW_MMAP, which
  * libfuse 3.14 cannot ask for). */
-static void writer_direct(struct fuse_file_info *fi)
+static void append_direct(struct fuse_file_info *fi)
 {
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_APPEND))
+	if (fi->flags & O_APPEND)
 		fi->direct_io = 1;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fi->fh = (uint64_t)(unsigned)fi->flags;
-	writer_direct(fi);
+	append_direct(fi);
 	open_common(req, ino, fi, false);
 }
 
@@ -530,9 +543,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	struct mount_node *n = node_of(req);
 	int flags = fi->flags | (int)fi->fh;
-	bool append = (flags & O_APPEND) != 0;
+	/* A page written back from a shared mapping (fi->writepage) carries its
+	 * offset; the handle the kernel picked for it may be another's. */
+	bool append = !fi->writepage && (flags & O_APPEND) != 0;
 	struct deferred t = {.op = D_WRITE, .size = size, .off = off, .flags = append};
 
+	if (fi->writepage && !n->args->sync)
+		flags &= ~O_DSYNC;
 	if (!append && !(flags & O_DSYNC) && !n->args->sync) {
 		mount_wbuf_write(n, req, ino, buf, size, off);
 		return;
@@ -822,7 +839,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fs_cmd cmd = {0};
 	caller_of(req, &c);
 	fi->fh = (uint64_t)(unsigned)fi->flags;
-	writer_direct(fi);
+	append_direct(fi);
 	propose(req, MREQ_CREATE,
 		fs_cmd_create(&c, parent, name, mode & 07777, (fi->flags & O_EXCL) != 0, &cmd),
 		&cmd, fi);

@@ -53,11 +53,23 @@ void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err)
 	req_free(n, r, err);
 }
 
-static void fill_entry(struct fuse_entry_param *e, uint64_t ino, const struct stat *st)
+/* Attributes as applied, with the size of the writes this node buffered
+ * after them (mount_wbuf_size): the kernel must not shrink its own size. */
+static struct stat with_buffered(struct mount_node *n, uint64_t ino, const struct stat *st)
+{
+	struct stat out = *st;
+	uint64_t size = (uint64_t)out.st_size;
+	mount_wbuf_size(n, ino, &size);
+	out.st_size = (off_t)size;
+	return out;
+}
+
+static void fill_entry(struct mount_node *n, struct fuse_entry_param *e, uint64_t ino,
+		       const struct stat *st)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
-	e->attr = *st;
+	e->attr = with_buffered(n, ino, st);
 	e->attr_timeout = CACHE_TIMEOUT_S;
 	e->entry_timeout = CACHE_TIMEOUT_S;
 }
@@ -130,21 +142,23 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 	}
 	switch (r->kind) {
 	case MREQ_ENTRY:
-		fill_entry(&e, res->ino, &res->st);
+		fill_entry(n, &e, res->ino, &res->st);
 		fuse_reply_entry(r->req, &e);
 		break;
 	case MREQ_CREATE:
 		if (create_needs_truncate(n, r, res))
 			return;
-		fill_entry(&e, r->truncate ? r->ino : res->ino, &res->st);
+		fill_entry(n, &e, r->truncate ? r->ino : res->ino, &res->st);
 		count_open(n, e.ino);
 		r->fi.keep_cache = !util_u64map_del(&n->data_stale, e.ino);
 		if (fuse_reply_create(r->req, &e, &r->fi) == -ENOENT)
 			mount_inode_release(n, e.ino); /* the caller was interrupted: no handle */
 		break;
-	case MREQ_ATTR:
-		fuse_reply_attr(r->req, &res->st, CACHE_TIMEOUT_S);
+	case MREQ_ATTR: {
+		struct stat st = with_buffered(n, res->st.st_ino, &res->st);
+		fuse_reply_attr(r->req, &st, CACHE_TIMEOUT_S);
 		break;
+	}
 	case MREQ_WRITE:
 		fuse_reply_write(r->req, res->written);
 		break;
@@ -270,7 +284,7 @@ static void finish(struct mount_node *n, struct mount_req *r)
 			break;
 		}
 		mount_names_looked_up(n, st.st_ino);
-		fill_entry(&e, st.st_ino, &st);
+		fill_entry(n, &e, st.st_ino, &st);
 		fuse_reply_entry(r->req, &e);
 		break;
 	default:

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/notify.h"
 #include "mount/req.h"
 #include "util/log.h"
 
@@ -50,7 +51,8 @@ struct wb_inode {
 	unsigned inflight;             /* commands of this inode in flight (any op) */
 	bool ours_inflight;            /* one of them is a wbuf write */
 	size_t inflight_bytes;
-	int err; /* first error not reported yet */
+	int err;            /* first error not reported yet */
+	uint64_t inval_seq; /* the notify item dropping the pages of a failed write */
 	struct mount_wbuf_wait *waiters, **waiters_tail;
 	bool pumping;  /* pump() runs: it goes on from a failed submit itself */
 	unsigned hold; /* a caller still uses it: not freed meanwhile */
@@ -73,6 +75,9 @@ struct mount_wbuf {
 	struct event *timer;
 	struct blocked *blocked, **blocked_tail;
 	bool stopping;
+	/* fsyncs and closes whose error waits for the kernel to drop the pages
+	 * of the failed write (w->target: that notify item) */
+	struct mount_wbuf_wait *reporting;
 	struct mount_wbuf_stats stats;
 };
 
@@ -216,13 +221,22 @@ static void inode_maybe_free(struct mount_node *n, struct wb_inode *wi)
 	free(wi);
 }
 
-static void note_err(struct wb_inode *wi, int err)
+/* A buffered write failed: fsync or close reports it, and the kernel's
+ * page cache, which took the data at write() time, must not serve it on:
+ * the next open drops the pages (n->data_stale), and so does the notify
+ * thread now for handles already open (mount/notify.h says why this is the
+ * one invalidation of data it does). */
+static void note_err(struct mount_node *n, struct wb_inode *wi, int err)
 {
 	/* The file was removed (here or elsewhere): its data went with it. */
-	if (err == -ENOENT || err == -ESTALE)
+	if (err == -ENOENT || err == -ESTALE || !err)
 		return;
-	if (err && !wi->err)
+	if (!wi->err)
 		wi->err = err;
+	if (util_u64map_put(&n->data_stale, wi->ino, (void *)1) < 0)
+		abort(); /* a lost mark would serve data never chosen */
+	if (n->notify)
+		wi->inval_seq = mount_notify_inode_data(n->notify, wi->ino);
 }
 
 static void arm_timer(struct mount_wbuf *wb)
@@ -311,13 +325,13 @@ static void pump(struct mount_node *n, struct wb_inode *wi)
 		free(x->data);
 		x->data = NULL;
 		if (rc < 0) {
-			note_err(wi, rc);
+			note_err(n, wi, rc);
 			continue;
 		}
 		r = mount_req_new(n, MREQ_WBUF, NULL);
 		if (!r) {
 			fs_cmd_close(&cmd);
-			note_err(wi, -ENOMEM);
+			note_err(n, wi, -ENOMEM);
 			continue;
 		}
 		r->ino = wi->ino;
@@ -549,6 +563,15 @@ static void sync_resume(struct mount_node *n, struct mount_wbuf_wait *w, int err
 	if (!err && wi) {
 		err = wi->err;
 		wi->err = 0;
+		/* the caller learns of the failure once no page holds its data */
+		if (err < 0 && n->notify && mount_notify_done(n->notify) < wi->inval_seq) {
+			w->err = err;
+			w->target = wi->inval_seq;
+			w->next = n->wbuf->reporting;
+			n->wbuf->reporting = w;
+			inode_maybe_free(n, wi);
+			return;
+		}
 	}
 	fuse_reply_err(w->req, -err);
 	free(w);
@@ -570,6 +593,23 @@ void mount_wbuf_sync(struct mount_node *n, fuse_req_t req, uint64_t ino)
 		sync_resume(n, w, 0);
 }
 
+void mount_wbuf_notified(struct mount_node *n)
+{
+	struct mount_wbuf_wait **pp = n->wbuf ? &n->wbuf->reporting : NULL;
+	uint64_t done = n->notify ? mount_notify_done(n->notify) : UINT64_MAX;
+
+	while (pp && *pp) {
+		struct mount_wbuf_wait *w = *pp;
+		if (w->target > done) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		fuse_reply_err(w->req, -w->err);
+		free(w);
+	}
+}
+
 void mount_wbuf_release(struct mount_node *n, uint64_t ino)
 {
 	struct wb_inode *wi = inode_get(n->wbuf, ino, false);
@@ -587,6 +627,24 @@ bool mount_wbuf_busy(struct mount_node *n, uint64_t ino)
 		return false;
 	wi = inode_get(n->wbuf, ino, false);
 	return wi && (inode_busy(wi) || wi->inflight || wi->waiters);
+}
+
+static void exts_raise_end(const struct wb_exts *e, uint64_t *size)
+{
+	/* sorted and disjoint: the last extent ends last */
+	if (e->n && e->v[e->n - 1].off + e->v[e->n - 1].len > *size)
+		*size = e->v[e->n - 1].off + e->v[e->n - 1].len;
+}
+
+void mount_wbuf_size(struct mount_node *n, uint64_t ino, uint64_t *size)
+{
+	struct wb_inode *wi = n->wbuf ? inode_get(n->wbuf, ino, false) : NULL;
+	if (!wi)
+		return;
+	exts_raise_end(&wi->open, size);
+	/* a batch stays queued until its last command is done */
+	for (const struct wb_batch *b = wi->head; b; b = b->next)
+		exts_raise_end(&b->ex, size);
 }
 
 void mount_wbuf_cmd_begin(struct mount_node *n, uint64_t ino)
@@ -609,7 +667,7 @@ void mount_wbuf_cmd_done(struct mount_node *n, uint64_t ino, bool ours, int err)
 		wi->ours_inflight = false;
 		wb->bytes -= wi->inflight_bytes;
 		wi->inflight_bytes = 0;
-		note_err(wi, err);
+		note_err(n, wi, err);
 		if (wi->head && wi->head->next_ext == wi->head->ex.n)
 			batch_pop(wi);
 		/* a stream keeps going: what came meanwhile is the next batch */
@@ -647,6 +705,12 @@ void mount_wbuf_fail_all(struct mount_node *n, int err)
 		free(b);
 	}
 	wb->blocked_tail = &wb->blocked;
+	while (wb->reporting) {
+		struct mount_wbuf_wait *w = wb->reporting;
+		wb->reporting = w->next;
+		fuse_reply_err(w->req, -w->err);
+		free(w);
+	}
 	while (util_u64map_next(&wb->inodes, &pos, &key, &val)) {
 		struct wb_inode *wi = val;
 		wi->hold++; /* freed with the rest in mount_wbuf_free */

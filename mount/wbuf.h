@@ -8,6 +8,8 @@
  * when every write command of the inode submitted before it was applied
  * here, with the first error any of them got since the last call that
  * reported one (then the error is cleared, as the kernel's errseq does).
+ * A failed write's data, which the kernel's page cache took at write()
+ * time, is dropped from it before that error is reported.
  * A crash of this node loses what was not acknowledged.
  *
  * Per inode:
@@ -59,6 +61,7 @@
 struct mount_wbuf_wait {
 	struct mount_wbuf_wait *next;
 	uint64_t target; /* the batch it waits for */
+	int err;         /* fsync/flush: the failure it reports */
 	uint64_t ino;
 	fuse_req_t req;
 	/* err 0: the writes before it were applied (or failed: their error is
@@ -84,6 +87,10 @@ void mount_wbuf_write(struct mount_node *n, fuse_req_t req, uint64_t ino, const 
  * top). */
 void mount_wbuf_sync(struct mount_node *n, fuse_req_t req, uint64_t ino);
 
+/* The notify thread got further: answers the fsyncs and closes that
+ * report a failed write once the kernel dropped its pages. */
+void mount_wbuf_notified(struct mount_node *n);
+
 /* release: submits what `ino` buffers; nobody waits. */
 void mount_wbuf_release(struct mount_node *n, uint64_t ino);
 
@@ -95,6 +102,12 @@ bool mount_wbuf_wait(struct mount_node *n, struct mount_wbuf_wait *w);
 /* Whether `ino` has buffered writes or a write command in flight here (an
  * unlinked inode is not reclaimed meanwhile; an open drops cached pages). */
 bool mount_wbuf_busy(struct mount_node *n, uint64_t ino);
+
+/* Raises *size to the end of the writes `ino` has buffered or in flight
+ * here: the size an answer with attributes must show (the kernel trusts its
+ * own size after a write; one from an answer that missed buffered writes
+ * would shrink it and drop their pages). */
+void mount_wbuf_size(struct mount_node *n, uint64_t ino, uint64_t *size);
 
 /* A command of this node on `ino` was submitted / is done (applied, failed,
  * abandoned). `ours`: a write command of wbuf, with err its outcome. */

@@ -18,6 +18,7 @@ TESTS += \
 	tests/system/wrong_secret.sh \
 	tests/system/write_behind.sh \
 	tests/system/tls_capture.sh \
+	tests/system/mmap.sh \
 	tests/system/fsx.sh \
 	tests/system/posix_tools.sh \
 	tests/system/verify.sh \
