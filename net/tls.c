@@ -1,9 +1,11 @@
 /* net/tls.c — the TLS context of a mesh: PSK derivation, the TLS 1.3
  * external-PSK callbacks, the channel binding, and words for failures.
  *
- * One SSL_SESSION carries the PSK (its "master key") for every connection;
- * OpenSSL takes a reference per handshake. The PSK never leaves this file
- * except into OpenSSL, and is wiped when the mesh goes. */
+ * Every handshake gets an SSL_SESSION of its own carrying the PSK (its
+ * "master key"): OpenSSL drops a session older than its timeout (300 s), so
+ * one made at the first handshake and shared refused every connection made
+ * five minutes later. The PSK never leaves this file except into OpenSSL,
+ * and is wiped when the mesh goes. */
 #include "net/tls.h"
 
 #include <errno.h>
@@ -25,7 +27,6 @@ static const unsigned char suite_id[2] = {0x13, 0x01};
 
 struct net_tls {
 	SSL_CTX *ctx;
-	SSL_SESSION *psk; /* set up on the first handshake (it needs an SSL) */
 	uint8_t key[NET_TLS_PSK_LEN];
 	char *identity; /* id_prefix | cluster */
 	size_t identity_len;
@@ -50,14 +51,13 @@ int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
 	return ok ? 0 : -EIO;
 }
 
-/* The session that carries the PSK, made once. NULL when OpenSSL fails. */
+/* A new session that carries the PSK, for one handshake (the caller hands
+ * its reference to OpenSSL). NULL when OpenSSL fails. */
 static SSL_SESSION *psk_session(struct net_tls *t, SSL *ssl)
 {
 	const SSL_CIPHER *c;
 	SSL_SESSION *s;
 
-	if (t->psk)
-		return t->psk;
 	c = SSL_CIPHER_find(ssl, suite_id);
 	s = SSL_SESSION_new();
 	if (!c || !s || !SSL_SESSION_set1_master_key(s, t->key, sizeof(t->key)) ||
@@ -65,7 +65,6 @@ static SSL_SESSION *psk_session(struct net_tls *t, SSL *ssl)
 		SSL_SESSION_free(s);
 		return NULL;
 	}
-	t->psk = s;
 	return s;
 }
 
@@ -86,10 +85,10 @@ static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, 
 	if (!s)
 		return 0;
 	if (md && md != SSL_CIPHER_get_handshake_digest(SSL_SESSION_get0_cipher(s))) {
+		SSL_SESSION_free(s);
 		*sess = NULL;
 		return 1;
 	}
-	SSL_SESSION_up_ref(s);
 	*sess = s;
 	*id = (const unsigned char *)t->identity;
 	*idlen = t->identity_len;
@@ -128,7 +127,6 @@ static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_
 		SSL_SESSION *s = psk_session(t, ssl);
 		if (!s)
 			return 0;
-		SSL_SESSION_up_ref(s);
 		*sess = s;
 		return 1;
 	}
@@ -202,7 +200,6 @@ void net_tls_free(struct net_tls *t)
 {
 	if (!t)
 		return;
-	SSL_SESSION_free(t->psk);
 	SSL_CTX_free(t->ctx);
 	OPENSSL_cleanse(t->key, sizeof(t->key));
 	free(t->identity);

@@ -2,7 +2,8 @@
  * path: a bit flipped in the middle of the stream (by a forwarding proxy
  * between a client and node 1) drops the link, nothing altered is handed
  * up, and the link comes back through the same proxy and carries traffic
- * again.
+ * again. And links still come up hours after the mesh started (the PSK's
+ * session must not age: OpenSSL's clock is moved by interposing time()).
  *
  * The proxy runs on a thread of its own with blocking sockets, one
  * connection at a time (a client has one link to a node at a time); it
@@ -17,12 +18,26 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "net/net.h"
 #include "tests/unit/net/harness.h"
+
+/* OpenSSL (libssl, a shared library) reads the clock through time(): this
+ * definition takes its place, skewed by `time_skew` seconds. */
+static volatile long time_skew;
+time_t time(time_t *out)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t t = ts.tv_sec + time_skew;
+	if (out)
+		*out = t;
+	return t;
+}
 
 #define FLIP_AT  20000 /* well past the handshakes */
 #define MSG_LEN  4096
@@ -212,9 +227,50 @@ START_TEST(flipped_bit_drops_the_link_and_it_comes_back)
 }
 END_TEST
 
+static bool client_up(void *arg)
+{
+	return net_peer_up(arg, 1);
+}
+
+/* A node keeps the mesh for months: a client (or a restarted peer) that
+ * connects an hour after the node's first handshake still gets in. The PSK
+ * rode on one SSL_SESSION made at the first handshake, and OpenSSL drops a
+ * session older than its timeout (300 s): every handshake after that fell
+ * back to certificates and failed ("no suitable signature algorithm"). */
+START_TEST(a_link_an_hour_later_still_comes_up)
+{
+	struct net_config cn, cc;
+	struct net_callbacks nb = {node_recv, NULL, NULL}, cb = {client_recv, client_peer, NULL};
+	struct world w = {0};
+	struct net_mesh *client;
+	uint16_t port;
+	char err[256];
+
+	th_log_capture();
+	th_free_ports(&port, 1);
+	th_config(&cn, 1, &port, 1);
+	th_config(&cc, 1, &port, 0);
+	struct event_base *base = event_base_new();
+	ck_assert_int_eq(net_mesh_new(base, &cn, &nb, &w, &w.node, err, sizeof(err)), 0);
+	ck_assert_int_eq(net_mesh_new(base, &cc, &cb, &w, &client, err, sizeof(err)), 0);
+	ck_assert(th_run_until(base, client_up, client, 5000));
+	net_mesh_free(client);
+
+	time_skew = 3600;
+	ck_assert_int_eq(net_mesh_new(base, &cc, &cb, &w, &client, err, sizeof(err)), 0);
+	ck_assert_msg(th_run_until(base, client_up, client, 5000), "no link an hour later: %s",
+		      th_log_capture());
+	net_mesh_free(client);
+	time_skew = 0;
+	net_mesh_free(w.node);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("net_tls");
 	TEST_CASE(s, flipped_bit_drops_the_link_and_it_comes_back, 30);
+	TEST_CASE(s, a_link_an_hour_later_still_comes_up, 30);
 	return s;
 }
