@@ -455,13 +455,14 @@ int fs_cmd_lock(const struct fs_caller *c, uint64_t ino, const struct fs_lock *l
 	op.owner = l->owner;
 	op.pid = l->pid;
 	op.test = test;
+	op.life = l->life;
 	m.op_case = PAXFS__COMMAND__OP_LOCK;
 	m.lock = &op;
 	return finish(&m, ino, out);
 }
 
-int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, const uint64_t *owners, size_t n,
-			uint32_t kinds, struct fs_cmd *out)
+int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			const uint64_t *owners, size_t n, uint32_t kinds, struct fs_cmd *out)
 {
 	Paxfs__Command m;
 	Paxfs__LockRelease op;
@@ -472,6 +473,23 @@ int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, const uint64_t 
 	op.owners = (uint64_t *)owners;
 	op.n_owners = n;
 	op.kinds = kinds;
+	op.life = life;
+	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
+	m.lock_release = &op;
+	return finish(&m, ino, out);
+}
+
+int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			      struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LockRelease op;
+
+	memset(out, 0, sizeof(*out));
+	cmd_init(&m, c);
+	paxfs__lock_release__init(&op);
+	op.life = life;
+	op.stale = true;
 	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
 	m.lock_release = &op;
 	return finish(&m, ino, out);

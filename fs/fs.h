@@ -165,9 +165,10 @@ int fs_cmd_fallocate(const struct fs_caller *c, uint64_t ino, uint32_t mode, uin
  *
  * Every regular file has a replicated lock table in its entity: a grant is
  * the chosen entry of the lock command, decided at apply. A lock belongs to
- * (node, owner, kind): the node that proposed the command, the kernel's lock
- * owner (POSIX: the process' files; OFD and flock: the open file), and its
- * kind. Locks of different kinds never conflict (as on Linux: flock and
+ * (node, life, owner, kind): the node that proposed the command, that node's
+ * engine life (its id base, node_id_base: it grows at every start, so the
+ * locks of a life before a restart are told apart), the kernel's lock owner
+ * (POSIX: the process' files; OFD and flock: the open file), and its kind. Locks of different kinds never conflict (as on Linux: flock and
  * fcntl locks are independent); within a kind, two locks of different
  * holders conflict when their ranges overlap and one of them is exclusive. */
 enum fs_lock_kind {
@@ -188,12 +189,14 @@ struct fs_lock {
 	uint64_t start;
 	uint64_t end; /* inclusive */
 	uint32_t node;
+	uint64_t life;
 	uint64_t owner;
 	uint32_t pid;
 };
 
 /* Lock command on regular file `ino`: sets (type read or write), or unlocks
- * (FS_LOCK_UNLOCK) the range of l for (proposing node, l->owner, l->kind),
+ * (FS_LOCK_UNLOCK) the range of l for (proposing node, l->life, l->owner,
+ * l->kind),
  * POSIX style: the holder's locks in the range are replaced, neighbours of
  * the same type merge, an unlock in the middle splits. `test` (F_GETLK)
  * changes nothing. At apply: -EAGAIN and fs_result.lock = the first
@@ -203,10 +206,15 @@ struct fs_lock {
 int fs_cmd_lock(const struct fs_caller *c, uint64_t ino, const struct fs_lock *l, bool test,
 		struct fs_cmd *out);
 
-/* Drops every lock of the proposing node on `ino` whose owner is one of
- * owners[0..n) and whose kind bit (1 << kind) is in `kinds`. */
-int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, const uint64_t *owners, size_t n,
-			uint32_t kinds, struct fs_cmd *out);
+/* Drops every lock of the proposing node's `life` on `ino` whose owner is
+ * one of owners[0..n) and whose kind bit (1 << kind) is in `kinds`. */
+int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			const uint64_t *owners, size_t n, uint32_t kinds, struct fs_cmd *out);
+
+/* Drops every lock of the proposing node on `ino` from a life before `life`
+ * (a restarted node: none of their holders is left). */
+int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			      struct fs_cmd *out);
 
 /* The locks of `ino` held by `node` (the local applied state), calling cb
  * for each; a non-zero return stops and is returned. A file that is not a

@@ -38,7 +38,8 @@ void fs_locks_close(struct fs_locks *t)
 
 static bool same_holder(const struct fs_lock *a, const struct fs_lock *b)
 {
-	return a->kind == b->kind && a->node == b->node && a->owner == b->owner;
+	return a->kind == b->kind && a->node == b->node && a->life == b->life &&
+	       a->owner == b->owner;
 }
 
 static bool overlaps(const struct fs_lock *a, const struct fs_lock *b)
@@ -59,6 +60,8 @@ static int cmp_lock(const void *x, const void *y)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->node != b->node)
 		return a->node < b->node ? -1 : 1;
+	if (a->life != b->life)
+		return a->life < b->life ? -1 : 1;
 	if (a->owner != b->owner)
 		return a->owner < b->owner ? -1 : 1;
 	if (a->start != b->start)
@@ -154,20 +157,33 @@ int fs_locks_set(struct fs_locks *t, const struct fs_lock *want, struct fs_lock 
 	return 0;
 }
 
-size_t fs_locks_release(struct fs_locks *t, uint32_t node, const uint64_t *owners, size_t n,
-			uint32_t kinds)
+size_t fs_locks_release(struct fs_locks *t, uint32_t node, uint64_t life, const uint64_t *owners,
+			size_t n, uint32_t kinds)
 {
 	size_t kept = 0, gone = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct fs_lock *l = &t->v[i];
 		bool drop = false;
-		if (l->node == node && l->kind < 32 && (kinds & (1u << l->kind)))
+		if (l->node == node && l->life == life && l->kind < 32 && (kinds & (1u << l->kind)))
 			for (size_t j = 0; j < n && !drop; j++)
 				drop = owners[j] == l->owner;
 		if (drop)
 			gone++;
 		else
 			t->v[kept++] = *l;
+	}
+	t->n = kept;
+	return gone;
+}
+
+size_t fs_locks_release_stale(struct fs_locks *t, uint32_t node, uint64_t life)
+{
+	size_t kept = 0, gone = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].node == node && t->v[i].life < life)
+			gone++;
+		else
+			t->v[kept++] = t->v[i];
 	}
 	t->n = kept;
 	return gone;
@@ -197,6 +213,7 @@ int fs_locks_decode(const void *val, size_t len, struct fs_locks *t)
 				    .start = x->start,
 				    .end = x->end,
 				    .node = x->node,
+				    .life = x->life,
 				    .owner = x->owner,
 				    .pid = x->pid};
 		if (!valid(&l, false)) {
@@ -244,6 +261,7 @@ int fs_locks_encode(const struct fs_locks *t, uint8_t **buf, size_t *len)
 		msgs[i].node = l->node;
 		msgs[i].owner = l->owner;
 		msgs[i].pid = l->pid;
+		msgs[i].life = l->life;
 		ptrs[i] = &msgs[i];
 	}
 	m.n_locks = t->n;
@@ -313,6 +331,7 @@ static int apply_lock(struct fs_actx *c, struct fs_locks *tab, const Paxfs__Lock
 			       .start = m->start,
 			       .end = m->end,
 			       .node = c->node,
+			       .life = m->life,
 			       .owner = m->owner,
 			       .pid = m->pid};
 	const struct fs_lock *cl;
@@ -353,8 +372,11 @@ int fs_apply_lock(struct fs_actx *c)
 		rc = apply_lock(c, &tab, cmd->lock);
 	} else {
 		const Paxfs__LockRelease *r = cmd->lock_release;
+		size_t gone = r->stale ? fs_locks_release_stale(&tab, c->node, r->life)
+				       : fs_locks_release(&tab, c->node, r->life, r->owners,
+							  r->n_owners, r->kinds);
 		rc = 0;
-		if (fs_locks_release(&tab, c->node, r->owners, r->n_owners, r->kinds) > 0) {
+		if (gone > 0) {
 			c->res->unlocked = true;
 			rc = table_store(c->t, c->entity, &tab);
 		}

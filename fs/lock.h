@@ -3,9 +3,9 @@
  * (FsLocks, key ino 'l'). fs/lock.c applies the lock commands with it.
  *
  * Invariant of a table (every function keeps it, fs_locks_decode checks it):
- * the locks of one holder (node, owner, kind) never overlap, and two of the
- * same type are never adjacent (they would have merged); the array is in
- * canonical order (kind, node, owner, start), so two nodes that applied the
+ * the locks of one holder (node, life, owner, kind) never overlap, and two of
+ * the same type are never adjacent (they would have merged); the array is in
+ * canonical order (kind, node, life, owner, start), so two nodes that applied the
  * same commands store the same bytes.
  */
 #ifndef PAXFS_FS_LOCK_H
@@ -41,10 +41,13 @@ const struct fs_lock *fs_locks_conflict(const struct fs_locks *t, const struct f
 int fs_locks_set(struct fs_locks *t, const struct fs_lock *want, struct fs_lock *conflict,
 		 bool *unlocked);
 
-/* Drops every lock of `node` whose owner is in owners[0..n) and whose kind
- * bit (1 << kind) is in `kinds`. Returns how many went. */
-size_t fs_locks_release(struct fs_locks *t, uint32_t node, const uint64_t *owners, size_t n,
-			uint32_t kinds);
+/* Drops every lock of (`node`, `life`) whose owner is in owners[0..n) and
+ * whose kind bit (1 << kind) is in `kinds`. Returns how many went. */
+size_t fs_locks_release(struct fs_locks *t, uint32_t node, uint64_t life, const uint64_t *owners,
+			size_t n, uint32_t kinds);
+
+/* Drops every lock of `node` from a life below `life`. Returns how many. */
+size_t fs_locks_release_stale(struct fs_locks *t, uint32_t node, uint64_t life);
 
 /* The record. decode: 0, -EBADMSG (does not decode, or breaks the
  * invariant), -ENOMEM; encode: malloc'd buffer (free()), -ENOMEM. */

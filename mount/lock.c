@@ -33,6 +33,17 @@ static struct mount_node *node_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+/* This process' life in lock holders: the id base of its first engine life,
+ * above every id of every earlier process of this node (node/node.h), and
+ * kept across engine restarts inside the process, whose lock holders live
+ * on. */
+static uint64_t life_of(struct mount_node *n)
+{
+	if (!n->lock_life)
+		n->lock_life = node_id_base(n->core);
+	return n->lock_life;
+}
+
 static void caller_of(fuse_req_t req, struct fs_caller *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -59,8 +70,11 @@ static void submit(struct mount_node *n, struct mount_req *r)
 	caller_of(r->req, &c);
 	if (r->lock_op == MLOCK_SET || r->lock_op == MLOCK_TEST)
 		rc = fs_cmd_lock(&c, r->ino, &r->lk, r->lock_op == MLOCK_TEST, &cmd);
+	else if (r->lock_op == MLOCK_STALE)
+		rc = fs_cmd_lock_release_stale(&c, r->ino, life_of(n), &cmd);
 	else
-		rc = fs_cmd_lock_release(&c, r->ino, r->owners, r->n_owners, r->kinds, &cmd);
+		rc = fs_cmd_lock_release(&c, r->ino, life_of(n), r->owners, r->n_owners, r->kinds,
+					 &cmd);
 	if (rc < 0) {
 		fs_cmd_close(&cmd);
 		mount_req_reply_err(n, r, rc);
@@ -139,6 +153,7 @@ static void lock_request(fuse_req_t req, uint64_t ino, const struct fs_lock *lk,
 		return;
 	r->ino = ino;
 	r->lk = *lk;
+	r->lk.life = life_of(n);
 	r->lock_op = test ? MLOCK_TEST : MLOCK_SET;
 	r->lock_wait = wait;
 	if (wait) {
@@ -235,6 +250,7 @@ void mount_lock_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 /* ---- release ----------------------------------------------------------- */
 
 struct owners {
+	uint64_t life; /* this process' */
 	uint64_t *v;
 	size_t n, cap;
 	uint64_t only; /* with only_set: collect just whether this owner holds one */
@@ -247,8 +263,8 @@ static int owners_cb(void *arg, const struct fs_lock *l)
 {
 	struct owners *o = arg;
 
-	if (!(o->kinds & KIND_BIT(l->kind)))
-		return 0;
+	if (!(o->kinds & KIND_BIT(l->kind)) || l->life != o->life)
+		return 0; /* an earlier life's: mount_lock_sweep_stale's */
 	if (o->only_set) {
 		o->found = o->found || l->owner == o->only;
 		return 0;
@@ -289,8 +305,10 @@ static struct mount_req *release_req(struct mount_node *n, fuse_req_t req, uint6
 bool mount_lock_flush(struct mount_node *n, fuse_req_t req, uint64_t ino,
 		      const struct fuse_file_info *fi)
 {
-	struct owners o = {
-	    .only = fi->lock_owner, .only_set = true, .kinds = KIND_BIT(FS_LOCK_POSIX)};
+	struct owners o = {.life = life_of(n),
+			   .only = fi->lock_owner,
+			   .only_set = true,
+			   .kinds = KIND_BIT(FS_LOCK_POSIX)};
 	uint64_t *owner;
 	struct mount_req *r;
 
@@ -308,7 +326,8 @@ bool mount_lock_flush(struct mount_node *n, fuse_req_t req, uint64_t ino,
 void mount_lock_release(struct mount_node *n, uint64_t ino, const struct fuse_file_info *fi,
 			bool last)
 {
-	struct owners o = {.kinds = KIND_BIT(FS_LOCK_POSIX) | KIND_BIT(FS_LOCK_FLOCK)};
+	struct owners o = {.life = life_of(n),
+			   .kinds = KIND_BIT(FS_LOCK_POSIX) | KIND_BIT(FS_LOCK_FLOCK)};
 	struct mount_req *r;
 	int rc;
 
@@ -345,7 +364,79 @@ void mount_lock_release(struct mount_node *n, uint64_t ino, const struct fuse_fi
 		submit_after_writes(n, r);
 }
 
+/* Fire and forget: the stale release of `ino`. */
+static void stale_release(struct mount_node *n, uint64_t ino)
+{
+	struct mount_req *r = release_req(n, NULL, ino, MLOCK_STALE, NULL, 0, 0);
+	if (r)
+		submit(n, r);
+}
+
+struct sweep {
+	struct mount_node *n;
+	uint64_t *inos;
+	size_t count, cap;
+	bool found;
+};
+
+static int stale_cb(void *arg, const struct fs_lock *l)
+{
+	struct sweep *s = arg;
+	if (l->life < life_of(s->n))
+		s->found = true;
+	return 0;
+}
+
+static int sweep_cb(void *arg, const struct fs_entity_info *e)
+{
+	struct sweep *s = arg;
+
+	if (e->entity == FS_NAMESPACE || e->state != FS_ENTITY_LIVE)
+		return 0;
+	s->found = false;
+	if (fs_locks_of_node(s->n->fs, e->entity, s->n->self, stale_cb, s) < 0 || !s->found)
+		return 0;
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint64_t *v = realloc(s->inos, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->inos = v;
+		s->cap = cap;
+	}
+	s->inos[s->count++] = e->entity;
+	return 0;
+}
+
+void mount_lock_sweep_stale(struct mount_node *n)
+{
+	struct sweep s = {.n = n};
+	int rc = fs_entities(n->fs, 0, sweep_cb, &s);
+
+	if (rc < 0)
+		LOG_WARN("locks of this node's earlier lives: the scan failed (%s); they go when "
+			 "they are in a lock's way",
+			 strerror(-rc));
+	if (s.count)
+		LOG_INFO("releasing the locks this node held before its restart on %zu file(s)",
+			 s.count);
+	for (size_t i = 0; i < s.count; i++)
+		stale_release(n, s.inos[i]);
+	free(s.inos);
+}
+
 /* ---- outcomes ------------------------------------------------------------ */
+
+/* Waits for a lock of the inode to go: no command of ours in flight on the
+ * inode meanwhile. */
+static void park(struct mount_node *n, struct mount_req *r)
+{
+	mount_wbuf_cmd_done(n, r->wb_ino, false, 0);
+	r->wb_ino = 0;
+	r->parked = true;
+	r->next = n->lock_waiters;
+	n->lock_waiters = r;
+}
 
 static void reply_test(struct mount_node *n, struct mount_req *r, const struct fs_result *res)
 {
@@ -379,6 +470,12 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 	case MLOCK_RELEASE:
 		mount_req_free(n, r, 0);
 		return;
+	case MLOCK_STALE:
+		/* whatever it found, requests parked behind it try again */
+		ino = r->ino;
+		mount_req_free(n, r, 0);
+		mount_lock_wake(n, ino);
+		return;
 	case MLOCK_FLUSH:
 		/* the locks are gone: now the flush itself (its writes were
 		 * applied before; this answers with their error, if any) */
@@ -394,13 +491,17 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 	case MLOCK_SET:
 		break;
 	}
+	if (res->err == -EAGAIN && res->has_lock && res->lock.node == n->self &&
+	    res->lock.life < life_of(n) && !r->stale_tried) {
+		/* in the way: a lock of this node's earlier life (a crash before
+		 * the sweep came to this file). Drop them, then try again. */
+		r->stale_tried = true;
+		stale_release(n, r->ino);
+		park(n, r);
+		return;
+	}
 	if (res->err == -EAGAIN && r->lock_wait && !r->interrupted) {
-		/* park: no command of ours in flight on the inode any more */
-		mount_wbuf_cmd_done(n, r->wb_ino, false, 0);
-		r->wb_ino = 0;
-		r->parked = true;
-		r->next = n->lock_waiters;
-		n->lock_waiters = r;
+		park(n, r);
 		return;
 	}
 	if (res->err) {

@@ -9,7 +9,8 @@
  * unlock; close (flush: the POSIX locks of the closing process; release with
  * the flock flag: the open file's flock and OFD locks); the last handle of
  * the file on this node (every lock of this node on it: no process here can
- * hold one without an open file).
+ * hold one without an open file); a restart (the locks of the node's earlier
+ * lives: after its start's catch-up, or when one is in a lock's way).
  *
  * Every lock command comes after the writes buffered before it (mount/wbuf.h):
  * data written under a lock is chosen before the unlock is. */
@@ -51,6 +52,11 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 /* An applied command dropped or narrowed a lock of `ino`: parked requests on
  * it try again. */
 void mount_lock_wake(struct mount_node *n, uint64_t ino);
+
+/* After the start's catch-up: every file whose table holds locks of this
+ * node from an earlier life (a crash or restart: their holders are gone)
+ * gets a stale release. Scans every entity here once. */
+void mount_lock_sweep_stale(struct mount_node *n);
 
 /* Shutdown: answers every parked request with err. */
 void mount_lock_fail_all(struct mount_node *n, int err);

@@ -71,6 +71,7 @@ struct mount_node {
 
 	/* blocking lock requests parked until a lock of their file goes (mount/lock.c) */
 	struct mount_req *lock_waiters;
+	uint64_t lock_life; /* this process' life in lock holders (mount/lock.c: life_of) */
 
 	/* local state of inodes */
 	struct util_u64map opens;      /* ino → number of open handles (uintptr_t) */

@@ -5,6 +5,7 @@
  * changes nothing. A round begins at start and whenever the engine gets busy
  * catching up again, and ends with the "finished" line. */
 #include "mount/progress.h"
+#include "mount/lock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +74,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!p->start_round && st.catchup_done == p->round_done &&
 		    n->installed_states == p->round_states)
 			goto done;
+		if (p->start_round)
+			mount_lock_sweep_stale(n); /* caught up: our earlier lives' locks go */
 		p->start_round = false;
 		human(b, sizeof(b), n->applied_bytes - p->round_bytes);
 		human(sb, sizeof(sb), n->installed_bytes - p->round_sbytes);

@@ -31,6 +31,7 @@ enum mount_lock_op {
 	MLOCK_TEST,    /* getlk: fuse_reply_lock */
 	MLOCK_RELEASE, /* close, exit, last handle */
 	MLOCK_FLUSH,   /* a flush's release, then the flush itself */
+	MLOCK_STALE,   /* the locks of this node's earlier lives */
 };
 
 #define MREQ_MAX_WAIT 2
@@ -66,6 +67,7 @@ struct mount_req {
 	bool lock_wait;   /* F_SETLKW, flock without LOCK_NB */
 	bool interrupted; /* a signal came while it waited */
 	bool parked;      /* on n->lock_waiters */
+	bool stale_tried; /* met a lock of this node's earlier life: released it once */
 };
 
 /* A new request of `kind` for FUSE request `req` (counted in n->pending;

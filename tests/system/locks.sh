@@ -5,7 +5,8 @@
 # soon as node 1 lets go; 3 nodes x N flock-protected increments of one
 # counter add up exactly; fcntl byte ranges conflict across nodes only where
 # they overlap, F_GETLK on another node reports the holder's range, and
-# closing the file releases them.
+# closing the file releases them; a node killed while holding a lock keeps it
+# until it comes back, and then lets it go.
 source "$(dirname "$0")/lib.sh"
 cluster_up
 
@@ -140,5 +141,18 @@ holder "$m1/ranges" "$_tmp/r6" 'fcntl.lockf(f, fcntl.LOCK_EX, 0, 0); f.close()'
 check "a POSIX lock is gone once its process closed the file" -- rangetry "$m2" 0 0
 kill -9 "$HOLDER"
 wait "$HOLDER" 2>/dev/null
+
+# ---- a node that dies holding a lock -----------------------------------------
+
+holder "$m1/lock" "$_tmp/r7" 'fcntl.flock(f, fcntl.LOCK_EX)'
+check "node 1 holds the flock again" -- test -e "$_tmp/r7"
+"$CLUSTER" kill "$C" 1 >/dev/null 2>&1
+check "while node 1 is down, its lock stays: node 2 cannot take it" -- bash -c "! flock -x -n '$m2/lock' true"
+kill -9 "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+check "node 1 starts again" -- "$CLUSTER" start "$C" 1
+check "once node 1 is back, the lock of its earlier life goes (node 2 takes it)" -- \
+	wait_until 20 flock -x -n "$m2/lock" true
+grep -h "releasing the locks" "$C/log/1.log" | sed 's/^/# /'
 
 verify_cluster

@@ -151,10 +151,10 @@ START_TEST(release_by_holder_and_the_table_bound)
 	ck_assert_int_eq(set(&t, px(2, 7, FS_LOCK_WRITE, 20, 29)), 0);
 	ck_assert_int_eq(set(&t, fl(1, 7, FS_LOCK_WRITE)), 0);
 	uint64_t o7 = 7, both[2] = {7, 8};
-	ck_assert_uint_eq(fs_locks_release(&t, 1, &o7, 1, 1u << FS_LOCK_POSIX), 1);
+	ck_assert_uint_eq(fs_locks_release(&t, 1, 0, &o7, 1, 1u << FS_LOCK_POSIX), 1);
 	ck_assert_uint_eq(t.n, 3);
 	ck_assert_uint_eq(
-	    fs_locks_release(&t, 1, both, 2, (1u << FS_LOCK_POSIX) | (1u << FS_LOCK_FLOCK)), 2);
+	    fs_locks_release(&t, 1, 0, both, 2, (1u << FS_LOCK_POSIX) | (1u << FS_LOCK_FLOCK)), 2);
 	expect(&t, 1, (struct fs_lock[]){px(2, 7, FS_LOCK_WRITE, 20, 29)});
 	/* one holder alternating types cannot grow the table past the bound */
 	int rc = 0;
@@ -179,6 +179,34 @@ START_TEST(release_by_holder_and_the_table_bound)
 	fs_locks_close(&back);
 	ck_assert_int_eq(fs_locks_decode(buf, len, &back), -EBADMSG);
 	free(buf);
+	fs_locks_close(&t);
+}
+END_TEST
+
+START_TEST(a_restarted_node_drops_the_locks_of_its_earlier_lives)
+{
+	struct fs_locks t;
+	fs_locks_init(&t);
+	struct fs_lock old = px(1, 7, FS_LOCK_WRITE, 0, 9), now = px(1, 7, FS_LOCK_WRITE, 0, 9);
+	old.life = 5;
+	now.life = 9;
+	ck_assert_int_eq(set(&t, old), 0);
+	/* the same owner number in a later life is another holder */
+	ck_assert_int_eq(set(&t, now), -EAGAIN);
+	now.start = now.end = 10;
+	ck_assert_int_eq(set(&t, now), 0);
+	ck_assert_int_eq(set(&t, px(2, 7, FS_LOCK_WRITE, 20, 29)), 0);
+	/* releasing owner 7 of life 9 leaves life 5's lock */
+	uint64_t o7 = 7;
+	ck_assert_uint_eq(fs_locks_release(&t, 1, 9, &o7, 1, 1u << FS_LOCK_POSIX), 1);
+	ck_assert_uint_eq(t.n, 2);
+	ck_assert_int_eq(set(&t, now), 0);
+	/* the stale release of life 9 drops life 5 only, and only node 1's */
+	ck_assert_uint_eq(fs_locks_release_stale(&t, 1, 9), 1);
+	ck_assert_uint_eq(t.n, 2);
+	ck_assert_uint_eq(t.v[0].life, 9);
+	ck_assert_uint_eq(t.v[1].node, 2);
+	ck_assert_uint_eq(fs_locks_release_stale(&t, 1, 9), 0);
 	fs_locks_close(&t);
 }
 END_TEST
@@ -234,7 +262,7 @@ START_TEST(lock_commands_decide_at_apply_the_same_on_every_node)
 	ck_assert_int_eq(held, 1);
 	/* node 2 releases its owner's POSIX locks (close): node 1 may go on */
 	uint64_t o = 9;
-	ck_assert_int_eq(fs_cmd_lock_release(&a.who, f, &o, 1, 1u << FS_LOCK_POSIX, &c), 0);
+	ck_assert_int_eq(fs_cmd_lock_release(&a.who, f, 0, &o, 1, 1u << FS_LOCK_POSIX, &c), 0);
 	a.node = 2;
 	ck_assert_int_eq(tn_do(&a, &c, &r), 0);
 	a.node = 1;
@@ -242,6 +270,15 @@ START_TEST(lock_commands_decide_at_apply_the_same_on_every_node)
 	ck_assert_int_eq(lock_on(&a, 1, f, px(0, 3, FS_LOCK_READ, 5, 5), false, &r), 0);
 	/* the release of node 2 did not touch node 1's flock (same owner number) */
 	ck_assert_int_eq(lock_on(&a, 2, f, fl(0, 9, FS_LOCK_READ), false, &r), -EAGAIN);
+	/* node 2 restarted (life 1): its stale release drops what life 0 held */
+	ck_assert_int_eq(lock_on(&a, 2, f, px(0, 11, FS_LOCK_WRITE, 100, 100), false, &r), 0);
+	ck_assert_int_eq(lock_on(&a, 3, f, px(0, 12, FS_LOCK_WRITE, 100, 100), false, &r), -EAGAIN);
+	ck_assert_int_eq(fs_cmd_lock_release_stale(&a.who, f, 1, &c), 0);
+	a.node = 2;
+	ck_assert_int_eq(tn_do(&a, &c, &r), 0);
+	a.node = 1;
+	ck_assert(r.unlocked);
+	ck_assert_int_eq(lock_on(&a, 3, f, px(0, 12, FS_LOCK_WRITE, 100, 100), false, &r), 0);
 	/* a lock command to the namespace, or with a bad type, is refused */
 	ck_assert_int_eq(
 	    fs_cmd_lock(&a.who, f, &(struct fs_lock){.kind = FS_LOCK_POSIX}, false, &c), -EINVAL);
@@ -275,6 +312,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, posix_ranges_split_and_merge, 10);
 	TEST_CASE(s, conflicts_between_holders, 10);
 	TEST_CASE(s, release_by_holder_and_the_table_bound, 30);
+	TEST_CASE(s, a_restarted_node_drops_the_locks_of_its_earlier_lives, 10);
 	TEST_CASE(s, lock_commands_decide_at_apply_the_same_on_every_node, 10);
 	return s;
 }
