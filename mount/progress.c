@@ -5,12 +5,12 @@
  * changes nothing. A round begins at start and whenever the engine gets busy
  * catching up again, and ends with the "finished" line. */
 #include "mount/progress.h"
-#include "mount/lock.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mount/lock.h"
 #include "mount/node.h"
 #include "util/log.h"
 
