@@ -147,9 +147,19 @@ static void lock_request(fuse_req_t req, uint64_t ino, const struct fs_lock *lk,
 			 bool wait)
 {
 	struct mount_node *n = node_of(req);
-	struct mount_req *r = mount_req_new(n, MREQ_LOCK, req);
+	struct mount_req *r;
+	struct stat st;
+	int rc = fs_getattr(n->fs, ino, &st);
 
-	if (!r)
+	/* Only regular files have a lock table (the kernel keeps directory
+	 * locks itself: FUSE has no lock operations for directories). */
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	if (rc < 0) {
+		fuse_reply_err(req, rc == -ENOENT ? ESTALE : -rc);
+		return;
+	}
+	if (!(r = mount_req_new(n, MREQ_LOCK, req)))
 		return;
 	r->ino = ino;
 	r->lk = *lk;
