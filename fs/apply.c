@@ -278,6 +278,8 @@ static bool is_known_op(Paxfs__Command__OpCase op)
 	case PAXFS__COMMAND__OP_FALLOCATE:
 	case PAXFS__COMMAND__OP_SETXATTR:
 	case PAXFS__COMMAND__OP_REMOVEXATTR:
+	case PAXFS__COMMAND__OP_LOCK:
+	case PAXFS__COMMAND__OP_LOCK_RELEASE:
 		return true;
 	default:
 		return is_ns_op(op);

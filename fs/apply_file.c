@@ -344,6 +344,9 @@ int fs_apply_file(struct fs_actx *c)
 	case PAXFS__COMMAND__OP_REMOVEXATTR:
 		return op_xattr(c, ino, &f, cmd->removexattr->ino, &cmd->removexattr->name, NULL, 0,
 				true);
+	case PAXFS__COMMAND__OP_LOCK:
+	case PAXFS__COMMAND__OP_LOCK_RELEASE:
+		return fs_apply_lock(c);
 	default:
 		return -EINVAL;
 	}

@@ -69,5 +69,7 @@ int fs_xattr_write(struct fs_actx *c, uint64_t ino, bool file_entity,
 /* Run one command of the namespace / of a file entity. Return the outcome. */
 int fs_apply_ns(struct fs_actx *c);
 int fs_apply_file(struct fs_actx *c);
+/* Lock and LockRelease on the file entity c->entity (fs/lock.c). */
+int fs_apply_lock(struct fs_actx *c);
 
 #endif

@@ -433,3 +433,64 @@ out:
 	free(pp);
 	return rc;
 }
+
+int fs_cmd_lock(const struct fs_caller *c, uint64_t ino, const struct fs_lock *l, bool test,
+		struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__Lock op;
+
+	memset(out, 0, sizeof(*out));
+	if ((l->kind != FS_LOCK_POSIX && l->kind != FS_LOCK_FLOCK) ||
+	    (l->type != FS_LOCK_READ && l->type != FS_LOCK_WRITE &&
+	     (test || l->type != FS_LOCK_UNLOCK)) ||
+	    l->start > l->end)
+		return -EINVAL;
+	cmd_init(&m, c);
+	paxfs__lock__init(&op);
+	op.kind = l->kind;
+	op.type = l->type;
+	op.start = l->kind == FS_LOCK_FLOCK ? 0 : l->start;
+	op.end = l->kind == FS_LOCK_FLOCK ? FS_LOCK_END : l->end;
+	op.owner = l->owner;
+	op.pid = l->pid;
+	op.test = test;
+	op.life = l->life;
+	m.op_case = PAXFS__COMMAND__OP_LOCK;
+	m.lock = &op;
+	return finish(&m, ino, out);
+}
+
+int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			const uint64_t *owners, size_t n, uint32_t kinds, struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LockRelease op;
+
+	memset(out, 0, sizeof(*out));
+	cmd_init(&m, c);
+	paxfs__lock_release__init(&op);
+	op.owners = (uint64_t *)owners;
+	op.n_owners = n;
+	op.kinds = kinds;
+	op.life = life;
+	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
+	m.lock_release = &op;
+	return finish(&m, ino, out);
+}
+
+int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			      struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LockRelease op;
+
+	memset(out, 0, sizeof(*out));
+	cmd_init(&m, c);
+	paxfs__lock_release__init(&op);
+	op.life = life;
+	op.stale = true;
+	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
+	m.lock_release = &op;
+	return finish(&m, ino, out);
+}

@@ -161,6 +161,67 @@ int fs_cmd_truncate(const struct fs_caller *c, uint64_t ino, uint64_t size, stru
 int fs_cmd_fallocate(const struct fs_caller *c, uint64_t ino, uint32_t mode, uint64_t offset,
 		     uint64_t length, struct fs_cmd *out);
 
+/* ---- locks (fs/lock.c) ---------------------------------------------------
+ *
+ * Every regular file has a replicated lock table in its entity: a grant is
+ * the chosen entry of the lock command, decided at apply. A lock belongs to
+ * (node, life, owner, kind): the node that proposed the command, that node's
+ * engine life (its id base, node_id_base: it grows at every start, so the
+ * locks of a life before a restart are told apart), the kernel's lock owner
+ * (POSIX: the process' files; OFD and flock: the open file), and its kind. Locks of different kinds never conflict (as on Linux: flock and
+ * fcntl locks are independent); within a kind, two locks of different
+ * holders conflict when their ranges overlap and one of them is exclusive. */
+enum fs_lock_kind {
+	FS_LOCK_POSIX = 1, /* fcntl F_SETLK and OFD locks: byte ranges */
+	FS_LOCK_FLOCK = 2, /* flock(2): the whole file */
+};
+enum fs_lock_type {
+	FS_LOCK_READ = 1,  /* shared */
+	FS_LOCK_WRITE = 2, /* exclusive */
+	FS_LOCK_UNLOCK = 3,
+};
+#define FS_LOCK_END  UINT64_MAX /* end of a lock that reaches past any end of file */
+#define FS_LOCKS_MAX 4096       /* locks in one file's table (-ENOLCK beyond) */
+
+struct fs_lock {
+	uint32_t kind; /* enum fs_lock_kind */
+	uint32_t type; /* enum fs_lock_type */
+	uint64_t start;
+	uint64_t end; /* inclusive */
+	uint32_t node;
+	uint64_t life;
+	uint64_t owner;
+	uint32_t pid;
+};
+
+/* Lock command on regular file `ino`: sets (type read or write), or unlocks
+ * (FS_LOCK_UNLOCK) the range of l for (proposing node, l->life, l->owner,
+ * l->kind),
+ * POSIX style: the holder's locks in the range are replaced, neighbours of
+ * the same type merge, an unlock in the middle splits. `test` (F_GETLK)
+ * changes nothing. At apply: -EAGAIN and fs_result.lock = the first
+ * conflicting lock; -ENOLCK when the table is full; -EINVAL for a bad kind,
+ * type or range (also here). l->node is ignored (the command id names it).
+ * flock: the range is always the whole file. */
+int fs_cmd_lock(const struct fs_caller *c, uint64_t ino, const struct fs_lock *l, bool test,
+		struct fs_cmd *out);
+
+/* Drops every lock of the proposing node's `life` on `ino` whose owner is
+ * one of owners[0..n) and whose kind bit (1 << kind) is in `kinds`. */
+int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			const uint64_t *owners, size_t n, uint32_t kinds, struct fs_cmd *out);
+
+/* Drops every lock of the proposing node on `ino` from a life before `life`
+ * (a restarted node: none of their holders is left). */
+int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t life,
+			      struct fs_cmd *out);
+
+/* The locks of `ino` held by `node` (the local applied state), calling cb
+ * for each; a non-zero return stops and is returned. A file that is not a
+ * regular file, or has no locks: 0 and no call. -EIO. */
+typedef int (*fs_lock_cb)(void *arg, const struct fs_lock *l);
+int fs_locks_of_node(struct fs *fs, uint64_t ino, uint32_t node, fs_lock_cb cb, void *arg);
+
 /* Commands on any inode: ordered by the namespace for an inode that is not a
  * regular file, by the file's entity for a regular file. These builders look
  * the inode up to choose: -ENOENT when it does not exist here, -EIO when its
@@ -227,6 +288,10 @@ struct fs_result {
 	bool created;     /* create: a new file (false: an existing one, non-O_EXCL) */
 	uint64_t offset;  /* write/append: where the data landed */
 	uint64_t written; /* write/append: bytes written */
+	bool has_lock;    /* lock: -EAGAIN, or a test that found one: the conflicting lock */
+	struct fs_lock lock;
+	bool unlocked; /* lock, lock release: some lock was dropped or narrowed (waiters
+			  may now get theirs) */
 };
 
 /* An inode whose cached attributes (and, when `data`, cached data in

@@ -16,6 +16,7 @@
  *     ino 'c' index:8        bytes         data chunk `index`: bytes [index*4096, ...);
  *                                          at most 4096; bytes past its length read as
  *                                          zeros; never extends past the file size
+ *     ino 'l'                FsLocks       the lock table (absent when empty)
  *     ino 'x' name           bytes         an xattr
  *   outside every entity (entity 0 is never an entity: not state, no digest)
  *     0 'B' entity:8         FsBadMark     the entity refuses service
@@ -42,6 +43,7 @@ enum {
 	FS_TAG_NSXATTR = 'X',
 	FS_TAG_ATTR = 'a',
 	FS_TAG_CHUNK = 'c',
+	FS_TAG_LOCKS = 'l',
 	FS_TAG_XATTR = 'x',
 	FS_TAG_BAD = 'B',
 	FS_TAG_INSTALL = 'I',

@@ -9,6 +9,7 @@ fs_libfs_a_SOURCES = \
 	fs/txn.c fs/txn.h \
 	fs/record.c fs/record.h \
 	fs/apply_int.h fs/apply.c fs/apply_ns.c fs/apply_file.c \
+	fs/lock.c fs/lock.h \
 	fs/read.c \
 	fs/cmd.c \
 	fs/maint.c \

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mount/compact.h"
+#include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/node.h"
 #include "mount/notify.h"
@@ -67,6 +68,11 @@ int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c)
 		if (paxos_id_node(out->results[i].cmd_id) == n->self)
 			mount_req_applied(n, &out->results[i]);
 	invalidate(n, out);
+	for (size_t i = 0; i < out->n_results; i++)
+		if (out->results[i].unlocked) {
+			mount_lock_wake(n, entity); /* after every answer: no wake is lost */
+			break;
+		}
 	for (size_t i = 0; i < out->n_unlinked; i++)
 		if (!util_u64map_get(&n->opens, out->unlinked[i]))
 			mount_inode_release(n, out->unlinked[i]);

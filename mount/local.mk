@@ -17,6 +17,7 @@ mount_libmount_a_SOURCES = \
 	mount/progress.c mount/progress.h \
 	mount/quorum.c mount/quorum.h \
 	mount/syncer.c mount/syncer.h \
+	mount/lock.c mount/lock.h \
 	mount/req.c mount/req.h \
 	mount/retain.c mount/retain.h \
 	mount/session.c mount/session.h \

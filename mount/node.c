@@ -20,6 +20,7 @@
 
 #include "mount/compact.h"
 #include "mount/faults.h"
+#include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
@@ -91,7 +92,8 @@ static void begin_stop(struct mount_node *n, const char *why)
 	LOG_INFO("stopping (%s)", why);
 	n->stopping = true;
 	mount_session_pause(n->session);
-	mount_wbuf_stop(n); /* buffered writes go out within the grace time */
+	mount_wbuf_stop(n);           /* buffered writes go out within the grace time */
+	mount_lock_fail_all(n, -EIO); /* blocked lock requests would wait forever */
 	if (n->pending == 0) {
 		finish_stop(n);
 		return;

@@ -69,6 +69,10 @@ struct mount_node {
 	struct mount_req *waiting; /* requests waiting for an apply or the notify thread */
 	size_t pending;            /* requests not yet answered */
 
+	/* blocking lock requests parked until a lock of their file goes (mount/lock.c) */
+	struct mount_req *lock_waiters;
+	uint64_t lock_life; /* this process' life in lock holders (mount/lock.c: life_of) */
+
 	/* local state of inodes */
 	struct util_u64map opens;      /* ino → number of open handles (uintptr_t) */
 	struct util_u64map names;      /* ino → recent remote name change (mount/names.c) */

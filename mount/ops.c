@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/node.h"
 #include "mount/notify.h"
@@ -561,7 +562,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)fi;
+	/* close(): the closing process' POSIX locks go (after its writes) */
+	if (mount_lock_flush(node_of(req), req, ino, fi))
+		return;
 	/* close(): the writes buffered so far are chosen before it returns */
 	mount_wbuf_sync(node_of(req), req, ino);
 }
@@ -570,8 +573,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct mount_node *n = node_of(req);
 	uintptr_t c = (uintptr_t)util_u64map_get(&n->opens, ino);
-	(void)fi;
 	mount_wbuf_release(n, ino); /* what is left goes; nobody waits */
+	mount_lock_release(n, ino, fi, c <= 1);
 	if (c > 1)
 		util_u64map_put(&n->opens, ino, (void *)(c - 1));
 	else {
@@ -902,4 +905,7 @@ const struct fuse_lowlevel_ops mount_ops = {
     .removexattr = op_removexattr,
     .create = op_create,
     .fallocate = op_fallocate,
+    .getlk = mount_lock_getlk,
+    .setlk = mount_lock_setlk,
+    .flock = mount_lock_flock,
 };

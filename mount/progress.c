@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mount/lock.h"
 #include "mount/node.h"
 #include "util/log.h"
 
@@ -73,6 +74,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!p->start_round && st.catchup_done == p->round_done &&
 		    n->installed_states == p->round_states)
 			goto done;
+		if (p->start_round)
+			mount_lock_sweep_stale(n); /* caught up: our earlier lives' locks go */
 		p->start_round = false;
 		human(b, sizeof(b), n->applied_bytes - p->round_bytes);
 		human(sb, sizeof(sb), n->installed_bytes - p->round_sbytes);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/wbuf.h"
@@ -39,16 +40,22 @@ static void req_free(struct mount_node *n, struct mount_req *r, int err)
 	if (r->wb_ino)
 		mount_wbuf_cmd_done(n, r->wb_ino, r->kind == MREQ_WBUF, err < 0 ? err : -err);
 	n->pending--;
+	free(r->owners);
 	free(r);
 	if (n->stopping && n->pending == 0 && n->stop_ev)
 		event_active(n->stop_ev, 0, 0);
+}
+
+void mount_req_free(struct mount_node *n, struct mount_req *r, int err)
+{
+	req_free(n, r, err);
 }
 
 void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err)
 {
 	if (r->kind == MREQ_OPEN && r->is_dir && err)
 		free((void *)(uintptr_t)r->fi.fh); /* no releasedir follows a failed opendir */
-	if (r->kind != MREQ_WBUF)
+	if (r->kind != MREQ_WBUF && r->req)
 		fuse_reply_err(r->req, err < 0 ? -err : err);
 	req_free(n, r, err);
 }
@@ -134,6 +141,10 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 		return; /* its request was already answered (failed, or the engine was reset) */
 	if (r->kind == MREQ_WBUF) {
 		req_free(n, r, res->err);
+		return;
+	}
+	if (r->kind == MREQ_LOCK) {
+		mount_lock_applied(n, r, res);
 		return;
 	}
 	if (res->err) {
@@ -287,6 +298,9 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		fill_entry(n, &e, st.st_ino, &st);
 		fuse_reply_entry(r->req, &e);
 		break;
+	case MREQ_LOCK: /* granted; the kernel dropped data cached before */
+		fuse_reply_err(r->req, 0);
+		break;
 	default:
 		fuse_reply_err(r->req, EIO);
 		break;
@@ -307,7 +321,7 @@ void mount_req_recheck(struct mount_node *n)
 		/* Only open waits for the kernel to drop older caches: a lookup is
 		 * answered from our own state, and the kernel holds the directory's
 		 * lock during a lookup, which an entry invalidation needs too. */
-		if (ready && n->notify && r->kind == MREQ_OPEN) {
+		if (ready && n->notify && (r->kind == MREQ_OPEN || r->kind == MREQ_LOCK)) {
 			/* A file's attributes may come from a lookup answered from
 			 * our state just before its last applies, whose invalidation
 			 * then found no inode in the kernel yet and was lost: drop
@@ -358,6 +372,7 @@ void mount_req_fail_all(struct mount_node *n, int err)
 	/* Those waiting for the engine come back through mount_req_abandon. */
 	if (n->core)
 		node_abandon_all(n->core, err);
+	mount_lock_fail_all(n, err);
 	while (n->waiting) {
 		struct mount_req *r = n->waiting;
 		n->waiting = r->next;

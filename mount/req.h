@@ -23,6 +23,15 @@ enum mount_req_kind {
 	MREQ_OPEN,      /* open, opendir: barriers, then fuse_reply_open */
 	MREQ_LOOKUP,    /* a lookup that missed: namespace barrier, then look again */
 	MREQ_WBUF,      /* a write command of mount/wbuf.c: no FUSE request to answer */
+	MREQ_LOCK,      /* a lock command of mount/lock.c (req NULL: a release nobody waits for) */
+};
+
+enum mount_lock_op {
+	MLOCK_SET = 1, /* setlk, flock */
+	MLOCK_TEST,    /* getlk: fuse_reply_lock */
+	MLOCK_RELEASE, /* close, exit, last handle */
+	MLOCK_FLUSH,   /* a flush's release, then the flush itself */
+	MLOCK_STALE,   /* the locks of this node's earlier lives */
 };
 
 #define MREQ_MAX_WAIT 2
@@ -48,6 +57,17 @@ struct mount_req {
 	int n_wait;
 	uint64_t notify_seq; /* and until the notify thread passed this */
 	bool truncate;       /* create found an existing file and O_TRUNC asks to empty it */
+
+	/* locks (mount/lock.c) */
+	enum mount_lock_op lock_op;
+	struct fs_lock lk; /* set, test */
+	uint64_t *owners;  /* release: malloc'd, freed with the request */
+	size_t n_owners;
+	uint32_t kinds;   /* release: kind bits */
+	bool lock_wait;   /* F_SETLKW, flock without LOCK_NB */
+	bool interrupted; /* a signal came while it waited */
+	bool parked;      /* on n->lock_waiters */
+	bool stale_tried; /* met a lock of this node's earlier life: released it once */
 };
 
 /* A new request of `kind` for FUSE request `req` (counted in n->pending;
@@ -57,6 +77,10 @@ struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, 
 /* Answers `r` with an error (0 for success of MREQ_ERR) and frees it; an
  * MREQ_WBUF command hands its outcome to mount/wbuf.c. */
 void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err);
+
+/* Frees `r` without answering: its FUSE request was answered, or handed on,
+ * or it has none. err: the command's outcome (for mount/wbuf.c). */
+void mount_req_free(struct mount_node *n, struct mount_req *r, int err);
 
 /* open / opendir / a missed lookup: asks read barriers on `entities` and
  * answers when the local copy holds everything chosen before now. */

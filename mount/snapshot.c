@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/lock.h"
 #include "mount/notify.h"
 #include "mount/retain.h"
 #include "proto/envelope.pb-c.h"
@@ -498,6 +499,7 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 				abort(); /* a lost mark would serve stale data */
 			if (n->notify)
 				mount_notify_inode(n->notify, in->entity);
+			mount_lock_wake(n, in->entity); /* its lock table came whole */
 		}
 		drop_incoming(n, in, true);
 	}

@@ -46,3 +46,10 @@ tests_unit_fs_test_fs_snapshot_SOURCES = tests/unit/fs/test_fs_snapshot.c $(FS_T
 tests_unit_fs_test_fs_snapshot_CFLAGS = $(FS_TEST_CCFLAGS_ALL)
 tests_unit_fs_test_fs_snapshot_LDFLAGS = $(FS_TEST_LINKFLAGS)
 tests_unit_fs_test_fs_snapshot_LDADD = $(FS_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/fs/test_fs_lock
+TESTS += tests/unit/fs/test_fs_lock
+tests_unit_fs_test_fs_lock_SOURCES = tests/unit/fs/test_fs_lock.c $(FS_TEST_COMMON)
+tests_unit_fs_test_fs_lock_CFLAGS = $(FS_TEST_CCFLAGS_ALL)
+tests_unit_fs_test_fs_lock_LDFLAGS = $(FS_TEST_LINKFLAGS)
+tests_unit_fs_test_fs_lock_LDADD = $(FS_TEST_LIBS)
