@@ -20,6 +20,11 @@
 #include "paxos/codec.h"
 #include "util/log.h"
 
+/* The largest batch of Paxos messages in one frame: well under net's
+ * max_frame (NET_DEFAULT_MAX_FRAME), so that a big turn does not hold a link
+ * for long either. */
+#define MOUNT_SEND_BATCH_MAX (16u << 20)
+
 struct mount_turn {
 	struct store_batch *batch; /* one step's records; written unsynced at once */
 	struct event *flush_ev;    /* lowest priority: runs at the end of a turn */
@@ -173,11 +178,22 @@ static void io_send(void *ctx, uint32_t to, const struct paxos_msg *msgs, size_t
 		abort();
 	env.version = 1;
 	env.body_case = PAXFS__ENVELOPE__BODY_PAXOS;
-	env.paxos = pb;
-	rc = net_send(n->mesh, to, &env);
-	/* A message that cannot go now is lost as on a network; the engine resends. */
-	if (rc < 0 && rc != -ENOTCONN && rc != -ENOBUFS)
-		LOG_WARN("sending %zu messages to node %u: %s", count, to, strerror(-rc));
+	/* In batches that fit a frame (a turn's catch-up values and 4 MiB
+	 * ACCEPTs to one peer can exceed any): one that is too big is dropped
+	 * whole, at every resend again. */
+	for (size_t from = 0, end; from < pb->n_msgs; from = end) {
+		Paxfs__PaxosBatch part = *pb;
+		end = paxos_codec_batch_fit(pb, from, MOUNT_SEND_BATCH_MAX);
+		part.msgs = pb->msgs + from;
+		part.n_msgs = end - from;
+		env.paxos = &part;
+		rc = net_send(n->mesh, to, &env);
+		/* A message that cannot go now is lost as on a network; the engine
+		 * resends. */
+		if (rc < 0 && rc != -ENOTCONN && rc != -ENOBUFS)
+			LOG_WARN("sending %zu messages to node %u: %s", end - from, to,
+				 strerror(-rc));
+	}
 	paxos_codec_proto_free(pb);
 }
 

@@ -439,3 +439,26 @@ void paxos_codec_msgs_free(struct paxos_codec_msgs *m)
 	free(m->msgs);
 	memset(m, 0, sizeof(*m));
 }
+
+static size_t varint_len(size_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t paxos_codec_batch_fit(const Paxfs__PaxosBatch *b, size_t from, size_t max_bytes)
+{
+	size_t used = 0, i = from;
+	for (; i < b->n_msgs; i++) {
+		size_t m = protobuf_c_message_get_packed_size(&b->msgs[i]->base);
+		size_t need = 1 + varint_len(m) + m; /* field 1, its length, the message */
+		if (i > from && used + need > max_bytes)
+			break;
+		used += need;
+	}
+	return i;
+}

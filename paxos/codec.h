@@ -51,6 +51,12 @@ int paxos_codec_append(const struct paxos_msg *msgs, size_t n, uint8_t **buf, si
 int paxos_codec_to_proto(const struct paxos_msg *msgs, size_t n, Paxfs__PaxosBatch **out);
 void paxos_codec_proto_free(Paxfs__PaxosBatch *b);
 
+/* The end of the run of b's messages from `from` whose batch encodes in at
+ * most max_bytes: > from (a message bigger than max_bytes goes alone).
+ * A turn's messages to one peer can exceed any frame (catch-up values and
+ * ACCEPTs of 4 MiB values): the sender cuts them into batches that fit. */
+size_t paxos_codec_batch_fit(const Paxfs__PaxosBatch *b, size_t from, size_t max_bytes);
+
 /* A decoded batch: msgs[0..n), whose values and items point into the
  * protobuf structure (no copy). */
 struct paxos_codec_msgs {

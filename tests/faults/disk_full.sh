@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/faults/disk_full.sh — a full disk on one node (tests/faults "disk-full"):
-# a write through a file it had open fails with ENOSPC, not a bare EIO (the
-# first may get EIO: a change in flight when the engine stopped may still be
-# chosen, "not known to be done"); the other nodes go on; once space is back
-# the node catches up by itself.
+# a write through a file it had open, and its fsync (write-behind: the error
+# comes at fsync or close), fail with ENOSPC, not a bare EIO (the first may
+# get EIO: a change in flight when the engine stopped may still be chosen,
+# "not known to be done"); the other nodes go on; once space is back the
+# node catches up by itself.
 source "$(dirname "$0")/../system/lib.sh"
 cluster_up -o timeout=5
 
@@ -31,6 +32,7 @@ res = []
 for attempt in range(2):  # the second meets the engine down: the disk is still full
     try:
         os.pwrite(fd, b"during\n" * (1 << 17), 0)  # 1 MiB: more than any slack
+        os.fsync(fd)  # buffered until here (write-behind)
         res.append("ok")
     except OSError as e:
         res.append(errno.errorcode.get(e.errno, str(e.errno)))

@@ -402,6 +402,57 @@ START_TEST(decode_refuses_amplifying_batches)
 }
 END_TEST
 
+/* A turn's messages to one peer cut into batches that each fit a frame:
+ * every message once, in order, each batch within the bound (unless it
+ * holds one message bigger than the bound, alone). 69 messages of 1 MiB
+ * went as one 69 MiB frame, over the mesh's 64 MiB: all were dropped, again
+ * at every resend, and a catching-up node stalled its peers' writes (fault
+ * harness, "catchup"). */
+START_TEST(batches_are_cut_to_fit_a_frame)
+{
+	enum { N = 69, MIB = 1 << 20 };
+	static struct paxos_msg msgs[N];
+	uint8_t *value = malloc(4 * MIB);
+	Paxfs__PaxosBatch *pb;
+
+	memset(value, 0x5a, 4 * MIB);
+	for (size_t i = 0; i < N; i++) {
+		msgs[i] = sample(PAXOS_MSG_ACCEPT);
+		msgs[i].entry = i + 1;
+		msgs[i].value = value;
+		msgs[i].value_len = i == 7 ? 4 * MIB : MIB - (i * 4099) % 65536;
+		msgs[i].has_value = true;
+	}
+	ck_assert_int_eq(paxos_codec_to_proto(msgs, N, &pb), 0);
+	size_t max = 3 * MIB, from = 0, batches = 0;
+	while (from < N) {
+		size_t to = paxos_codec_batch_fit(pb, from, max);
+		ck_assert_uint_gt(to, from);
+		Paxfs__PaxosBatch part = *pb;
+		part.msgs = pb->msgs + from;
+		part.n_msgs = to - from;
+		size_t size = protobuf_c_message_get_packed_size(&part.base);
+		ck_assert_msg(size <= max || to - from == 1, "batch %zu..%zu: %zu bytes", from, to,
+			      size);
+		uint8_t *buf = malloc(size);
+		protobuf_c_message_pack(&part.base, buf);
+		struct paxos_codec_msgs back;
+		ck_assert_int_eq(paxos_codec_decode(buf, size, &back), 0);
+		ck_assert_uint_eq(back.n, to - from);
+		for (size_t i = 0; i < back.n; i++)
+			assert_same(&msgs[from + i], &back.msgs[i]);
+		paxos_codec_msgs_free(&back);
+		free(buf);
+		from = to;
+		batches++;
+	}
+	ck_assert_uint_ge(batches, N / 3);
+	ck_assert_uint_le(batches, N / 2 + 2);
+	paxos_codec_proto_free(pb);
+	free(value);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("paxos codec");
@@ -411,5 +462,6 @@ Suite *test_suite(void)
 	TEST_CASE(s, malformed_messages_are_rejected, 10);
 	TEST_CASE(s, garbage_never_crashes, 60);
 	TEST_CASE(s, decode_refuses_amplifying_batches, 30);
+	TEST_CASE(s, batches_are_cut_to_fit_a_frame, 30);
 	return s;
 }
