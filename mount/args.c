@@ -19,6 +19,7 @@ enum {
 	KEY_ALLOW_OTHER,
 	KEY_SYNC,
 	KEY_ASYNC,
+	KEY_NONEMPTY,
 };
 
 struct parse_state {
@@ -62,6 +63,7 @@ static const struct fuse_opt opts[] = {
     FUSE_OPT_KEY("users", KEY_IGNORED),
     FUSE_OPT_KEY("defaults", KEY_IGNORED),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("nonempty", KEY_NONEMPTY),
     FUSE_OPT_KEY("sync", KEY_SYNC),
     FUSE_OPT_KEY("async", KEY_ASYNC),
     FUSE_OPT_END,
@@ -125,6 +127,9 @@ static int opt_cb(void *data, const char *arg, int key, struct fuse_args *outarg
 	case KEY_ALLOW_OTHER:
 		a->allow_other = true;
 		return 1; /* FUSE needs it too */
+	case KEY_NONEMPTY:
+		a->nonempty = true;
+		return 0; /* ours: libfuse 3 no longer knows it */
 	default:
 		if (arg[0] == '-' && arg[1] != 'o') {
 			snprintf(st->err, st->errlen, "unknown option '%s'", arg);
@@ -226,7 +231,10 @@ void mount_args_usage(const char *prog)
 	    "                            is chosen when fsync(), fdatasync() or close()\n"
 	    "                            returns (and O_SYNC/O_DSYNC writes at once); errors\n"
 	    "                            are reported there\n"
-	    "  -o log=FILE               log file in the background (default DATA/paxfs.log)\n"
+	    "  -o log=FILE               log file in the background (default DATA.log, beside\n"
+	    "                            the data directory)\n"
+	    "  -o nonempty               mount over a directory that holds files (hidden\n"
+	    "                            while mounted); without it that is refused\n"
 	    "  -o allow_other            let every user use the mount (adds default_permissions)\n"
 	    "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
 	    "                            as FILE says (tests/faults; never in production)\n"

@@ -43,6 +43,7 @@ struct mount_args {
 	bool foreground;
 	bool debug;
 	bool allow_other;
+	bool nonempty; /* -o nonempty: mount over a directory that holds files */
 	bool show_help;
 	bool show_version;
 	struct fuse_args fuse; /* what goes to fuse_session_new */

@@ -22,7 +22,7 @@
 static struct util_conf conf; /* large: not on the stack */
 static struct mount_node node;
 
-/* mkdir -p for the parents of a default data dir (/var/lib/paxfs/CLUSTER). */
+/* mkdir -p for the parents of the data dir (/var/lib/paxfs/CLUSTER). */
 static void make_parents(const char *dir)
 {
 	char path[4096];
@@ -97,11 +97,13 @@ int main(int argc, char **argv)
 	util_log_set_prefix(prefix);
 	if (args.debug)
 		util_log_set_level(UTIL_LOG_DEBUG);
-	if (!args.data) {
-		if (asprintf(&args.data, "/var/lib/paxfs/%s/node-%u", conf.cluster, args.node) < 0)
-			return 1;
-		make_parents(args.data);
-	}
+	if (!args.data &&
+	    asprintf(&args.data, "/var/lib/paxfs/%s/node-%u", conf.cluster, args.node) < 0)
+		return 1;
+	/* The log (DATA.log) opens beside the data dir, before the store
+	 * creates it: its parents first, or a missing parent is blamed on the
+	 * log file. */
+	make_parents(args.data);
 	if (!args.foreground) {
 		if (args.log)
 			snprintf(logpath, sizeof(logpath), "%s", args.log);

@@ -8,6 +8,7 @@
  * closes it. */
 #include "mount/node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/thread.h>
 #include <signal.h>
@@ -220,6 +221,46 @@ static int open_mesh(struct mount_node *n, char *err, size_t errlen)
 	return rc;
 }
 
+/* The mount point exists, is a directory, and is empty (its files would be
+ * hidden while paxfs is mounted) unless -o nonempty. */
+static int check_mountpoint(const struct mount_args *a, char *err, size_t errlen)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	if (stat(a->mountpoint, &st) < 0) {
+		int rc = -errno;
+		if (rc == -ENOTCONN)
+			snprintf(
+			    err, errlen,
+			    "mount point %s: a dead FUSE mount is still there (fusermount3 -u %s)",
+			    a->mountpoint, a->mountpoint);
+		else
+			snprintf(err, errlen, "mount point %s: %s%s", a->mountpoint, strerror(-rc),
+				 rc == -ENOENT ? " (create it with mkdir)" : "");
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "mount point %s is not a directory", a->mountpoint);
+		return -ENOTDIR;
+	}
+	if (a->nonempty || !(d = opendir(a->mountpoint)))
+		return 0; /* an unreadable one: the mount itself will say */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			break;
+	closedir(d);
+	if (de) {
+		snprintf(err, errlen,
+			 "mount point %s is not empty: its files would be hidden while paxfs is "
+			 "mounted (empty it, or add -o nonempty)",
+			 a->mountpoint);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
 int mount_node_open(struct mount_node *n, const struct mount_args *a, const struct util_conf *conf,
 		    char *err, size_t errlen)
 {
@@ -286,6 +327,9 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	rc = check_mountpoint(a, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = mount_session_open(n->base, (struct fuse_args *)&a->fuse, &mount_ops, n, a->mountpoint,
 				session_exit_cb, n, &n->session, err, errlen);
 	if (rc < 0)

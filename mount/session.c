@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -66,8 +67,18 @@ int mount_session_open(struct event_base *base, struct fuse_args *args,
 		return -EINVAL;
 	}
 	if (fuse_session_mount(s->se, mountpoint) != 0) {
-		snprintf(err, errlen, "cannot mount on %s (does it exist, and is it not in use?)",
-			 mountpoint);
+		if (getuid() != 0)
+			snprintf(
+			    err, errlen,
+			    "cannot mount on %s as user %u (the message above says why): without "
+			    "root, FUSE mounts through fusermount3 (package fuse3), and -o "
+			    "allow_other needs 'user_allow_other' in /etc/fuse.conf",
+			    mountpoint, (unsigned)getuid());
+		else
+			snprintf(err, errlen,
+				 "cannot mount on %s (the message above says why: is /dev/fuse "
+				 "there, is the fuse module loaded?)",
+				 mountpoint);
 		fuse_session_destroy(s->se);
 		free(s);
 		return -EIO;

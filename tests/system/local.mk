@@ -16,6 +16,7 @@ TESTS += \
 	tests/system/one_node.sh \
 	tests/system/modes.sh \
 	tests/system/wrong_secret.sh \
+	tests/system/mount_errors.sh \
 	tests/system/write_behind.sh \
 	tests/system/tls_capture.sh \
 	tests/system/mmap.sh \
