@@ -18,6 +18,7 @@
 #include "mount/snapshot.h"
 #include "mount/syncer.h"
 #include "paxos/codec.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* The largest batch of Paxos messages in one frame: well under net's
@@ -35,9 +36,7 @@ struct mount_turn {
 
 uint64_t mount_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return util_now_ms();
 }
 
 int64_t mount_wall_ns(void)

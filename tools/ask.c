@@ -16,6 +16,7 @@
 #include "net/net.h"
 #include "tools/client.h"
 #include "tools/ctl.h"
+#include "util/clock.h"
 #include "util/conf.h"
 
 #define TICK_MS 50
@@ -37,13 +38,6 @@ struct ask {
 	unsigned timeout_ms;
 	uint64_t start;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void finish(struct anode *an, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void finish(struct anode *an, const char *fmt, ...)
@@ -82,7 +76,7 @@ static void send_request(struct anode *an)
 		return;
 	}
 	an->sent = true;
-	an->deadline = now_ms() + an->a->timeout_ms;
+	an->deadline = util_now_ms() + an->a->timeout_ms;
 }
 
 /* Keeps a copy of the answer: the message is the callback's. */
@@ -143,7 +137,7 @@ static void peer_cb(void *arg, uint32_t peer, bool up)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ask *a = arg;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	char why[400];
 	(void)fd;
 	(void)what;
@@ -181,7 +175,7 @@ int ctl_ask_status(const char *config, uint32_t only, unsigned timeout_ms, struc
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	a.start = now_ms();
+	a.start = util_now_ms();
 	if (!conf) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -245,7 +239,7 @@ out:
 	free(a.nodes);
 	util_conf_close(conf);
 	free(conf);
-	out->elapsed_ms = now_ms() - a.start;
+	out->elapsed_ms = util_now_ms() - a.start;
 	if (rc < 0)
 		ctl_cluster_close(out);
 	return rc;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "tools/verify.h"
+#include "util/clock.h"
 
 struct onode {
 	struct store *st;
@@ -32,13 +33,6 @@ struct page {
 	uint64_t last;
 	int rc;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int page_cb(void *arg, struct verify_entity *e)
 {
@@ -137,7 +131,7 @@ static void name_paths(struct verify_result *r, struct onode *on)
 int verify_offline(char *const *dirs, size_t n, const struct verify_opts *opt,
 		   struct verify_result *r)
 {
-	uint64_t start = now_ms(), shown = 0;
+	uint64_t start = util_now_ms(), shown = 0;
 	struct verify_summary_opts sopt = {.deep = opt->deep, .mark_bad = true};
 	size_t page = opt->page ? opt->page : opt->deep ? 64 : 512;
 	struct onode *on = NULL;
@@ -212,8 +206,8 @@ int verify_offline(char *const *dirs, size_t n, const struct verify_opts *opt,
 			snprintf(r->error, sizeof(r->error), "comparing: %s", strerror(-rc));
 			goto out;
 		}
-		if (opt->progress && now_ms() - shown >= 250) {
-			shown = now_ms();
+		if (opt->progress && util_now_ms() - shown >= 250) {
+			shown = util_now_ms();
 			verify_progress(r, "reading");
 		}
 		if (all_done)
@@ -230,7 +224,7 @@ out:
 		store_free(on[i].st);
 	}
 	free(on);
-	r->elapsed_ms = now_ms() - start;
+	r->elapsed_ms = util_now_ms() - start;
 	return verify_exit_code(r);
 }
 

@@ -29,6 +29,7 @@
 #include "tools/client.h"
 #include "tools/verify.h"
 #include "tools/wire.h"
+#include "util/clock.h"
 #include "util/conf.h"
 #include "util/log.h"
 
@@ -90,13 +91,6 @@ struct online {
 	uint64_t start, shown;
 	unsigned timeout_ms;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static unsigned answer_ms(const struct online *o)
 {
@@ -170,7 +164,7 @@ static void send_request(struct onode *on, enum req_kind kind, const uint64_t *i
 	on->kind = kind;
 	on->req = m.request;
 	on->asked = n;
-	on->deadline = now_ms() + answer_ms(o);
+	on->deadline = util_now_ms() + answer_ms(o);
 }
 
 /* Sends node on its next request of the phase, if it may. */
@@ -379,7 +373,7 @@ static void begin_paths(struct online *o)
  * be sent. Called after every event. */
 static void step(struct online *o)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	if ((o->phase == P_LIST || o->phase == P_RECHECK) && round_over(o)) {
 		if (verify_cmp_round_end(o->r->cmp, &o->ids, &o->n_ids) < 0) {
@@ -432,7 +426,7 @@ static void step(struct online *o)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct online *o = arg;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	(void)fd;
 	(void)what;
 	for (size_t i = 0; i < o->n; i++) {
@@ -486,7 +480,7 @@ int verify_online(const char *config, const struct verify_opts *opt, struct veri
 	r->deep = opt->deep;
 	o.opt = opt;
 	o.r = r;
-	o.start = now_ms();
+	o.start = util_now_ms();
 	o.timeout_ms = opt->timeout_ms ? opt->timeout_ms : 10000;
 	o.rounds = opt->rounds ? opt->rounds : 4;
 	if (!(o.conf = calloc(1, sizeof(*o.conf)))) {
@@ -544,6 +538,6 @@ out:
 		util_conf_close(o.conf);
 		free(o.conf);
 	}
-	r->elapsed_ms = now_ms() - o.start;
+	r->elapsed_ms = util_now_ms() - o.start;
 	return verify_exit_code(r);
 }

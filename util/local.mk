@@ -4,6 +4,7 @@ noinst_LIBRARIES += util/libutil.a
 util_libutil_a_SOURCES = \
 	util/budget.c util/budget.h \
 	util/cli.c util/cli.h \
+	util/clock.c util/clock.h \
 	util/conf.c util/conf.h \
 	util/crc32c.c util/crc32c.h \
 	util/endian.h \
