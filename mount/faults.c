@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mount/node.h"
 #include "util/log.h"
@@ -94,6 +95,12 @@ int mount_faults_parse(const char *text, struct mount_faults_rules *out, char *e
 			out->clock_offset_ms = a;
 			continue;
 		}
+		if (!strcmp(w[0], "block_loop_ms") && nw == 2) {
+			if (parse_num(w[1], 0, 600000, &a) < 0)
+				goto bad;
+			out->block_loop_ms = (uint32_t)a;
+			continue;
+		}
 		if (nw < 2 || parse_peer(w[1], &lo, &hi) < 0)
 			goto bad;
 		if (!strcmp(w[0], "delay") && (nw == 3 || nw == 4)) {
@@ -118,8 +125,8 @@ int mount_faults_parse(const char *text, struct mount_faults_rules *out, char *e
 		continue;
 	bad:
 		snprintf(err, errlen,
-			 "%d: expected 'delay PEER MS [JITTER]', 'loss PEER PERCENT', 'drop PEER' "
-			 "or 'clock_offset_ms N'",
+			 "%d: expected 'delay PEER MS [JITTER]', 'loss PEER PERCENT', 'drop PEER', "
+			 "'clock_offset_ms N' or 'block_loop_ms N'",
 			 lineno);
 		rc = -EINVAL;
 		break;
@@ -192,6 +199,13 @@ static void reload(struct mount_faults *f)
 			 (long long)r.clock_offset_ms);
 	f->rules = r;
 	wall_offset_ns = r.clock_offset_ms * 1000000;
+	if (r.block_loop_ms) {
+		struct timespec ts = {r.block_loop_ms / 1000,
+				      (long)(r.block_loop_ms % 1000) * 1000000};
+		LOG_INFO("test_faults: blocking the event loop for %u ms", r.block_loop_ms);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 }
 
 static void poll_cb(evutil_socket_t fd, short what, void *arg)

@@ -11,6 +11,9 @@
  *   drop PEER                every message to and from PEER is lost
  *   clock_offset_ms N        N ms (may be negative) are added to the wall
  *                            clock: the timestamps of new commands jump
+ *   block_loop_ms N          the event loop sleeps N ms once, when the file
+ *                            is read (a stand-in for a callback that runs
+ *                            long: mount/loopwatch.h)
  *   # a comment, and empty lines
  *
  * PEER is a node id or '*' (every peer). A rule for a peer replaces that
@@ -37,6 +40,7 @@ struct mount_faults_rules {
 	uint32_t jitter_ms[256];
 	uint8_t loss_pct[256]; /* 100: every message is lost */
 	int64_t clock_offset_ms;
+	uint32_t block_loop_ms;
 };
 
 /* Parses the text of a fault file (NUL-terminated) into *out (every rule

@@ -18,6 +18,7 @@ mount_libmount_a_SOURCES = \
 	mount/quorum.c mount/quorum.h \
 	mount/syncer.c mount/syncer.h \
 	mount/lock.c mount/lock.h \
+	mount/loopwatch.c mount/loopwatch.h \
 	mount/req.c mount/req.h \
 	mount/retain.c mount/retain.h \
 	mount/session.c mount/session.h \

@@ -22,6 +22,7 @@
 #include "mount/compact.h"
 #include "mount/faults.h"
 #include "mount/lock.h"
+#include "mount/loopwatch.h"
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
@@ -323,7 +324,8 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		snprintf(err, errlen, "Paxos engine: %s", msg);
 		return rc;
 	}
-	if (mount_progress_start(n) < 0 || mount_quorum_start(n) < 0) {
+	if (mount_progress_start(n) < 0 || mount_quorum_start(n) < 0 ||
+	    mount_loopwatch_start(n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -374,6 +376,7 @@ void mount_node_close(struct mount_node *n)
 			event_free(n->sig_ev[i]);
 	mount_progress_stop(n);
 	mount_quorum_stop(n);
+	mount_loopwatch_stop(n);
 	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;

@@ -39,6 +39,7 @@ struct mount_snapshots;
 struct mount_compact;
 struct mount_progress;
 struct mount_quorum;
+struct mount_loopwatch;
 struct mount_wbuf;
 
 struct mount_node {
@@ -55,11 +56,12 @@ struct mount_node {
 	struct mount_session *session;
 	struct mount_notify *notify;
 	struct mount_snapshots *snapshots;
-	struct mount_compact *compact;   /* the store's compaction thread */
-	struct mount_progress *progress; /* catch-up progress lines (mount/progress.c) */
-	struct mount_quorum *quorum;     /* the majority watch (mount/quorum.c) */
-	struct fs_apply_out apply_out;   /* the applier's result buffer (mount/apply.c) */
-	struct mount_wbuf *wbuf;         /* write-behind buffers (mount/wbuf.c) */
+	struct mount_compact *compact;     /* the store's compaction thread */
+	struct mount_progress *progress;   /* catch-up progress lines (mount/progress.c) */
+	struct mount_quorum *quorum;       /* the majority watch (mount/quorum.c) */
+	struct mount_loopwatch *loopwatch; /* says when the loop was blocked */
+	struct fs_apply_out apply_out;     /* the applier's result buffer (mount/apply.c) */
+	struct mount_wbuf *wbuf;           /* write-behind buffers (mount/wbuf.c) */
 
 	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
 	struct event *retry_ev;  /* rechecks waiting requests, prunes names */

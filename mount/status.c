@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include "config.h"
+#include "mount/loopwatch.h"
 #include "util/log.h"
 
 /* The peers part: every other configured node, in config order. */
@@ -107,6 +108,7 @@ int mount_status_on_client(struct mount_node *n, uint32_t from, const Paxfs__Sta
 	r.installed_states = n->installed_states;
 	r.installed_bytes = n->installed_bytes;
 	r.requests_pending = n->pending;
+	mount_loopwatch_get(n, &r.loop_blocks, &r.loop_blocked_max_ms);
 	if (store_approximate_bytes(n->store, &bytes) == 0)
 		r.store_bytes = bytes;
 	if (statvfs(n->data_dir, &sv) == 0) {

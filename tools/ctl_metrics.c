@@ -50,6 +50,8 @@ NODE_GET(store_bytes)
 NODE_GET(disk_free_bytes)
 NODE_GET(disk_size_bytes)
 NODE_GET(alloc_bytes)
+NODE_GET(loop_blocks)
+NODE_GET(loop_blocked_max_ms)
 
 static uint64_t get_voting(const Paxfs__StatusReply *r)
 {
@@ -142,6 +144,10 @@ static const struct family families[] = {
       get_disk_size_bytes),
     N("paxfs_engine_alloc_bytes_total", "counter", "Bytes the Paxos engine allocated.",
       get_alloc_bytes),
+    N("paxfs_loop_blocks_total", "counter",
+      "Times the daemon's event loop was blocked for a second or more.", get_loop_blocks),
+    N("paxfs_loop_blocked_max_ms", "gauge", "The longest such block, in milliseconds.",
+      get_loop_blocked_max_ms),
     N("paxfs_peers_up", "gauge", "Other nodes with an authenticated link up.", get_peers_up),
     P("paxfs_peer_up", "gauge", "1 if the link to the peer is up.", peer_up),
     P("paxfs_peer_received_bytes_total", "counter", "Bytes received from the peer.", peer_bytes_in),

@@ -132,8 +132,13 @@ static void node_text(FILE *out, const struct ctl_node *nd, uint64_t chosen)
 		fputs(" down", out);
 	if (!r->n_peers)
 		fputs(" none", out);
-	fprintf(out, ", disk %s free of %s, store %s\n", bytes(r->disk_free_bytes, b1, sizeof(b1)),
+	fprintf(out, ", disk %s free of %s, store %s", bytes(r->disk_free_bytes, b1, sizeof(b1)),
 		bytes(r->disk_size_bytes, b2, sizeof(b2)), bytes(r->store_bytes, b3, sizeof(b3)));
+	if (r->loop_blocks)
+		fprintf(out, ", event loop blocked %llu times (longest %llu ms)",
+			(unsigned long long)r->loop_blocks,
+			(unsigned long long)r->loop_blocked_max_ms);
+	fputc('\n', out);
 }
 
 void ctl_status_text(FILE *out, const struct ctl_cluster *c)
@@ -201,6 +206,8 @@ static void node_json(FILE *out, const struct ctl_node *nd, uint64_t chosen)
 	JU("proposals", r->proposals);
 	JU("commands_waiting", r->commands_waiting);
 	JU("requests_pending", r->requests_pending);
+	JU("loop_blocks", r->loop_blocks);
+	JU("loop_blocked_max_ms", r->loop_blocked_max_ms);
 	JU("catchup_queued", r->catchup_queued);
 	JU("catchup_active", r->catchup_active);
 	JU("catchup_done", r->catchup_done);

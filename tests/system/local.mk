@@ -24,6 +24,7 @@ TESTS += \
 	tests/system/posix_tools.sh \
 	tests/system/verify.sh \
 	tests/system/status.sh \
+	tests/system/loopwatch.sh \
 	tests/system/install.sh \
 	tests/system/locks.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))

@@ -19,7 +19,8 @@ START_TEST(rules_set_what_they_say)
 			   "\n"
 			   "loss 3 20   # trailing comment\n"
 			   "drop 4\n"
-			   "clock_offset_ms -86400000\n";
+			   "clock_offset_ms -86400000\n"
+			   "block_loop_ms 1500\n";
 	ck_assert_int_eq(mount_faults_parse(text, &r, err, sizeof(err)), 0);
 	ck_assert_uint_eq(r.delay_ms[2], 150);
 	ck_assert_uint_eq(r.jitter_ms[2], 50);
@@ -28,6 +29,7 @@ START_TEST(rules_set_what_they_say)
 	ck_assert_uint_eq(r.loss_pct[4], 100);
 	ck_assert_uint_eq(r.loss_pct[2], 0);
 	ck_assert_int_eq(r.clock_offset_ms, -86400000);
+	ck_assert_uint_eq(r.block_loop_ms, 1500);
 }
 END_TEST
 
@@ -66,9 +68,10 @@ START_TEST(bad_lines_are_refused_with_their_number)
 	    "delay 0 10\n",   /* peer 0 */
 	    "delay 256 10\n", /* peer out of range */
 	    "loss 2 101\n",   /* over 100 % */
-	    "loss 2 -1\n",       "drop\n",
-	    "drop 2 3\n",        "delya 2 10\n", /* typo */
-	    "clock_offset_ms\n", "clock_offset_ms 1x\n",
+	    "loss 2 -1\n",        "drop\n",
+	    "drop 2 3\n",         "delya 2 10\n", /* typo */
+	    "clock_offset_ms\n",  "clock_offset_ms 1x\n",
+	    "block_loop_ms -1\n", "block_loop_ms 600001\n",
 	    "delay 2 10 5 7\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
