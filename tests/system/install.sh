@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/system/install.sh — `make install` puts everything in place (the
 # programs, the mount helper, the man pages, the systemd unit, the sample
-# configs) and `make uninstall` takes it away; the installed helper makes
+# configs; the sample cluster config is the example of paxfs.conf(5)) and
+# `make uninstall` takes it away; the installed helper makes
 # `mount -t fuse.paxfs` and an fstab line mount a node for real, which
 # findmnt then finds as fuse.paxfs, and umount stops.
 #
@@ -17,7 +18,7 @@ prefix=/opt/paxfs-test
 make -s -C "$PAXFS_BUILDDIR" install DESTDIR="$d" prefix=$prefix >"$_tmp/make.log" 2>&1
 check "make install DESTDIR=... prefix=$prefix" -- test $? -eq 0
 for f in sbin/paxfs bin/paxfsctl bin/paxfs-verify share/man/man8/paxfs.8 share/man/man8/paxfsctl.8 \
-	share/man/man8/paxfs-verify.8 lib/systemd/system/paxfs@.service \
+	share/man/man8/paxfs-verify.8 share/man/man5/paxfs.conf.5 lib/systemd/system/paxfs@.service \
 	share/doc/paxfs/cluster.conf.example share/doc/paxfs/paxfs.env.example; do
 	check "installs $prefix/$f" -- test -s "$d$prefix/$f"
 done
@@ -36,6 +37,29 @@ for m in paxfs paxfsctl paxfs-verify; do
 			printf "%s\n" "$text" | grep -q "^$s" || { echo "no $s"; exit 1; }
 		done' _ "$d$prefix/share/man/man8/$m.8"
 done
+conf5=$d$prefix/share/man/man5/paxfs.conf.5
+check "man page paxfs.conf(5) renders without warnings, with every section" -- sh -c '
+	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l --warnings "$1" 2>&1 >/dev/null)
+	[ -z "$out" ] || { echo "$out"; exit 1; }
+	text=$(MANWIDTH=80 man -l "$1" 2>/dev/null)
+	for s in NAME SYNOPSIS DESCRIPTION SYNTAX KEYS "NODE IDS" DIAGNOSTICS FILES EXAMPLES "SEE ALSO"; do
+		printf "%s\n" "$text" | grep -q "^$s" || { echo "no $s"; exit 1; }
+	done' _ "$conf5"
+check "... names the installed sample config" -- grep -q "$prefix/share/doc/paxfs/cluster.conf.example" "$conf5"
+for m in paxfs paxfsctl paxfs-verify; do
+	check "$m(8) points to paxfs.conf(5)" -- grep -q '^\.BR paxfs\.conf (5)' "$d$prefix/share/man/man8/$m.8"
+done
+# The sample config and the page agree: the page's example holds the
+# sample's settings, line for line and in the same order.
+sample=$d$prefix/share/doc/paxfs/cluster.conf.example
+page_example=$(MANWIDTH=200 man -l "$conf5" 2>/dev/null | sed -n '/^EXAMPLES/,/^[A-Z]/p' |
+	sed -n 's/^ *\(cluster\|secret_file\|node\.[0-9]*\) *= *\([^ #]*\).*/\1 = \2/p')
+sample_settings=$(sed -n 's/^ *\([^#= ][^= ]*\) *= *\([^ #]*\).*/\1 = \2/p' "$sample")
+check "the page's example has cluster, secret_file and node lines: $(echo $page_example)" -- \
+	sh -c 'printf "%s\n" "$1" | grep -q "^cluster = " && printf "%s\n" "$1" | grep -q "^secret_file = " &&
+		printf "%s\n" "$1" | grep -q "^node\.[0-9]* = "' _ "$page_example"
+check "the sample config's settings are those of the page's example" -- \
+	test "$sample_settings" = "$page_example"
 check "the installed paxfsctl works" -- "$d$prefix/bin/paxfsctl" status "$C/cluster.conf"
 check "the sample config loads (but for its secret file)" -- sh -c \
 	"'$d$prefix/bin/paxfsctl' status '$d$prefix/share/doc/paxfs/cluster.conf.example' 2>&1 | grep -q 'demo.key'"
