@@ -43,12 +43,15 @@ import os
 
 INF = float("inf")
 STALL_S = 2.0      # the bound of an operation while a majority is up and connected
-# AddressSanitizer's build runs the daemons 2-3 times slower (make check sets
-# PAXFS_SANITIZE): there the bound is scaled, so that the run judges the
-# protocol, not the instrumentation. A failed operation is a stall in every
-# build; the -Werror build keeps the 2 s bound (docs/faults.md).
+# AddressSanitizer's build (make check sets PAXFS_SANITIZE) runs the daemons
+# 2-3 times slower, and make check runs another test beside it on two cores:
+# there the daemons' event loops were seen starved for 1-4 s at a time
+# (mount/loopwatch.h counts it), which says nothing about the protocol. So
+# that build judges no time: a failed operation is a stall in every build,
+# a slow one only in the -Werror build, which keeps the 2 s bound
+# (docs/faults.md).
 if os.environ.get("PAXFS_SANITIZE") == "yes":
-    STALL_S *= 2.5
+    STALL_S = INF
 STALL_GRACE = 1.0  # connections are re-established this long after a majority forms
 LEGIT_ERRORS = ("ENOSPC", "EDQUOT")  # a full disk fails a write with a majority up
 
