@@ -195,6 +195,12 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 		free(a->test_faults);
 		a->test_faults = abs_tf;
 	}
+	/* nosuid,nodev first, so a suid or dev the user gave comes later and
+	 * wins: a SUID program or a device node that any node puts on the tree
+	 * gives nothing on the others. libfuse has the same default today;
+	 * ours does not depend on it. */
+	if (fuse_opt_insert_arg(&a->fuse, 1, "-onosuid,nodev") < 0)
+		goto nomem;
 	/* Shared with other users only with the kernel enforcing modes. */
 	if (a->allow_other && fuse_opt_add_arg(&a->fuse, "-odefault_permissions") < 0)
 		goto nomem;
@@ -236,6 +242,8 @@ void mount_args_usage(const char *prog)
 	    "  -o nonempty               mount over a directory that holds files (hidden\n"
 	    "                            while mounted); without it that is refused\n"
 	    "  -o allow_other            let every user use the mount (adds default_permissions)\n"
+	    "  -o suid, -o dev           honour SUID/SGID bits, device nodes (default: nosuid,\n"
+	    "                            nodev: any node could put them on the tree)\n"
 	    "  -o test_faults=FILE       tests only: delay, lose messages, offset the clock\n"
 	    "                            as FILE says (tests/faults; never in production)\n"
 	    "  -f                        stay in the foreground, log to stderr\n"

@@ -12,7 +12,8 @@
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
  *       -o test_faults=FILE                tests only: fault injection (mount/faults.h)
  *       -f  -d  -h  -V                     foreground, debug, help, version
- * Every other -o option goes to FUSE (allow_other, default_permissions, ro…).
+ * Every other -o option goes to FUSE (allow_other, default_permissions, ro…),
+ * after nosuid,nodev, which are the default: -o suid / -o dev undo each.
  * mount.fuse3 calls `paxfs CONFIG MOUNTPOINT -o opts`, so options may come
  * anywhere; mount(8)-only options (_netdev, nofail, auto, noauto, user…)
  * are accepted and ignored. */
@@ -46,7 +47,7 @@ struct mount_args {
 	bool nonempty; /* -o nonempty: mount over a directory that holds files */
 	bool show_help;
 	bool show_version;
-	struct fuse_args fuse; /* what goes to fuse_session_new */
+	struct fuse_args fuse; /* what goes to fuse_session_new: -onosuid,nodev first */
 };
 
 /* Parses argv into *a (caller-allocated). Returns 0, or -EINVAL with the

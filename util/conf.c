@@ -100,6 +100,16 @@ static int load_secret(struct util_conf *c, char *err, size_t errlen)
 		return fail(err, errlen, -EINVAL, "%s: secret_file %s is not a regular file",
 			    c->path, c->secret_file);
 	}
+	/* Whoever owns the file can let others read it (or swap it): only the
+	 * user this runs as may, as ssh refuses a key of another user. */
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return fail(err, errlen, -EPERM,
+			    "%s: secret_file %s is owned by uid %u, not by uid %u that runs this; "
+			    "chown %u %s",
+			    c->path, c->secret_file, (unsigned)st.st_uid, (unsigned)geteuid(),
+			    (unsigned)geteuid(), c->secret_file);
+	}
 	if (st.st_mode & 077) {
 		close(fd);
 		return fail(err, errlen, -EPERM,

@@ -6,9 +6,10 @@
  *
  * One `key = value` per line; `#` starts a comment; blank lines are fine.
  * Every key once; node ids 1..255; a relative secret_file is relative to
- * the config file's directory. The secret file must not be readable by
- * group or others (as ssh refuses a world-readable key) and must hold at
- * least UTIL_CONF_SECRET_MIN bytes. Every error names the file, the line
+ * the config file's directory. The secret file must be owned by the
+ * effective user running this and not be readable by group or others (as
+ * ssh refuses such a key), and must hold at least UTIL_CONF_SECRET_MIN
+ * bytes; the errors say the chown or chmod that fixes it. Every error names the file, the line
  * and the problem: "cluster.conf:3: unknown key 'nod.1'". */
 #ifndef PAXFS_UTIL_CONF_H
 #define PAXFS_UTIL_CONF_H
@@ -40,7 +41,7 @@ struct util_conf {
  * it is large, so not on a small stack). Returns 0, or -errno with a message
  * for a person in `err`: -ENOENT / -EACCES for files that cannot be read,
  * -EINVAL for anything wrong in their content, -EPERM for a secret file
- * that others can read. */
+ * that others can read or another user owns. */
 int util_conf_load(const char *path, struct util_conf *out, char *err, size_t errlen);
 
 /* The node with this id, or NULL. */

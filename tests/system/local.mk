@@ -15,6 +15,7 @@ TESTS += \
 	tests/system/minority.sh \
 	tests/system/one_node.sh \
 	tests/system/modes.sh \
+	tests/system/nosuid.sh \
 	tests/system/wrong_secret.sh \
 	tests/system/mount_errors.sh \
 	tests/system/write_behind.sh \

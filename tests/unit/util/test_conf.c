@@ -124,6 +124,29 @@ START_TEST(secret_file_is_checked)
 }
 END_TEST
 
+/* A secret file of another user is refused, as ssh refuses such a key: that
+ * user, not this one, decides who reads the cluster's secret. As root the
+ * test gives the file away; as another user a file of root's stands in. */
+START_TEST(secret_file_of_another_user_is_refused)
+{
+	char text[600], path[300], want[700];
+	uid_t other = geteuid() == 0 ? 65534 : 0;
+
+	snprintf(path, sizeof(path), "%s/demo.key", dir);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(path, other, (gid_t)-1), 0);
+	else
+		snprintf(path, sizeof(path), "/etc/passwd");
+	snprintf(text, sizeof(text), "cluster = demo\nsecret_file = %s\nnode.1 = 127.0.0.1:7101\n",
+		 path);
+	EXPECT_ERROR(text, -EPERM, path);
+	snprintf(want, sizeof(want), "owned by uid %u", (unsigned)other);
+	ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
+	snprintf(want, sizeof(want), "chown %u %s", (unsigned)geteuid(), path);
+	ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
+}
+END_TEST
+
 START_TEST(missing_config_file)
 {
 	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)),
@@ -140,6 +163,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, good_config_parses);
 	tcase_add_test(tc, mistakes_name_file_line_and_problem);
 	tcase_add_test(tc, secret_file_is_checked);
+	tcase_add_test(tc, secret_file_of_another_user_is_refused);
 	tcase_add_test(tc, missing_config_file);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
