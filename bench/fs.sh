@@ -61,12 +61,14 @@ measure() {
 	local lines
 	lines=$(wc -l <"$a/app")
 	[[ $lines -eq 3000 ]] || echo "bench/fs.sh: $tg run $5: $lines of 3000 appended lines!" >&2
+	res[flock,$tg]+=" $("$fsbench" flock "$a/lock" 200)"
+	res[handover,$tg]+=" $("$fsbench" handover "$a/lock" "$b/lock" 50)"
 	if [[ $tg == paxfs ]]; then
 		mkdir "$a/vis"
 		sleep 0.2
 		res[vis,$tg]+=" $("$fsbench" visible "$a/vis" "$b/vis" 200)"
 	fi
-	rm -rf "$a/big" "$a/tree"
+	rm -rf "$a/big" "$a/tree" "$a/lock"
 }
 
 mkdir -p "$tmp/local"
@@ -130,5 +132,11 @@ row tarx "tar -x of $tree_files files" "s" time "<= 10x local"
 row tarc "tar -c of them from another node" "s" time ""
 row app "3 writers x 1000 appends" "s" time "<= 3 s, none lost"
 row vis "create on one node, readable on another" "us" time "<= 1000 us"
+row flock "flock lock + unlock, one node" "us" time "<= 2 rounds"
+row handover "flock hand-over to another node's waiter" "us" time "<= 1 ms + 1 round"
+fs=$(median <<<"${res[fsync,paxfs]:-}")
+printf '%-42s %12s %12s\n' "  ...as 4 KiB write + fsync rounds" "" \
+	"$(printf '%.2f, %.2f' "$(echo "$(median <<<"${res[flock,paxfs]}") / $fs" | bc -l)" \
+		"$(echo "$(median <<<"${res[handover,paxfs]}") / $fs" | bc -l)")"
 printf '%-42s %12s %12s %9s   %s\n' "peak memory of a node, own (MB)" "-" "$(($(cat "$tmp/anon_peak") / 1024))" "-" "<= 200 MB"
 printf '%-42s %12s %12s\n' "peak RSS incl. mapped leveldb tables (MB)" "-" "$((rss / 1024))"

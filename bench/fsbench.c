@@ -6,15 +6,22 @@
  *   fsbench create DIR COUNT             files/s of create + 4 KiB write + close
  *   fsbench append FILE COUNT TAG        seconds for COUNT O_APPEND writes of one line
  *   fsbench visible DIR_A DIR_B COUNT    median µs from close() on A until open() succeeds on B
+ *   fsbench flock FILE COUNT             median µs of flock(LOCK_EX) + flock(LOCK_UN), no contention
+ *   fsbench handover FILE_A FILE_B COUNT median µs from flock(LOCK_UN) on A until a process
+ *                                        blocked in flock(LOCK_EX) on B (the same file through
+ *                                        another mount) holds the lock
  *
  * Each prints one number (the figure named) on stdout; errors go to stderr
  * with exit status 1. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,6 +170,95 @@ static int visible(const char *a, const char *b, int count)
 	return 0;
 }
 
+static double median_us(double *lat, int count)
+{
+	qsort(lat, (size_t)count, sizeof(double), cmp_double);
+	return lat[count / 2];
+}
+
+static int flock_lat(const char *path, int count)
+{
+	double *lat = calloc((size_t)count, sizeof(double));
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	if (fd < 0 || !lat)
+		fail("open", path);
+	for (int i = 0; i < count; i++) {
+		double t = now_s();
+		if (flock(fd, LOCK_EX) < 0 || flock(fd, LOCK_UN) < 0)
+			fail("flock", path);
+		lat[i] = (now_s() - t) * 1e6;
+	}
+	close(fd);
+	printf("%.0f\n", median_us(lat, count));
+	free(lat);
+	return 0;
+}
+
+/* The waiter: for every byte from `go`, blocks in flock(LOCK_EX) on B, and
+ * once it holds the lock sends the time it got it and lets go. */
+static void waiter(const char *b, int go, int done)
+{
+	int fd = open(b, O_RDWR);
+	char c;
+	if (fd < 0)
+		fail("open", b);
+	while (read(go, &c, 1) == 1) {
+		double got;
+		if (flock(fd, LOCK_EX) < 0)
+			fail("flock", b);
+		got = now_s();
+		if (flock(fd, LOCK_UN) < 0)
+			fail("unlock", b);
+		if (write(done, &got, sizeof(got)) != (ssize_t)sizeof(got))
+			exit(1);
+	}
+	exit(0);
+}
+
+static int handover(const char *a, const char *b, int count)
+{
+	double *lat = calloc((size_t)count, sizeof(double));
+	int fd = open(a, O_RDWR | O_CREAT, 0644), go[2], done[2], status;
+	pid_t pid;
+	if (fd < 0 || !lat || pipe(go) < 0 || pipe(done) < 0)
+		fail("open", a);
+	for (int tries = 0; access(b, F_OK) < 0; tries++) { /* the file reaches B's node */
+		if (tries == 1000)
+			fail("never visible", b);
+		usleep(10000);
+	}
+	pid = fork();
+	if (pid < 0)
+		fail("fork", a);
+	if (pid == 0) {
+		close(go[1]);
+		close(done[0]);
+		waiter(b, go[0], done[1]);
+	}
+	close(go[0]);
+	close(done[1]);
+	for (int i = 0; i < count; i++) {
+		double t, got;
+		if (flock(fd, LOCK_EX) < 0)
+			fail("flock", a);
+		if (write(go[1], "g", 1) != 1)
+			fail("waiter", a);
+		usleep(20000); /* the waiter blocks in flock by now */
+		t = now_s();
+		if (flock(fd, LOCK_UN) < 0)
+			fail("unlock", a);
+		if (read(done[0], &got, sizeof(got)) != (ssize_t)sizeof(got))
+			fail("waiter", b);
+		lat[i] = (got - t) * 1e6;
+	}
+	close(go[1]);
+	waitpid(pid, &status, 0);
+	close(fd);
+	printf("%.0f\n", median_us(lat, count));
+	free(lat);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "fsync-lat"))
@@ -177,6 +273,10 @@ int main(int argc, char **argv)
 		return append_lines(argv[2], atoi(argv[3]), argv[4]);
 	if (argc >= 5 && !strcmp(argv[1], "visible"))
 		return visible(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 4 && !strcmp(argv[1], "flock"))
+		return flock_lat(argv[2], atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "handover"))
+		return handover(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of bench/fsbench.c\n");
 	return 2;
 }
