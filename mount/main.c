@@ -89,6 +89,16 @@ int main(int argc, char **argv)
 		mount_args_close(&args);
 		return 1;
 	}
+	if (!conf.secret_len) {
+		/* a tools-only config: the read-only credential cannot run a node */
+		fprintf(stderr,
+			"paxfs: %s: 'secret_file' is missing: a node needs the node secret "
+			"(client_secret_file is the read-only credential of the tools)\n",
+			args.config);
+		util_conf_close(&conf);
+		mount_args_close(&args);
+		return 1;
+	}
 	if (name_the_mount(&args.fuse, conf.cluster) < 0) {
 		fprintf(stderr, "paxfs: out of memory\n");
 		return 1;

@@ -203,6 +203,10 @@ static int open_mesh(struct mount_node *n, char *err, size_t errlen)
 	cfg.cluster = n->conf->cluster;
 	cfg.secret = n->conf->secret;
 	cfg.secret_len = n->conf->secret_len;
+	if (n->conf->client_secret_len) {
+		cfg.client_secret = n->conf->client_secret;
+		cfg.client_secret_len = n->conf->client_secret_len;
+	}
 	cfg.self = n->self;
 	for (size_t i = 0; i < n->conf->n_nodes; i++) {
 		const struct util_conf_node *c = &n->conf->nodes[i];

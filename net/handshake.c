@@ -22,6 +22,7 @@
 #include "util/endian.h"
 
 static const char auth_label[] = "paxfs-net-auth-v2";
+static const char client_auth_label[] = "paxfs-net-client-auth-v2";
 
 static int refuse(enum net_close_code *code, enum net_close_code c, int rc, char *why,
 		  size_t whylen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -151,16 +152,17 @@ void net_hs_proof(const struct net_hs_keys *keys, enum net_role sender_role, uin
 		  const uint8_t receiver_nonce[NET_NONCE_LEN],
 		  const uint8_t channel[NET_CHANNEL_LEN], uint8_t out[NET_PROOF_LEN])
 {
-	uint8_t msg[sizeof(auth_label) - 1 + 6 + NET_CLUSTER_MAX + 8 + 2 * NET_NONCE_LEN +
+	uint8_t msg[sizeof(client_auth_label) - 1 + 6 + NET_CLUSTER_MAX + 8 + 2 * NET_NONCE_LEN +
 		    NET_CHANNEL_LEN];
-	size_t clen = strlen(keys->cluster), n = 0;
+	const char *label = keys->client ? client_auth_label : auth_label;
+	size_t clen = strlen(keys->cluster), llen = strlen(label), n = 0;
 	unsigned outlen = NET_PROOF_LEN;
 
 	if (clen > NET_CLUSTER_MAX)
 		clen = NET_CLUSTER_MAX;
 	/* The transcript is a few hundred bytes: build it, then one HMAC. */
-	memcpy(msg + n, auth_label, sizeof(auth_label) - 1);
-	n += sizeof(auth_label) - 1;
+	memcpy(msg + n, label, llen);
+	n += llen;
 	msg[n++] = (uint8_t)sender_role;
 	util_put_be32(msg + n, NET_PROTOCOL_VERSION);
 	n += 4;
@@ -212,7 +214,8 @@ int net_hs_on_auth(struct net_hs *hs, const struct net_hs_keys *keys, const Paxf
 	net_wipe(want, sizeof(want));
 	if (!ok)
 		return refuse(code, NET_CLOSE_AUTH, -EACCES, why, whylen,
-			      "authentication failed: the peer does not prove the cluster secret");
+			      "authentication failed: the peer does not prove the %s",
+			      keys->client ? "client secret" : "cluster secret");
 	hs->verified = true;
 	return 0;
 }

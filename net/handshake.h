@@ -14,9 +14,13 @@
  *   AUTH{proof_D} ─▶                               ◀─ AUTH{proof_A}
  *   D verifies proof_A: link up                       A verifies proof_D: link up
  *
- *   proof_X = HMAC-SHA256(secret, "paxfs-net-auth-v2" | role of X | version |
+ *   proof_X = HMAC-SHA256(secret, label | role of X | version |
  *                         len(cluster) | cluster | id X | id of the other |
  *                         nonce of X | nonce of the other | channel)
+ *
+ * `label` is "paxfs-net-auth-v2" with the node credential and
+ * "paxfs-net-client-auth-v2" with the client credential (net/tls.h): a link
+ * runs its handshake with the keys of the credential its TLS proved.
  *
  * `channel` is the TLS exporter value of this connection (both ends compute
  * the same, nobody else can): a proof is bound to the TLS session it was
@@ -30,7 +34,8 @@
  * handed up.
  *
  * With one cluster secret, whoever holds it can prove any id: the binding
- * is as strong as the credential (docs/security.md).
+ * is as strong as the credential (docs/security.md). The client credential
+ * proves id 0 only: the mesh refuses it for a node id (net_mesh_admit).
  *
  * Pure: no I/O except getrandom(2) in net_hs_start (HMAC from OpenSSL's
  * libcrypto). Invariant of struct net_hs: `verified` implies `bound`,
@@ -73,6 +78,7 @@ struct net_hs_keys {
 	const char *cluster; /* NUL-terminated, 1..NET_CLUSTER_MAX bytes */
 	const uint8_t *secret;
 	size_t secret_len;
+	bool client; /* `secret` is the client credential's (the proof's label says so) */
 };
 
 /* One side of one handshake. */

@@ -251,14 +251,18 @@ int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len)
 	return commit_frame(l, out, &v, len);
 }
 
+const struct net_hs_keys *net_link_keys(const struct net_link *l)
+{
+	return l->client_cred ? &l->mesh->client_keys : &l->mesh->keys;
+}
+
 static void link_start_handshake(struct net_link *l)
 {
-	struct net_mesh *m = l->mesh;
 	uint8_t pre[NET_PREAMBLE_LEN];
 	Paxfs__NetHello hello;
 
 	net_preamble_encode(pre);
-	net_hs_hello(&l->hs, &m->keys, &hello);
+	net_hs_hello(&l->hs, net_link_keys(l), &hello);
 	l->state = NET_LINK_HANDSHAKING;
 	if (bufferevent_write(l->bev, pre, sizeof(pre)) < 0) {
 		net_link_close(l, 0, UTIL_LOG_ERR, "out of memory starting the handshake");
@@ -443,7 +447,7 @@ static void on_hello(struct net_link *l, const Paxfs__NetHello *hello)
 	Paxfs__NetAuth auth = PAXFS__NET_AUTH__INIT;
 	char why[200];
 
-	if (net_hs_on_hello(&l->hs, &m->keys, hello, &code, why, sizeof(why)) < 0) {
+	if (net_hs_on_hello(&l->hs, net_link_keys(l), hello, &code, why, sizeof(why)) < 0) {
 		l->ctr->refused++;
 		net_link_close(l, code, UTIL_LOG_WARN, "refused: %s", why);
 		return;
@@ -454,7 +458,7 @@ static void on_hello(struct net_link *l, const Paxfs__NetHello *hello)
 		net_link_close(l, code, level, "refused: %s", why);
 		return;
 	}
-	net_hs_auth(&l->hs, &m->keys, proof);
+	net_hs_auth(&l->hs, net_link_keys(l), proof);
 	auth.proof.data = proof;
 	auth.proof.len = sizeof(proof);
 	if (link_put(l, NET_FRAME_AUTH, &auth.base) < 0)
@@ -467,7 +471,7 @@ static void on_auth(struct net_link *l, const Paxfs__NetAuth *auth)
 	enum net_close_code code;
 	char why[200];
 
-	if (net_hs_on_auth(&l->hs, &m->keys, auth, &code, why, sizeof(why)) < 0) {
+	if (net_hs_on_auth(&l->hs, net_link_keys(l), auth, &code, why, sizeof(why)) < 0) {
 		if (code == NET_CLOSE_AUTH)
 			l->ctr->auth_failures++;
 		else
@@ -666,12 +670,17 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_copyout(in, hdr, sizeof(hdr));
-		limit = l->state == NET_LINK_UP ? m->cfg.max_frame : NET_HANDSHAKE_MAX_FRAME;
+		/* A client asks questions: its frames are small, and a larger
+		 * limit would only let it make a node buffer more. */
+		limit = l->state != NET_LINK_UP ? NET_HANDSHAKE_MAX_FRAME
+			: l->client             ? m->cfg.client_max_frame
+						: m->cfg.max_frame;
 		rc = net_frame_parse_header(hdr, limit, &h, why, sizeof(why));
 		if (rc < 0) {
 			l->ctr->decode_errors++;
-			net_link_close(l, NET_CLOSE_PROTOCOL, UTIL_LOG_WARN, "%s: %s",
-				       l->state == NET_LINK_UP ? "closing" : "refused", why);
+			net_link_close(l, NET_CLOSE_PROTOCOL, UTIL_LOG_WARN, "%s: %s%s",
+				       l->state == NET_LINK_UP ? "closing" : "refused", why,
+				       l->state == NET_LINK_UP && l->client ? " for a client" : "");
 			return;
 		}
 		total = NET_FRAME_HDR_LEN + (size_t)h.len;
@@ -722,8 +731,8 @@ static void tls_up(struct net_link *l)
 	uint8_t channel[NET_TLS_CHANNEL_LEN];
 	char why[200];
 
-	if (net_tls_established(bufferevent_openssl_get_ssl(l->bev), channel, why, sizeof(why)) <
-	    0) {
+	if (net_tls_established(bufferevent_openssl_get_ssl(l->bev), channel, &l->client_cred, why,
+				sizeof(why)) < 0) {
 		l->ctr->auth_failures++;
 		net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
 		return;

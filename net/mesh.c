@@ -11,6 +11,7 @@
  *     handshake, and when one comes up we drop our own dial to P;
  *   - whichever link of P proves the secret second, while another is up, is
  *     refused: at most one up link per peer, on each side.
+ * A link keyed by the client credential (net/tls.h) may only be a client.
  * Clients (hello id 0) are not nodes: each connection is its own peer,
  * named by a handle >= NET_CLIENT_HANDLE_MIN.
  *
@@ -63,10 +64,25 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 	if (!c->cluster || !(clen = strlen(c->cluster)) || clen > NET_CLUSTER_MAX)
 		return bad(err, errlen, -EINVAL, "cluster name must be 1..%d bytes",
 			   NET_CLUSTER_MAX);
-	if (!c->secret || c->secret_len < MIN_SECRET_LEN)
+	/* A node needs the node credential; a client needs one or the other. */
+	if (c->self || !c->client_secret) {
+		if (!c->secret || c->secret_len < MIN_SECRET_LEN)
+			return bad(err, errlen, -EINVAL,
+				   "cluster secret is %zu bytes; it must be at least %d",
+				   c->secret ? c->secret_len : 0, MIN_SECRET_LEN);
+	}
+	if (c->client_secret && c->client_secret_len < MIN_SECRET_LEN)
 		return bad(err, errlen, -EINVAL,
-			   "cluster secret is %zu bytes; it must be at least %d", c->secret_len,
-			   MIN_SECRET_LEN);
+			   "client secret is %zu bytes; it must be at least %d",
+			   c->client_secret_len, MIN_SECRET_LEN);
+	if (!c->client_secret)
+		c->client_secret_len = 0;
+	if (!c->self && c->client_secret) {
+		/* A client with the client credential uses it alone, so that a
+		 * config that still names the node secret proves nothing more. */
+		c->secret = NULL;
+		c->secret_len = 0;
+	}
 	if (c->n_nodes == 0 || c->n_nodes > NET_MAX_NODES)
 		return bad(err, errlen, -EINVAL, "%zu nodes; a cluster has 1..%d", c->n_nodes,
 			   NET_MAX_NODES);
@@ -95,6 +111,14 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 	if (c->max_frame < NET_HANDSHAKE_MAX_FRAME || c->max_frame > (1u << 30))
 		return bad(err, errlen, -EINVAL, "max_frame %zu: must be %d bytes .. 1 GiB",
 			   c->max_frame, NET_HANDSHAKE_MAX_FRAME);
+	if (!c->client_max_frame)
+		c->client_max_frame = NET_DEFAULT_CLIENT_MAX_FRAME < c->max_frame
+					  ? NET_DEFAULT_CLIENT_MAX_FRAME
+					  : c->max_frame;
+	if (c->client_max_frame < NET_HANDSHAKE_MAX_FRAME || c->client_max_frame > c->max_frame)
+		return bad(err, errlen, -EINVAL,
+			   "client_max_frame %zu: must be %d bytes .. max_frame (%zu)",
+			   c->client_max_frame, NET_HANDSHAKE_MAX_FRAME, c->max_frame);
 	if (!c->heartbeat_ms)
 		c->heartbeat_ms = NET_DEFAULT_HEARTBEAT_MS;
 	if (!c->dead_ms)
@@ -215,6 +239,12 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 	struct net_peer *p;
 
 	*level = UTIL_LOG_WARN;
+	if (l->client_cred && id != 0) {
+		/* The read-only credential: whoever holds it may ask questions,
+		 * never stand for a node (docs/security.md "Roles"). */
+		*code = NET_CLOSE_IDENTITY;
+		return bad(why, whylen, -EACCES, "the client credential cannot claim node %u", id);
+	}
 	if (id == 0) {
 		unsigned clients = m->n_clients;
 		struct net_link *o;
@@ -304,7 +334,8 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 		m->n_clients++;
 		l->state = NET_LINK_UP;
 		snprintf(l->name, sizeof(l->name), "client %u (%s)", h, l->addr);
-		LOG_INFO("%s: %s: connected", m->who, l->name);
+		LOG_INFO("%s: %s: connected (%s credential)", m->who, l->name,
+			 l->client_cred ? "client" : "node");
 		return 0;
 	}
 	p = m->peers[l->hs.peer];
@@ -553,20 +584,33 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 	if (rc < 0)
 		goto fail;
 	snprintf(m->cluster, sizeof(m->cluster), "%s", cfg->cluster);
-	m->secret = malloc(cfg->secret_len);
+	if (m->cfg.secret)
+		m->secret = malloc(m->cfg.secret_len);
+	if (m->cfg.client_secret)
+		m->client_secret = malloc(m->cfg.client_secret_len);
 	m->reaper = event_new(base, -1, 0, reaper_cb, m);
 	m->relisten = evtimer_new(base, relisten_cb, m);
-	if (!m->secret || !m->reaper || !m->relisten) {
+	if ((m->cfg.secret && !m->secret) || (m->cfg.client_secret && !m->client_secret) ||
+	    !m->reaper || !m->relisten) {
 		rc = bad(err, errlen, -ENOMEM, "net: out of memory");
 		goto fail;
 	}
-	memcpy(m->secret, cfg->secret, cfg->secret_len);
+	if (m->secret)
+		memcpy(m->secret, m->cfg.secret, m->cfg.secret_len);
+	if (m->client_secret)
+		memcpy(m->client_secret, m->cfg.client_secret, m->cfg.client_secret_len);
 	m->cfg.cluster = m->cluster;
 	m->cfg.secret = m->secret;
+	m->cfg.client_secret = m->client_secret;
 	m->keys.cluster = m->cluster;
 	m->keys.secret = m->secret;
-	m->keys.secret_len = cfg->secret_len;
-	rc = net_tls_new(m->cluster, m->secret, cfg->secret_len, &m->tls, err, errlen);
+	m->keys.secret_len = m->cfg.secret_len;
+	m->client_keys.cluster = m->cluster;
+	m->client_keys.secret = m->client_secret;
+	m->client_keys.secret_len = m->cfg.client_secret_len;
+	m->client_keys.client = true;
+	rc = net_tls_new(m->cluster, m->secret, m->cfg.secret_len, m->client_secret,
+			 m->cfg.client_secret_len, &m->tls, err, errlen);
 	if (rc < 0)
 		goto fail;
 	m->cb = *cb;
@@ -658,6 +702,10 @@ void net_mesh_free(struct net_mesh *m)
 	if (m->secret) {
 		net_wipe(m->secret, m->keys.secret_len);
 		free(m->secret);
+	}
+	if (m->client_secret) {
+		net_wipe(m->client_secret, m->client_keys.secret_len);
+		free(m->client_secret);
 	}
 	free(m);
 }

@@ -50,6 +50,7 @@ struct net_mesh;
 
 /* Defaults for the zero fields of struct net_config. */
 #define NET_DEFAULT_MAX_FRAME            (64u << 20)
+#define NET_DEFAULT_CLIENT_MAX_FRAME     (1u << 20)
 #define NET_DEFAULT_HEARTBEAT_MS         500
 #define NET_DEFAULT_DEAD_MS              3000
 #define NET_DEFAULT_OUT_LIMIT            (32u << 20)
@@ -67,17 +68,29 @@ struct net_node {
 
 struct net_config {
 	const char *cluster;   /* cluster name, 1..255 bytes; both sides must match */
-	const uint8_t *secret; /* shared cluster secret, at least 16 bytes */
+	const uint8_t *secret; /* shared cluster secret (the node credential), at least
+				  16 bytes; a client that has client_secret may leave it NULL */
 	size_t secret_len;
+	/* The read-only client credential (docs/security.md "Roles"), at least 16
+	 * bytes, or NULL for none. A node accepts it from clients only (hello id
+	 * 0), never for a node id; a client (self 0) that has it proves it
+	 * instead of `secret`. Its TLS key and proofs are derived apart from the
+	 * node credential's, so neither can pass for the other. */
+	const uint8_t *client_secret;
+	size_t client_secret_len;
 	uint32_t self;                        /* this node's id; 0 = a client: dials every node,
-				  never listens, proves the secret like a node */
+				  never listens, proves the secret like a node
+				  (or the client credential: see below) */
 	struct net_node nodes[NET_MAX_NODES]; /* every node, self included */
 	size_t n_nodes;
-	size_t max_frame;      /* largest frame body accepted or sent; 0 = 64 MiB */
-	unsigned heartbeat_ms; /* idle links send a heartbeat this often; 0 = 500 */
-	unsigned dead_ms;      /* silence that declares a peer dead; 0 = 3000;
+	size_t max_frame;        /* largest frame body accepted or sent; 0 = 64 MiB */
+	size_t client_max_frame; /* largest frame body a node accepts from a client
+				    (whichever credential it proved): a larger one
+				    closes the link; 0 = 1 MiB; at most max_frame */
+	unsigned heartbeat_ms;   /* idle links send a heartbeat this often; 0 = 500 */
+	unsigned dead_ms;        /* silence that declares a peer dead; 0 = 3000;
 				  at least 2 x heartbeat_ms */
-	size_t out_limit;      /* per-link queued output beyond which net_send
+	size_t out_limit;        /* per-link queued output beyond which net_send
 				  fails with -ENOBUFS; 0 = 32 MiB */
 	unsigned reconnect_min_ms, reconnect_max_ms; /* redial backoff; 0 = 100, 2000 */
 	unsigned handshake_timeout_ms;               /* connect + handshake deadline; 0 = 5000 */

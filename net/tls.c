@@ -19,48 +19,72 @@
 #include <openssl/kdf.h>
 
 static const char psk_salt[] = "paxfs-tls-psk-v1";
+static const char client_psk_salt[] = "paxfs-tls-client-psk-v1";
 static const char id_prefix[] = "paxfs/2 ";
+static const char client_id_prefix[] = "paxfs/2-client ";
 static const char exporter_label[] = "EXPORTER-paxfs-channel-v2";
 /* TLS_AES_128_GCM_SHA256: AES-NI makes it the fastest suite here, and its
  * 128-bit key is as strong as anything else on the path. */
 static const unsigned char suite_id[2] = {0x13, 0x01};
 
-struct net_tls {
-	SSL_CTX *ctx;
+/* One credential: its PSK and the identity that names it. */
+struct net_cred {
+	bool have;
 	uint8_t key[NET_TLS_PSK_LEN];
-	char *identity; /* id_prefix | cluster */
+	char *identity; /* id_prefix | cluster, or client_id_prefix | cluster */
 	size_t identity_len;
 };
 
-static int why_index = -1; /* SSL ex_data slot: the `why` buffer of a connection */
+struct net_tls {
+	SSL_CTX *ctx;
+	char *cluster;
+	struct net_cred node, client;
+};
 
-int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
-		uint8_t psk[NET_TLS_PSK_LEN])
+static int why_index = -1;  /* SSL ex_data slot: the `why` buffer of a connection */
+static int cred_index = -1; /* SSL ex_data slot: non-NULL when the client credential is used */
+
+static int derive(const char *salt, size_t salt_len, const char *cluster, const uint8_t *secret,
+		  size_t secret_len, uint8_t psk[NET_TLS_PSK_LEN])
 {
 	EVP_PKEY_CTX *k = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
 	size_t len = NET_TLS_PSK_LEN;
-	int ok =
-	    k && EVP_PKEY_derive_init(k) > 0 && EVP_PKEY_CTX_set_hkdf_md(k, EVP_sha256()) > 0 &&
-	    EVP_PKEY_CTX_set1_hkdf_salt(k, (const unsigned char *)psk_salt, sizeof(psk_salt) - 1) >
-		0 &&
-	    EVP_PKEY_CTX_set1_hkdf_key(k, secret, (int)secret_len) > 0 &&
-	    EVP_PKEY_CTX_add1_hkdf_info(k, (const unsigned char *)cluster, (int)strlen(cluster)) >
-		0 &&
-	    EVP_PKEY_derive(k, psk, &len) > 0 && len == NET_TLS_PSK_LEN;
+	int ok = k && EVP_PKEY_derive_init(k) > 0 &&
+		 EVP_PKEY_CTX_set_hkdf_md(k, EVP_sha256()) > 0 &&
+		 EVP_PKEY_CTX_set1_hkdf_salt(k, (const unsigned char *)salt, (int)salt_len) > 0 &&
+		 EVP_PKEY_CTX_set1_hkdf_key(k, secret, (int)secret_len) > 0 &&
+		 EVP_PKEY_CTX_add1_hkdf_info(k, (const unsigned char *)cluster,
+					     (int)strlen(cluster)) > 0 &&
+		 EVP_PKEY_derive(k, psk, &len) > 0 && len == NET_TLS_PSK_LEN;
 	EVP_PKEY_CTX_free(k);
 	return ok ? 0 : -EIO;
 }
 
+int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
+		uint8_t psk[NET_TLS_PSK_LEN])
+{
+	return derive(psk_salt, sizeof(psk_salt) - 1, cluster, secret, secret_len, psk);
+}
+
+int net_tls_client_psk(const char *cluster, const uint8_t *client_secret, size_t len,
+		       uint8_t psk[NET_TLS_PSK_LEN])
+{
+	/* Another salt: the same bytes in both secret files still give two
+	 * unrelated keys. */
+	return derive(client_psk_salt, sizeof(client_psk_salt) - 1, cluster, client_secret, len,
+		      psk);
+}
+
 /* A new session that carries the PSK, for one handshake (the caller hands
  * its reference to OpenSSL). NULL when OpenSSL fails. */
-static SSL_SESSION *psk_session(struct net_tls *t, SSL *ssl)
+static SSL_SESSION *psk_session(const struct net_cred *cr, SSL *ssl)
 {
 	const SSL_CIPHER *c;
 	SSL_SESSION *s;
 
 	c = SSL_CIPHER_find(ssl, suite_id);
 	s = SSL_SESSION_new();
-	if (!c || !s || !SSL_SESSION_set1_master_key(s, t->key, sizeof(t->key)) ||
+	if (!c || !s || !SSL_SESSION_set1_master_key(s, cr->key, sizeof(cr->key)) ||
 	    !SSL_SESSION_set_cipher(s, c) || !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
 		SSL_SESSION_free(s);
 		return NULL;
@@ -73,14 +97,20 @@ static struct net_tls *tls_of(SSL *ssl)
 	return SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
 }
 
-/* Client: offer the cluster's PSK. `md` is non-NULL after a
- * HelloRetryRequest: then the PSK must fit the suite chosen, which ours
- * always does, the server having only that one. */
+/* The credential a dialing side offers: the node's if it has one. */
+static const struct net_cred *offered(const struct net_tls *t)
+{
+	return t->node.have ? &t->node : &t->client;
+}
+
+/* Client: offer our PSK. `md` is non-NULL after a HelloRetryRequest: then
+ * the PSK must fit the suite chosen, which ours always does, the server
+ * having only that one. */
 static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
 			  SSL_SESSION **sess)
 {
-	struct net_tls *t = tls_of(ssl);
-	SSL_SESSION *s = psk_session(t, ssl);
+	const struct net_cred *cr = offered(tls_of(ssl));
+	SSL_SESSION *s = psk_session(cr, ssl);
 
 	if (!s)
 		return 0;
@@ -90,8 +120,8 @@ static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, 
 		return 1;
 	}
 	*sess = s;
-	*id = (const unsigned char *)t->identity;
-	*idlen = t->identity_len;
+	*id = (const unsigned char *)cr->identity;
+	*idlen = cr->identity_len;
 	return 1;
 }
 
@@ -110,32 +140,57 @@ static void printable(char *out, size_t outlen, const unsigned char *s, size_t l
 	out[o] = '\0';
 }
 
-/* Server: the client's identity must be ours. An unknown one is not an
- * error here: the handshake goes on without a PSK and fails for want of
- * a certificate (the client hears "handshake failure"); `why` keeps the
- * reason for our own log. Whether the client holds the key is checked by
- * OpenSSL (the binder) after this returns. */
+static bool is_identity(const struct net_cred *cr, const unsigned char *id, size_t idlen)
+{
+	return cr->have && idlen == cr->identity_len && !memcmp(id, cr->identity, idlen);
+}
+
+static bool has_prefix(const unsigned char *id, size_t idlen, const char *prefix, size_t plen)
+{
+	return idlen >= plen && !memcmp(id, prefix, plen);
+}
+
+/* Server: the client's identity must be one of ours. An unknown one is
+ * not an error here: the handshake goes on without a PSK and fails for
+ * want of a certificate (the client hears "handshake failure"); `why`
+ * keeps the reason for our own log. Whether the client holds the key is
+ * checked by OpenSSL (the binder) after this returns. OpenSSL stops at the
+ * first identity that yields a session, so the credential marked here is
+ * the one whose binder it then checks. */
 static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
 {
 	struct net_tls *t = tls_of(ssl);
 	char *why = SSL_get_ex_data(ssl, why_index);
-	size_t plen = sizeof(id_prefix) - 1;
+	const char *cluster = t->cluster;
+	size_t plen = sizeof(id_prefix) - 1, cplen = sizeof(client_id_prefix) - 1;
 	char name[80];
 
 	*sess = NULL;
-	if (idlen == t->identity_len && !memcmp(id, t->identity, idlen)) {
-		SSL_SESSION *s = psk_session(t, ssl);
+	if (is_identity(&t->node, id, idlen) || is_identity(&t->client, id, idlen)) {
+		bool client = is_identity(&t->client, id, idlen);
+		SSL_SESSION *s = psk_session(client ? &t->client : &t->node, ssl);
 		if (!s)
 			return 0;
+		SSL_set_ex_data(ssl, cred_index, client ? (void *)ssl : NULL);
 		*sess = s;
 		return 1;
 	}
 	if (!why)
 		return 1;
-	if (idlen >= plen && !memcmp(id, id_prefix, plen)) {
+	if (has_prefix(id, idlen, client_id_prefix, cplen) && !t->client.have &&
+	    idlen - cplen == strlen(cluster) && !memcmp(id + cplen, cluster, idlen - cplen)) {
+		snprintf(why, NET_TLS_WHY_LEN,
+			 "a client offers the client credential, which this node does not "
+			 "accept (its config has no client_secret_file)");
+	} else if (has_prefix(id, idlen, client_id_prefix, cplen)) {
+		printable(name, sizeof(name), id + cplen, idlen - cplen, 40);
+		snprintf(why, NET_TLS_WHY_LEN,
+			 "wrong cluster name '%s' (client credential; this node is in '%s')", name,
+			 cluster);
+	} else if (has_prefix(id, idlen, id_prefix, plen)) {
 		printable(name, sizeof(name), id + plen, idlen - plen, 40);
 		snprintf(why, NET_TLS_WHY_LEN, "wrong cluster name '%s' (this node is in '%s')",
-			 name, t->identity + plen);
+			 name, cluster);
 	} else {
 		printable(name, sizeof(name), id, idlen, 40);
 		snprintf(why, NET_TLS_WHY_LEN,
@@ -145,23 +200,49 @@ static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_
 	return 1;
 }
 
-int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len, struct net_tls **out,
+/* Fills `cr` from `secret`: its identity and PSK. 0, -ENOMEM or -EIO. */
+static int cred_init(struct net_cred *cr, bool client, const char *cluster, const uint8_t *secret,
+		     size_t secret_len)
+{
+	const char *prefix = client ? client_id_prefix : id_prefix;
+
+	cr->identity_len = strlen(prefix) + strlen(cluster);
+	cr->identity = malloc(cr->identity_len + 1);
+	if (!cr->identity)
+		return -ENOMEM;
+	snprintf(cr->identity, cr->identity_len + 1, "%s%s", prefix, cluster);
+	if ((client ? net_tls_client_psk : net_tls_psk)(cluster, secret, secret_len, cr->key) < 0)
+		return -EIO;
+	cr->have = true;
+	return 0;
+}
+
+int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
+		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen)
 {
 	struct net_tls *t = calloc(1, sizeof(*t));
-	size_t clen = strlen(cluster);
+	int rc = 0;
 
 	*out = NULL;
 	if (why_index < 0)
 		why_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (!t || why_index < 0)
+	if (cred_index < 0)
+		cred_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (!t || why_index < 0 || cred_index < 0 || !(t->cluster = strdup(cluster)))
 		goto nomem;
-	t->identity_len = sizeof(id_prefix) - 1 + clen;
-	t->identity = malloc(t->identity_len + 1);
-	if (!t->identity)
+	if (!secret && !client_secret) {
+		snprintf(err, errlen, "net: neither a node secret nor a client secret");
+		net_tls_free(t);
+		return -EINVAL;
+	}
+	if (secret)
+		rc = cred_init(&t->node, false, cluster, secret, secret_len);
+	if (rc == 0 && client_secret)
+		rc = cred_init(&t->client, true, cluster, client_secret, client_secret_len);
+	if (rc == -ENOMEM)
 		goto nomem;
-	snprintf(t->identity, t->identity_len + 1, "%s%s", id_prefix, cluster);
-	if (net_tls_psk(cluster, secret, secret_len, t->key) < 0) {
+	if (rc < 0) {
 		snprintf(err, errlen, "net: cannot derive the TLS key (OpenSSL HKDF failed)");
 		net_tls_free(t);
 		return -EIO;
@@ -201,8 +282,11 @@ void net_tls_free(struct net_tls *t)
 	if (!t)
 		return;
 	SSL_CTX_free(t->ctx);
-	OPENSSL_cleanse(t->key, sizeof(t->key));
-	free(t->identity);
+	OPENSSL_cleanse(t->node.key, sizeof(t->node.key));
+	OPENSSL_cleanse(t->client.key, sizeof(t->client.key));
+	free(t->node.identity);
+	free(t->client.identity);
+	free(t->cluster);
 	free(t);
 }
 
@@ -213,6 +297,9 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 		return NULL;
 	why[0] = '\0';
 	SSL_set_ex_data(ssl, why_index, why);
+	/* a dialing side knows now which credential it will offer; a server
+	 * learns it in find_session_cb */
+	SSL_set_ex_data(ssl, cred_index, !server && offered(t) == &t->client ? (void *)ssl : NULL);
 	if (server) {
 		SSL_set_accept_state(ssl);
 	} else {
@@ -224,7 +311,8 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 	return ssl;
 }
 
-int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], char *why, size_t whylen)
+int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], bool *client, char *why,
+			size_t whylen)
 {
 	/* For TLS 1.3, "reused" means a PSK authenticated the handshake: ours
 	 * is the only one either side knows. */
@@ -237,6 +325,7 @@ int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], char *wh
 		snprintf(why, whylen, "TLS exporter failed");
 		return -EIO;
 	}
+	*client = SSL_get_ex_data(ssl, cred_index) != NULL;
 	return 0;
 }
 

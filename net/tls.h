@@ -16,6 +16,18 @@
  * refused (no trust anchors: every certificate fails), and once the
  * handshake is done net_tls_established checks that the PSK was used.
  *
+ * The read-only client credential (docs/security.md "Roles") is a second
+ * PSK with its own identity and its own derivation, so the two can never
+ * be taken for each other:
+ *
+ *   client psk = HKDF-SHA256(ikm = client secret,
+ *                            salt = "paxfs-tls-client-psk-v1", info = cluster name)
+ *   identity   = "paxfs/2-client " | cluster name
+ *
+ * A node's server side accepts either (the client one only when it has the
+ * client secret) and net_tls_established says which one the peer proved; a
+ * dialing side offers the node credential if it has one, else the client's.
+ *
  * The TLS credential is the cluster's, not a node's: which node is on the
  * other end is proven inside the channel by the handshake of
  * net/handshake.h, whose proof covers net_tls_established's `channel`
@@ -41,7 +53,7 @@ struct net_tls;
 
 /* Why a TLS handshake failed, as far as this side can tell. */
 enum net_tls_fail {
-	NET_TLS_FAIL_AUTH = 1, /* the other side does not hold the cluster secret (or we don't) */
+	NET_TLS_FAIL_AUTH = 1, /* the other side does not hold the secret it claims (or we don't) */
 	NET_TLS_FAIL_REFUSED,  /* a PSK identity for another cluster, or none */
 	NET_TLS_FAIL_PROTOCOL, /* not TLS 1.3 with our suite: not a paxfs peer, or an old one */
 	NET_TLS_FAIL_IO,       /* the connection failed or closed mid-handshake */
@@ -52,10 +64,17 @@ enum net_tls_fail {
 int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
 		uint8_t psk[NET_TLS_PSK_LEN]);
 
+/* The same for the client credential (its own salt, see above). */
+int net_tls_client_psk(const char *cluster, const uint8_t *client_secret, size_t len,
+		       uint8_t psk[NET_TLS_PSK_LEN]);
+
 /* Creates the TLS context of a mesh: TLS 1.3 only, the one suite, the PSK
- * callbacks, no session tickets. Returns 0 and sets *out, or a negative
- * errno with err saying why. */
-int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len, struct net_tls **out,
+ * callbacks, no session tickets. `secret` (the node credential) and
+ * `client_secret` may each be NULL, not both: a server accepts the ones it
+ * has; a dialing side offers `secret` if set, else `client_secret`.
+ * Returns 0 and sets *out, or a negative errno with err saying why. */
+int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
+		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen);
 
 /* Wipes the PSK and frees. NULL is a no-op. */
@@ -67,11 +86,13 @@ void net_tls_free(struct net_tls *t);
  * identity during the handshake. Returns NULL when out of memory. */
 SSL *net_tls_conn(struct net_tls *t, bool server, char *why);
 
-/* After the handshake completed: checks that it was authenticated by the
- * cluster PSK and fills `channel` with the exporter value both ends share
- * (label "EXPORTER-paxfs-channel-v2"). Returns 0, or -EACCES (no PSK)
- * / -EIO with `why` set. */
-int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], char *why, size_t whylen);
+/* After the handshake completed: checks that it was authenticated by one
+ * of our PSKs, sets *client to whether it was the client credential, and
+ * fills `channel` with the exporter value both ends share (label
+ * "EXPORTER-paxfs-channel-v2"). Returns 0, or -EACCES (no PSK) / -EIO with
+ * `why` set. */
+int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], bool *client, char *why,
+			size_t whylen);
 
 /* Explains a failed handshake from `err` (the first OpenSSL error code the
  * connection saw; 0 when there was none: the socket failed or closed, with

@@ -23,8 +23,13 @@ int verify_client_open(struct event_base *base, const struct util_conf *conf,
 	if (!(cfg = calloc(1, sizeof(*cfg))))
 		return -ENOMEM;
 	cfg->cluster = conf->cluster;
-	cfg->secret = conf->secret;
+	/* With client_secret_file the tool proves the read-only credential
+	 * only (net/ then ignores the node secret), else the node secret as
+	 * before. */
+	cfg->secret = conf->secret_len ? conf->secret : NULL;
 	cfg->secret_len = conf->secret_len;
+	cfg->client_secret = conf->client_secret_len ? conf->client_secret : NULL;
+	cfg->client_secret_len = conf->client_secret_len;
 	cfg->self = 0;
 	cfg->nodes[0].id = cn->id;
 	snprintf(cfg->nodes[0].host, sizeof(cfg->nodes[0].host), "%s", cn->host);
@@ -49,15 +54,15 @@ bool verify_client_unreachable(struct net_mesh *m, uint32_t id, bool past_deadli
 	if (net_peer_stats(m, id, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	if (st.auth_failures) {
-		snprintf(
-		    why, whylen,
-		    "refused: the handshake failed authentication (the cluster secret differs)");
+		snprintf(why, whylen,
+			 "refused: the handshake failed authentication (the cluster secret, or the "
+			 "client secret, differs from the node's)");
 		return true;
 	}
 	if (st.refused) {
 		snprintf(why, whylen,
-			 "refused the connection (another cluster name, or not node %u at that "
-			 "address?)",
+			 "refused the connection (another cluster name, a node without "
+			 "client_secret_file, or not node %u at that address?)",
 			 id);
 		return true;
 	}

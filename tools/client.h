@@ -1,7 +1,9 @@
 /* tools/client.h — a tool's link to one node: paxfs-verify and paxfsctl.
  *
  * A tool is a client of the mesh (net/, node id 0): it dials one node,
- * proves the cluster secret like a node, and may only ask questions. One
+ * proves the read-only client credential when the config has
+ * client_secret_file (else the cluster secret, like a node), and may only
+ * ask questions. One
  * mesh per node, so that a node whose name does not resolve, that refuses
  * us or answers garbage is put aside alone. These two helpers are what both
  * tools share: opening that mesh, and saying why a node that never came up

@@ -86,69 +86,72 @@ static int cmp_node(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int load_secret(struct util_conf *c, char *err, size_t errlen)
+/* Reads the secret file `file` (named in errors as config key `key`) into
+ * buf (UTIL_CONF_SECRET_MAX bytes), its length into *len. */
+static int load_secret(const struct util_conf *c, const char *key, const char *file, uint8_t *buf,
+		       size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	ssize_t got;
-	int fd = open(c->secret_file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: secret_file %s: %s", c->path, c->secret_file,
+		return fail(err, errlen, -errno, "%s: %s %s: %s", c->path, key, file,
 			    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: secret_file %s is not a regular file",
-			    c->path, c->secret_file);
+		return fail(err, errlen, -EINVAL, "%s: %s %s is not a regular file", c->path, key,
+			    file);
 	}
 	/* Whoever owns the file can let others read it (or swap it): only the
 	 * user this runs as may, as ssh refuses a key of another user. */
 	if (st.st_uid != geteuid()) {
 		close(fd);
 		return fail(err, errlen, -EPERM,
-			    "%s: secret_file %s is owned by uid %u, not by uid %u that runs this; "
+			    "%s: %s %s is owned by uid %u, not by uid %u that runs this; "
 			    "chown %u %s",
-			    c->path, c->secret_file, (unsigned)st.st_uid, (unsigned)geteuid(),
-			    (unsigned)geteuid(), c->secret_file);
+			    c->path, key, file, (unsigned)st.st_uid, (unsigned)geteuid(),
+			    (unsigned)geteuid(), file);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
 		return fail(err, errlen, -EPERM,
-			    "%s: secret_file %s is accessible by group or others (mode %03o); "
+			    "%s: %s %s is accessible by group or others (mode %03o); "
 			    "chmod 600 it",
-			    c->path, c->secret_file, (unsigned)(st.st_mode & 0777));
+			    c->path, key, file, (unsigned)(st.st_mode & 0777));
 	}
-	got = read(fd, c->secret, sizeof(c->secret));
+	got = read(fd, buf, UTIL_CONF_SECRET_MAX);
 	close(fd);
 	if (got < 0)
-		return fail(err, errlen, -EIO, "%s: secret_file %s: %s", c->path, c->secret_file,
+		return fail(err, errlen, -EIO, "%s: %s %s: %s", c->path, key, file,
 			    strerror(errno));
-	if ((size_t)got == sizeof(c->secret))
-		return fail(err, errlen, -EINVAL, "%s: secret_file %s is larger than %d bytes",
-			    c->path, c->secret_file, UTIL_CONF_SECRET_MAX - 1);
-	while (got > 0 && (c->secret[got - 1] == '\n' || c->secret[got - 1] == '\r'))
+	if ((size_t)got == UTIL_CONF_SECRET_MAX)
+		return fail(err, errlen, -EINVAL, "%s: %s %s is larger than %d bytes", c->path, key,
+			    file, UTIL_CONF_SECRET_MAX - 1);
+	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
 		got--;
 	if (got < UTIL_CONF_SECRET_MIN)
 		return fail(err, errlen, -EINVAL,
-			    "%s: secret_file %s holds %zd bytes; at least %d are needed", c->path,
-			    c->secret_file, got, UTIL_CONF_SECRET_MIN);
-	c->secret_len = (size_t)got;
+			    "%s: %s %s holds %zd bytes; at least %d are needed", c->path, key, file,
+			    got, UTIL_CONF_SECRET_MIN);
+	*len = (size_t)got;
 	return 0;
 }
 
-static void resolve_relative(struct util_conf *c, const char *value)
+/* Writes `value`, relative to the config file's directory, to out. */
+static void resolve_relative(const struct util_conf *c, const char *value, char *out, size_t len)
 {
 	const char *slash = strrchr(c->path, '/');
 	if (value[0] == '/' || !slash)
-		snprintf(c->secret_file, sizeof(c->secret_file), "%s", value);
+		snprintf(out, len, "%s", value);
 	else
-		snprintf(c->secret_file, sizeof(c->secret_file), "%.*s/%s", (int)(slash - c->path),
-			 c->path, value);
+		snprintf(out, len, "%.*s/%s", (int)(slash - c->path), c->path, value);
 }
 
 int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errlen)
 {
 	char line[8192];
-	bool have_cluster = false, have_secret = false;
+	bool have_cluster = false, have_secret = false, have_client_secret = false;
 	bool seen[UTIL_CONF_MAX_NODES + 1] = {false};
 	unsigned lineno = 0;
 	FILE *f;
@@ -212,8 +215,17 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 					  path, lineno);
 				goto out;
 			}
-			resolve_relative(c, value);
+			resolve_relative(c, value, c->secret_file, sizeof(c->secret_file));
 			have_secret = true;
+		} else if (!strcmp(key, "client_secret_file")) {
+			if (have_client_secret) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: 'client_secret_file' given twice", path, lineno);
+				goto out;
+			}
+			resolve_relative(c, value, c->client_secret_file,
+					 sizeof(c->client_secret_file));
+			have_client_secret = true;
 		} else if (!strncmp(key, "node.", 5)) {
 			char *end;
 			long id;
@@ -253,8 +265,10 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	}
 	if (!have_cluster)
 		rc = fail(err, errlen, -EINVAL, "%s: 'cluster' is missing", path);
-	else if (!have_secret)
-		rc = fail(err, errlen, -EINVAL, "%s: 'secret_file' is missing", path);
+	else if (!have_secret && !have_client_secret)
+		rc = fail(err, errlen, -EINVAL,
+			  "%s: 'secret_file' (or, for the tools, 'client_secret_file') is missing",
+			  path);
 	else if (c->n_nodes == 0)
 		rc = fail(err, errlen, -EINVAL, "%s: no 'node.N = host:port' line", path);
 	if (rc)
@@ -270,7 +284,20 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 					  c->nodes[i].port);
 				goto out;
 			}
-	rc = load_secret(c, err, errlen);
+	if (have_secret)
+		rc = load_secret(c, "secret_file", c->secret_file, c->secret, &c->secret_len, err,
+				 errlen);
+	if (!rc && have_client_secret)
+		rc = load_secret(c, "client_secret_file", c->client_secret_file, c->client_secret,
+				 &c->client_secret_len, err, errlen);
+	/* The same bytes in both files would give whoever may run the tools
+	 * the node credential. */
+	if (!rc && c->secret_len && c->secret_len == c->client_secret_len &&
+	    !memcmp(c->secret, c->client_secret, c->secret_len))
+		rc = fail(err, errlen, -EINVAL,
+			  "%s: client_secret_file %s holds the node secret (the one in %s); the "
+			  "client credential must be a secret of its own",
+			  path, c->client_secret_file, c->secret_file);
 out:
 	fclose(f);
 	if (rc)
@@ -289,8 +316,11 @@ const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t 
 void util_conf_close(struct util_conf *c)
 {
 	/* volatile writes so the wipe is not optimised away */
-	volatile uint8_t *p = c->secret;
+	volatile uint8_t *p = c->secret, *q = c->client_secret;
 	for (size_t i = 0; i < sizeof(c->secret); i++)
 		p[i] = 0;
+	for (size_t i = 0; i < sizeof(c->client_secret); i++)
+		q[i] = 0;
 	c->secret_len = 0;
+	c->client_secret_len = 0;
 }

@@ -2,6 +2,7 @@
  *
  *     cluster = demo
  *     secret_file = demo.key        # peers prove they hold it
+ *     client_secret_file = ro.key   # optional: the tools' read-only credential
  *     node.1 = 127.0.0.1:7101
  *
  * One `key = value` per line; `#` starts a comment; blank lines are fine.
@@ -9,7 +10,10 @@
  * the config file's directory. The secret file must be owned by the
  * effective user running this and not be readable by group or others (as
  * ssh refuses such a key), and must hold at least UTIL_CONF_SECRET_MIN
- * bytes; the errors say the chown or chmod that fixes it. Every error names the file, the line
+ * bytes; the errors say the chown or chmod that fixes it. client_secret_file
+ * follows the same rules and must not hold the node secret; a config with
+ * it may leave out secret_file (the tools' config: the daemon refuses one
+ * without secret_file). Every error names the file, the line
  * and the problem: "cluster.conf:3: unknown key 'nod.1'". */
 #ifndef PAXFS_UTIL_CONF_H
 #define PAXFS_UTIL_CONF_H
@@ -32,7 +36,10 @@ struct util_conf {
 	char cluster[64];
 	char secret_file[4096]; /* resolved path */
 	uint8_t secret[UTIL_CONF_SECRET_MAX];
-	size_t secret_len;
+	size_t secret_len; /* 0 when only client_secret_file is given (a tools-only config) */
+	char client_secret_file[4096]; /* resolved path, "" when the key is absent */
+	uint8_t client_secret[UTIL_CONF_SECRET_MAX];
+	size_t client_secret_len; /* 0 when absent */
 	struct util_conf_node nodes[UTIL_CONF_MAX_NODES];
 	size_t n_nodes; /* sorted by id */
 };

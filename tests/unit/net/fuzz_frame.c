@@ -29,7 +29,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Shared with fuzz_replay.c, which writes seeds that pass the handshake. */
-const struct net_hs_keys fuzz_keys = {"fuzz", (const uint8_t *)"fuzz-secret-0123456789", 22};
+const struct net_hs_keys fuzz_keys = {"fuzz", (const uint8_t *)"fuzz-secret-0123456789", 22, false};
 const uint8_t fuzz_my_nonce_byte = 0x5a;
 /* Every byte of the TLS channel binding the target's connection has. */
 const uint8_t fuzz_channel_byte = 0xc3;

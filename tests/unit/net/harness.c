@@ -25,13 +25,21 @@
 
 SSL *th_tls_client(int fd, const char *cluster, const char *secret)
 {
+	return th_tls_client_as(fd, cluster, secret, false);
+}
+
+SSL *th_tls_client_as(int fd, const char *cluster, const char *secret, bool client_cred)
+{
 	struct timeval tv = {.tv_sec = 5};
 	struct net_tls *t;
 	char err[200], why[NET_TLS_WHY_LEN];
 	SSL *ssl;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (net_tls_new(cluster, (const uint8_t *)secret, strlen(secret), &t, err, sizeof(err)) < 0)
+	if (client_cred ? net_tls_new(cluster, NULL, 0, (const uint8_t *)secret, strlen(secret), &t,
+				      err, sizeof(err))
+			: net_tls_new(cluster, (const uint8_t *)secret, strlen(secret), NULL, 0, &t,
+				      err, sizeof(err)))
 		abort();
 	ssl = net_tls_conn(t, false, why);
 	if (!ssl)

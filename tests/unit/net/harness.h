@@ -26,6 +26,9 @@ struct event_base;
  * handshake failed. Reads block at most 5 s (SO_RCVTIMEO). */
 struct ssl_st *th_tls_client(int fd, const char *cluster, const char *secret);
 
+/* The same with `secret` as the client credential when client_cred. */
+struct ssl_st *th_tls_client_as(int fd, const char *cluster, const char *secret, bool client_cred);
+
 /* Milliseconds on the monotonic clock. */
 int64_t th_now_ms(void);
 

@@ -252,7 +252,8 @@ static void raw_close(int fd)
 static void raw_channel(int fd, uint8_t channel[NET_CHANNEL_LEN])
 {
 	char why[200];
-	ck_assert_int_eq(net_tls_established(tls_of[fd], channel, why, sizeof(why)), 0);
+	bool client;
+	ck_assert_int_eq(net_tls_established(tls_of[fd], channel, &client, why, sizeof(why)), 0);
 }
 
 /* One recv(2) or SSL_read: >0 bytes, 0 EOF, <0 error. */
@@ -359,7 +360,7 @@ static int64_t raw_wait_closed(int fd, bool preamble_pending, char *reason, size
 }
 
 static const struct net_hs_keys good_keys = {TH_CLUSTER, (const uint8_t *)TH_SECRET,
-					     sizeof(TH_SECRET) - 1};
+					     sizeof(TH_SECRET) - 1, false};
 
 struct recording {
 	uint8_t bytes[1024];

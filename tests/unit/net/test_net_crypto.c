@@ -42,6 +42,9 @@ START_TEST(tls_psk_is_the_documented_hkdf)
 	ck_assert(memcmp(got, other, 32));
 	ck_assert_int_eq(net_tls_psk("demo", (const uint8_t *)"sixteen-byte-kex!", 17, other), 0);
 	ck_assert(memcmp(got, other, 32));
+	/* the client credential's key from the same bytes: another key */
+	ck_assert_int_eq(net_tls_client_psk("demo", (const uint8_t *)secret, 17, other), 0);
+	ck_assert(memcmp(got, other, 32));
 }
 END_TEST
 
@@ -61,8 +64,9 @@ END_TEST
 
 /* ---- the handshake ------------------------------------------------------ */
 
-static const struct net_hs_keys keys = {"demo", (const uint8_t *)"sixteen-byte-key!", 17};
-static const struct net_hs_keys wrong_secret = {"demo", (const uint8_t *)"sixteen-byte-kex!", 17};
+static const struct net_hs_keys keys = {"demo", (const uint8_t *)"sixteen-byte-key!", 17, false};
+static const struct net_hs_keys wrong_secret = {"demo", (const uint8_t *)"sixteen-byte-kex!", 17,
+						false};
 
 struct pair {
 	struct net_hs d, a; /* dialer node 1 -> acceptor node 2 */
@@ -298,6 +302,10 @@ START_TEST(proof_binds_every_field)
 	net_hs_proof(&other, NET_ROLE_DIALER, 1, 2, n1, n2, ch, p);
 	ck_assert(memcmp(base, p, 32));
 	net_hs_proof(&keys, NET_ROLE_DIALER, 1, 2, n1, n2, ch2, p);
+	ck_assert(memcmp(base, p, 32));
+	other = keys;
+	other.client = true; /* the same secret as the client credential */
+	net_hs_proof(&other, NET_ROLE_DIALER, 1, 2, n1, n2, ch, p);
 	ck_assert(memcmp(base, p, 32));
 	net_hs_proof(&keys, NET_ROLE_DIALER, 1, 2, n1, n2, ch, p);
 	ck_assert(!memcmp(base, p, 32));

@@ -105,7 +105,7 @@ START_TEST(mistakes_name_file_line_and_problem)
 	EXPECT_ERROR(text, -EINVAL, "cluster.conf:3: 'cluster' given twice");
 	EXPECT_ERROR("cluster = my cluster\n", -EINVAL, "cluster.conf:1: cluster name");
 	EXPECT_ERROR("secret_file = demo.key\nnode.1 = a:1\n", -EINVAL, "'cluster' is missing");
-	EXPECT_ERROR("cluster = demo\nnode.1 = a:1\n", -EINVAL, "'secret_file' is missing");
+	EXPECT_ERROR("cluster = demo\nnode.1 = a:1\n", -EINVAL, "'secret_file'");
 	EXPECT_ERROR(head, -EINVAL, "no 'node.N = host:port' line");
 	snprintf(text, sizeof(text), "%snode.1 = a:1\nnode.2 = a:1\n", head);
 	EXPECT_ERROR(text, -EINVAL, "nodes 1 and 2 have the same address a:1");
@@ -147,6 +147,52 @@ START_TEST(secret_file_of_another_user_is_refused)
 }
 END_TEST
 
+/* The read-only credential: same file rules as secret_file, named as its
+ * own key; with it, secret_file may be left out (a tools-only config). */
+START_TEST(client_secret_file_is_read_and_checked)
+{
+	const char *both = "cluster = demo\nsecret_file = demo.key\n"
+			   "client_secret_file = client.key\nnode.1 = 127.0.0.1:7101\n";
+	const char *alone = "cluster = demo\nclient_secret_file = client.key\n"
+			    "node.1 = 127.0.0.1:7101\n";
+
+	write_file("client.key", "client-secret-0123456789\n", 0600);
+	ck_assert_int_eq(load(both), 0);
+	ck_assert_uint_eq(conf.client_secret_len, 24);
+	ck_assert_int_eq(memcmp(conf.client_secret, "client-secret-0123456789", 24), 0);
+	ck_assert_uint_eq(conf.secret_len, 32);
+	ck_assert_ptr_nonnull(strstr(conf.client_secret_file, "/client.key"));
+	util_conf_close(&conf);
+	ck_assert_uint_eq(conf.client_secret_len, 0);
+	ck_assert_int_eq(load(alone), 0);
+	ck_assert_uint_eq(conf.secret_len, 0);
+	ck_assert_uint_eq(conf.client_secret_len, 24);
+	util_conf_close(&conf);
+	/* no client_secret_file: as before */
+	ck_assert_int_eq(load("cluster = demo\nsecret_file = demo.key\nnode.1 = a:1\n"), 0);
+	ck_assert_uint_eq(conf.client_secret_len, 0);
+	ck_assert_str_eq(conf.client_secret_file, "");
+	util_conf_close(&conf);
+
+	write_file("client.key", "client-secret-0123456789\n", 0640);
+	EXPECT_ERROR(both, -EPERM, "client_secret_file");
+	ck_assert_msg(strstr(err, "chmod 600"), "error '%s'", err);
+	write_file("client.key", "short\n", 0600);
+	EXPECT_ERROR(alone, -EINVAL, "client_secret_file");
+	ck_assert_msg(strstr(err, "at least 16 are needed"), "error '%s'", err);
+	/* the same bytes as the node secret would make it a node credential */
+	write_file("client.key", "0123456789abcdef0123456789abcdef\n", 0600);
+	EXPECT_ERROR(both, -EINVAL, "holds the node secret");
+	EXPECT_ERROR("cluster = demo\nclient_secret_file = client.key\nclient_secret_file = x\n"
+		     "node.1 = a:1\n",
+		     -EINVAL, "cluster.conf:3: 'client_secret_file' given twice");
+	EXPECT_ERROR("cluster = demo\nnode.1 = a:1\n", -EINVAL,
+		     "'secret_file' (or, for the tools, 'client_secret_file') is missing");
+	unlink(strcat(strcpy(err, dir), "/client.key"));
+	EXPECT_ERROR(alone, -ENOENT, "client_secret_file");
+}
+END_TEST
+
 START_TEST(missing_config_file)
 {
 	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)),
@@ -164,6 +210,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, mistakes_name_file_line_and_problem);
 	tcase_add_test(tc, secret_file_is_checked);
 	tcase_add_test(tc, secret_file_of_another_user_is_refused);
+	tcase_add_test(tc, client_secret_file_is_read_and_checked);
 	tcase_add_test(tc, missing_config_file);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
