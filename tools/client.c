@@ -55,8 +55,9 @@ bool verify_client_unreachable(struct net_mesh *m, uint32_t id, bool past_deadli
 		memset(&st, 0, sizeof(st));
 	if (st.auth_failures) {
 		snprintf(why, whylen,
-			 "refused: the handshake failed authentication (the cluster secret, or the "
-			 "client secret, differs from the node's)");
+			 "refused: the handshake failed authentication (the secret differs from the "
+			 "node's: the client secret when the config names one, else the cluster "
+			 "secret)");
 		return true;
 	}
 	if (st.refused) {
