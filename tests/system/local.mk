@@ -28,5 +28,6 @@ TESTS += \
 	tests/system/roles.sh \
 	tests/system/loopwatch.sh \
 	tests/system/install.sh \
-	tests/system/locks.sh
+	tests/system/locks.sh \
+	tests/system/sqlite_locks.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
