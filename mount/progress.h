@@ -24,6 +24,9 @@
 #ifndef PAXFS_MOUNT_PROGRESS_H
 #define PAXFS_MOUNT_PROGRESS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #define PROGRESS_INTERVAL_MS 2000
 
 struct mount_node;
@@ -33,5 +36,9 @@ struct mount_node;
  * -ENOMEM. */
 int mount_progress_start(struct mount_node *n);
 void mount_progress_stop(struct mount_node *n);
+
+/* The catch-up round under way: for how long (ms) and how many entities it
+ * caught up so far. false when none is (paxfsctl status: its estimate). */
+bool mount_progress_round(const struct mount_node *n, uint64_t *elapsed_ms, uint64_t *caught_up);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "mount/loopwatch.h"
+#include "mount/progress.h"
 #include "util/log.h"
 
 /* The peers part: every other configured node, in config order. */
@@ -109,6 +110,7 @@ int mount_status_on_client(struct mount_node *n, uint32_t from, const Paxfs__Sta
 	r.installed_bytes = n->installed_bytes;
 	r.requests_pending = n->pending;
 	mount_loopwatch_get(n, &r.loop_blocks, &r.loop_blocked_max_ms);
+	mount_progress_round(n, &r.catchup_round_ms, &r.catchup_round_done);
 	if (store_approximate_bytes(n->store, &bytes) == 0)
 		r.store_bytes = bytes;
 	if (statvfs(n->data_dir, &sv) == 0) {

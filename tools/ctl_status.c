@@ -72,6 +72,18 @@ static const char *duration(uint64_t ms, char *buf, size_t size)
 	return buf;
 }
 
+/* How long the node's catch-up should still take at the rate of its round
+ * so far (entities caught up per second), in ms; 0 when it cannot tell yet
+ * (nothing caught up in the round, or nothing left). Entities differ in
+ * size: an estimate, not a promise. */
+static uint64_t catchup_eta_ms(const Paxfs__StatusReply *r)
+{
+	uint64_t left = r->catchup_queued + r->catchup_active;
+	if (!left || !r->catchup_round_done || !r->catchup_round_ms)
+		return 0;
+	return left * r->catchup_round_ms / r->catchup_round_done;
+}
+
 /* "voting", "voting, catching up (...)", "NOT VOTING: ..." */
 static void state_text(FILE *out, const Paxfs__StatusReply *r)
 {
@@ -83,15 +95,23 @@ static void state_text(FILE *out, const Paxfs__StatusReply *r)
 			     "the others (new or wiped store)");
 	else
 		fputs("voting", out);
-	if (r->catchup_queued || r->catchup_active || r->scans_open || r->apply_deferred)
-		fprintf(out,
-			", catching up (%llu entities queued, %llu being fetched, %llu done, %llu "
-			"peer listings open, %llu waiting to apply)",
-			(unsigned long long)r->catchup_queued,
-			(unsigned long long)r->catchup_active, (unsigned long long)r->catchup_done,
-			(unsigned long long)r->scans_open, (unsigned long long)r->apply_deferred);
-	else
+	if (!(r->catchup_queued || r->catchup_active || r->scans_open || r->apply_deferred)) {
 		fputs(", catch-up idle", out);
+		return;
+	}
+	fprintf(out,
+		", catching up (%llu entities queued, %llu being fetched, %llu done, %llu "
+		"peer listings open, %llu waiting to apply)",
+		(unsigned long long)r->catchup_queued, (unsigned long long)r->catchup_active,
+		(unsigned long long)r->catchup_done, (unsigned long long)r->scans_open,
+		(unsigned long long)r->apply_deferred);
+	if (r->catchup_round_ms) {
+		char b1[32], b2[32];
+		uint64_t eta = catchup_eta_ms(r);
+		fprintf(out, " for %s", duration(r->catchup_round_ms, b1, sizeof(b1)));
+		if (eta)
+			fprintf(out, ", about %s left", duration(eta, b2, sizeof(b2)));
+	}
 }
 
 static void node_text(FILE *out, const struct ctl_node *nd, uint64_t chosen)
@@ -211,6 +231,9 @@ static void node_json(FILE *out, const struct ctl_node *nd, uint64_t chosen)
 	JU("catchup_queued", r->catchup_queued);
 	JU("catchup_active", r->catchup_active);
 	JU("catchup_done", r->catchup_done);
+	JU("catchup_round_ms", r->catchup_round_ms);
+	JU("catchup_round_done", r->catchup_round_done);
+	JU("catchup_eta_ms", catchup_eta_ms(r));
 	JU("scans_open", r->scans_open);
 	JU("apply_deferred", r->apply_deferred);
 	JU("applied_entries", r->applied_entries);
