@@ -129,6 +129,9 @@ uint64_t mount_real_wall_ms(void); /* the real wall clock (no test offset): ids 
  * itself starts with node_start). 0 or -ENOMEM. */
 int mount_turn_init(struct mount_node *n);
 void mount_turn_close(struct mount_node *n);
+/* Sends engine messages to peer `to` as the core's io does (the catch-up
+ * pacer's FETCH_WAIT, mount/snapshot.c). */
+void mount_turn_send(struct mount_node *n, uint32_t to, const struct paxos_msg *msgs, size_t count);
 
 /* ---- applying chosen entries (mount/apply.c) --------------------------- */
 

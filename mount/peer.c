@@ -33,11 +33,15 @@ int mount_peer_recv_cb(void *arg, uint32_t from, const Paxfs__Envelope *env)
 		rc = paxos_codec_from_proto(env->paxos, &msgs);
 		if (rc < 0)
 			return rc == -ENOMEM ? 0 : -EBADMSG;
-		/* FETCHes wait while catch-up has used its rate (snapshot.h) */
+		/* FETCHes one by one, paced with catch-up's rate (snapshot.h;
+		 * a FETCH holds no value to free), the rest in one step */
 		size_t kept = 0;
-		for (size_t i = 0; i < msgs.n; i++)
-			if (!mount_snapshot_hold_fetch(n, from, &msgs.msgs[i]))
+		for (size_t i = 0; i < msgs.n; i++) {
+			if (msgs.msgs[i].type == PAXOS_MSG_FETCH)
+				mount_snapshot_on_fetch(n, from, &msgs.msgs[i]);
+			else
 				msgs.msgs[kept++] = msgs.msgs[i];
+		}
 		msgs.n = kept;
 		ev.receive.from = from;
 		ev.receive.msgs = msgs.msgs;

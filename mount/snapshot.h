@@ -32,11 +32,14 @@ int mount_snapshot_on_piece(struct mount_node *n, uint32_t from, const Paxfs__Sn
 void mount_snapshot_writable(struct mount_node *n, uint32_t peer);
 
 /* Catch-up served by log entries is paced with the exports (-o catchup_rate):
- * `bytes` of values were just sent in CHOSEN messages (charged to the bucket);
- * and a FETCH from `from` that arrives while the bucket is empty is kept and
- * stepped later (returns true: the caller must not step it now). */
+ * `bytes` of values were just sent in CHOSEN messages (charged to the
+ * bucket). A FETCH from `from` (borrowed; it carries no value) is stepped
+ * now, alone, when the bucket holds tokens and no FETCH waits; else the
+ * asker is told FETCH_WAIT and the FETCH is kept (one per asker and entity)
+ * and stepped when tokens are back. So at most one answer (fetch_max_bytes)
+ * goes beyond the rate, and the asker does not work around the wait. */
 void mount_snapshot_charge(struct mount_node *n, size_t bytes);
-bool mount_snapshot_hold_fetch(struct mount_node *n, uint32_t from, const struct paxos_msg *m);
+void mount_snapshot_on_fetch(struct mount_node *n, uint32_t from, const struct paxos_msg *m);
 
 /* True while this node streams `entity` to a peer (applies wait). */
 bool mount_snapshot_exporting(struct mount_node *n, uint64_t entity);

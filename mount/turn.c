@@ -335,6 +335,11 @@ static const struct node_fsm daemon_fsm = {
     .lost = fsm_lost,
 };
 
+void mount_turn_send(struct mount_node *n, uint32_t to, const struct paxos_msg *msgs, size_t count)
+{
+	io_send(n, to, msgs, count);
+}
+
 /* ---- the loop's events --------------------------------------------------- */
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)

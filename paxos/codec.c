@@ -241,6 +241,7 @@ int paxos_codec_check_msg(const struct paxos_msg *m)
 			return -EBADMSG;
 		break;
 	case PAXOS_MSG_TRIMMED:
+	case PAXOS_MSG_FETCH_WAIT:
 		if (!m->entry)
 			return -EBADMSG;
 		break;

@@ -485,6 +485,9 @@ int paxos_learn(struct paxos *p, struct paxos_entity *e, uint64_t entry, uint64_
 int paxos_on_chosen(struct paxos *p, struct paxos_entity *e, size_t from,
 		    const struct paxos_msg *m);
 int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const struct paxos_msg *m);
+/* A peer holds our FETCH of e (catch-up's rate): wait for it (learner.c). */
+void paxos_on_fetch_wait(struct paxos *p, struct paxos_entity *e, size_t from,
+			 const struct paxos_msg *m);
 int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from,
 		     const struct paxos_msg *m);
 /* A peer said it has chosen up to `chosen`: start catching up if behind. */

@@ -31,6 +31,10 @@
 
 #include "paxos/internal.h"
 
+/* After a FETCH_WAIT, the FETCH is asked again (of the same peer) after this
+ * many retry_ms: the peer answers it before then as its rate allows. */
+#define FETCH_WAIT_FACTOR 4
+
 /* Delivers every entry that became contiguous with `chosen`. */
 static void advance(struct paxos *p, struct paxos_entity *e)
 {
@@ -245,6 +249,21 @@ int paxos_on_fetch(struct paxos *p, struct paxos_entity *e, size_t from, const s
 			break;
 	}
 	return 0;
+}
+
+void paxos_on_fetch_wait(struct paxos *p, struct paxos_entity *e, size_t from,
+			 const struct paxos_msg *m)
+{
+	/* Only for the FETCH in flight, to the peer it went to: that peer has
+	 * the entries and will answer, so this is no stall. Waiting keeps the
+	 * rate the peer chose; proposing at the entry instead would preempt
+	 * whoever writes the entity now, and every peer would answer our
+	 * PREPARE with the value, outside that rate. */
+	if (!e->fetch_at || from != e->behind_peer || m->entry != e->chosen + 1)
+		return;
+	e->fetch_at = p->now + FETCH_WAIT_FACTOR * (uint64_t)p->cfg.retry_ms;
+	e->fetch_tries = 0;
+	e->fetch_stalls = 0;
 }
 
 int paxos_on_trimmed(struct paxos *p, struct paxos_entity *e, size_t from,

@@ -174,6 +174,9 @@ static int on_msg(struct paxos *p, size_t from, const struct paxos_msg *m)
 	case PAXOS_MSG_TRIMMED:
 		rc = paxos_on_trimmed(p, e, from, m);
 		break;
+	case PAXOS_MSG_FETCH_WAIT:
+		paxos_on_fetch_wait(p, e, from, m);
+		break;
 	case PAXOS_MSG_BARRIER:
 		rc = paxos_on_barrier(p, e, from, m);
 		break;
@@ -368,14 +371,23 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 const char *paxos_msg_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-	    [PAXOS_MSG_PREPARE] = "PREPARE",   [PAXOS_MSG_PROMISE] = "PROMISE",
-	    [PAXOS_MSG_ACCEPT] = "ACCEPT",     [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
-	    [PAXOS_MSG_REJECT] = "REJECT",     [PAXOS_MSG_CHOSEN] = "CHOSEN",
-	    [PAXOS_MSG_FETCH] = "FETCH",       [PAXOS_MSG_TRIMMED] = "TRIMMED",
-	    [PAXOS_MSG_BARRIER] = "BARRIER",   [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
-	    [PAXOS_MSG_SCAN] = "SCAN",         [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
-	    [PAXOS_MSG_FORWARD] = "FORWARD",   [PAXOS_MSG_FWD_ACK] = "FWD_ACK",
-	    [PAXOS_MSG_FWD_NACK] = "FWD_NACK", [PAXOS_MSG_FWD_STALE] = "FWD_STALE",
+	    [PAXOS_MSG_PREPARE] = "PREPARE",
+	    [PAXOS_MSG_PROMISE] = "PROMISE",
+	    [PAXOS_MSG_ACCEPT] = "ACCEPT",
+	    [PAXOS_MSG_ACCEPTED] = "ACCEPTED",
+	    [PAXOS_MSG_REJECT] = "REJECT",
+	    [PAXOS_MSG_CHOSEN] = "CHOSEN",
+	    [PAXOS_MSG_FETCH] = "FETCH",
+	    [PAXOS_MSG_TRIMMED] = "TRIMMED",
+	    [PAXOS_MSG_BARRIER] = "BARRIER",
+	    [PAXOS_MSG_BARRIER_ACK] = "BARRIER_ACK",
+	    [PAXOS_MSG_SCAN] = "SCAN",
+	    [PAXOS_MSG_SCAN_REPLY] = "SCAN_REPLY",
+	    [PAXOS_MSG_FORWARD] = "FORWARD",
+	    [PAXOS_MSG_FWD_ACK] = "FWD_ACK",
+	    [PAXOS_MSG_FWD_NACK] = "FWD_NACK",
+	    [PAXOS_MSG_FWD_STALE] = "FWD_STALE",
+	    [PAXOS_MSG_FETCH_WAIT] = "FETCH_WAIT",
 	};
 	if (type < 1 || type > PAXOS_MSG_TYPE_MAX)
 		return "?";

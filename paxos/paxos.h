@@ -140,6 +140,11 @@
  *                          holds it); answers to FETCH and to messages about
  *                          an entry the receiver already knows chosen carry it
  *   FETCH    e..entry_to   "send me these chosen entries"
+ *   FETCH_WAIT e           "your FETCH waits for catch-up's rate here: the
+ *                          answer comes; ask me again later, no one else"
+ *                          (sent by the daemon that paces catch-up, not by
+ *                          the engine; the asker neither counts the FETCH as
+ *                          stalled nor proposes at the entry meanwhile)
  *   TRIMMED  e             "entries <= e are trimmed here: take a snapshot"
  *   BARRIER  nonce         read barrier: what is the highest entry you know?
  *   BARRIER_ACK nonce, chosen, top (highest entry with an accepted value)
@@ -427,7 +432,8 @@ enum paxos_msg_type {
 	PAXOS_MSG_FWD_ACK,
 	PAXOS_MSG_FWD_NACK,
 	PAXOS_MSG_FWD_STALE,
-	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_FWD_STALE,
+	PAXOS_MSG_FETCH_WAIT,
+	PAXOS_MSG_TYPE_MAX = PAXOS_MSG_FETCH_WAIT,
 };
 
 #define PAXOS_MSG_F_DONE     1u /* SCAN_REPLY: last page */

@@ -1117,6 +1117,50 @@ START_TEST(trimmed_entries_are_served_as_snapshots)
 }
 END_TEST
 
+/* A peer that paces catch-up holds a FETCH and says FETCH_WAIT: the asker
+ * waits for it, asks that peer again (not the other one), and never proposes
+ * at the entry meanwhile (its PREPAREs would preempt whoever writes the
+ * entity, and be answered with the value by every peer, outside the rate).
+ * Without the WAITs it falls back to phase 1 after four stalls: the case
+ * the fallback is for (nobody can serve the entry). */
+START_TEST(a_fetch_wait_is_waited_for)
+{
+	struct fx f;
+	fx_init(&f, 3, false);
+	/* any message tells node 3 that node 1 has 1..5 chosen */
+	struct paxos_msg hello = msg(PAXOS_MSG_BARRIER_ACK, 0x700, 0, 0);
+	hello.chosen = 5;
+	ck_assert_int_eq(recv(&f, 1, &hello), 0);
+	const struct paxos_msg *q = sent(&f, 1, PAXOS_MSG_FETCH);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(q->entry, 1);
+	size_t prepares = 0, to_other = 0;
+	for (int i = 0; i < 40; i++) { /* 4 s of 100 ms retries */
+		struct paxos_msg w = msg(PAXOS_MSG_FETCH_WAIT, 0x700, 1, 0);
+		if (sent(&f, 1, PAXOS_MSG_FETCH))
+			ck_assert_int_eq(recv(&f, 1, &w), 0);
+		tick(&f, 100);
+		prepares += count_sent(&f, PAXOS_MSG_PREPARE);
+		to_other += sent(&f, 2, PAXOS_MSG_FETCH) != NULL;
+	}
+	ck_assert_uint_eq(prepares, 0);
+	ck_assert_uint_eq(to_other, 0);
+	/* the answer comes: caught up */
+	choose_entries(&f, 0x700, 1, 5);
+	fx_close(&f);
+
+	/* without the WAITs: the fallback, as before */
+	fx_init(&f, 3, false);
+	ck_assert_int_eq(recv(&f, 1, &hello), 0);
+	for (int i = 0; i < 40 && !prepares; i++) {
+		tick(&f, 100);
+		prepares += count_sent(&f, PAXOS_MSG_PREPARE);
+	}
+	ck_assert_uint_gt(prepares, 0);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(barriers_wait_for_what_a_majority_knows)
 {
 	struct fx f;
@@ -1396,6 +1440,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, only_votes_are_synced, 10);
 	TEST_CASE(s, amnesia_votes_only_above_the_fence, 10);
 	TEST_CASE(s, trimmed_entries_are_served_as_snapshots, 10);
+	TEST_CASE(s, a_fetch_wait_is_waited_for, 30);
 	TEST_CASE(s, barriers_wait_for_what_a_majority_knows, 10);
 	TEST_CASE(s, a_broken_entity_refuses_service, 10);
 	TEST_CASE(s, idle_entities_leave_memory_and_come_back, 10);
