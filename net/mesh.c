@@ -375,9 +375,12 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 	if (p->out)
 		net_link_close(p->out, NET_CLOSE_CROSSED, UTIL_LOG_DEBUG,
 			       "dropping our dial: the link node %u dialed is up", p->id);
-	LOG_INFO("%s: %s: link up (%s, key %s%s)", m->who, l->name,
+	/* the key id says which secret a rotation has reached (a tool on
+	 * the client credential has none) */
+	LOG_INFO("%s: %s: link up (%s, %s%s%s)", m->who, l->name,
 		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed",
-		 net_tls_cred_id(m->tls, l->cred),
+		 net_tls_cred_id(m->tls, l->cred) ? "key " : "client credential",
+		 net_tls_cred_id(m->tls, l->cred) ? net_tls_cred_id(m->tls, l->cred) : "",
 		 l->cred == NET_TLS_CRED_NEXT ? ", our next_secret_file" : "");
 	return 0;
 }
