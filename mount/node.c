@@ -207,6 +207,10 @@ static int open_mesh(struct mount_node *n, char *err, size_t errlen)
 		cfg.client_secret = n->conf->client_secret;
 		cfg.client_secret_len = n->conf->client_secret_len;
 	}
+	if (n->conf->next_secret_len) {
+		cfg.next_secret = n->conf->next_secret;
+		cfg.next_secret_len = n->conf->next_secret_len;
+	}
 	cfg.self = n->self;
 	for (size_t i = 0; i < n->conf->n_nodes; i++) {
 		const struct util_conf_node *c = &n->conf->nodes[i];

@@ -54,10 +54,10 @@ struct net_link {
 	enum net_link_state state;
 	struct net_hs hs;
 	bool got_preamble;
-	bool client;      /* the peer is a client (hello id 0) */
-	bool client_cred; /* TLS was keyed by the client credential (net/tls.h) */
-	bool counted_in;  /* counted in its peer's n_in */
-	bool pending;     /* in mesh->pending */
+	bool client;            /* the peer is a client (hello id 0) */
+	enum net_tls_cred cred; /* the credential TLS was keyed by (net/tls.h) */
+	bool counted_in;        /* counted in its peer's n_in */
+	bool pending;           /* in mesh->pending */
 	bool want_writable;
 	uint32_t handle; /* `from` of what it hands up: node id or client handle */
 	size_t read_wm;  /* the read low watermark set now */
@@ -105,7 +105,8 @@ struct net_mesh {
 	char cluster[NET_CLUSTER_MAX + 1];
 	uint8_t *secret;        /* the node credential; NULL on a client that has the other */
 	uint8_t *client_secret; /* the client credential, or NULL */
-	struct net_hs_keys keys, client_keys;
+	uint8_t *next_secret; /* the node secret accepted beside `secret` (a node only), or NULL */
+	struct net_hs_keys keys, client_keys, next_keys;
 	struct net_tls *tls; /* the TLS context every link uses */
 	struct net_callbacks cb;
 	void *arg;
@@ -128,7 +129,7 @@ struct net_mesh {
 
 /* ---- link.c ---------------------------------------------------------- */
 
-/* The keys of the credential `l`'s TLS proved (node or client). */
+/* The keys of the credential `l`'s TLS proved (node, next or client). */
 const struct net_hs_keys *net_link_keys(const struct net_link *l);
 
 /* Dials peer `p`: creates a link in state CONNECTING and sets p->out.

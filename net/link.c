@@ -253,7 +253,14 @@ int net_link_put_packed(struct net_link *l, const uint8_t *body, size_t len)
 
 const struct net_hs_keys *net_link_keys(const struct net_link *l)
 {
-	return l->client_cred ? &l->mesh->client_keys : &l->mesh->keys;
+	switch (l->cred) {
+	case NET_TLS_CRED_CLIENT:
+		return &l->mesh->client_keys;
+	case NET_TLS_CRED_NEXT:
+		return &l->mesh->next_keys;
+	default:
+		return &l->mesh->keys;
+	}
 }
 
 static void link_start_handshake(struct net_link *l)
@@ -731,7 +738,7 @@ static void tls_up(struct net_link *l)
 	uint8_t channel[NET_TLS_CHANNEL_LEN];
 	char why[200];
 
-	if (net_tls_established(bufferevent_openssl_get_ssl(l->bev), channel, &l->client_cred, why,
+	if (net_tls_established(bufferevent_openssl_get_ssl(l->bev), channel, &l->cred, why,
 				sizeof(why)) < 0) {
 		l->ctr->auth_failures++;
 		net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);

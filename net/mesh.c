@@ -77,6 +77,17 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 			   c->client_secret_len, MIN_SECRET_LEN);
 	if (!c->client_secret)
 		c->client_secret_len = 0;
+	if (!c->self || !c->next_secret) {
+		/* a client dials with `secret` only: the next one is of no use to it */
+		c->next_secret = NULL;
+		c->next_secret_len = 0;
+	} else if (c->next_secret_len < MIN_SECRET_LEN) {
+		return bad(err, errlen, -EINVAL, "next secret is %zu bytes; it must be at least %d",
+			   c->next_secret_len, MIN_SECRET_LEN);
+	} else if (c->next_secret_len == c->secret_len &&
+		   !memcmp(c->next_secret, c->secret, c->secret_len)) {
+		return bad(err, errlen, -EINVAL, "the next secret is the secret itself");
+	}
 	if (!c->self && c->client_secret) {
 		/* A client with the client credential uses it alone, so that a
 		 * config that still names the node secret proves nothing more. */
@@ -239,7 +250,7 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 	struct net_peer *p;
 
 	*level = UTIL_LOG_WARN;
-	if (l->client_cred && id != 0) {
+	if (l->cred == NET_TLS_CRED_CLIENT && id != 0) {
 		/* The read-only credential: whoever holds it may ask questions,
 		 * never stand for a node (docs/security.md "Roles"). */
 		*code = NET_CLOSE_IDENTITY;
@@ -335,7 +346,9 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 		l->state = NET_LINK_UP;
 		snprintf(l->name, sizeof(l->name), "client %u (%s)", h, l->addr);
 		LOG_INFO("%s: %s: connected (%s credential)", m->who, l->name,
-			 l->client_cred ? "client" : "node");
+			 l->cred == NET_TLS_CRED_CLIENT ? "client"
+			 : l->cred == NET_TLS_CRED_NEXT ? "next node"
+							: "node");
 		return 0;
 	}
 	p = m->peers[l->hs.peer];
@@ -362,8 +375,13 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 	if (p->out)
 		net_link_close(p->out, NET_CLOSE_CROSSED, UTIL_LOG_DEBUG,
 			       "dropping our dial: the link node %u dialed is up", p->id);
-	LOG_INFO("%s: %s: link up (%s)", m->who, l->name,
-		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed");
+	/* the key id says which secret a rotation has reached (a tool on
+	 * the client credential has none) */
+	LOG_INFO("%s: %s: link up (%s, %s%s%s)", m->who, l->name,
+		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed",
+		 net_tls_cred_id(m->tls, l->cred) ? "key " : "client credential",
+		 net_tls_cred_id(m->tls, l->cred) ? net_tls_cred_id(m->tls, l->cred) : "",
+		 l->cred == NET_TLS_CRED_NEXT ? ", our next_secret_file" : "");
 	return 0;
 }
 
@@ -588,10 +606,12 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		m->secret = malloc(m->cfg.secret_len);
 	if (m->cfg.client_secret)
 		m->client_secret = malloc(m->cfg.client_secret_len);
+	if (m->cfg.next_secret)
+		m->next_secret = malloc(m->cfg.next_secret_len);
 	m->reaper = event_new(base, -1, 0, reaper_cb, m);
 	m->relisten = evtimer_new(base, relisten_cb, m);
 	if ((m->cfg.secret && !m->secret) || (m->cfg.client_secret && !m->client_secret) ||
-	    !m->reaper || !m->relisten) {
+	    (m->cfg.next_secret && !m->next_secret) || !m->reaper || !m->relisten) {
 		rc = bad(err, errlen, -ENOMEM, "net: out of memory");
 		goto fail;
 	}
@@ -599,9 +619,12 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		memcpy(m->secret, m->cfg.secret, m->cfg.secret_len);
 	if (m->client_secret)
 		memcpy(m->client_secret, m->cfg.client_secret, m->cfg.client_secret_len);
+	if (m->next_secret)
+		memcpy(m->next_secret, m->cfg.next_secret, m->cfg.next_secret_len);
 	m->cfg.cluster = m->cluster;
 	m->cfg.secret = m->secret;
 	m->cfg.client_secret = m->client_secret;
+	m->cfg.next_secret = m->next_secret;
 	m->keys.cluster = m->cluster;
 	m->keys.secret = m->secret;
 	m->keys.secret_len = m->cfg.secret_len;
@@ -609,8 +632,14 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 	m->client_keys.secret = m->client_secret;
 	m->client_keys.secret_len = m->cfg.client_secret_len;
 	m->client_keys.client = true;
+	m->next_keys.cluster = m->cluster;
+	m->next_keys.secret = m->next_secret;
+	m->next_keys.secret_len = m->cfg.next_secret_len;
 	rc = net_tls_new(m->cluster, m->secret, m->cfg.secret_len, m->client_secret,
 			 m->cfg.client_secret_len, &m->tls, err, errlen);
+	if (rc == 0 && m->next_secret)
+		rc = net_tls_accept_next(m->tls, m->next_secret, m->cfg.next_secret_len, err,
+					 errlen);
 	if (rc < 0)
 		goto fail;
 	m->cb = *cb;
@@ -653,6 +682,15 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		snprintf(p->name, sizeof(p->name), "node %u (%s)", n->id, addr);
 	}
 	if (m->cfg.self) {
+		/* Which keys this node takes, by key id (on the wire anyway),
+		 * never the bytes: during a rotation the operator checks here
+		 * that every node has the one the others dial with. */
+		const char *next = net_tls_cred_id(m->tls, NET_TLS_CRED_NEXT);
+		LOG_INFO("%s: accepts node keys %s (secret_file, dialed with)%s%s%s%s", m->who,
+			 net_tls_cred_id(m->tls, NET_TLS_CRED_NODE), next ? " and " : "",
+			 next ? next : "", next ? " (next_secret_file)" : "",
+			 m->client_secret ? "; and the client credential (client_secret_file)"
+					  : "");
 		rc = -EINVAL; /* config_check made sure self is in the list */
 		for (size_t i = 0; i < m->cfg.n_nodes; i++)
 			if (m->cfg.nodes[i].id == m->cfg.self)
@@ -706,6 +744,10 @@ void net_mesh_free(struct net_mesh *m)
 	if (m->client_secret) {
 		net_wipe(m->client_secret, m->client_keys.secret_len);
 		free(m->client_secret);
+	}
+	if (m->next_secret) {
+		net_wipe(m->next_secret, m->next_keys.secret_len);
+		free(m->next_secret);
 	}
 	free(m);
 }

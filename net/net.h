@@ -78,6 +78,12 @@ struct net_config {
 	 * node credential's, so neither can pass for the other. */
 	const uint8_t *client_secret;
 	size_t client_secret_len;
+	/* A second node secret a node accepts from peers and clients beside
+	 * `secret` (next_secret_file, for a rolling rotation: docs/security.md
+	 * "Rotating the secret"), at least 16 bytes and not `secret`, or NULL.
+	 * It is never dialed with, and a client (self 0) ignores it. */
+	const uint8_t *next_secret;
+	size_t next_secret_len;
 	uint32_t self;                        /* this node's id; 0 = a client: dials every node,
 				  never listens, proves the secret like a node
 				  (or the client credential: see below) */

@@ -20,6 +20,7 @@
 
 static const char psk_salt[] = "paxfs-tls-psk-v1";
 static const char client_psk_salt[] = "paxfs-tls-client-psk-v1";
+static const char key_id_salt[] = "paxfs-key-id-v1";
 static const char id_prefix[] = "paxfs/2 ";
 static const char client_id_prefix[] = "paxfs/2-client ";
 static const char exporter_label[] = "EXPORTER-paxfs-channel-v2";
@@ -31,18 +32,19 @@ static const unsigned char suite_id[2] = {0x13, 0x01};
 struct net_cred {
 	bool have;
 	uint8_t key[NET_TLS_PSK_LEN];
-	char *identity; /* id_prefix | cluster, or client_id_prefix | cluster */
+	char *identity; /* id_prefix | cluster | " " | key id, or client_id_prefix | cluster */
 	size_t identity_len;
+	char id[NET_TLS_KEY_ID_LEN + 1]; /* the key id of a node credential */
 };
 
 struct net_tls {
 	SSL_CTX *ctx;
 	char *cluster;
-	struct net_cred node, client;
+	struct net_cred node, next, client;
 };
 
 static int why_index = -1;  /* SSL ex_data slot: the `why` buffer of a connection */
-static int cred_index = -1; /* SSL ex_data slot: non-NULL when the client credential is used */
+static int cred_index = -1; /* SSL ex_data slot: the enum net_tls_cred in use, as a pointer */
 
 static int derive(const char *salt, size_t salt_len, const char *cluster, const uint8_t *secret,
 		  size_t secret_len, uint8_t psk[NET_TLS_PSK_LEN])
@@ -73,6 +75,20 @@ int net_tls_client_psk(const char *cluster, const uint8_t *client_secret, size_t
 	 * unrelated keys. */
 	return derive(client_psk_salt, sizeof(client_psk_salt) - 1, cluster, client_secret, len,
 		      psk);
+}
+
+int net_tls_key_id(const char *cluster, const uint8_t *secret, size_t secret_len,
+		   char id[NET_TLS_KEY_ID_LEN + 1])
+{
+	uint8_t h[NET_TLS_PSK_LEN];
+	int rc = derive(key_id_salt, sizeof(key_id_salt) - 1, cluster, secret, secret_len, h);
+
+	id[0] = '\0';
+	if (rc == 0)
+		for (int i = 0; i < NET_TLS_KEY_ID_LEN / 2; i++)
+			snprintf(id + 2 * i, 3, "%02x", h[i]);
+	OPENSSL_cleanse(h, sizeof(h));
+	return rc;
 }
 
 /* A new session that carries the PSK, for one handshake (the caller hands
@@ -150,28 +166,101 @@ static bool has_prefix(const unsigned char *id, size_t idlen, const char *prefix
 	return idlen >= plen && !memcmp(id, prefix, plen);
 }
 
+/* The credential of ours whose identity `id` is, or NULL. */
+static const struct net_cred *cred_named(const struct net_tls *t, const unsigned char *id,
+					 size_t idlen, enum net_tls_cred *which)
+{
+	if (is_identity(&t->node, id, idlen))
+		*which = NET_TLS_CRED_NODE;
+	else if (is_identity(&t->next, id, idlen))
+		*which = NET_TLS_CRED_NEXT;
+	else if (is_identity(&t->client, id, idlen))
+		*which = NET_TLS_CRED_CLIENT;
+	else
+		return NULL;
+	return *which == NET_TLS_CRED_NODE   ? &t->node
+	       : *which == NET_TLS_CRED_NEXT ? &t->next
+					     : &t->client;
+}
+
+/* Says in `why` (if not NULL) why a node identity ("paxfs/2 " | rest) is
+ * not one of ours, and returns whether it names our cluster (then with a
+ * key id we do not have, or none). The key ids are no secret: they are on
+ * the wire. */
+static bool why_node_identity(const struct net_tls *t, const unsigned char *rest, size_t len,
+			      char *why)
+{
+	const unsigned char *sp = NULL;
+	size_t clen = strlen(t->cluster), namelen;
+	char name[80], peer_id[80];
+
+	for (size_t i = 0; i < len; i++)
+		if (rest[i] == ' ')
+			sp = rest + i; /* the last one: a key id has no blank */
+	namelen = sp ? (size_t)(sp - rest) : len;
+
+	if (!why)
+		return namelen == clen && !memcmp(rest, t->cluster, clen);
+	if (namelen != clen || memcmp(rest, t->cluster, clen)) {
+		printable(name, sizeof(name), rest, namelen, 40);
+		snprintf(why, NET_TLS_WHY_LEN, "wrong cluster name '%s' (this node is in '%s')",
+			 name, t->cluster);
+		return false;
+	} else if (!sp) {
+		snprintf(why, NET_TLS_WHY_LEN,
+			 "the peer names no key id (a paxfs older than key rotation?)");
+	} else {
+		printable(peer_id, sizeof(peer_id), sp + 1, len - namelen - 1, 20);
+		snprintf(why, NET_TLS_WHY_LEN,
+			 "the peer dials with secret key id %s; this node accepts %s "
+			 "(secret_file)%s%s%s",
+			 peer_id, t->node.id, t->next.have ? " and " : "", t->next.id,
+			 t->next.have ? " (next_secret_file)" : "");
+	}
+	return namelen == clen && !memcmp(rest, t->cluster, clen);
+}
+
 /* Server: the client's identity must be one of ours. An unknown one is
  * not an error here: the handshake goes on without a PSK and fails for
  * want of a certificate (the client hears "handshake failure"); `why`
  * keeps the reason for our own log. Whether the client holds the key is
  * checked by OpenSSL (the binder) after this returns. OpenSSL stops at the
  * first identity that yields a session, so the credential marked here is
- * the one whose binder it then checks. */
+ * the one whose binder it then checks, and the one the inner handshake
+ * (net/handshake.h) then proves again. */
 static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
 {
 	struct net_tls *t = tls_of(ssl);
 	char *why = SSL_get_ex_data(ssl, why_index);
 	const char *cluster = t->cluster;
 	size_t plen = sizeof(id_prefix) - 1, cplen = sizeof(client_id_prefix) - 1;
+	const struct net_cred *cr;
+	enum net_tls_cred which;
 	char name[80];
 
 	*sess = NULL;
-	if (is_identity(&t->node, id, idlen) || is_identity(&t->client, id, idlen)) {
-		bool client = is_identity(&t->client, id, idlen);
-		SSL_SESSION *s = psk_session(client ? &t->client : &t->node, ssl);
+	cr = cred_named(t, id, idlen, &which);
+	if (cr) {
+		SSL_SESSION *s = psk_session(cr, ssl);
 		if (!s)
 			return 0;
-		SSL_set_ex_data(ssl, cred_index, client ? (void *)ssl : NULL);
+		SSL_set_ex_data(ssl, cred_index, (void *)(uintptr_t)which);
+		*sess = s;
+		return 1;
+	}
+	if (has_prefix(id, idlen, id_prefix, plen) &&
+	    why_node_identity(t, id + plen, idlen - plen, why)) {
+		/* Our cluster, a node key we do not hold: go on with our node
+		 * key, so that the binder fails as it did before key ids, and
+		 * both sides call it what it is, an authentication failure
+		 * (`why` adds the key ids). A paxfs that sends no key id
+		 * derives the same PSK, and gets in if it holds the secret. */
+		SSL_SESSION *s = psk_session(&t->node, ssl);
+		if (!t->node.have || !s) {
+			SSL_SESSION_free(s);
+			return t->node.have ? 0 : 1;
+		}
+		SSL_set_ex_data(ssl, cred_index, (void *)(uintptr_t)NET_TLS_CRED_NODE);
 		*sess = s;
 		return 1;
 	}
@@ -188,9 +277,7 @@ static int find_session_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_
 			 "wrong cluster name '%s' (client credential; this node is in '%s')", name,
 			 cluster);
 	} else if (has_prefix(id, idlen, id_prefix, plen)) {
-		printable(name, sizeof(name), id + plen, idlen - plen, 40);
-		snprintf(why, NET_TLS_WHY_LEN, "wrong cluster name '%s' (this node is in '%s')",
-			 name, cluster);
+		/* another cluster's: `why` says so */
 	} else {
 		printable(name, sizeof(name), id, idlen, 40);
 		snprintf(why, NET_TLS_WHY_LEN,
@@ -206,11 +293,15 @@ static int cred_init(struct net_cred *cr, bool client, const char *cluster, cons
 {
 	const char *prefix = client ? client_id_prefix : id_prefix;
 
-	cr->identity_len = strlen(prefix) + strlen(cluster);
+	if (!client && net_tls_key_id(cluster, secret, secret_len, cr->id) < 0)
+		return -EIO;
+	/* prefix | cluster, and for a node key " " | key id */
+	cr->identity_len = strlen(prefix) + strlen(cluster) + (client ? 0 : 1 + strlen(cr->id));
 	cr->identity = malloc(cr->identity_len + 1);
 	if (!cr->identity)
 		return -ENOMEM;
-	snprintf(cr->identity, cr->identity_len + 1, "%s%s", prefix, cluster);
+	snprintf(cr->identity, cr->identity_len + 1, "%s%s%s%s", prefix, cluster, client ? "" : " ",
+		 client ? "" : cr->id);
 	if ((client ? net_tls_client_psk : net_tls_psk)(cluster, secret, secret_len, cr->key) < 0)
 		return -EIO;
 	cr->have = true;
@@ -277,14 +368,49 @@ nomem:
 	return -ENOMEM;
 }
 
+int net_tls_accept_next(struct net_tls *t, const uint8_t *next, size_t next_len, char *err,
+			size_t errlen)
+{
+	int rc;
+
+	if (!t->node.have || t->next.have) {
+		snprintf(err, errlen, "net: a next secret needs a node secret, and only one");
+		return -EINVAL;
+	}
+	rc = cred_init(&t->next, false, t->cluster, next, next_len);
+	if (rc == 0 && !strcmp(t->next.id, t->node.id))
+		rc = -EINVAL;
+	if (rc < 0) {
+		snprintf(err, errlen,
+			 rc == -EINVAL   ? "net: the next secret is the secret itself (key id %s)"
+			 : rc == -ENOMEM ? "net: out of memory"
+					 : "net: cannot derive the TLS key (OpenSSL HKDF failed)",
+			 t->node.id);
+		OPENSSL_cleanse(t->next.key, sizeof(t->next.key));
+		free(t->next.identity);
+		memset(&t->next, 0, sizeof(t->next));
+	}
+	return rc;
+}
+
+const char *net_tls_cred_id(const struct net_tls *t, enum net_tls_cred which)
+{
+	const struct net_cred *cr = which == NET_TLS_CRED_NODE   ? &t->node
+				    : which == NET_TLS_CRED_NEXT ? &t->next
+								 : NULL;
+	return cr && cr->have ? cr->id : NULL;
+}
+
 void net_tls_free(struct net_tls *t)
 {
 	if (!t)
 		return;
 	SSL_CTX_free(t->ctx);
 	OPENSSL_cleanse(t->node.key, sizeof(t->node.key));
+	OPENSSL_cleanse(t->next.key, sizeof(t->next.key));
 	OPENSSL_cleanse(t->client.key, sizeof(t->client.key));
 	free(t->node.identity);
+	free(t->next.identity);
 	free(t->client.identity);
 	free(t->cluster);
 	free(t);
@@ -299,7 +425,10 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 	SSL_set_ex_data(ssl, why_index, why);
 	/* a dialing side knows now which credential it will offer; a server
 	 * learns it in find_session_cb */
-	SSL_set_ex_data(ssl, cred_index, !server && offered(t) == &t->client ? (void *)ssl : NULL);
+	SSL_set_ex_data(ssl, cred_index,
+			(void *)(uintptr_t)(!server && offered(t) == &t->client
+						? NET_TLS_CRED_CLIENT
+						: NET_TLS_CRED_NODE));
 	if (server) {
 		SSL_set_accept_state(ssl);
 	} else {
@@ -311,8 +440,8 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 	return ssl;
 }
 
-int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], bool *client, char *why,
-			size_t whylen)
+int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], enum net_tls_cred *cred,
+			char *why, size_t whylen)
 {
 	/* For TLS 1.3, "reused" means a PSK authenticated the handshake: ours
 	 * is the only one either side knows. */
@@ -325,7 +454,7 @@ int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], bool *cl
 		snprintf(why, whylen, "TLS exporter failed");
 		return -EIO;
 	}
-	*client = SSL_get_ex_data(ssl, cred_index) != NULL;
+	*cred = (enum net_tls_cred)(uintptr_t)SSL_get_ex_data(ssl, cred_index);
 	return 0;
 }
 
@@ -335,7 +464,7 @@ enum net_tls_fail net_tls_explain(unsigned long err, int sys_errno, bool server,
 	int reason = ERR_GET_REASON(err);
 	char what[128];
 
-	if (own_why && own_why[0]) {
+	if (own_why && own_why[0] && reason != SSL_R_BINDER_DOES_NOT_VERIFY) {
 		snprintf(why, whylen, "%s", own_why);
 		return NET_TLS_FAIL_REFUSED;
 	}
@@ -352,7 +481,9 @@ enum net_tls_fail net_tls_explain(unsigned long err, int sys_errno, bool server,
 		/* The server side: the client's ClientHello binder was made
 		 * with another key. */
 		snprintf(why, whylen,
-			 "authentication failed: the peer does not prove the cluster secret");
+			 "authentication failed: the peer does not prove the cluster secret%s%s%s",
+			 own_why && own_why[0] ? " (" : "", own_why ? own_why : "",
+			 own_why && own_why[0] ? ")" : "");
 		return NET_TLS_FAIL_AUTH;
 	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
 	case SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER:

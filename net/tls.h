@@ -5,7 +5,9 @@
  *
  *   psk      = HKDF-SHA256(ikm = cluster secret, salt = "paxfs-tls-psk-v1",
  *                          info = cluster name)               (32 bytes)
- *   identity = "paxfs/2 " | cluster name        (sent in the clear)
+ *   key id   = hex of the first 8 bytes of HKDF-SHA256(ikm = cluster secret,
+ *                          salt = "paxfs-key-id-v1", info = cluster name)
+ *   identity = "paxfs/2 " | cluster name | " " | key id   (sent in the clear)
  *   suite    = TLS_AES_128_GCM_SHA256, key exchange psk_dhe_ke (ECDHE
  *              mixed into the key schedule: forward secrecy)
  *
@@ -28,6 +30,20 @@
  * client secret) and net_tls_established says which one the peer proved; a
  * dialing side offers the node credential if it has one, else the client's.
  *
+ * The key id names which node secret the PSK comes from, so that a server
+ * holding two (secret_file and next_secret_file, during a rotation:
+ * docs/security.md "Rotating the secret") picks the right PSK. It is a
+ * one-way function of the secret, never its bytes, and tells an observer
+ * nothing the binder beside it does not. A server accepts the node key,
+ * the next node key when it has one, and the client key when it has one;
+ * a dialing side only ever offers the node key (or, without it, the
+ * client's): next_secret_file is accepted, never dialed with.
+ *
+ * An identity of our cluster with a key id we do not hold (or none, from
+ * a paxfs before key ids) is tried with the node key: a wrong secret is an
+ * authentication failure on both sides, as it always was, and the
+ * server's log adds both key ids.
+ *
  * The TLS credential is the cluster's, not a node's: which node is on the
  * other end is proven inside the channel by the handshake of
  * net/handshake.h, whose proof covers net_tls_established's `channel`
@@ -47,9 +63,17 @@
 
 #define NET_TLS_PSK_LEN     32
 #define NET_TLS_CHANNEL_LEN 32
-#define NET_TLS_WHY_LEN     160
+#define NET_TLS_WHY_LEN     256
+#define NET_TLS_KEY_ID_LEN  16 /* hex digits, without the NUL */
 
 struct net_tls;
+
+/* Which of a mesh's credentials a connection's TLS was keyed by. */
+enum net_tls_cred {
+	NET_TLS_CRED_NODE = 0, /* secret_file: what nodes dial with */
+	NET_TLS_CRED_NEXT,     /* next_secret_file: accepted from peers during a rotation */
+	NET_TLS_CRED_CLIENT,   /* client_secret_file: the read-only client credential */
+};
 
 /* Why a TLS handshake failed, as far as this side can tell. */
 enum net_tls_fail {
@@ -68,6 +92,11 @@ int net_tls_psk(const char *cluster, const uint8_t *secret, size_t secret_len,
 int net_tls_client_psk(const char *cluster, const uint8_t *client_secret, size_t len,
 		       uint8_t psk[NET_TLS_PSK_LEN]);
 
+/* Writes the key id of the node secret `secret` (see above) to `id`, NUL
+ * terminated. Returns 0 or -EIO (OpenSSL failed). */
+int net_tls_key_id(const char *cluster, const uint8_t *secret, size_t secret_len,
+		   char id[NET_TLS_KEY_ID_LEN + 1]);
+
 /* Creates the TLS context of a mesh: TLS 1.3 only, the one suite, the PSK
  * callbacks, no session tickets. `secret` (the node credential) and
  * `client_secret` may each be NULL, not both: a server accepts the ones it
@@ -76,6 +105,16 @@ int net_tls_client_psk(const char *cluster, const uint8_t *client_secret, size_t
 int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen);
+
+/* Makes the server side of `t` (which has a node secret) also accept the
+ * node secret `next`, under its own key id. Returns 0, -EINVAL (no node
+ * secret, or `next` gives the same key id) or -EIO, with err saying why. */
+int net_tls_accept_next(struct net_tls *t, const uint8_t *next, size_t next_len, char *err,
+			size_t errlen);
+
+/* The key id of the node credential (NET_TLS_CRED_NODE) or the next one
+ * (NET_TLS_CRED_NEXT), or NULL when `t` has none. */
+const char *net_tls_cred_id(const struct net_tls *t, enum net_tls_cred which);
 
 /* Wipes the PSK and frees. NULL is a no-op. */
 void net_tls_free(struct net_tls *t);
@@ -87,12 +126,13 @@ void net_tls_free(struct net_tls *t);
 SSL *net_tls_conn(struct net_tls *t, bool server, char *why);
 
 /* After the handshake completed: checks that it was authenticated by one
- * of our PSKs, sets *client to whether it was the client credential, and
+ * of our PSKs, sets *cred to the credential it was (on a dialing side:
+ * the one offered; on a server: the one the peer's identity named), and
  * fills `channel` with the exporter value both ends share (label
  * "EXPORTER-paxfs-channel-v2"). Returns 0, or -EACCES (no PSK) / -EIO with
  * `why` set. */
-int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], bool *client, char *why,
-			size_t whylen);
+int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], enum net_tls_cred *cred,
+			char *why, size_t whylen);
 
 /* Explains a failed handshake from `err` (the first OpenSSL error code the
  * connection saw; 0 when there was none: the socket failed or closed, with

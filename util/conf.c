@@ -152,6 +152,7 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 {
 	char line[8192];
 	bool have_cluster = false, have_secret = false, have_client_secret = false;
+	bool have_next_secret = false;
 	bool seen[UTIL_CONF_MAX_NODES + 1] = {false};
 	unsigned lineno = 0;
 	FILE *f;
@@ -226,6 +227,15 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			resolve_relative(c, value, c->client_secret_file,
 					 sizeof(c->client_secret_file));
 			have_client_secret = true;
+		} else if (!strcmp(key, "next_secret_file")) {
+			if (have_next_secret) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: 'next_secret_file' given twice", path, lineno);
+				goto out;
+			}
+			resolve_relative(c, value, c->next_secret_file,
+					 sizeof(c->next_secret_file));
+			have_next_secret = true;
 		} else if (!strncmp(key, "node.", 5)) {
 			char *end;
 			long id;
@@ -269,6 +279,11 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 		rc = fail(err, errlen, -EINVAL,
 			  "%s: 'secret_file' (or, for the tools, 'client_secret_file') is missing",
 			  path);
+	else if (have_next_secret && !have_secret)
+		rc = fail(err, errlen, -EINVAL,
+			  "%s: 'next_secret_file' without 'secret_file' (it is accepted beside "
+			  "the node secret, never instead of it)",
+			  path);
 	else if (c->n_nodes == 0)
 		rc = fail(err, errlen, -EINVAL, "%s: no 'node.N = host:port' line", path);
 	if (rc)
@@ -298,6 +313,20 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			  "%s: client_secret_file %s holds the node secret (the one in %s); the "
 			  "client credential must be a secret of its own",
 			  path, c->client_secret_file, c->secret_file);
+	if (!rc && have_next_secret)
+		rc = load_secret(c, "next_secret_file", c->next_secret_file, c->next_secret,
+				 &c->next_secret_len, err, errlen);
+	if (!rc && c->next_secret_len && c->next_secret_len == c->secret_len &&
+	    !memcmp(c->next_secret, c->secret, c->secret_len))
+		rc = fail(err, errlen, -EINVAL,
+			  "%s: next_secret_file %s holds the secret of secret_file %s; it must be "
+			  "the new secret (or, while swapping, the old one)",
+			  path, c->next_secret_file, c->secret_file);
+	else if (!rc && c->next_secret_len && c->next_secret_len == c->client_secret_len &&
+		 !memcmp(c->next_secret, c->client_secret, c->next_secret_len))
+		rc = fail(err, errlen, -EINVAL,
+			  "%s: next_secret_file %s holds the client secret (the one in %s)", path,
+			  c->next_secret_file, c->client_secret_file);
 out:
 	fclose(f);
 	if (rc)
@@ -316,11 +345,14 @@ const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t 
 void util_conf_close(struct util_conf *c)
 {
 	/* volatile writes so the wipe is not optimised away */
-	volatile uint8_t *p = c->secret, *q = c->client_secret;
+	volatile uint8_t *p = c->secret, *q = c->client_secret, *r = c->next_secret;
 	for (size_t i = 0; i < sizeof(c->secret); i++)
 		p[i] = 0;
 	for (size_t i = 0; i < sizeof(c->client_secret); i++)
 		q[i] = 0;
+	for (size_t i = 0; i < sizeof(c->next_secret); i++)
+		r[i] = 0;
 	c->secret_len = 0;
 	c->client_secret_len = 0;
+	c->next_secret_len = 0;
 }

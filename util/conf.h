@@ -3,6 +3,7 @@
  *     cluster = demo
  *     secret_file = demo.key        # peers prove they hold it
  *     client_secret_file = ro.key   # optional: the tools' read-only credential
+ *     next_secret_file = new.key    # optional: accepted beside secret_file
  *     node.1 = 127.0.0.1:7101
  *
  * One `key = value` per line; `#` starts a comment; blank lines are fine.
@@ -13,7 +14,10 @@
  * bytes; the errors say the chown or chmod that fixes it. client_secret_file
  * follows the same rules and must not hold the node secret; a config with
  * it may leave out secret_file (the tools' config: the daemon refuses one
- * without secret_file). Every error names the file, the line
+ * without secret_file). next_secret_file (the node secret a rolling rotation
+ * moves to: docs/security.md "Rotating the secret") follows the same rules,
+ * needs secret_file and must differ from it and from the client secret.
+ * Every error names the file, the line
  * and the problem: "cluster.conf:3: unknown key 'nod.1'". */
 #ifndef PAXFS_UTIL_CONF_H
 #define PAXFS_UTIL_CONF_H
@@ -39,7 +43,10 @@ struct util_conf {
 	size_t secret_len; /* 0 when only client_secret_file is given (a tools-only config) */
 	char client_secret_file[4096]; /* resolved path, "" when the key is absent */
 	uint8_t client_secret[UTIL_CONF_SECRET_MAX];
-	size_t client_secret_len; /* 0 when absent */
+	size_t client_secret_len;    /* 0 when absent */
+	char next_secret_file[4096]; /* resolved path, "" when the key is absent */
+	uint8_t next_secret[UTIL_CONF_SECRET_MAX];
+	size_t next_secret_len; /* 0 when absent */
 	struct util_conf_node nodes[UTIL_CONF_MAX_NODES];
 	size_t n_nodes; /* sorted by id */
 };

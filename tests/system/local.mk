@@ -26,6 +26,7 @@ TESTS += \
 	tests/system/verify.sh \
 	tests/system/status.sh \
 	tests/system/roles.sh \
+	tests/system/rotate.sh \
 	tests/system/loopwatch.sh \
 	tests/system/catchup_status.sh \
 	tests/system/install.sh \

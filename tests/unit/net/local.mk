@@ -16,6 +16,7 @@ NET_TESTS = \
 	tests/unit/net/test_net_badinput \
 	tests/unit/net/test_net_tls \
 	tests/unit/net/test_net_roles \
+	tests/unit/net/test_net_rotate \
 	tests/unit/net/fuzz_replay
 check_PROGRAMS += $(NET_TESTS)
 TESTS += $(NET_TESTS)
@@ -51,6 +52,10 @@ tests_unit_net_test_net_tls_LDADD = $(NET_TEST_LIBS) -lpthread
 tests_unit_net_test_net_roles_SOURCES = tests/unit/net/test_net_roles.c tests/lib/check_main.h
 tests_unit_net_test_net_roles_CFLAGS = $(NET_TEST_CFLAGS)
 tests_unit_net_test_net_roles_LDADD = $(NET_TEST_LIBS) -lpthread
+
+tests_unit_net_test_net_rotate_SOURCES = tests/unit/net/test_net_rotate.c tests/lib/check_main.h
+tests_unit_net_test_net_rotate_CFLAGS = $(NET_TEST_CFLAGS)
+tests_unit_net_test_net_rotate_LDADD = $(NET_TEST_LIBS) -lpthread
 
 # The frame fuzz target: its corpus replays in `make check` (any compiler);
 # `make fuzz-net` builds the libFuzzer binary with clang.

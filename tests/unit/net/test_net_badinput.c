@@ -252,8 +252,8 @@ static void raw_close(int fd)
 static void raw_channel(int fd, uint8_t channel[NET_CHANNEL_LEN])
 {
 	char why[200];
-	bool client;
-	ck_assert_int_eq(net_tls_established(tls_of[fd], channel, &client, why, sizeof(why)), 0);
+	enum net_tls_cred cred;
+	ck_assert_int_eq(net_tls_established(tls_of[fd], channel, &cred, why, sizeof(why)), 0);
 }
 
 /* One recv(2) or SSL_read: >0 bytes, 0 EOF, <0 error. */

@@ -305,7 +305,7 @@ static void *forger_main(void *arg)
 	struct net_hs hs;
 	size_t have = 0, off = NET_PREAMBLE_LEN, n;
 	char why[200];
-	bool client;
+	enum net_tls_cred cred;
 	SSL *ssl;
 	int fd;
 
@@ -314,7 +314,8 @@ static void *forger_main(void *arg)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto out;
 	ssl = th_tls_client_as(fd, TH_CLUSTER, CLIENT_SECRET, true);
-	if (!ssl || net_tls_established(ssl, channel, &client, why, sizeof(why)) || !client)
+	if (!ssl || net_tls_established(ssl, channel, &cred, why, sizeof(why)) ||
+	    cred != NET_TLS_CRED_CLIENT)
 		goto out;
 	f->tls_ok = true;
 	/* preamble and hello, then nothing: the claim alone must be refused */

@@ -193,6 +193,51 @@ START_TEST(client_secret_file_is_read_and_checked)
 }
 END_TEST
 
+/* The node secret a rotation moves to (or, while swapping, the old one):
+ * same file rules, needs secret_file, differs from it and from the client
+ * secret. */
+START_TEST(next_secret_file_is_read_and_checked)
+{
+	const char *next = "cluster = demo\nsecret_file = demo.key\n"
+			   "next_secret_file = next.key\nnode.1 = 127.0.0.1:7101\n";
+
+	write_file("next.key", "next-secret-0123456789ab\n", 0600);
+	ck_assert_msg(load(next) == 0, "%s", err);
+	ck_assert_uint_eq(conf.next_secret_len, 24);
+	ck_assert_int_eq(memcmp(conf.next_secret, "next-secret-0123456789ab", 24), 0);
+	ck_assert_uint_eq(conf.secret_len, 32);
+	ck_assert_ptr_nonnull(strstr(conf.next_secret_file, "/next.key"));
+	util_conf_close(&conf);
+	ck_assert_uint_eq(conf.next_secret_len, 0);
+	ck_assert_int_eq(load("cluster = demo\nsecret_file = demo.key\nnode.1 = a:1\n"), 0);
+	ck_assert_uint_eq(conf.next_secret_len, 0);
+	ck_assert_str_eq(conf.next_secret_file, "");
+	util_conf_close(&conf);
+
+	write_file("next.key", "next-secret-0123456789ab\n", 0604);
+	EXPECT_ERROR(next, -EPERM, "next_secret_file");
+	ck_assert_msg(strstr(err, "chmod 600"), "error '%s'", err);
+	write_file("next.key", "short\n", 0600);
+	EXPECT_ERROR(next, -EINVAL, "next_secret_file");
+	ck_assert_msg(strstr(err, "at least 16 are needed"), "error '%s'", err);
+	write_file("next.key", "0123456789abcdef0123456789abcdef\n", 0600);
+	EXPECT_ERROR(next, -EINVAL, "holds the secret of secret_file");
+	write_file("next.key", "client-secret-0123456789\n", 0600);
+	write_file("client.key", "client-secret-0123456789\n", 0600);
+	EXPECT_ERROR("cluster = demo\nsecret_file = demo.key\nclient_secret_file = client.key\n"
+		     "next_secret_file = next.key\nnode.1 = a:1\n",
+		     -EINVAL, "holds the client secret");
+	EXPECT_ERROR("cluster = demo\nclient_secret_file = client.key\n"
+		     "next_secret_file = next.key\nnode.1 = a:1\n",
+		     -EINVAL, "'next_secret_file' without 'secret_file'");
+	EXPECT_ERROR("cluster = demo\nsecret_file = demo.key\nnext_secret_file = next.key\n"
+		     "next_secret_file = x\nnode.1 = a:1\n",
+		     -EINVAL, "cluster.conf:4: 'next_secret_file' given twice");
+	unlink(strcat(strcpy(err, dir), "/next.key"));
+	EXPECT_ERROR(next, -ENOENT, "next_secret_file");
+}
+END_TEST
+
 START_TEST(missing_config_file)
 {
 	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)),
@@ -211,6 +256,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, secret_file_is_checked);
 	tcase_add_test(tc, secret_file_of_another_user_is_refused);
 	tcase_add_test(tc, client_secret_file_is_read_and_checked);
+	tcase_add_test(tc, next_secret_file_is_read_and_checked);
 	tcase_add_test(tc, missing_config_file);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
