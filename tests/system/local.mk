@@ -25,6 +25,7 @@ TESTS += \
 	tests/system/posix_tools.sh \
 	tests/system/verify.sh \
 	tests/system/status.sh \
+	tests/system/metrics.sh \
 	tests/system/loopwatch.sh \
 	tests/system/install.sh \
 	tests/system/locks.sh
