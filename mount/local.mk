@@ -9,6 +9,7 @@ mount_libmount_a_SOURCES = \
 	mount/args.c mount/args.h \
 	mount/daemon.c mount/daemon.h \
 	mount/faults.c mount/faults.h \
+	mount/hist.c mount/hist.h \
 	mount/names.c mount/names.h \
 	mount/node.c mount/node.h \
 	mount/notify.c mount/notify.h \
@@ -19,6 +20,8 @@ mount_libmount_a_SOURCES = \
 	mount/syncer.c mount/syncer.h \
 	mount/lock.c mount/lock.h \
 	mount/loopwatch.c mount/loopwatch.h \
+	mount/metrics.c mount/metrics.h \
+	mount/reply.h \
 	mount/req.c mount/req.h \
 	mount/retain.c mount/retain.h \
 	mount/session.c mount/session.h \
@@ -30,7 +33,7 @@ mount_libmount_a_SOURCES = \
 	mount/wbuf.c mount/wbuf.h
 mount_libmount_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_FUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
-MOUNT_LIBS = mount/libmount.a tools/libsummary.a $(FS_LIBS) $(NODE_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \
+MOUNT_LIBS = mount/libmount.a tools/libsummary.a tools/libprom.a $(FS_LIBS) $(NODE_LIBS) $(NET_LIBS) $(STORE_LIBS) $(PROTO_LIBS) \
 	$(UTIL_LIBS) $(FUSE_LIBS) $(LIBEVENT_LIBS)
 
 sbin_PROGRAMS += mount/paxfs

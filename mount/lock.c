@@ -22,6 +22,7 @@
 #include <sys/file.h>
 
 #include "mount/notify.h"
+#include "mount/reply.h"
 #include "mount/req.h"
 #include "mount/wbuf.h"
 #include "util/log.h"
@@ -156,7 +157,7 @@ static void lock_request(fuse_req_t req, uint64_t ino, const struct fs_lock *lk,
 	if (rc == 0 && !S_ISREG(st.st_mode))
 		rc = -EINVAL;
 	if (rc < 0) {
-		fuse_reply_err(req, rc == -ENOENT ? ESTALE : -rc);
+		mount_reply_err(req, rc == -ENOENT ? ESTALE : -rc);
 		return;
 	}
 	if (!(r = mount_req_new(n, MREQ_LOCK, req)))
@@ -214,7 +215,7 @@ void mount_lock_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	if (rc == 0 && lk.type == FS_LOCK_UNLOCK)
 		rc = -EINVAL;
 	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	lock_request(req, ino, &lk, true, false);
@@ -226,7 +227,7 @@ void mount_lock_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	struct fs_lock lk;
 	int rc = from_flock(lock, fi->lock_owner, &lk);
 	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	lock_request(req, ino, &lk, false, sleep && lk.type != FS_LOCK_UNLOCK);
@@ -251,7 +252,7 @@ void mount_lock_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		lk.type = FS_LOCK_UNLOCK;
 		break;
 	default:
-		fuse_reply_err(req, EINVAL);
+		mount_reply_err(req, EINVAL);
 		return;
 	}
 	lock_request(req, ino, &lk, false, !(op & LOCK_NB) && lk.type != FS_LOCK_UNLOCK);
@@ -461,7 +462,7 @@ static void reply_test(struct mount_node *n, struct mount_req *r, const struct f
 		 * reports a remote holder (docs/decisions.md, Locks) */
 		fl.l_pid = l->node == n->self ? (pid_t)l->pid : 0;
 	}
-	fuse_reply_lock(r->req, &fl);
+	mount_reply_lock(r->req, &fl);
 	mount_req_free(n, r, 0);
 }
 

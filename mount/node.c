@@ -1,7 +1,7 @@
 /* mount/node.c — putting a node together, and taking it apart.
  *
  * Start-up opens everything that can fail before mounting (data dir, store,
- * listening socket), so that a typo or a busy port is reported by the
+ * listening sockets: the mesh's and the metrics endpoint's), so that a typo or a busy port is reported by the
  * command that started the node. Shutdown (SIGTERM, SIGINT, SIGHUP, or an
  * unmount from outside) stops reading requests, lets those in flight finish
  * for a few seconds, answers the rest with EIO, makes the store durable and
@@ -23,6 +23,7 @@
 #include "mount/faults.h"
 #include "mount/lock.h"
 #include "mount/loopwatch.h"
+#include "mount/metrics.h"
 #include "mount/names.h"
 #include "mount/notify.h"
 #include "mount/progress.h"
@@ -320,6 +321,10 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* before the mesh: a node that will not start does not dial its peers */
+	rc = mount_metrics_start(n, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = open_mesh(n, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -340,8 +345,8 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 	rc = check_mountpoint(a, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = mount_session_open(n->base, (struct fuse_args *)&a->fuse, &mount_ops, n, a->mountpoint,
-				session_exit_cb, n, &n->session, err, errlen);
+	rc = mount_session_open(n->base, (struct fuse_args *)&a->fuse, mount_metrics_ops(n), n,
+				a->mountpoint, session_exit_cb, n, &n->session, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = mount_notify_start(mount_session_fuse(n->session), notify_wake, n, &n->notify);
@@ -385,6 +390,7 @@ void mount_node_close(struct mount_node *n)
 	mount_progress_stop(n);
 	mount_quorum_stop(n);
 	mount_loopwatch_stop(n);
+	mount_metrics_stop(n);
 	mount_faults_stop(n);
 	net_mesh_free(n->mesh);
 	n->mesh = NULL;

@@ -41,6 +41,8 @@ struct mount_progress;
 struct mount_quorum;
 struct mount_loopwatch;
 struct mount_wbuf;
+struct mount_metrics;
+struct mount_hist;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -62,6 +64,7 @@ struct mount_node {
 	struct mount_loopwatch *loopwatch; /* says when the loop was blocked */
 	struct fs_apply_out apply_out;     /* the applier's result buffer (mount/apply.c) */
 	struct mount_wbuf *wbuf;           /* write-behind buffers (mount/wbuf.c) */
+	struct mount_metrics *metrics; /* the HTTP endpoint, when configured (mount/metrics.c) */
 
 	struct mount_turn *turn; /* the core's io: store batch, flush and tick events */
 	struct event *retry_ev;  /* rechecks waiting requests, prunes names */
@@ -132,6 +135,10 @@ void mount_turn_close(struct mount_node *n);
 /* Sends engine messages to peer `to` as the core's io does (the catch-up
  * pacer's FETCH_WAIT, mount/snapshot.c). */
 void mount_turn_send(struct mount_node *n, uint32_t to, const struct paxos_msg *msgs, size_t count);
+
+/* How long the store's syncs took (mount/syncer.h), or NULL before
+ * mount_turn_init. */
+const struct mount_hist *mount_turn_sync_latency(const struct mount_node *n);
 
 /* ---- applying chosen entries (mount/apply.c) --------------------------- */
 

@@ -19,6 +19,7 @@
 #include "mount/names.h"
 #include "mount/node.h"
 #include "mount/notify.h"
+#include "mount/reply.h"
 #include "mount/req.h"
 #include "mount/wbuf.h"
 #include "util/log.h"
@@ -59,7 +60,7 @@ static void propose_on(fuse_req_t req, enum mount_req_kind kind, int build_rc, s
 
 	if (build_rc < 0) {
 		fs_cmd_close(cmd);
-		fuse_reply_err(req, -build_rc);
+		mount_reply_err(req, -build_rc);
 		return;
 	}
 	r = mount_req_new(n, kind, req);
@@ -133,7 +134,7 @@ static void deferred_run(struct mount_node *n, struct mount_wbuf_wait *w, int er
 	(void)n;
 
 	if (err < 0) {
-		fuse_reply_err(req, -err);
+		mount_reply_err(req, -err);
 		deferred_free(d);
 		return;
 	}
@@ -233,7 +234,7 @@ static void reply_entry_stat(fuse_req_t req, const struct stat *st)
 	e.attr = *st;
 	e.attr_timeout = CACHE_TIMEOUT_S;
 	e.entry_timeout = CACHE_TIMEOUT_S;
-	fuse_reply_entry(req, &e);
+	mount_reply_entry(req, &e);
 }
 
 static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -243,7 +244,7 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = fs_lookup(n->fs, parent, name, &st);
 
 	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	mount_names_looked_up(n, st.st_ino);
@@ -268,7 +269,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (rc != -ENOENT) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	/* Not here: perhaps created elsewhere a moment ago. Ask before saying no. */
@@ -284,14 +285,14 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	(void)ino;
 	(void)nlookup;
-	fuse_reply_none(req);
+	mount_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	(void)count;
 	(void)forgets;
-	fuse_reply_none(req);
+	mount_reply_none(req);
 }
 
 static void do_getattr(fuse_req_t req, fuse_ino_t ino)
@@ -299,9 +300,9 @@ static void do_getattr(fuse_req_t req, fuse_ino_t ino)
 	struct stat st;
 	int rc = inode_gone(fs_getattr(node_of(req)->fs, ino, &st));
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else
-		fuse_reply_attr(req, &st, CACHE_TIMEOUT_S);
+		mount_reply_attr(req, &st, CACHE_TIMEOUT_S);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -371,9 +372,9 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	size_t len;
 	int rc = inode_gone(fs_readlink(node_of(req)->fs, ino, buf, sizeof(buf), &len));
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else
-		fuse_reply_readlink(req, buf);
+		mount_reply_readlink(req, buf);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -445,7 +446,7 @@ static void open_common(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	int count = 1, rc = inode_gone(fs_entity_of(n->fs, ino, &entities[1]));
 
 	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	if (entities[1] != FS_NAMESPACE)
@@ -503,14 +504,14 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 	int rc;
 
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	rc = fs_read(n->fs, ino, (uint64_t)off, size, buf, &got);
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else
-		fuse_reply_buf(req, buf, got);
+		mount_reply_buf(req, buf, got);
 	free(buf);
 }
 
@@ -581,7 +582,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		util_u64map_del(&n->opens, ino);
 		mount_inode_release(n, ino);
 	}
-	fuse_reply_err(req, 0);
+	mount_reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -608,14 +609,14 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int rc = inode_gone(fs_getattr(node_of(req)->fs, ino, &st));
 
 	if (!dh) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	if (rc == 0 && !S_ISDIR(st.st_mode))
 		rc = -ENOTDIR;
 	if (rc < 0) {
 		free(dh);
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)dh;
@@ -689,7 +690,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 	f.buf = malloc(size);
 	if (!f.buf) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	if (off != 0 && dh->have_last && off == dh->last_off) {
@@ -700,9 +701,9 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	}
 	rc = fs_readdir(f.n->fs, ino, after, fill_cb, &f);
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else
-		fuse_reply_buf(req, f.buf, f.used);
+		mount_reply_buf(req, f.buf, f.used);
 	free(f.buf);
 }
 
@@ -722,7 +723,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	(void)ino;
 	free((void *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+	mount_reply_err(req, 0);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -730,7 +731,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	(void)ino;
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	mount_reply_err(req, 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -741,7 +742,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	(void)ino;
 
 	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 		return;
 	}
 	/* Space is what this node's disk has left for its data directory. */
@@ -750,7 +751,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 		sv.f_bfree = disk.f_bfree * disk.f_frsize / sv.f_frsize;
 		sv.f_bavail = disk.f_bavail * disk.f_frsize / sv.f_frsize;
 	}
-	fuse_reply_statfs(req, &sv);
+	mount_reply_statfs(req, &sv);
 }
 
 /* ---- xattrs ------------------------------------------------------------- */
@@ -784,16 +785,16 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	int rc;
 
 	if (size && !buf) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	rc = inode_gone(fs_getxattr(n->fs, ino, name, buf, size, &len));
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else if (!size)
-		fuse_reply_xattr(req, len);
+		mount_reply_xattr(req, len);
 	else
-		fuse_reply_buf(req, buf, len);
+		mount_reply_buf(req, buf, len);
 	free(buf);
 }
 
@@ -805,16 +806,16 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	int rc;
 
 	if (size && !buf) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	rc = inode_gone(fs_listxattr(n->fs, ino, buf, size, &len));
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		mount_reply_err(req, -rc);
 	else if (!size)
-		fuse_reply_xattr(req, len);
+		mount_reply_xattr(req, len);
 	else
-		fuse_reply_buf(req, buf, len);
+		mount_reply_buf(req, buf, len);
 	free(buf);
 }
 
@@ -865,7 +866,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	struct deferred t = {.op = D_FALLOCATE, .mode = mode, .off = offset, .length = length};
 	(void)fi;
 	if (offset < 0 || length <= 0) {
-		fuse_reply_err(req, EINVAL);
+		mount_reply_err(req, EINVAL);
 		return;
 	}
 	if (!defer(req, ino, &t, NULL, NULL, 0))

@@ -13,6 +13,7 @@
 #include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/notify.h"
+#include "mount/reply.h"
 #include "mount/wbuf.h"
 #include "util/log.h"
 
@@ -23,7 +24,7 @@ struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, 
 	struct mount_req *r = calloc(1, sizeof(*r));
 	if (!r) {
 		if (req)
-			fuse_reply_err(req, ENOMEM);
+			mount_reply_err(req, ENOMEM);
 		return NULL;
 	}
 	r->kind = kind;
@@ -56,7 +57,7 @@ void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err)
 	if (r->kind == MREQ_OPEN && r->is_dir && err)
 		free((void *)(uintptr_t)r->fi.fh); /* no releasedir follows a failed opendir */
 	if (r->kind != MREQ_WBUF && r->req)
-		fuse_reply_err(r->req, err < 0 ? -err : err);
+		mount_reply_err(r->req, err < 0 ? -err : err);
 	req_free(n, r, err);
 }
 
@@ -154,7 +155,7 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 	switch (r->kind) {
 	case MREQ_ENTRY:
 		fill_entry(n, &e, res->ino, &res->st);
-		fuse_reply_entry(r->req, &e);
+		mount_reply_entry(r->req, &e);
 		break;
 	case MREQ_CREATE:
 		if (create_needs_truncate(n, r, res))
@@ -162,25 +163,25 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 		fill_entry(n, &e, r->truncate ? r->ino : res->ino, &res->st);
 		count_open(n, e.ino);
 		r->fi.keep_cache = !util_u64map_del(&n->data_stale, e.ino);
-		if (fuse_reply_create(r->req, &e, &r->fi) == -ENOENT)
+		if (mount_reply_create(r->req, &e, &r->fi) == -ENOENT)
 			mount_inode_release(n, e.ino); /* the caller was interrupted: no handle */
 		break;
 	case MREQ_ATTR: {
 		struct stat st = with_buffered(n, res->st.st_ino, &res->st);
-		fuse_reply_attr(r->req, &st, CACHE_TIMEOUT_S);
+		mount_reply_attr(r->req, &st, CACHE_TIMEOUT_S);
 		break;
 	}
 	case MREQ_WRITE:
-		fuse_reply_write(r->req, res->written);
+		mount_reply_write(r->req, res->written);
 		break;
 	case MREQ_WBUF:
 		break;
 	case MREQ_ERR:
-		fuse_reply_err(r->req, 0);
+		mount_reply_err(r->req, 0);
 		break;
 	default:
 		LOG_ERR("request of kind %d got a command result", r->kind);
-		fuse_reply_err(r->req, EIO);
+		mount_reply_err(r->req, EIO);
 		break;
 	}
 	req_free(n, r, 0);
@@ -264,14 +265,14 @@ static void finish(struct mount_node *n, struct mount_req *r)
 				mount_req_reply_err(n, r, -ESTALE); /* removed elsewhere */
 				return;
 			}
-			fuse_reply_open(r->req, &r->fi);
+			mount_reply_open(r->req, &r->fi);
 			break;
 		}
 		rc = fs_getattr(n->fs, r->ino, &st);
 		if ((rc == 0 && st.st_nlink == 0) || rc == -ENOENT)
 			rc = -ESTALE; /* unlinked elsewhere: the kernel looks the path up again */
 		if (rc < 0) {
-			fuse_reply_err(r->req, -rc);
+			mount_reply_err(r->req, -rc);
 			break;
 		}
 		count_open(n, r->ino);
@@ -282,7 +283,7 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		/* writes buffered here are not applied yet: no mark for them */
 		if (mount_wbuf_busy(n, r->ino))
 			r->fi.keep_cache = 0;
-		if (fuse_reply_open(r->req, &r->fi) == -ENOENT)
+		if (mount_reply_open(r->req, &r->fi) == -ENOENT)
 			mount_inode_release(n, r->ino);
 		break;
 	case MREQ_LOOKUP:
@@ -291,18 +292,18 @@ static void finish(struct mount_node *n, struct mount_req *r)
 		    (mount_names_stale(n, r->parent) || fs_getattr(n->fs, r->parent, &st) < 0))
 			rc = -ESTALE; /* the directory itself was renamed or removed meanwhile */
 		if (rc < 0) {
-			fuse_reply_err(r->req, -rc);
+			mount_reply_err(r->req, -rc);
 			break;
 		}
 		mount_names_looked_up(n, st.st_ino);
 		fill_entry(n, &e, st.st_ino, &st);
-		fuse_reply_entry(r->req, &e);
+		mount_reply_entry(r->req, &e);
 		break;
 	case MREQ_LOCK: /* granted; the kernel dropped data cached before */
-		fuse_reply_err(r->req, 0);
+		mount_reply_err(r->req, 0);
 		break;
 	default:
-		fuse_reply_err(r->req, EIO);
+		mount_reply_err(r->req, EIO);
 		break;
 	}
 	req_free(n, r, 0);

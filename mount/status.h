@@ -5,7 +5,8 @@
  * (proto/status.proto): what the node is, whether it votes, how far it got,
  * what it holds and what it sees of its peers. The answer is built from
  * counters the node already keeps, a statvfs of the data dir and two meta
- * reads; it changes nothing. */
+ * reads; it changes nothing. The same answer feeds the node's HTTP metrics
+ * (mount/metrics.h). */
 #ifndef PAXFS_MOUNT_STATUS_H
 #define PAXFS_MOUNT_STATUS_H
 
@@ -13,6 +14,22 @@
 
 #include "mount/node.h"
 #include "proto/status.pb-c.h"
+
+/* A node's answer, as mount_status_fill makes it: the reply and the
+ * storage its peers part points into. */
+struct mount_status {
+	Paxfs__StatusReply r;
+	Paxfs__StatusPeer *peers;
+	Paxfs__StatusPeer **ptrs;
+	struct net_peer_stats *st;
+};
+
+/* Fills s->r with the node's status now (request 0). Returns 0, or -ENOMEM
+ * (then s holds nothing). The reply borrows from n (cluster name, data dir)
+ * and from s: use it before the next loop callback, then
+ * mount_status_close(s). */
+int mount_status_fill(struct mount_node *n, struct mount_status *s);
+void mount_status_close(struct mount_status *s);
 
 /* A StatusRequest from client `from`. Always 0: a reply that cannot be sent
  * (the link went, or its queue is full) is logged at debug level and

@@ -1,4 +1,4 @@
-/* mount/syncer.c — store_sync on a thread (mount/syncer.h). */
+/* mount/syncer.c — store_sync on a thread (mount/syncer.h), timed. */
 #include "mount/syncer.h"
 
 #include <errno.h>
@@ -19,6 +19,7 @@ struct mount_syncer {
 	uint64_t answered;  /* the last request a finished sync answered */
 	int rc;             /* ...and its result */
 	bool stop;
+	struct mount_hist latency; /* of store_sync; atomic, read by the loop */
 };
 
 static void *run(void *arg)
@@ -33,7 +34,9 @@ static void *run(void *arg)
 			break;
 		uint64_t upto = s->requested; /* every write before it is made */
 		pthread_mutex_unlock(&s->lock);
+		uint64_t t0 = mount_hist_now_ns();
 		int rc = store_sync(s->store);
+		mount_hist_observe(&s->latency, mount_hist_now_ns() - t0);
 		pthread_mutex_lock(&s->lock);
 		s->answered = upto;
 		s->rc = rc;
@@ -99,6 +102,11 @@ uint64_t mount_syncer_request(struct mount_syncer *s)
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+const struct mount_hist *mount_syncer_latency(const struct mount_syncer *s)
+{
+	return &s->latency;
 }
 
 void mount_syncer_free(struct mount_syncer *s)

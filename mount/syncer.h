@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <stdint.h>
 
+#include "mount/hist.h"
 #include "store/store.h"
 
 struct mount_syncer;
@@ -34,6 +35,10 @@ int mount_syncer_new(struct event_base *base, struct store *store,
 /* Asks for a sync of every write made so far; returns the request's number
  * (>= 1). Never blocks on the disk. */
 uint64_t mount_syncer_request(struct mount_syncer *s);
+
+/* How long each store_sync took (paxfs_fsync_seconds, mount/metrics.c):
+ * read from any thread while the syncer lives. */
+const struct mount_hist *mount_syncer_latency(const struct mount_syncer *s);
 
 /* Stops the thread after the sync under way, if any (its done() does not
  * run). NULL is a no-op. */

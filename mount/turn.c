@@ -152,6 +152,11 @@ static int io_sync(void *ctx)
 	return NODE_SYNC_PENDING;
 }
 
+const struct mount_hist *mount_turn_sync_latency(const struct mount_node *n)
+{
+	return n->turn && n->turn->syncer ? mount_syncer_latency(n->turn->syncer) : NULL;
+}
+
 static void sync_done(void *arg, uint64_t upto, int rc)
 {
 	struct mount_node *n = arg;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mount/notify.h"
+#include "mount/reply.h"
 #include "mount/req.h"
 #include "util/log.h"
 
@@ -494,9 +495,9 @@ static void admit_blocked(struct mount_node *n)
 			wb->blocked_tail = &wb->blocked;
 		rc = buffer(n, b->ino, b->data, b->size, b->off, b->kill_suidgid);
 		if (rc < 0)
-			fuse_reply_err(b->req, -rc);
+			mount_reply_err(b->req, -rc);
 		else
-			fuse_reply_write(b->req, b->size);
+			mount_reply_write(b->req, b->size);
 		free(b);
 	}
 }
@@ -509,24 +510,24 @@ void mount_wbuf_write(struct mount_node *n, fuse_req_t req, uint64_t ino, const 
 	int rc;
 
 	if (off < 0 || (uint64_t)off > (uint64_t)INT64_MAX - size) {
-		fuse_reply_err(req, EFBIG);
+		mount_reply_err(req, EFBIG);
 		return;
 	}
 	if (!size) {
-		fuse_reply_write(req, 0);
+		mount_reply_write(req, 0);
 		return;
 	}
 	if (!wb->blocked && (wb->stopping || !wb->bytes || wb->bytes + size <= MOUNT_WBUF_MAX)) {
 		rc = buffer(n, ino, buf, size, off, fuse_req_ctx(req)->uid != 0);
 		if (rc < 0)
-			fuse_reply_err(req, -rc);
+			mount_reply_err(req, -rc);
 		else
-			fuse_reply_write(req, size);
+			mount_reply_write(req, size);
 		return;
 	}
 	/* No room: the write waits, and everything buffered goes out. */
 	if (!(b = malloc(sizeof(*b) + size))) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	b->next = NULL;
@@ -573,7 +574,7 @@ static void sync_resume(struct mount_node *n, struct mount_wbuf_wait *w, int err
 			return;
 		}
 	}
-	fuse_reply_err(w->req, -err);
+	mount_reply_err(w->req, -err);
 	free(w);
 	if (wi)
 		inode_maybe_free(n, wi);
@@ -583,7 +584,7 @@ void mount_wbuf_sync(struct mount_node *n, fuse_req_t req, uint64_t ino)
 {
 	struct mount_wbuf_wait *w = calloc(1, sizeof(*w));
 	if (!w) {
-		fuse_reply_err(req, ENOMEM);
+		mount_reply_err(req, ENOMEM);
 		return;
 	}
 	w->req = req;
@@ -605,7 +606,7 @@ void mount_wbuf_notified(struct mount_node *n)
 			continue;
 		}
 		*pp = w->next;
-		fuse_reply_err(w->req, -w->err);
+		mount_reply_err(w->req, -w->err);
 		free(w);
 	}
 }
@@ -701,14 +702,14 @@ void mount_wbuf_fail_all(struct mount_node *n, int err)
 	while (wb->blocked) {
 		struct blocked *b = wb->blocked;
 		wb->blocked = b->next;
-		fuse_reply_err(b->req, -err);
+		mount_reply_err(b->req, -err);
 		free(b);
 	}
 	wb->blocked_tail = &wb->blocked;
 	while (wb->reporting) {
 		struct mount_wbuf_wait *w = wb->reporting;
 		wb->reporting = w->next;
-		fuse_reply_err(w->req, -w->err);
+		mount_reply_err(w->req, -w->err);
 		free(w);
 	}
 	while (util_u64map_next(&wb->inodes, &pos, &key, &val)) {

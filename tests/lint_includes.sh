@@ -2,9 +2,10 @@
 # tests/lint_includes.sh — the module boundaries of STYLE.md, checked on the
 # #include lines: each module includes only the project folders and the
 # outside libraries its row allows; and the pure modules (paxos/, node/,
-# fs/) read no clock and no randomness of their own. (The linker checks the
-# rest: each module's unit tests link its library alone.) TAP: a line per
-# module, then one for the clocks.
+# fs/) read no clock and no randomness of their own; and mount/ answers FUSE
+# requests only through mount/reply.h, which times them for the metrics.
+# (The linker checks the rest: each module's unit tests link its library
+# alone.) TAP: a line per module, then one for the clocks, one for the answers.
 set -u
 : "${PAXFS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 cd "$PAXFS_SRCDIR" || exit 1
@@ -29,7 +30,7 @@ exceptions=(
 )
 forbidden_outside='event2/|leveldb/|fuse|openssl/|protobuf-c/'
 
-echo "1..$((${#rules[@]} + 1))"
+echo "1..$((${#rules[@]} + 2))"
 n=0
 for rule in "${rules[@]}"; do
 	IFS='|' read -r mod folders allowed_outside <<<"$rule"
@@ -66,4 +67,12 @@ if [[ -z $clocks ]]; then
 else
 	echo "not ok $n - paxos/, node/ or fs/ read a clock or randomness"
 	printf '# %s\n' "$clocks"
+fi
+n=$((n + 1))
+replies=$(grep -n 'fuse_reply_[a-z]*(' mount/*.c | grep -v '^[^:]*:[0-9]*:\s*\(/\*\|\*\)')
+if [[ -z $replies ]]; then
+	echo "ok $n - mount/ answers FUSE requests through mount/reply.h only"
+else
+	echo "not ok $n - mount/ calls fuse_reply_* itself (use mount_reply_* of mount/reply.h)"
+	printf '# %s\n' "$replies"
 fi

@@ -12,6 +12,12 @@ tools_libsummary_a_SOURCES = \
 	tools/wire.c tools/wire.h
 tools_libsummary_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 
+# libprom.a: the status families in Prometheus text format, written by
+# `paxfsctl metrics` and by a node's HTTP endpoint (mount/metrics.c) alike.
+noinst_LIBRARIES += tools/libprom.a
+tools_libprom_a_SOURCES = tools/prom.c tools/prom.h
+tools_libprom_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+
 noinst_LIBRARIES += tools/libverify.a
 tools_libverify_a_SOURCES = \
 	tools/client.c tools/client.h \
@@ -41,4 +47,4 @@ tools_paxfs_corrupt_LDADD = $(FS_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(LEVELDB_LIB
 bin_PROGRAMS += tools/paxfsctl
 tools_paxfsctl_SOURCES = tools/ctl.c tools/ctl.h tools/ask.c tools/ctl_status.c tools/ctl_metrics.c
 tools_paxfsctl_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
-tools_paxfsctl_LDADD = $(VERIFY_LIBS)
+tools_paxfsctl_LDADD = tools/libprom.a $(VERIFY_LIBS)

@@ -47,8 +47,8 @@ static bool valid_cluster_name(const char *v)
 	return true;
 }
 
-/* "host:port", "[v6]:port" → host, port. */
-static int parse_address(const char *v, struct util_conf_node *n)
+/* "host:port", "[v6]:port" → host (a buffer of hostsize bytes), port. */
+static int parse_address(const char *v, char *hostbuf, size_t hostsize, uint16_t *portp)
 {
 	const char *colon, *host = v;
 	size_t hlen;
@@ -68,22 +68,69 @@ static int parse_address(const char *v, struct util_conf_node *n)
 			return -1;
 		hlen = (size_t)(colon - v);
 	}
-	if (hlen == 0 || hlen >= sizeof(n->host))
+	if (hlen == 0 || hlen >= hostsize)
 		return -1;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
 		return -1;
-	memcpy(n->host, host, hlen);
-	n->host[hlen] = '\0';
-	n->port = (uint16_t)port;
+	memcpy(hostbuf, host, hlen);
+	hostbuf[hlen] = '\0';
+	*portp = (uint16_t)port;
 	return 0;
+}
+
+/* The ID of "node.ID" or "metrics.ID" (digits after the prefix): 1..255, or -1. */
+static long parse_id(const char *digits)
+{
+	char *end;
+	long id;
+	errno = 0;
+	id = strtol(digits, &end, 10);
+	if (errno || *end || end == digits || !isdigit((unsigned char)*digits) || id < 1 ||
+	    id > UTIL_CONF_MAX_NODES)
+		return -1;
+	return id;
 }
 
 static int cmp_node(const void *a, const void *b)
 {
 	const struct util_conf_node *x = a, *y = b;
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_metrics(const void *a, const void *b)
+{
+	const struct util_conf_metrics *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* After the whole file is read (a metrics line may come before its node's):
+ * each metrics line names a node of the file, and listens where nothing else
+ * of this file does. */
+static int check_metrics(const struct util_conf *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->n_metrics; i++) {
+		const struct util_conf_metrics *m = &c->metrics[i];
+		if (!util_conf_node(c, m->id))
+			return fail(err, errlen, -EINVAL,
+				    "%s:%u: metrics.%u: node %u is not in this file (no 'node.%u' "
+				    "line)",
+				    c->path, m->line, m->id, m->id, m->id);
+		for (size_t j = 0; j < c->n_nodes; j++)
+			if (c->nodes[j].port == m->port && !strcmp(c->nodes[j].host, m->host))
+				return fail(err, errlen, -EINVAL,
+					    "%s:%u: metrics.%u: %s:%u is node %u's address",
+					    c->path, m->line, m->id, m->host, m->port,
+					    c->nodes[j].id);
+		for (size_t j = 0; j < i; j++)
+			if (c->metrics[j].port == m->port && !strcmp(c->metrics[j].host, m->host))
+				return fail(err, errlen, -EINVAL,
+					    "%s:%u: metrics.%u: %s:%u is metrics.%u's address too",
+					    c->path, m->line, m->id, m->host, m->port,
+					    c->metrics[j].id);
+	}
+	return 0;
 }
 
 /* Reads the secret file `file` (named in errors as config key `key`) into
@@ -154,6 +201,7 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	bool have_cluster = false, have_secret = false, have_client_secret = false;
 	bool have_next_secret = false;
 	bool seen[UTIL_CONF_MAX_NODES + 1] = {false};
+	bool seen_metrics[UTIL_CONF_MAX_NODES + 1] = {false};
 	unsigned lineno = 0;
 	FILE *f;
 	int rc = 0;
@@ -237,12 +285,9 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 					 sizeof(c->next_secret_file));
 			have_next_secret = true;
 		} else if (!strncmp(key, "node.", 5)) {
-			char *end;
-			long id;
+			long id = parse_id(key + 5);
 			struct util_conf_node *n;
-			errno = 0;
-			id = strtol(key + 5, &end, 10);
-			if (errno || *end || end == key + 5 || id < 1 || id > UTIL_CONF_MAX_NODES) {
+			if (id < 0) {
 				rc = fail(err, errlen, -EINVAL,
 					  "%s:%u: '%s': node ids are numbers from 1 to %d", path,
 					  lineno, key, UTIL_CONF_MAX_NODES);
@@ -256,13 +301,39 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			seen[id] = true;
 			n = &c->nodes[c->n_nodes];
 			n->id = (uint32_t)id;
-			if (parse_address(value, n) < 0) {
+			if (parse_address(value, n->host, sizeof(n->host), &n->port) < 0) {
 				rc = fail(err, errlen, -EINVAL,
 					  "%s:%u: node %ld: '%s' is not host:port (port 1-65535)",
 					  path, lineno, id, value);
 				goto out;
 			}
 			c->n_nodes++;
+		} else if (!strncmp(key, "metrics.", 8)) {
+			long id = parse_id(key + 8);
+			struct util_conf_metrics *m;
+			if (id < 0) {
+				rc = fail(err, errlen, -EINVAL,
+					  "%s:%u: '%s': node ids are numbers from 1 to %d", path,
+					  lineno, key, UTIL_CONF_MAX_NODES);
+				goto out;
+			}
+			if (seen_metrics[id]) {
+				rc = fail(err, errlen, -EINVAL, "%s:%u: metrics.%ld given twice",
+					  path, lineno, id);
+				goto out;
+			}
+			seen_metrics[id] = true;
+			m = &c->metrics[c->n_metrics];
+			m->id = (uint32_t)id;
+			m->line = lineno;
+			if (parse_address(value, m->host, sizeof(m->host), &m->port) < 0) {
+				rc =
+				    fail(err, errlen, -EINVAL,
+					 "%s:%u: metrics.%ld: '%s' is not host:port (port 1-65535)",
+					 path, lineno, id, value);
+				goto out;
+			}
+			c->n_metrics++;
 		} else {
 			rc = fail(err, errlen, -EINVAL, "%s:%u: unknown key '%s'", path, lineno,
 				  key);
@@ -299,6 +370,10 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 					  c->nodes[i].port);
 				goto out;
 			}
+	rc = check_metrics(c, err, errlen);
+	if (rc)
+		goto out;
+	qsort(c->metrics, c->n_metrics, sizeof(c->metrics[0]), cmp_metrics);
 	if (have_secret)
 		rc = load_secret(c, "secret_file", c->secret_file, c->secret, &c->secret_len, err,
 				 errlen);
@@ -339,6 +414,14 @@ const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t 
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (c->nodes[i].id == id)
 			return &c->nodes[i];
+	return NULL;
+}
+
+const struct util_conf_metrics *util_conf_metrics(const struct util_conf *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->n_metrics; i++)
+		if (c->metrics[i].id == id)
+			return &c->metrics[i];
 	return NULL;
 }
 

@@ -5,6 +5,7 @@
  *     client_secret_file = ro.key   # optional: the tools' read-only credential
  *     next_secret_file = new.key    # optional: accepted beside secret_file
  *     node.1 = 127.0.0.1:7101
+ *     metrics.1 = 127.0.0.1:9101    # optional: Prometheus text at /metrics
  *
  * One `key = value` per line; `#` starts a comment; blank lines are fine.
  * Every key once; node ids 1..255; a relative secret_file is relative to
@@ -17,8 +18,11 @@
  * without secret_file). next_secret_file (the node secret a rolling rotation
  * moves to: docs/security.md "Rotating the secret") follows the same rules,
  * needs secret_file and must differ from it and from the client secret.
- * Every error names the file, the line
- * and the problem: "cluster.conf:3: unknown key 'nod.1'". */
+ * `metrics.ID` (optional, at most one per node) names where node ID serves
+ * its metrics over HTTP: the same host:port syntax as node.ID, ID a node of
+ * the file, an address no node or other metrics line uses. Every error
+ * names the file, the line and the problem: "cluster.conf:3: unknown key
+ * 'nod.1'". */
 #ifndef PAXFS_UTIL_CONF_H
 #define PAXFS_UTIL_CONF_H
 
@@ -35,6 +39,13 @@ struct util_conf_node {
 	uint16_t port;
 };
 
+struct util_conf_metrics {
+	uint32_t id;    /* the node that serves them (one of the file's nodes) */
+	char host[256]; /* as written */
+	uint16_t port;
+	unsigned line; /* of the metrics.ID line, for messages about it */
+};
+
 struct util_conf {
 	char path[4096]; /* the config file, as given */
 	char cluster[64];
@@ -49,6 +60,8 @@ struct util_conf {
 	size_t next_secret_len; /* 0 when absent */
 	struct util_conf_node nodes[UTIL_CONF_MAX_NODES];
 	size_t n_nodes; /* sorted by id */
+	struct util_conf_metrics metrics[UTIL_CONF_MAX_NODES];
+	size_t n_metrics; /* sorted by id */
 };
 
 /* Reads and checks `path` and its secret file into *out (caller-allocated;
@@ -60,6 +73,9 @@ int util_conf_load(const char *path, struct util_conf *out, char *err, size_t er
 
 /* The node with this id, or NULL. */
 const struct util_conf_node *util_conf_node(const struct util_conf *c, uint32_t id);
+
+/* The metrics address of node `id`, or NULL when it has none. */
+const struct util_conf_metrics *util_conf_metrics(const struct util_conf *c, uint32_t id);
 
 /* Wipes the secret from memory. */
 void util_conf_close(struct util_conf *c);

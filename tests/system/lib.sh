@@ -95,6 +95,72 @@ wait_until() {
 	return 1
 }
 
+# prom_check FILE: the Prometheus text format (0.0.4), line by line, strictly.
+# Every family has HELP then TYPE (counter, gauge or histogram) before its
+# samples, appears once, and its samples are contiguous; a sample is
+# name{label="value",...} value, with a name of its family (counters end in
+# _total); values are numbers. A histogram's series each have _bucket
+# samples with le last, ascending and cumulative, ending with le="+Inf",
+# then _sum, then _count equal to the +Inf bucket. At least 20 samples.
+prom_check() {
+	awk '
+	function fail(msg) { print "line " NR ": " msg ": " $0; bad = 1; exit 1 }
+	/^# HELP / { if ($3 in seen) fail("family again"); seen[$3] = 1; help = $3; next }
+	/^# TYPE / {
+		if ($3 != help) fail("TYPE without its HELP")
+		if ($4 != "counter" && $4 != "gauge" && $4 != "histogram") fail("unknown type")
+		if ($4 == "counter" && $3 !~ /_total$/) fail("a counter not named _total")
+		if (type == "histogram" && last != "count") fail("a histogram series without _count")
+		fam = $3; type = $4; series = ""; last = "count"; next
+	}
+	/^#/ { fail("a comment that is neither HELP nor TYPE") }
+	{
+		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\} [0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)
+			fail("not name{labels} value")
+		name = $0; sub(/\{.*/, "", name)
+		labels = $0; sub(/^[^{]*\{/, "", labels); sub(/\} [^ ]*$/, "", labels)
+		value = $NF + 0
+		n++
+		if (type != "histogram") {
+			if (name != fam) fail("a sample outside its family")
+			next
+		}
+		if (name == fam "_bucket") {
+			if (labels !~ /(^|,)le="[^"]*"$/) fail("a bucket whose last label is not le")
+			le = labels; sub(/.*le="/, "", le); sub(/"$/, "", le)
+			key = labels; sub(/,?le="[^"]*"$/, "", key)
+			if (key != series) {
+				if (last != "count") fail("a new series before the last one ended")
+				if ((fam SUBSEP key) in done) fail("a series again")
+				series = key; prev_le = ""; prev = 0
+			} else {
+				if (last != "bucket") fail("a bucket after _sum or _count")
+				if (prev_le == "+Inf") fail("a bucket after +Inf")
+				if (le != "+Inf" && le + 0 <= prev_le + 0) fail("le not ascending")
+			}
+			if (le != "+Inf" && le !~ /^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) fail("le not a number")
+			if (value < prev) fail("buckets not cumulative")
+			prev_le = le; prev = value; last = "bucket"
+		} else if (name == fam "_sum") {
+			if (labels != series || last != "bucket" || prev_le != "+Inf")
+				fail("_sum not right after its series le=\"+Inf\" bucket")
+			last = "sum"
+		} else if (name == fam "_count") {
+			if (labels != series || last != "sum") fail("_count not right after its _sum")
+			if (value != prev) fail("_count differs from the le=\"+Inf\" bucket " prev)
+			done[fam, series] = 1; last = "count"
+		} else {
+			fail("a sample outside its histogram family")
+		}
+	}
+	END {
+		if (bad) exit 1
+		if (type == "histogram" && last != "count") { print "a histogram series without _count at the end"; exit 1 }
+		if (n < 20) { print "only " n " samples"; exit 1 }
+	}
+	' "$1"
+}
+
 # verify_cluster: how every test ends. paxfs-verify must find the nodes
 # agreeing (exit 0) with nothing to report; a node still catching up (lag) is
 # given up to 30 s, a divergence (exit 1) fails at once. One TAP line; the

@@ -27,6 +27,7 @@ TESTS += \
 	tests/system/status.sh \
 	tests/system/roles.sh \
 	tests/system/rotate.sh \
+	tests/system/metrics.sh \
 	tests/system/loopwatch.sh \
 	tests/system/catchup_status.sh \
 	tests/system/install.sh \

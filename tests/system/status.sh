@@ -37,32 +37,6 @@ assert all(n["reachable"] and n["voting"] and len(n["peers"]) == 2 for n in d["n
 echo hello >"$C/mnt/1/f"
 sync "$C/mnt/1/f"
 
-# prom_check FILE: the Prometheus text format, line by line. Every family has
-# HELP then TYPE before its samples, appears once, and its samples are
-# contiguous; a sample is name{label="value",...} value, with a name of its
-# family (counters end in _total); values are numbers.
-prom_check() {
-	awk '
-	function fail(msg) { print "line " NR ": " msg ": " $0; bad = 1; exit 1 }
-	/^# HELP / { if ($3 in seen) fail("family again"); seen[$3] = 1; help = $3; next }
-	/^# TYPE / {
-		if ($3 != help) fail("TYPE without its HELP")
-		if ($4 != "counter" && $4 != "gauge") fail("unknown type")
-		if ($4 == "counter" && $3 !~ /_total$/) fail("a counter not named _total")
-		fam = $3; samples[fam] = 0; next
-	}
-	/^#/ { fail("a comment that is neither HELP nor TYPE") }
-	{
-		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\} [0-9]+(\.[0-9]+)?$/)
-			fail("not name{labels} value")
-		name = $0; sub(/\{.*/, "", name)
-		if (name != fam) fail("a sample outside its family")
-		n++
-	}
-	END { if (!bad && n < 20) { print "only " n " samples"; exit 1 } }
-	' "$1"
-}
-
 "$CTL" metrics "$conf" >"$_tmp/metrics"
 rc=$?
 check "metrics: exit 0" -- test $rc -eq 0

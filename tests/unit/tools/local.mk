@@ -24,3 +24,10 @@ tests_unit_tools_test_verify_online_SOURCES = tests/unit/tools/test_verify_onlin
 	tests/lib/check_main.h tests/lib/tmpdir.h
 tests_unit_tools_test_verify_online_CFLAGS = $(TOOLS_TEST_CFLAGS)
 tests_unit_tools_test_verify_online_LDADD = $(TOOLS_TEST_LIBS)
+
+# tools/prom.h: the Prometheus text both paxfsctl and the daemon write.
+check_PROGRAMS += tests/unit/tools/test_prom
+TESTS += tests/unit/tools/test_prom
+tests_unit_tools_test_prom_SOURCES = tests/unit/tools/test_prom.c tests/lib/check_main.h
+tests_unit_tools_test_prom_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_unit_tools_test_prom_LDADD = tools/libprom.a $(PROTO_LIBS) $(UTIL_LIBS) $(CHECK_LIBS)

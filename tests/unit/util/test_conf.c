@@ -112,6 +112,64 @@ START_TEST(mistakes_name_file_line_and_problem)
 }
 END_TEST
 
+/* metrics.ID = HOST:PORT: optional, node ID's HTTP metrics address. */
+START_TEST(metrics_address_parses)
+{
+	const char *nodes = "cluster = demo\nsecret_file = demo.key\n"
+			    "node.1 = 127.0.0.1:7101\nnode.2 = 127.0.0.1:7102\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), "metrics.2 = [::1]:9102\n%smetrics.1 = 127.0.0.1:9101\n",
+		 nodes);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_uint_eq(conf.n_metrics, 2);
+	ck_assert_uint_eq(conf.metrics[0].id, 1); /* sorted by id */
+	ck_assert_str_eq(util_conf_metrics(&conf, 1)->host, "127.0.0.1");
+	ck_assert_uint_eq(util_conf_metrics(&conf, 1)->port, 9101);
+	ck_assert_uint_eq(util_conf_metrics(&conf, 1)->line, 6);
+	ck_assert_str_eq(util_conf_metrics(&conf, 2)->host, "::1");
+	ck_assert_uint_eq(util_conf_metrics(&conf, 2)->line, 1);
+	util_conf_close(&conf);
+
+	ck_assert_int_eq(load(nodes), 0); /* optional */
+	ck_assert_uint_eq(conf.n_metrics, 0);
+	ck_assert_ptr_null(util_conf_metrics(&conf, 1));
+	util_conf_close(&conf);
+}
+END_TEST
+
+START_TEST(metrics_mistakes_name_file_line_and_problem)
+{
+	const char *head = "cluster = demo\nsecret_file = demo.key\nnode.1 = 127.0.0.1:7101\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), "%smetrics.1 = 127.0.0.1\n", head);
+	EXPECT_ERROR(text, -EINVAL,
+		     "cluster.conf:4: metrics.1: '127.0.0.1' is not host:port (port 1-65535)");
+	snprintf(text, sizeof(text), "%smetrics.1 = 127.0.0.1:0\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:4: metrics.1: '127.0.0.1:0' is not host:port");
+	snprintf(text, sizeof(text), "%smetrics.1 = [::1:9101\n", head);
+	EXPECT_ERROR(text, -EINVAL, "is not host:port");
+	snprintf(text, sizeof(text), "%smetrics.1 =\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:4: 'metrics.1' has no value");
+	snprintf(text, sizeof(text), "%smetrics.2 = 127.0.0.1:9102\n", head);
+	EXPECT_ERROR(text, -EINVAL,
+		     "cluster.conf:4: metrics.2: node 2 is not in this file (no 'node.2' line)");
+	snprintf(text, sizeof(text), "%smetrics.0 = 127.0.0.1:9100\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:4: 'metrics.0': node ids are numbers");
+	snprintf(text, sizeof(text), "%smetrics.x = 127.0.0.1:9100\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:4: 'metrics.x'");
+	snprintf(text, sizeof(text), "%smetrics.1 = 127.0.0.1:9101\nmetrics.1 = 127.0.0.1:9102\n",
+		 head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:5: metrics.1 given twice");
+	snprintf(text, sizeof(text), "%smetrics.1 = 127.0.0.1:7101\n", head);
+	EXPECT_ERROR(text, -EINVAL,
+		     "cluster.conf:4: metrics.1: 127.0.0.1:7101 is node 1's address");
+	snprintf(text, sizeof(text), "%snode.2 = b:1\nmetrics.1 = a:9\nmetrics.2 = a:9\n", head);
+	EXPECT_ERROR(text, -EINVAL, "cluster.conf:6: metrics.2: a:9 is metrics.1's address too");
+}
+END_TEST
+
 START_TEST(secret_file_is_checked)
 {
 	const char *text = "cluster = demo\nsecret_file = demo.key\nnode.1 = 127.0.0.1:7101\n";
@@ -253,6 +311,8 @@ Suite *test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, good_config_parses);
 	tcase_add_test(tc, mistakes_name_file_line_and_problem);
+	tcase_add_test(tc, metrics_address_parses);
+	tcase_add_test(tc, metrics_mistakes_name_file_line_and_problem);
 	tcase_add_test(tc, secret_file_is_checked);
 	tcase_add_test(tc, secret_file_of_another_user_is_refused);
 	tcase_add_test(tc, client_secret_file_is_read_and_checked);
