@@ -54,10 +54,11 @@ bool verify_client_unreachable(struct net_mesh *m, uint32_t id, bool past_deadli
 	if (net_peer_stats(m, id, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	if (st.auth_failures) {
-		snprintf(why, whylen,
-			 "refused: the handshake failed authentication (the secret differs from the "
-			 "node's: the client secret when the config names one, else the cluster "
-			 "secret)");
+		snprintf(
+		    why, whylen,
+		    "refused: the handshake failed authentication (the secret differs from the "
+		    "node's: the client secret when the config names one, else the cluster "
+		    "secret)");
 		return true;
 	}
 	if (st.refused) {
