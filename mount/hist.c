@@ -1,8 +1,6 @@
 /* mount/hist.c — latency histograms (mount/hist.h). */
 #include "mount/hist.h"
 
-#include <time.h>
-
 const double mount_hist_le[MOUNT_HIST_BOUNDS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
@@ -27,11 +25,4 @@ void mount_hist_read(const struct mount_hist *h, uint64_t *counts, double *sum_s
 	for (size_t i = 0; i <= MOUNT_HIST_BOUNDS; i++)
 		counts[i] = atomic_load_explicit(&h->counts[i], memory_order_relaxed);
 	*sum_s = (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9;
-}
-
-uint64_t mount_hist_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

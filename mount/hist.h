@@ -34,7 +34,4 @@ void mount_hist_observe(struct mount_hist *h, uint64_t ns);
 /* Copies the buckets (counts[MOUNT_HIST_BOUNDS + 1]) and the sum in seconds. */
 void mount_hist_read(const struct mount_hist *h, uint64_t *counts, double *sum_s);
 
-/* A monotonic clock in nanoseconds, for the observations. */
-uint64_t mount_hist_now_ns(void);
-
 #endif

@@ -26,6 +26,7 @@
 #include "mount/node.h"
 #include "mount/status.h"
 #include "tools/prom.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define HTTP_TIMEOUT_S 10 /* a client that sends nothing is dropped */
@@ -115,43 +116,32 @@ static const char *const op_names[OP_COUNT] = {
 #undef AS_NAME
 };
 
-struct inflight {
-	enum timed_op op;
-	uint64_t t0_ns;
-};
+/* What the inflight table holds per request, without an allocation on the
+ * request path: the start (ns of CLOCK_MONOTONIC, below 2^58: 9 years of
+ * uptime) and the op in the low 6 bits; never 0 (the table's "absent"). */
+_Static_assert(OP_COUNT <= 64, "an op fits 6 bits");
+#define INFLIGHT(op, t0_ns) ((void *)(uintptr_t)((t0_ns) << 6 | (uint64_t)(op)))
+#define INFLIGHT_OP(v)      ((enum timed_op)((uintptr_t)(v)&63))
+#define INFLIGHT_T0(v)      ((uint64_t)(uintptr_t)(v) >> 6)
 
 struct mount_metrics {
 	struct mount_node *n;
 	struct evhttp *http;
 	struct fuse_lowlevel_ops ops; /* mount_ops, each answering op timed */
-	struct util_u64map inflight;  /* fuse_req_t → struct inflight (malloc'd) */
+	struct util_u64map inflight;  /* fuse_req_t → INFLIGHT(op, start) */
 	struct mount_hist fuse[OP_COUNT];
 	uint64_t errors[OP_COUNT];
 };
 
+/* A request arrives. A record left at its address by an earlier request
+ * whose answer went unseen is replaced; without memory it goes untimed. */
 static void begin(fuse_req_t req, enum timed_op op)
 {
 	struct mount_node *n = fuse_req_userdata(req);
-	struct mount_metrics *m = n->metrics;
-	uint64_t key = (uint64_t)(uintptr_t)req;
-	struct inflight *f;
 
-	if (!m)
-		return;
-	f = util_u64map_get(&m->inflight, key);
-	if (f) {
-		/* an earlier request at this address whose answer went unseen */
-		f->op = op;
-		f->t0_ns = mount_hist_now_ns();
-		return;
-	}
-	f = malloc(sizeof(*f));
-	if (!f)
-		return; /* not timed: its answer finds no record */
-	f->op = op;
-	f->t0_ns = mount_hist_now_ns();
-	if (util_u64map_put(&m->inflight, key, f) < 0)
-		free(f);
+	if (n->metrics)
+		(void)util_u64map_put(&n->metrics->inflight, (uint64_t)(uintptr_t)req,
+				      INFLIGHT(op, util_now_ns()));
 }
 
 #define AS_WRAPPER(name, params, args)                                                             \
@@ -167,17 +157,16 @@ void mount_metrics_answered(fuse_req_t req, int err)
 {
 	struct mount_node *n;
 	struct mount_metrics *m;
-	struct inflight *f;
+	void *v;
 
 	if (!req || !(n = fuse_req_userdata(req)) || !(m = n->metrics))
 		return;
-	f = util_u64map_del(&m->inflight, (uint64_t)(uintptr_t)req);
-	if (!f)
+	v = util_u64map_del(&m->inflight, (uint64_t)(uintptr_t)req);
+	if (!v)
 		return;
-	mount_hist_observe(&m->fuse[f->op], mount_hist_now_ns() - f->t0_ns);
+	mount_hist_observe(&m->fuse[INFLIGHT_OP(v)], util_now_ns() - INFLIGHT_T0(v));
 	if (err)
-		m->errors[f->op]++;
-	free(f);
+		m->errors[INFLIGHT_OP(v)]++;
 }
 
 const struct fuse_lowlevel_ops *mount_metrics_ops(struct mount_node *n)
@@ -339,16 +328,12 @@ int mount_metrics_start(struct mount_node *n, char *err, size_t errlen)
 void mount_metrics_stop(struct mount_node *n)
 {
 	struct mount_metrics *m = n->metrics;
-	uint64_t key;
-	void *val;
 
 	if (!m)
 		return;
 	n->metrics = NULL;
 	if (m->http)
 		evhttp_free(m->http); /* closes the listener and every connection */
-	for (size_t i = 0; util_u64map_next(&m->inflight, &i, &key, &val);)
-		free(val);
 	util_u64map_close(&m->inflight);
 	free(m);
 }

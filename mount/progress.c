@@ -112,18 +112,16 @@ int mount_progress_start(struct mount_node *n)
 	return 0;
 }
 
-bool mount_progress_round(const struct mount_node *n, uint64_t *elapsed_ms, uint64_t *caught_up)
+bool mount_progress_round(const struct mount_node *n, uint64_t catchup_done, uint64_t *elapsed_ms,
+			  uint64_t *caught_up)
 {
 	const struct mount_progress *p = n->progress;
-	struct paxos_stats st = {0};
 
 	*elapsed_ms = *caught_up = 0;
 	if (!p || !p->busy)
 		return false;
-	if (node_engine(n->core))
-		paxos_get_stats(node_engine(n->core), &st);
 	*elapsed_ms = mount_now_ms() - p->round_start_ms;
-	*caught_up = st.catchup_done - p->round_done;
+	*caught_up = catchup_done - p->round_done;
 	return true;
 }
 

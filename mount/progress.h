@@ -38,7 +38,9 @@ int mount_progress_start(struct mount_node *n);
 void mount_progress_stop(struct mount_node *n);
 
 /* The catch-up round under way: for how long (ms) and how many entities it
- * caught up so far. false when none is (paxfsctl status: its estimate). */
-bool mount_progress_round(const struct mount_node *n, uint64_t *elapsed_ms, uint64_t *caught_up);
+ * caught up so far, given the engine's catchup_done now (struct
+ * paxos_stats). false when none is (paxfsctl status: its estimate). */
+bool mount_progress_round(const struct mount_node *n, uint64_t catchup_done, uint64_t *elapsed_ms,
+			  uint64_t *caught_up);
 
 #endif

@@ -109,7 +109,7 @@ int mount_status_fill(struct mount_node *n, struct mount_status *s)
 	r->installed_bytes = n->installed_bytes;
 	r->requests_pending = n->pending;
 	mount_loopwatch_get(n, &r->loop_blocks, &r->loop_blocked_max_ms);
-	mount_progress_round(n, &r->catchup_round_ms, &r->catchup_round_done);
+	mount_progress_round(n, ps.catchup_done, &r->catchup_round_ms, &r->catchup_round_done);
 	if (store_approximate_bytes(n->store, &bytes) == 0)
 		r->store_bytes = bytes;
 	if (statvfs(n->data_dir, &sv) == 0) {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "util/clock.h"
+
 struct mount_syncer {
 	struct store *store;
 	void (*done)(void *arg, uint64_t upto, int rc);
@@ -34,9 +36,9 @@ static void *run(void *arg)
 			break;
 		uint64_t upto = s->requested; /* every write before it is made */
 		pthread_mutex_unlock(&s->lock);
-		uint64_t t0 = mount_hist_now_ns();
+		uint64_t t0 = util_now_ns();
 		int rc = store_sync(s->store);
-		mount_hist_observe(&s->latency, mount_hist_now_ns() - t0);
+		mount_hist_observe(&s->latency, util_now_ns() - t0);
 		pthread_mutex_lock(&s->lock);
 		s->answered = upto;
 		s->rc = rc;

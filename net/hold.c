@@ -16,11 +16,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "net/internal.h"
+#include "util/clock.h"
 
 struct held {
 	struct held *next;
@@ -39,16 +39,9 @@ struct net_hold {
 	struct fifo q[2]; /* [0] in, [1] out */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void arm(struct net_hold *h)
 {
-	uint64_t due = UINT64_MAX, now = now_ms(), wait;
+	uint64_t due = UINT64_MAX, now = util_now_ms(), wait;
 	struct timeval tv;
 
 	for (int d = 0; d < 2; d++)
@@ -99,7 +92,7 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_hold *h = arg;
 	struct net_link *l = h->link;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 	(void)fd;
 	(void)what;
 
@@ -146,7 +139,7 @@ int net_hold_put(struct net_link *l, bool out, const Paxfs__Envelope *env, unsig
 		return -ENOMEM;
 	x->next = NULL;
 	x->len = paxfs__envelope__pack(env, x->body);
-	x->due_ms = now_ms() + delay_ms;
+	x->due_ms = util_now_ms() + delay_ms;
 	f = &h->q[out ? 1 : 0];
 	if (f->tail && f->tail->due_ms > x->due_ms)
 		x->due_ms = f->tail->due_ms; /* never overtake */

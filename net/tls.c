@@ -170,17 +170,15 @@ static bool has_prefix(const unsigned char *id, size_t idlen, const char *prefix
 static const struct net_cred *cred_named(const struct net_tls *t, const unsigned char *id,
 					 size_t idlen, enum net_tls_cred *which)
 {
-	if (is_identity(&t->node, id, idlen))
-		*which = NET_TLS_CRED_NODE;
-	else if (is_identity(&t->next, id, idlen))
-		*which = NET_TLS_CRED_NEXT;
-	else if (is_identity(&t->client, id, idlen))
-		*which = NET_TLS_CRED_CLIENT;
-	else
-		return NULL;
-	return *which == NET_TLS_CRED_NODE   ? &t->node
-	       : *which == NET_TLS_CRED_NEXT ? &t->next
-					     : &t->client;
+	const struct net_cred *creds[] = {[NET_TLS_CRED_NODE] = &t->node,
+					  [NET_TLS_CRED_NEXT] = &t->next,
+					  [NET_TLS_CRED_CLIENT] = &t->client};
+	for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++)
+		if (is_identity(creds[i], id, idlen)) {
+			*which = (enum net_tls_cred)i;
+			return creds[i];
+		}
+	return NULL;
 }
 
 /* Says in `why` (if not NULL) why a node identity ("paxfs/2 " | rest) is
@@ -308,6 +306,14 @@ static int cred_init(struct net_cred *cr, bool client, const char *cluster, cons
 	return 0;
 }
 
+/* Wipes `cr`'s key and frees its identity: an empty credential again. */
+static void cred_wipe(struct net_cred *cr)
+{
+	OPENSSL_cleanse(cr->key, sizeof(cr->key));
+	free(cr->identity);
+	memset(cr, 0, sizeof(*cr));
+}
+
 int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen)
@@ -386,9 +392,7 @@ int net_tls_accept_next(struct net_tls *t, const uint8_t *next, size_t next_len,
 			 : rc == -ENOMEM ? "net: out of memory"
 					 : "net: cannot derive the TLS key (OpenSSL HKDF failed)",
 			 t->node.id);
-		OPENSSL_cleanse(t->next.key, sizeof(t->next.key));
-		free(t->next.identity);
-		memset(&t->next, 0, sizeof(t->next));
+		cred_wipe(&t->next);
 	}
 	return rc;
 }
@@ -406,12 +410,9 @@ void net_tls_free(struct net_tls *t)
 	if (!t)
 		return;
 	SSL_CTX_free(t->ctx);
-	OPENSSL_cleanse(t->node.key, sizeof(t->node.key));
-	OPENSSL_cleanse(t->next.key, sizeof(t->next.key));
-	OPENSSL_cleanse(t->client.key, sizeof(t->client.key));
-	free(t->node.identity);
-	free(t->next.identity);
-	free(t->client.identity);
+	cred_wipe(&t->node);
+	cred_wipe(&t->next);
+	cred_wipe(&t->client);
 	free(t->cluster);
 	free(t);
 }

@@ -9,4 +9,7 @@
 /* CLOCK_MONOTONIC in ms: for deadlines and elapsed times only. */
 uint64_t util_now_ms(void);
 
+/* The same clock in ns: for latencies (mount/hist.h). */
+uint64_t util_now_ns(void);
+
 #endif

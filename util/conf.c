@@ -195,11 +195,23 @@ static void resolve_relative(const struct util_conf *c, const char *value, char 
 		snprintf(out, len, "%.*s/%s", (int)(slash - c->path), c->path, value);
 }
 
+/* The path buffer of secret-file key `key`, or NULL for another key. */
+static char *secret_path(struct util_conf *c, const char *key)
+{
+	if (!strcmp(key, "secret_file"))
+		return c->secret_file;
+	if (!strcmp(key, "client_secret_file"))
+		return c->client_secret_file;
+	if (!strcmp(key, "next_secret_file"))
+		return c->next_secret_file;
+	return NULL;
+}
+
 int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errlen)
 {
 	char line[8192];
-	bool have_cluster = false, have_secret = false, have_client_secret = false;
-	bool have_next_secret = false;
+	bool have_cluster = false;
+	char *file;
 	bool seen[UTIL_CONF_MAX_NODES + 1] = {false};
 	bool seen_metrics[UTIL_CONF_MAX_NODES + 1] = {false};
 	unsigned lineno = 0;
@@ -258,32 +270,16 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			}
 			snprintf(c->cluster, sizeof(c->cluster), "%s", value);
 			have_cluster = true;
-		} else if (!strcmp(key, "secret_file")) {
-			if (have_secret) {
-				rc = fail(err, errlen, -EINVAL, "%s:%u: 'secret_file' given twice",
-					  path, lineno);
+		} else if ((file = secret_path(c, key))) {
+			if (file[0]) {
+				rc = fail(err, errlen, -EINVAL, "%s:%u: '%s' given twice", path,
+					  lineno, key);
 				goto out;
 			}
-			resolve_relative(c, value, c->secret_file, sizeof(c->secret_file));
-			have_secret = true;
-		} else if (!strcmp(key, "client_secret_file")) {
-			if (have_client_secret) {
-				rc = fail(err, errlen, -EINVAL,
-					  "%s:%u: 'client_secret_file' given twice", path, lineno);
-				goto out;
-			}
-			resolve_relative(c, value, c->client_secret_file,
-					 sizeof(c->client_secret_file));
-			have_client_secret = true;
-		} else if (!strcmp(key, "next_secret_file")) {
-			if (have_next_secret) {
-				rc = fail(err, errlen, -EINVAL,
-					  "%s:%u: 'next_secret_file' given twice", path, lineno);
-				goto out;
-			}
-			resolve_relative(c, value, c->next_secret_file,
-					 sizeof(c->next_secret_file));
-			have_next_secret = true;
+			_Static_assert(sizeof(c->secret_file) == sizeof(c->client_secret_file) &&
+					   sizeof(c->secret_file) == sizeof(c->next_secret_file),
+				       "one size for the three paths");
+			resolve_relative(c, value, file, sizeof(c->secret_file));
 		} else if (!strncmp(key, "node.", 5)) {
 			long id = parse_id(key + 5);
 			struct util_conf_node *n;
@@ -346,11 +342,11 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	}
 	if (!have_cluster)
 		rc = fail(err, errlen, -EINVAL, "%s: 'cluster' is missing", path);
-	else if (!have_secret && !have_client_secret)
+	else if (!c->secret_file[0] && !c->client_secret_file[0])
 		rc = fail(err, errlen, -EINVAL,
 			  "%s: 'secret_file' (or, for the tools, 'client_secret_file') is missing",
 			  path);
-	else if (have_next_secret && !have_secret)
+	else if (c->next_secret_file[0] && !c->secret_file[0])
 		rc = fail(err, errlen, -EINVAL,
 			  "%s: 'next_secret_file' without 'secret_file' (it is accepted beside "
 			  "the node secret, never instead of it)",
@@ -374,10 +370,10 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	if (rc)
 		goto out;
 	qsort(c->metrics, c->n_metrics, sizeof(c->metrics[0]), cmp_metrics);
-	if (have_secret)
+	if (c->secret_file[0])
 		rc = load_secret(c, "secret_file", c->secret_file, c->secret, &c->secret_len, err,
 				 errlen);
-	if (!rc && have_client_secret)
+	if (!rc && c->client_secret_file[0])
 		rc = load_secret(c, "client_secret_file", c->client_secret_file, c->client_secret,
 				 &c->client_secret_len, err, errlen);
 	/* The same bytes in both files would give whoever may run the tools
@@ -388,7 +384,7 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 			  "%s: client_secret_file %s holds the node secret (the one in %s); the "
 			  "client credential must be a secret of its own",
 			  path, c->client_secret_file, c->secret_file);
-	if (!rc && have_next_secret)
+	if (!rc && c->next_secret_file[0])
 		rc = load_secret(c, "next_secret_file", c->next_secret_file, c->next_secret,
 				 &c->next_secret_len, err, errlen);
 	if (!rc && c->next_secret_len && c->next_secret_len == c->secret_len &&
