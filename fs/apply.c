@@ -280,6 +280,7 @@ static bool is_known_op(Paxfs__Command__OpCase op)
 	case PAXFS__COMMAND__OP_REMOVEXATTR:
 	case PAXFS__COMMAND__OP_LOCK:
 	case PAXFS__COMMAND__OP_LOCK_RELEASE:
+	case PAXFS__COMMAND__OP_WRITE_SETATTR:
 		return true;
 	default:
 		return is_ns_op(op);

@@ -338,6 +338,15 @@ int fs_apply_file(struct fs_actx *c)
 		return op_fallocate(c, ino, &f, cmd->fallocate);
 	case PAXFS__COMMAND__OP_SETATTR:
 		return op_setattr(c, ino, &f, cmd->setattr);
+	case PAXFS__COMMAND__OP_WRITE_SETATTR: {
+		const Paxfs__WriteSetAttr *ws = cmd->write_setattr;
+		if (!ws->write || !ws->setattr)
+			return -EINVAL;
+		if ((rc = op_write(c, ino, &f, false, ws->write->offset, &ws->write->data,
+				   ws->write->kill_suidgid)) < 0)
+			return rc;
+		return op_setattr(c, ino, &f, ws->setattr);
+	}
 	case PAXFS__COMMAND__OP_SETXATTR:
 		return op_xattr(c, ino, &f, cmd->setxattr->ino, &cmd->setxattr->name,
 				&cmd->setxattr->value, cmd->setxattr->flags, false);

@@ -290,6 +290,32 @@ int fs_cmd_fallocate(const struct fs_caller *c, uint64_t ino, uint32_t mode, uin
 	return finish(&m, ino, out);
 }
 
+/* Fills op from a; "now" is the caller's clock, fixed here: every node
+ * applies the same instant. */
+static void setattr_op(const struct fs_caller *c, uint64_t ino, const struct fs_setattr *a,
+		       Paxfs__SetAttr *op)
+{
+	paxfs__set_attr__init(op);
+	op->ino = ino;
+	op->valid = a->valid & (FS_SET_MODE | FS_SET_UID | FS_SET_GID | FS_SET_ATIME |
+				FS_SET_MTIME | FS_SET_SIZE | FS_SET_CTIME);
+	op->mode = a->mode;
+	op->uid = a->uid;
+	op->gid = a->gid;
+	op->atime_ns = a->atime_ns;
+	op->mtime_ns = a->mtime_ns;
+	op->ctime_ns = a->ctime_ns;
+	op->size = a->size;
+	if (a->valid & FS_SET_ATIME_NOW) {
+		op->valid |= FS_SET_ATIME;
+		op->atime_ns = c->time_ns;
+	}
+	if (a->valid & FS_SET_MTIME_NOW) {
+		op->valid |= FS_SET_MTIME;
+		op->mtime_ns = c->time_ns;
+	}
+}
+
 int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
 		   const struct fs_setattr *a, struct fs_cmd *out)
 {
@@ -302,29 +328,40 @@ int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
 	if ((rc = fs_entity_of(fs, ino, &entity)) < 0)
 		return rc;
 	cmd_init(&m, c);
-	paxfs__set_attr__init(&op);
-	op.ino = ino;
-	op.valid = a->valid & (FS_SET_MODE | FS_SET_UID | FS_SET_GID | FS_SET_ATIME | FS_SET_MTIME |
-			       FS_SET_SIZE | FS_SET_CTIME);
-	op.mode = a->mode;
-	op.uid = a->uid;
-	op.gid = a->gid;
-	op.atime_ns = a->atime_ns;
-	op.mtime_ns = a->mtime_ns;
-	op.ctime_ns = a->ctime_ns;
-	op.size = a->size;
-	/* "Now" is the caller's clock, fixed here: every node applies the
-	 * same instant. */
-	if (a->valid & FS_SET_ATIME_NOW) {
-		op.valid |= FS_SET_ATIME;
-		op.atime_ns = c->time_ns;
-	}
-	if (a->valid & FS_SET_MTIME_NOW) {
-		op.valid |= FS_SET_MTIME;
-		op.mtime_ns = c->time_ns;
-	}
+	setattr_op(c, ino, a, &op);
 	m.op_case = PAXFS__COMMAND__OP_SETATTR;
 	m.setattr = &op;
+	return finish(&m, entity, out);
+}
+
+int fs_cmd_write_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
+			 const struct fs_carried_write *w, const struct fs_setattr *a,
+			 struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__WriteSetAttr op;
+	Paxfs__Write wr;
+	Paxfs__SetAttr sa;
+	uint64_t entity;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fs_entity_of(fs, ino, &entity)) < 0)
+		return rc;
+	if (entity != ino)
+		return -EISDIR; /* only a regular file has buffered writes */
+	cmd_init(&m, c);
+	paxfs__write__init(&wr);
+	wr.offset = w->offset;
+	wr.data.data = (uint8_t *)w->data;
+	wr.data.len = w->len;
+	wr.kill_suidgid = w->kill_suidgid;
+	setattr_op(c, ino, a, &sa);
+	paxfs__write_set_attr__init(&op);
+	op.write = &wr;
+	op.setattr = &sa;
+	m.op_case = PAXFS__COMMAND__OP_WRITE_SETATTR;
+	m.write_setattr = &op;
 	return finish(&m, entity, out);
 }
 

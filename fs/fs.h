@@ -249,6 +249,20 @@ struct fs_setattr {
 };
 int fs_cmd_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
 		   const struct fs_setattr *a, struct fs_cmd *out);
+/* A buffered write (mount/wbuf.c) carried by the setattr that followed it:
+ * one command, applied write first. Its result: err 0 or the setattr's error
+ * with `written` = w->len when the write was applied; written 0 and the
+ * write's error when it failed (then nothing of it was applied). -EISDIR for
+ * an inode that is not a regular file. */
+struct fs_carried_write {
+	uint64_t offset;
+	const void *data;
+	size_t len;
+	bool kill_suidgid;
+};
+int fs_cmd_write_setattr(struct fs *fs, const struct fs_caller *c, uint64_t ino,
+			 const struct fs_carried_write *w, const struct fs_setattr *a,
+			 struct fs_cmd *out);
 /* POSIX ACLs are not implemented: their xattrs (system.posix_acl_access,
  * system.posix_acl_default) are refused with -EOPNOTSUPP by the commands
  * and by fs_getxattr, and left out of fs_listxattr (ones stored by an older

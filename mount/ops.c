@@ -313,14 +313,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		do_getattr(req, ino);
 }
 
-static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set)
+/* The fs's setattr from the kernel's. */
+static struct fs_setattr setattr_of(const struct stat *attr, int to_set)
 {
-	struct mount_node *n = node_of(req);
 	struct fs_setattr a = {0};
-	struct fs_caller c;
-	struct fs_cmd cmd = {0};
 
-	caller_of(req, &c);
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		a.valid |= FS_SET_MODE;
 		a.mode = attr->st_mode & 07777;
@@ -353,8 +350,45 @@ static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		a.valid |= FS_SET_CTIME;
 		a.ctime_ns = (int64_t)attr->st_ctim.tv_sec * 1000000000 + attr->st_ctim.tv_nsec;
 	}
+	return a;
+}
+
+static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set)
+{
+	struct mount_node *n = node_of(req);
+	struct fs_setattr a = setattr_of(attr, to_set);
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+
+	caller_of(req, &c);
 	propose_on(req, MREQ_ATTR, inode_gone(fs_cmd_setattr(n->fs, &c, ino, &a, &cmd)), &cmd, NULL,
 		   ino);
+}
+
+/* tar, cp -p and rsync set a file's owner, mode or times right after
+ * writing it: the setattr carries the buffered write when it is one
+ * command's worth (mount_wbuf_carry), one entry instead of two. true: r was
+ * proposed (or answered). */
+static bool setattr_carrying(fuse_req_t req, fuse_ino_t ino, const struct stat *attr, int to_set)
+{
+	struct mount_node *n = node_of(req);
+	struct mount_req *r;
+	struct fs_cmd cmd = {0};
+
+	if (!mount_wbuf_busy(n, ino))
+		return false;
+	if (!(r = mount_req_new(n, MREQ_ATTR, req)))
+		return true; /* answered ENOMEM */
+	r->carried_attr = setattr_of(attr, to_set);
+	caller_of(req, &r->carried_caller);
+	if (!mount_wbuf_carry(n, ino, &r->carried_caller, &r->carried_attr, &cmd)) {
+		mount_req_free(n, r, 0);
+		return false;
+	}
+	r->wb_ino = ino;
+	r->wb_carry = true;
+	mount_req_submit(n, r, &cmd);
+	return true;
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -362,6 +396,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 {
 	struct deferred t = {.op = D_SETATTR, .attr = *attr, .to_set = to_set};
 	(void)fi;
+	if (setattr_carrying(req, ino, attr, to_set))
+		return;
 	if (!defer(req, ino, &t, NULL, NULL, 0))
 		do_setattr(req, ino, attr, to_set);
 }

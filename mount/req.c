@@ -39,7 +39,8 @@ struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, 
 static void req_free(struct mount_node *n, struct mount_req *r, int err)
 {
 	if (r->wb_ino)
-		mount_wbuf_cmd_done(n, r->wb_ino, r->kind == MREQ_WBUF, err < 0 ? err : -err);
+		mount_wbuf_cmd_done(n, r->wb_ino, r->kind == MREQ_WBUF || r->wb_carry,
+				    err < 0 ? err : -err);
 	n->pending--;
 	free(r->owners);
 	free(r);
@@ -133,6 +134,35 @@ static bool create_needs_truncate(struct mount_node *n, struct mount_req *r,
 	return true;
 }
 
+/* A setattr carried a buffered write (mount_wbuf_carry). The write's
+ * outcome goes to mount/wbuf.c (a failure is for fsync and close, as any
+ * buffered write's); then the request is a plain setattr: answered by this
+ * result, or, when the write failed and so nothing was applied, proposed
+ * again alone. true: r was handed on. */
+static bool carried_write_done(struct mount_node *n, struct mount_req *r,
+			       const struct fs_result *res)
+{
+	uint64_t ino = r->wb_ino;
+	struct fs_cmd cmd = {0};
+	int rc;
+
+	r->wb_carry = false;
+	if (res->written || !res->err) {
+		r->wb_ino = 0;
+		mount_wbuf_cmd_done(n, ino, true, 0);
+		return false;
+	}
+	/* counted before the write's outcome lets the inode's next ops go */
+	mount_wbuf_cmd_begin(n, ino);
+	mount_wbuf_cmd_done(n, ino, true, res->err);
+	rc = fs_cmd_setattr(n->fs, &r->carried_caller, ino, &r->carried_attr, &cmd);
+	if (rc < 0)
+		mount_req_reply_err(n, r, rc == -ENOENT ? -ESTALE : rc);
+	else
+		mount_req_submit(n, r, &cmd);
+	return true;
+}
+
 void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 {
 	struct mount_req *r = node_cmd_take(n->core, res->cmd_id);
@@ -148,6 +178,8 @@ void mount_req_applied(struct mount_node *n, const struct fs_result *res)
 		mount_lock_applied(n, r, res);
 		return;
 	}
+	if (r->wb_carry && carried_write_done(n, r, res))
+		return;
 	if (res->err) {
 		mount_req_reply_err(n, r, res->err);
 		return;

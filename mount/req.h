@@ -43,6 +43,9 @@ struct mount_req {
 	uint64_t cmd_id;
 	int64_t started_ms;
 	uint64_t wb_ino; /* not 0: a command on this inode, counted by mount/wbuf.c */
+	bool wb_carry;   /* a setattr carrying wbuf's write (mount_wbuf_carry) */
+	struct fs_setattr carried_attr; /* ...the setattr, to send alone if the write fails */
+	struct fs_caller carried_caller;
 
 	/* open / lookup */
 	uint64_t ino;             /* open: the inode; create: the new one */

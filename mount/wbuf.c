@@ -444,9 +444,10 @@ void mount_wbuf_free(struct mount_node *n)
 		free(b);
 	}
 	event_free(wb->timer);
-	LOG_INFO("write-behind: %llu writes went out in %llu commands (%llu bytes)",
+	LOG_INFO("write-behind: %llu writes went out in %llu commands (%llu bytes; %llu carried by "
+		 "a setattr)",
 		 (unsigned long long)wb->stats.writes, (unsigned long long)wb->stats.commands,
-		 (unsigned long long)wb->stats.bytes);
+		 (unsigned long long)wb->stats.bytes, (unsigned long long)wb->stats.carried);
 	free(wb);
 	n->wbuf = NULL;
 }
@@ -679,6 +680,43 @@ void mount_wbuf_cmd_done(struct mount_node *n, uint64_t ino, bool ours, int err)
 	pump(n, wi);
 	admit_blocked(n);
 	inode_maybe_free(n, wi);
+}
+
+bool mount_wbuf_carry(struct mount_node *n, uint64_t ino, const struct fs_caller *c,
+		      const struct fs_setattr *a, struct fs_cmd *cmd)
+{
+	struct mount_wbuf *wb = n->wbuf;
+	struct wb_inode *wi = wb ? inode_get(wb, ino, false) : NULL;
+	struct fs_carried_write w;
+	struct wb_batch *b;
+	struct wb_ext *x;
+	size_t left;
+
+	if (!wi || wi->inflight || wi->waiters || wi->pumping)
+		return false;
+	left = wi->open.n;
+	for (b = wi->head; b; b = b->next)
+		left += b->ex.n - b->next_ext;
+	if (left != 1)
+		return false;
+	seal(wb, wi);
+	b = wi->head;
+	x = &b->ex.v[b->next_ext];
+	w = (struct fs_carried_write){
+	    .offset = x->off, .data = x->data, .len = x->len, .kill_suidgid = b->kill_suidgid};
+	if (fs_cmd_write_setattr(n->fs, c, ino, &w, a, cmd) < 0)
+		return false; /* sealed, still buffered: the setattr waits for it */
+	/* as pump() does for a write of its own */
+	b->next_ext++;
+	free(x->data);
+	x->data = NULL;
+	wi->inflight++;
+	wi->ours_inflight = true;
+	wi->inflight_bytes = x->len;
+	wb->stats.commands++;
+	wb->stats.carried++;
+	wb->stats.bytes += x->len;
+	return true;
 }
 
 void mount_wbuf_stop(struct mount_node *n)

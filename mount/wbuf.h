@@ -114,6 +114,17 @@ void mount_wbuf_size(struct mount_node *n, uint64_t ino, uint64_t *size);
 void mount_wbuf_cmd_begin(struct mount_node *n, uint64_t ino);
 void mount_wbuf_cmd_done(struct mount_node *n, uint64_t ino, bool ours, int err);
 
+/* A setattr on `ino` that may carry the inode's buffered write
+ * (fs_cmd_write_setattr: one entry instead of two). When nothing of the
+ * inode is in flight or waiting and what it buffers is one extent, builds
+ * *cmd from that extent and `a`, takes the extent out of the buffer as a
+ * write in flight and returns true: the caller submits *cmd at once with
+ * r->wb_ino = ino and r->wb_carry, and hands the write's outcome to
+ * mount_wbuf_cmd_done(ours = true). false: nothing taken (the setattr waits
+ * for the writes, as other ops do). */
+bool mount_wbuf_carry(struct mount_node *n, uint64_t ino, const struct fs_caller *c,
+		      const struct fs_setattr *a, struct fs_cmd *cmd);
+
 /* Shutdown: submits everything, admits blocked writes past the bound. */
 void mount_wbuf_stop(struct mount_node *n);
 
@@ -126,6 +137,7 @@ struct mount_wbuf_stats {
 	uint64_t writes;   /* write() calls buffered */
 	uint64_t commands; /* write commands submitted */
 	uint64_t bytes;    /* bytes in them */
+	uint64_t carried;  /* of those commands, carried by a setattr (mount_wbuf_carry) */
 };
 void mount_wbuf_stats(const struct mount_node *n, struct mount_wbuf_stats *out);
 

@@ -19,6 +19,7 @@ TESTS += \
 	tests/system/wrong_secret.sh \
 	tests/system/mount_errors.sh \
 	tests/system/write_behind.sh \
+	tests/system/setattr_carry.sh \
 	tests/system/tls_capture.sh \
 	tests/system/mmap.sh \
 	tests/system/fsx.sh \

@@ -276,6 +276,62 @@ START_TEST(append_offsets_are_decided_at_apply)
 }
 END_TEST
 
+/* tar, cp -p: a buffered write carried by the setattr after it is one
+ * command, applied write first; a failed write applies nothing, a failed
+ * setattr keeps the write (mount/req.c tells them apart by `written`). */
+START_TEST(a_write_carried_by_a_setattr)
+{
+	struct tnode n;
+	struct fs_cmd c;
+	struct fs_result r;
+	size_t got;
+	tn_open(&n, 1);
+	uint64_t f = t_create(&n, ROOT, "f", 0600);
+	struct fs_carried_write w = {.offset = 2, .data = "abc", .len = 3};
+	struct fs_setattr a = {.valid = FS_SET_MODE | FS_SET_MTIME, .mode = 0640, .mtime_ns = 77};
+	ck_assert_int_eq(fs_cmd_write_setattr(n.fs, &n.who, f, &w, &a, &c), 0);
+	ck_assert_uint_eq(c.entity, f);
+	ck_assert_int_eq(tn_do(&n, &c, &r), 0);
+	ck_assert_int_eq(r.err, 0);
+	ck_assert_uint_eq(r.written, 3);
+	ck_assert(r.has_stat);
+	ck_assert_int_eq(r.st.st_size, 5);
+	ck_assert_uint_eq(r.st.st_mode, S_IFREG | 0640);
+	struct stat st = t_stat(&n, f);
+	ck_assert_uint_eq(st.st_mode, S_IFREG | 0640);
+	ck_assert_int_eq(ns_of(st.st_mtim), 77); /* the setattr's, after the write's */
+	uint8_t *b = t_read(&n, f, 0, 100, &got);
+	ck_assert_uint_eq(got, 5);
+	ck_assert_mem_eq(b, "\0\0abc", 5);
+	free(b);
+
+	/* the write fails (past the largest size): nothing of it is applied */
+	w.offset = (uint64_t)FS_FILE_SIZE_MAX;
+	a.mode = 0600;
+	ck_assert_int_eq(fs_cmd_write_setattr(n.fs, &n.who, f, &w, &a, &c), 0);
+	ck_assert_int_eq(tn_do(&n, &c, &r), -EFBIG);
+	ck_assert_uint_eq(r.written, 0);
+	ck_assert_uint_eq(t_stat(&n, f).st_mode, S_IFREG | 0640);
+
+	/* the setattr fails (a size past the largest): the write stays */
+	w.offset = 0;
+	a.valid = FS_SET_SIZE;
+	a.size = (uint64_t)FS_FILE_SIZE_MAX + 1;
+	ck_assert_int_eq(fs_cmd_write_setattr(n.fs, &n.who, f, &w, &a, &c), 0);
+	ck_assert_int_eq(tn_do(&n, &c, &r), -EFBIG);
+	ck_assert_uint_eq(r.written, 3);
+	b = t_read(&n, f, 0, 100, &got);
+	ck_assert_uint_eq(got, 5);
+	ck_assert_mem_eq(b, "abcbc", 5);
+	free(b);
+
+	/* only a regular file has buffered writes */
+	uint64_t d = t_mkdir(&n, ROOT, "d", 0755);
+	ck_assert_int_eq(fs_cmd_write_setattr(n.fs, &n.who, d, &w, &a, &c), -EISDIR);
+	tn_close(&n);
+}
+END_TEST
+
 START_TEST(setattr_of_a_file_and_the_merged_attributes)
 {
 	struct tnode n;
@@ -490,6 +546,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, truncate_down_and_up, 10);
 	TEST_CASE(s, append_offsets_are_decided_at_apply, 10);
 	TEST_CASE(s, setattr_of_a_file_and_the_merged_attributes, 10);
+	TEST_CASE(s, a_write_carried_by_a_setattr, 10);
 	TEST_CASE(s, fallocate_modes, 10);
 	TEST_CASE(s, xattrs_of_a_file_live_in_its_entity, 10);
 	TEST_CASE(s, commands_sent_to_the_wrong_entity_are_refused, 10);
