@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mount/compact.h"
 #include "mount/lock.h"
@@ -50,6 +51,21 @@ static void invalidate(struct mount_node *n, const struct fs_apply_out *o)
 	}
 }
 
+/* A regular file this node's command made: tells the engine, which opens
+ * its entry 1 at round 0 with the ACCEPTs sent before its own sync when the
+ * command is of this engine life (PAXOS_EV_BORN): the first write of a new
+ * file costs one round, not a sync and then a round. Before the command's
+ * answer, so before any write of the file. */
+static void note_born(struct mount_node *n, const struct fs_result *res)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_BORN};
+	if (!res->created || res->err || !res->has_stat || !S_ISREG(res->st.st_mode))
+		return;
+	ev.born.entity = res->ino;
+	ev.born.cmd_id = res->cmd_id;
+	node_step(n->core, &ev, NULL);
+}
+
 int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c)
 {
 	uint64_t entity = c->entity, entry = c->entry;
@@ -65,8 +81,10 @@ int mount_apply_entry(struct mount_node *n, const struct paxos_chosen *c)
 	n->applied_bytes += len;
 	mount_compact_note(n->compact, len);
 	for (size_t i = 0; i < out->n_results; i++)
-		if (paxos_id_node(out->results[i].cmd_id) == n->self)
+		if (paxos_id_node(out->results[i].cmd_id) == n->self) {
+			note_born(n, &out->results[i]);
 			mount_req_applied(n, &out->results[i]);
+		}
 	invalidate(n, out);
 	for (size_t i = 0; i < out->n_results; i++)
 		if (out->results[i].unlocked) {

@@ -197,6 +197,9 @@ struct paxos_entity {
 #define PAXOS_ENT_CATCHUP      0x20 /* counted in catchup_active */
 #define PAXOS_ENT_SLOTS_DIRTY  0x40
 #define PAXOS_ENT_META_SYNC    0x80 /* the dirty meta raises the amnesia fence */
+#define PAXOS_ENT_BORN                                                                             \
+	0x100 /* made by a command of this life: round 0 at entry 1
+				       * (proposer.c, preauthorised); lost on eviction */
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
@@ -498,6 +501,8 @@ int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e);
 int paxos_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
 int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
 int paxos_snapshot_failed(struct paxos *p, uint64_t entity);
+/* PAXOS_EV_BORN (proposer.c). */
+int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id);
 /* Arms or disarms the orphan timer (end of step); runs it when due. */
 void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e);
 int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e);

@@ -341,6 +341,9 @@ int paxos_step(struct paxos *p, const struct paxos_event *ev, struct paxos_updat
 	case PAXOS_EV_PERSISTED:
 		rc = on_persisted(p, ev);
 		break;
+	case PAXOS_EV_BORN:
+		rc = paxos_born(p, ev->born.entity, ev->born.cmd_id);
+		break;
 	default:
 		rc = -EINVAL;
 		break;

@@ -53,16 +53,10 @@
  *   back as open slots (their records, accepted or chosen) and are learned
  *   again; fs/ never applied beyond the durable chosen entry, since its apply
  *   writes come after the engine's in the same store;
- * - pre-authorisation comes from the meta's chosen proposer, possibly an
- *   older one, but after a restart it is used only at entry 1 (the creator's
- *   round 0 is persisted, synced, before its ACCEPTs leave): a value chosen
- *   at i that was built by an earlier life never gives round 0 at i+1
- *   (proposer.c, "Ballots" below). So a node that finds itself
- *   pre-authorised at entry 1 after a crash never used its round-0 ballot
- *   there (or the acceptance would be on disk). If the entry was in fact
- *   chosen meanwhile with another node's value (learned lazily, lost), that
- *   value's ballot was promised by a majority, which refuses round 0:
- *   nothing new is chosen, and the node learns the entry;
+ * - pre-authorisation never comes from what was loaded: round 0 needs a
+ *   value chosen at i that this life built, or at entry 1 a create of this
+ *   life (PAXOS_EV_BORN), both learned since the start (proposer.c,
+ *   "Ballots" below). After a restart every open entry starts with phase 1;
  * - a lost trim leaves more log than needed; a lost snapshot install comes
  *   back as an APPLIED above the chosen entry (handled as that snapshot).
  * "Amnesia cleared" could be lost safely too (the node cannot have voted
@@ -84,17 +78,17 @@
  * node whose value was chosen at entry i proposes entry i+1 at its round-0
  * ballot without phase 1, i.e. one round trip — when that value was built by
  * the SAME life (its ACCEPTs then leave at once); for entry 1 the node named
- * by the entity's low byte (nobody for entity 1), in any life, persisting
- * its acceptance before the ACCEPTs leave. A value of an earlier life of
- * this node gives no round 0: phase 1. Any promise of a higher ballot at that
+ * by the entity's low byte (nobody for entity 1), in the life whose create
+ * made the entity (PAXOS_EV_BORN), its ACCEPTs at once too. A value or a
+ * create of an earlier life of this node gives no round 0: phase 1. Any promise of a higher ballot at that
  * entry revokes pre-authorisation. Why (the full argument is in
  * docs/decisions.md, "Pre-authorisation across lives"): two round-0 ballots
  * of two lives at one entry, both skipping phase 1, could each get a value
  * chosen — the later one is higher and never asked what the earlier one
  * got accepted. Under the rule at most one life ever uses round 0 at an
  * entry i+1 >= 2 (only a life that built the value chosen at i, and that
- * value is unique), and at entry 1 each life persists first, so a later one
- * finds the earlier one's acceptance and runs phase 1. Phase-1 ballots may
+ * value is unique), and at entry 1 only the life whose command made the
+ * entity (one command, one id, one life). Phase-1 ballots may
  * go early too: the proposer's own promise is durable before its PREPAREs
  * leave, so a restarted node always picks a higher round there, and the
  * incarnation makes the ballot its own in any case.
@@ -490,6 +484,11 @@ enum paxos_event_type {
 	PAXOS_EV_SNAPSHOT_FAILED,    /* fs could not get or install it */
 	PAXOS_EV_PERSISTED,          /* an update's notices, handed back once the sync
 				       * that made its writes durable returned 0 */
+	PAXOS_EV_BORN,               /* fs applied the command that made `entity` (a
+				       * create): when the command is this life's, this
+				       * node opens the entity's entry 1 with round 0
+				       * and sends its ACCEPTs at once (docs/decisions.md,
+				       * "Pre-authorisation"); else nothing happens */
 };
 
 struct paxos_event {
@@ -530,6 +529,10 @@ struct paxos_event {
 			const struct paxos_msg *msgs; /* update->notices, as given */
 			size_t n;
 		} persisted;
+		struct {
+			uint64_t entity;
+			uint64_t cmd_id; /* the command that made it */
+		} born;
 	};
 };
 

@@ -244,9 +244,13 @@ enum preauth {
 
 /* Pre-authorisation for chosen + 1 needs that nothing happened at that entry
  * on this node (a promise there revokes it), and then:
- * - entry 1: the entity's low byte names us (never the namespace). Every
- *   life of this node may hold it, so each persists its acceptance before
- *   sending: a later life finds it and runs phase 1 instead;
+ * - entry 1: the entity was made by a command of THIS life (PAXOS_EV_BORN;
+ *   its low byte names us, never the namespace). Only that life ever uses
+ *   round 0 there, so it may go before it is durable, as at i+1 below; a
+ *   later life (the flag is not persisted), or this one after the entity
+ *   was evicted, runs phase 1. Before, every life used round 0 at entry 1
+ *   and each persisted its acceptance first, so that a later one found it:
+ *   a sync before the ACCEPTs on the first write of every new file;
  * - entry i+1: the value chosen at i was built by THIS life. No earlier life
  *   can have known that value chosen, so none used round 0 here, and no
  *   later life ever will (below): our round-0 ballot is the only one ever
@@ -263,15 +267,30 @@ static enum preauth preauthorised(const struct paxos *p, const struct paxos_enti
 	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
 		return PREAUTH_NONE;
 	if (e->chosen == 0)
-		return e->id != PAXOS_NAMESPACE_ENTITY && (uint32_t)(e->id & 0xff) == p->cfg.self
-			   ? PREAUTH_PERSIST
-			   : PREAUTH_NONE;
+		return e->flags & PAXOS_ENT_BORN ? PREAUTH_EARLY : PREAUTH_NONE;
 	if (e->chosen_proposer != p->cfg.self || !e->chosen_mine)
 		return PREAUTH_NONE;
 	/* Early only once our acceptance at i is durable: then our listing
 	 * shows i with our value even if we die now, and an amnesic node
 	 * fences i+1 on it (scan.c, listed_top). */
 	return e->own_synced == e->chosen ? PREAUTH_EARLY : PREAUTH_PERSIST;
+}
+
+int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id)
+{
+	struct paxos_entity *e;
+	int rc;
+
+	/* An id of this node above this life's base: handed out by this life
+	 * (every earlier life's ids are below it; paxos.h, "Ids never repeat"). */
+	if (entity == PAXOS_NAMESPACE_ENTITY || (uint32_t)(entity & 0xff) != p->cfg.self ||
+	    paxos_id_node(cmd_id) != p->cfg.self || paxos_id_seq(cmd_id) <= p->cfg.id_base)
+		return 0;
+	if ((rc = paxos_entity_get(p, entity, &e)))
+		return rc == -EIO ? 0 : rc;
+	if (e->chosen == 0)
+		e->flags |= PAXOS_ENT_BORN;
+	return 0;
 }
 
 /* Builds our own value for the entry: the queued commands that fit, or a

@@ -50,6 +50,7 @@ void sim_chk_free(struct sim_check *c)
 	sim_map_free(&c->barriers);
 	sim_map_free(&c->fwd_idx);
 	sim_map_free(&c->built);
+	sim_map_free(&c->born);
 	free(c->bars);
 	memset(c, 0, sizeof(*c));
 }
@@ -569,18 +570,20 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 		     (r->r.accepted == m->ballot && r->r.value_id != m->value_id))) {
 			/* Before its own acceptance is durable, only when the
 			 * value chosen at the entry before was built by this
-			 * very life (proposer.c, preauthorised): then no other
-			 * life ever uses a round-0 ballot at this entry. The
-			 * sender's life is the one running now: its ids are
-			 * above its base. */
-			uint64_t c = e > 1 ? chosen_id(s, m->entity, e - 1) : 0;
+			 * very life, or at entry 1 when a create of this very
+			 * life made the entity (proposer.c, preauthorised):
+			 * then no other life ever uses a round-0 ballot at this
+			 * entry. The sender's life is the one running now: its
+			 * ids are above its base. */
+			uint64_t *born = e == 1 ? sim_map_get(&s->chk.born, m->entity) : NULL;
+			uint64_t c = e > 1 ? chosen_id(s, m->entity, e - 1) : born ? *born : 0;
 			if (!c || paxos_id_node(c) != (uint32_t)node ||
 			    paxos_ballot_node(m->ballot) != (uint32_t)node ||
 			    paxos_id_seq(c) <= s->nodes[node].id_base)
 				sim_fail(s,
 					 "n%d sends pre-authorised ACCEPT E%llu.%llu b=%s before "
 					 "persisting it, and E%llu.%llu is not chosen with a value "
-					 "of that life",
+					 "of that life (entry 1: no create of that life made it)",
 					 node, E, e, sim_fmt_ballot(m->ballot), E, e - 1);
 		}
 		break;
@@ -671,6 +674,21 @@ static int deliv_cmd_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* A create (SIM_BORN_TAG) in a namespace value: the first one chosen for
+ * an entity is the one that made it. */
+static int born_cb(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct sim *s = arg;
+	uint64_t entity = 0;
+	if (len != 12 || memcmp(body, SIM_BORN_TAG, 4))
+		return 0;
+	for (int i = 0; i < 8; i++)
+		entity |= (uint64_t)body[4 + i] << (8 * i);
+	if (!sim_map_get(&s->chk.born, entity))
+		*sim_map_put(&s->chk.born, entity) = id;
+	return 0;
+}
+
 void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry, uint64_t value_id,
 		       const uint8_t *value, size_t len)
 {
@@ -682,6 +700,8 @@ void sim_chk_delivered(struct sim *s, int node, uint64_t entity, uint64_t entry,
 		return;
 	}
 	check_value(s, value_id, value, len, "delivery");
+	if (entity == PAXOS_NAMESPACE_ENTITY)
+		paxos_codec_value_foreach(value, len, born_cb, s);
 	struct deliv_ctx d = {s, node, entity, entry};
 	int rc = paxos_codec_value_foreach(value, len, deliv_cmd_cb, &d);
 	if (rc < 0)

@@ -873,6 +873,22 @@ static int fsm_applied(void *ctx, uint64_t entity, uint64_t *entry)
 	return 0;
 }
 
+/* A namespace command "BORN" + entity (8 bytes, little-endian) of this
+ * node: the model of a create (mount/apply.c tells the engine the same, so
+ * that the creating life opens entry 1 without phase 1 or a sync first). */
+static int born_cmd(void *arg, uint64_t id, const uint8_t *body, size_t len)
+{
+	struct sim_node *n = arg;
+	uint64_t entity = 0;
+	if (len != 12 || memcmp(body, SIM_BORN_TAG, 4) || paxos_id_node(id) != (uint32_t)n->id)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		entity |= (uint64_t)body[4 + i] << (8 * i);
+	struct sim_input in = {.type = SI_BORN, .entity = entity, .req_id = id};
+	backlog_push(n, &in);
+	return 0;
+}
+
 static int fsm_apply(void *ctx, const struct paxos_chosen *c, bool from_log)
 {
 	struct sim_node *n = ctx;
@@ -885,6 +901,8 @@ static int fsm_apply(void *ctx, const struct paxos_chosen *c, bool from_log)
 			  (unsigned long long)c->entry, sim_fmt_id(c->value_id),
 			  c->mine ? " mine" : "");
 	fs_apply(s, n, c->entity, c->entry, c->value_id, c->value, c->value_len);
+	if (c->entity == PAXOS_NAMESPACE_ENTITY)
+		paxos_codec_value_foreach(c->value, c->value_len, born_cmd, n);
 	if (from_log)
 		return 0; /* the start reports every entity at once (replay_log) */
 	/* Tell the engine what the fs applied (enables trimming), once per
@@ -1039,6 +1057,11 @@ static void node_step_input(struct sim *s, struct sim_node *n, struct sim_input 
 		ev.applied.entity = in->entity;
 		ev.applied.entry = in->entry;
 		ev.applied.chain_crc = in->crc;
+		break;
+	case SI_BORN:
+		ev.type = PAXOS_EV_BORN;
+		ev.born.entity = in->entity;
+		ev.born.cmd_id = in->req_id;
 		break;
 	case SI_SNAP_OK:
 	case SI_SNAP_FAIL:
@@ -1366,6 +1389,16 @@ static void snapshot_transfer(struct sim *s, struct sim_node *n, uint64_t entity
 }
 
 /* ---- public actions --------------------------------------------------------- */
+
+int sim_create(struct sim *s, int node, uint64_t entity)
+{
+	uint8_t body[12];
+	uint64_t id;
+	memcpy(body, SIM_BORN_TAG, 4);
+	for (int i = 0; i < 8; i++)
+		body[4 + i] = (uint8_t)(entity >> (8 * i));
+	return sim_submit(s, node, PAXOS_NAMESPACE_ENTITY, body, sizeof(body), &id);
+}
 
 int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_t len,
 	       uint64_t *cmd_id)

@@ -53,6 +53,11 @@
 #include "paxos/paxos.h"
 
 #define SIM_MAX_NODES 5
+/* A namespace command body "BORN" + entity (8 bytes, little-endian): the
+ * model of a create; the node whose command it is tells its engine (as the
+ * daemon does for its creates), which opens the entity's entry 1 at round 0
+ * without a sync first when that command is of the engine's own life. */
+#define SIM_BORN_TAG "BORN"
 
 struct sim_config {
 	uint64_t seed;
@@ -89,6 +94,9 @@ uint64_t sim_now(const struct sim *s);
 /* Submits a command at `node` (1-based). *cmd_id is 0 when the node is down. */
 int sim_submit(struct sim *s, int node, uint64_t entity, const void *body, size_t len,
 	       uint64_t *cmd_id);
+/* Node `node` creates `entity` (a SIM_BORN_TAG command on the namespace,
+ * submitted like sim_submit; its outcome is not followed). */
+int sim_create(struct sim *s, int node, uint64_t entity);
 int sim_barrier(struct sim *s, int node, uint64_t entity, uint64_t req_id);
 /* A process crash (SIGKILL): what it wrote without sync stays in the page
  * cache and survives; the turn waiting for its synced write never leaves. */

@@ -39,6 +39,7 @@ enum sim_input_type {
 	SI_APPLIED,
 	SI_SNAP_OK,
 	SI_SNAP_FAIL,
+	SI_BORN, /* the model fs applied a "born" command of this node (entity, req_id: its id) */
 };
 
 struct sim_input {
@@ -228,6 +229,7 @@ struct sim_check {
 	struct sim_chk_fwd *fwds;
 	size_t n_fwds, cap_fwds;
 	struct sim_map built; /* value ids whose commands were checked at their first ACCEPT */
+	struct sim_map born;  /* entity -> the first chosen SIM_BORN_TAG command that made it */
 	/* liveness (sim.h) */
 	uint64_t live_since[SIM_MAX_NODES + 1]; /* the node has been up with a connected
 						 * majority since then (UINT64_MAX: not now) */

@@ -60,6 +60,14 @@ static void act_submit(struct sim *s, void *arg, uint64_t node, uint64_t entity)
 	sim_submit(s, (int)node, entity, body, len, &id);
 }
 
+/* The owner of `entity` creates it (SIM_BORN_TAG): its writes at entry 1
+ * then skip phase 1, in the life that created it only. */
+static void act_born(struct sim *s, void *arg, uint64_t node, uint64_t entity)
+{
+	(void)arg;
+	sim_create(s, (int)node, entity);
+}
+
 static void act_barrier(struct sim *s, void *arg, uint64_t node, uint64_t entity)
 {
 	struct wl *w = arg;
@@ -230,6 +238,11 @@ int sim_run_random(uint64_t seed, const struct sim_random_opts *o, FILE *report,
 		    (i == 0 && r == 0)
 			? PAXOS_NAMESPACE_ENTITY
 			: ((uint64_t)(i + 1) << 8 | (r == 3 ? 0x80 : 1 + rnd(&w, (uint64_t)w.n)));
+	}
+	for (int i = 0; i < w.n_entities; i++) {
+		uint64_t owner = w.entities[i] & 0xff;
+		if (w.entities[i] != PAXOS_NAMESPACE_ENTITY && owner >= 1 && owner <= (uint64_t)w.n)
+			sim_at(s, 1 + (uint64_t)i, act_born, &w, owner, w.entities[i]);
 	}
 	int n_clients = o->kills ? 0 : 2 + (int)rnd(&w, 5);
 	if (o->kills) {

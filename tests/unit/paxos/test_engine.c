@@ -48,6 +48,24 @@ static void fx_start(struct fx *f)
 	ck_assert_int_eq(paxos_new(&f->cfg, &f->p, err, sizeof(err)), 0);
 }
 
+static int step(struct fx *f, struct paxos_event *ev);
+
+/* The file system made `entity` with a command of this life (a create
+ * applied): entry 1 is this node's at round 0, ACCEPTs at once. */
+static int born(struct fx *f, uint64_t entity, uint64_t cmd_id)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_BORN};
+	ev.born.entity = entity;
+	ev.born.cmd_id = cmd_id;
+	return step(f, &ev);
+}
+
+/* An id of this life's range (paxos.h, "Ids never repeat"). */
+static uint64_t id_of_this_life(const struct fx *f)
+{
+	return (uint64_t)f->cfg.self << 56 | (f->cfg.id_base + 1);
+}
+
 static void fx_init(struct fx *f, uint32_t self, bool amnesia)
 {
 	memset(f, 0, sizeof(*f));
@@ -71,6 +89,9 @@ static void fx_init(struct fx *f, uint32_t self, bool amnesia)
 	f->cfg.retention = 2;
 	f->now = 1000;
 	fx_start(f);
+	/* node 1 created E_OWNED_BY_1 in this life */
+	if (self == 1 && !amnesia)
+		ck_assert_int_eq(born(f, E_OWNED_BY_1, id_of_this_life(f)), 0);
 	if (!amnesia)
 		peers_answer(f);
 }
@@ -279,6 +300,25 @@ START_TEST(ballot_encoding)
 }
 END_TEST
 
+static int persisted(struct fx *f, const struct paxos_msg *notices, size_t n)
+{
+	struct paxos_event ev = {.type = PAXOS_EV_PERSISTED};
+	ev.persisted.msgs = notices;
+	ev.persisted.n = n;
+	return step(f, &ev);
+}
+
+/* The sync of the last step's writes returned: its notices go back. */
+static void synced(struct fx *f)
+{
+	struct paxos_msg notes[8];
+	size_t n = f->u->n_notices;
+	ck_assert_uint_le(n, 8);
+	memcpy(notes, f->u->notices, n * sizeof(*notes));
+	if (n)
+		ck_assert_int_eq(persisted(f, notes, n), 0);
+}
+
 /* Takes E_OWNED_BY_1 to "entry 1 chosen with our value" (this life). */
 static uint64_t chosen_first(struct fx *f)
 {
@@ -286,17 +326,11 @@ static uint64_t chosen_first(struct fx *f)
 	const struct paxos_out_record *r = written(f, E_OWNED_BY_1, 1);
 	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = r->rec.value_id;
+	ck_assert_uint_eq(f->u->n_notices, 1); /* early: our vote counts once synced */
+	synced(f);
 	ck_assert_int_eq(recv(f, 2, &ok), 0);
 	ck_assert_uint_eq(f->u->n_chosen, 1);
 	return ok.value_id;
-}
-
-static int persisted(struct fx *f, const struct paxos_msg *notices, size_t n)
-{
-	struct paxos_event ev = {.type = PAXOS_EV_PERSISTED};
-	ev.persisted.msgs = notices;
-	ev.persisted.n = n;
-	return step(f, &ev);
 }
 
 /* Our ACCEPTs leave before our own acceptance is durable; that acceptance
@@ -343,6 +377,54 @@ START_TEST(early_accept_counts_self_only_after_the_sync)
 	/* only the engine's own notices are taken */
 	struct paxos_msg bad = msg(PAXOS_MSG_PROMISE, E_OWNED_BY_1, 3, b);
 	ck_assert_int_eq(persisted(&f, &bad, 1), -EINVAL);
+	fx_close(&f);
+}
+END_TEST
+
+/* Entry 1 at round 0 belongs to the one life whose command made the entity
+ * (PAXOS_EV_BORN), which sends its ACCEPTs before its own sync: an earlier
+ * life may have done the same and lost its acceptance in a crash, so any
+ * other life, or an entity nobody said was born here, runs phase 1. Before,
+ * every life used round 0 at entry 1, persisting first. */
+START_TEST(entry_one_is_round_zero_only_for_the_life_that_made_it)
+{
+	struct fx f;
+	const uint64_t other = 0x301; /* also node 1's by its low byte */
+	fx_init(&f, 1, false);
+	/* not said born: phase 1 */
+	submit(&f, other, "x");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_PREPARE));
+	/* born of an earlier life's command, or of another node's: nothing */
+	const uint64_t e2 = 0x401, e3 = 0x501;
+	ck_assert_int_eq(born(&f, e2, 1ull << 56 | f.cfg.id_base), 0);
+	submit(&f, e2, "y");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	ck_assert_int_eq(born(&f, e3, 2ull << 56 | (f.cfg.id_base + 1)), 0);
+	submit(&f, e3, "z");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	/* nor does a born of the namespace, or of another node's entity */
+	ck_assert_int_eq(born(&f, PAXOS_NAMESPACE_ENTITY, id_of_this_life(&f)), 0);
+	submit(&f, PAXOS_NAMESPACE_ENTITY, "n");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+
+	/* born in this life: round 0, ACCEPTs before our sync */
+	const uint64_t e4 = 0x601;
+	ck_assert_int_eq(born(&f, e4, id_of_this_life(&f)), 0);
+	submit(&f, e4, "w");
+	const struct paxos_msg *a = sent_early(&f, 3, PAXOS_MSG_ACCEPT);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->entry, 1);
+	ck_assert_uint_eq(a->ballot, paxos_ballot(0, f.cfg.incarnation, 1));
+
+	/* the next life: E_OWNED_BY_1 was made by the one before: phase 1 */
+	fx_restart(&f);
+	submit(&f, E_OWNED_BY_1, "after restart");
+	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
+	const struct paxos_msg *pm = sent(&f, 2, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(pm);
+	ck_assert_uint_eq(pm->entry, 1);
+	ck_assert_uint_eq(paxos_ballot_round(pm->ballot), 1);
 	fx_close(&f);
 }
 END_TEST
@@ -469,11 +551,12 @@ START_TEST(fast_path_is_one_round_trip)
 		ck_assert_str_eq(c.bodies[0], "write A");
 	}
 	uint64_t vid = r->rec.value_id;
-	/* Entry 1 is the creator's in every life: its ACCEPTs wait for the sync
-	 * of our acceptance (a later life finds it), which counts at once. */
-	ck_assert_ptr_null(sent_early(&f, 2, PAXOS_MSG_ACCEPT));
-	ck_assert_uint_eq(f.u->n_notices, 0);
+	/* Entry 1 of an entity this life made (PAXOS_EV_BORN): the ACCEPTs
+	 * leave before our acceptance is durable, which counts once synced. */
+	ck_assert_ptr_nonnull(sent_early(&f, 2, PAXOS_MSG_ACCEPT));
+	ck_assert_uint_eq(f.u->n_notices, 1);
 	ck_assert(r->sync);
+	synced(&f);
 
 	/* One acceptance more makes a majority: chosen, ours. */
 	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
@@ -693,6 +776,7 @@ START_TEST(commands_wait_and_batch)
 	fx_init(&f, 1, false);
 	submit(&f, E_OWNED_BY_1, "A");
 	uint64_t vid = sent(&f, 2, PAXOS_MSG_ACCEPT)->value_id;
+	synced(&f);
 	uint64_t b = submit(&f, E_OWNED_BY_1, "B");
 	ck_assert_uint_eq(f.u->n_outboxes, 0); /* waits: entry 1 is in flight */
 	uint64_t c = submit(&f, E_OWNED_BY_1, "C");
@@ -848,6 +932,7 @@ START_TEST(forwarding_at_the_holder)
 
 	submit(&f, E_OWNED_BY_1, "mine");
 	uint64_t vid = sent(&f, 2, PAXOS_MSG_ACCEPT)->value_id;
+	synced(&f);
 	uint8_t val2[64];
 	end = paxos_codec_put_cmd(val2, s2 | 8, "b", 1);
 	fw.nonce = 2;
@@ -959,6 +1044,7 @@ START_TEST(only_votes_are_synced)
 	ck_assert_int_eq(f.u->needs_sync, 1);
 	struct paxos_msg ok = msg(PAXOS_MSG_ACCEPTED, E_OWNED_BY_1, 1, paxos_ballot(0, 1, 1));
 	ok.value_id = r->rec.value_id;
+	synced(&f);
 	ck_assert_int_eq(recv(&f, 2, &ok), 0);
 	ck_assert_uint_eq(f.u->n_chosen, 1);
 	r = written(&f, E_OWNED_BY_1, 1);
@@ -1295,6 +1381,7 @@ START_TEST(proposals_wait_for_a_majority_of_voters)
 	fx_restart(&f);
 	paxos_free(f.p);
 	fx_start(&f); /* restarted, no peer heard from yet */
+	ck_assert_int_eq(born(&f, E_OWNED_BY_1, id_of_this_life(&f)), 0);
 	submit(&f, E_OWNED_BY_1, "early");
 	ck_assert_uint_eq(count_sent(&f, PAXOS_MSG_ACCEPT), 0);
 	/* a peer that is still amnesic does not count */
@@ -1344,11 +1431,15 @@ START_TEST(a_single_node_clears_amnesia_and_chooses_alone)
 	fx_start(&f);
 	tick(&f, 1);
 	ck_assert_int_eq(f.u->amnesia_cleared, 1);
-	uint64_t id = submit(&f, E_OWNED_BY_1, "alone");
+	uint64_t id = submit(&f, E_OWNED_BY_1, "alone"); /* phase 1: an earlier life's file */
 	size_t chosen = f.u->n_chosen;
 	for (int i = 0; i < 5 && !chosen; i++) {
-		tick(&f, 10);
+		synced(&f);
 		chosen = f.u->n_chosen;
+		if (!chosen) {
+			tick(&f, 10);
+			chosen = f.u->n_chosen;
+		}
 	}
 	ck_assert_uint_eq(chosen, 1);
 	ck_assert_int_eq(f.u->chosen[0].mine, 1);
@@ -1425,6 +1516,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, ballot_encoding, 10);
 	TEST_CASE(s, fast_path_is_one_round_trip, 10);
 	TEST_CASE(s, early_accept_counts_self_only_after_the_sync, 10);
+	TEST_CASE(s, entry_one_is_round_zero_only_for_the_life_that_made_it, 10);
 	TEST_CASE(s, no_round_zero_after_a_restart_on_an_earlier_life_value, 10);
 	TEST_CASE(s, votes_are_never_early, 10);
 	TEST_CASE(s, a_restarted_node_lists_one_past_its_earlier_value, 10);
