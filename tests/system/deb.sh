@@ -13,8 +13,10 @@
 source "$(dirname "$0")/lib.sh"
 
 [[ ${PAXFS_DEB:-0} == 1 ]] || skip_all "the package build is in the long run only (PAXFS_DEB=1)"
-top=$(git -C "$PAXFS_SRCDIR" rev-parse --show-toplevel 2>/dev/null) && [[ $top -ef $PAXFS_SRCDIR ]] ||
+top=$(git -C "$PAXFS_SRCDIR" rev-parse --show-toplevel 2>/dev/null)
+if [[ -z $top || ! $top -ef $PAXFS_SRCDIR ]]; then
 	skip_all "$PAXFS_SRCDIR is not a git checkout (the package is built from git ls-files)"
+fi
 
 _tmp=$(mktemp -d /tmp/paxfs-deb.XXXXXX)
 trap _cleanup EXIT
