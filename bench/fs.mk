@@ -8,3 +8,5 @@ bench_fs_apply_LDADD = $(FS_LIBS) $(STORE_LIBS) $(PROTO_LIBS) $(LEVELDB_LIBS) $(
 noinst_PROGRAMS += bench/fsbench
 bench_fsbench_SOURCES = bench/fsbench.c
 EXTRA_DIST += bench/fs.sh
+# bench/contend.sh — the engine's figures with writers on three nodes (docs/bench.md).
+EXTRA_DIST += bench/contend.sh

@@ -15,7 +15,9 @@ cluster_up
 
 d=$_tmp/inst
 prefix=/opt/paxfs-test
-make -s -C "$PAXFS_BUILDDIR" install DESTDIR="$d" prefix=$prefix >"$_tmp/make.log" 2>&1
+# mounthelperdir as configure sets it by default (make distcheck's build
+# configures ${prefix}/sbin instead: data/local.mk).
+make -s -C "$PAXFS_BUILDDIR" install DESTDIR="$d" prefix=$prefix mounthelperdir=/sbin >"$_tmp/make.log" 2>&1
 check "make install DESTDIR=... prefix=$prefix" -- test $? -eq 0
 for f in sbin/paxfs bin/paxfsctl bin/paxfs-verify share/man/man8/paxfs.8 share/man/man8/paxfsctl.8 \
 	share/man/man8/paxfs-verify.8 share/man/man5/paxfs.conf.5 lib/systemd/system/paxfs@.service \
@@ -63,7 +65,7 @@ check "the sample config's settings are those of the page's example" -- \
 check "the installed paxfsctl works" -- "$d$prefix/bin/paxfsctl" status "$C/cluster.conf"
 check "the sample config loads (but for its secret file)" -- sh -c \
 	"'$d$prefix/bin/paxfsctl' status '$d$prefix/share/doc/paxfs/cluster.conf.example' 2>&1 | grep -q 'demo.key'"
-make -s -C "$PAXFS_BUILDDIR" uninstall DESTDIR="$d" prefix=$prefix >>"$_tmp/make.log" 2>&1
+make -s -C "$PAXFS_BUILDDIR" uninstall DESTDIR="$d" prefix=$prefix mounthelperdir=/sbin >>"$_tmp/make.log" 2>&1
 check "make uninstall" -- test $? -eq 0
 check "... leaves no file behind" -- test -z "$(find "$d" -type f)"
 

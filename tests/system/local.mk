@@ -5,7 +5,7 @@ check_PROGRAMS += tests/system/fsx
 tests_system_fsx_SOURCES = tests/system/fsx.c
 tests_system_fsx_LDADD = $(UTIL_LIBS)
 
-TESTS += \
+SYSTEM_TESTS = \
 	tests/system/shell_tools.sh \
 	tests/system/posix.sh \
 	tests/system/appends.sh \
@@ -33,5 +33,8 @@ TESTS += \
 	tests/system/catchup_status.sh \
 	tests/system/install.sh \
 	tests/system/locks.sh \
-	tests/system/sqlite_locks.sh
-EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
+	tests/system/sqlite_locks.sh \
+	tests/system/deb.sh
+TESTS += $(SYSTEM_TESTS)
+# Not $(filter ...,$(TESTS)): `make dist TESTS=...` would then leave scripts out.
+EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(SYSTEM_TESTS)
