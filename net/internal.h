@@ -56,6 +56,8 @@ struct net_link {
 	bool got_preamble;
 	bool client;            /* the peer is a client (hello id 0) */
 	enum net_tls_cred cred; /* the credential TLS was keyed by (net/tls.h) */
+	uint32_t cert_node;     /* certificate mode: the node the peer's certificate
+				   names, 0 for a client certificate */
 	bool counted_in;        /* counted in its peer's n_in */
 	bool pending;           /* in mesh->pending */
 	bool want_writable;

@@ -744,6 +744,22 @@ static void tls_up(struct net_link *l)
 		net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
 		return;
 	}
+	l->cert_node = net_tls_peer_node(bufferevent_openssl_get_ssl(l->bev));
+	if (net_tls_cert_mode(l->mesh->tls) && l->hs.role == NET_ROLE_DIALER &&
+	    l->cert_node != l->hs.peer) {
+		/* the node we dialed must show its own certificate */
+		net_wipe(channel, sizeof(channel));
+		l->ctr->auth_failures++;
+		if (l->cert_node)
+			net_link_close(l, 0, UTIL_LOG_WARN,
+				       "refused: certificate names node %u, we dialed node %u",
+				       l->cert_node, l->hs.peer);
+		else
+			net_link_close(l, 0, UTIL_LOG_WARN,
+				       "refused: a client certificate answers for node %u",
+				       l->hs.peer);
+		return;
+	}
 	net_hs_bind(&l->hs, channel);
 	net_wipe(channel, sizeof(channel));
 	link_start_handshake(l);
@@ -759,15 +775,16 @@ static unsigned long ssl_error(struct bufferevent *bev)
 	return first;
 }
 
-/* The TLS handshake failed: say why, and count it where it belongs. */
-static void tls_failed(struct net_link *l, short what, int sys_err)
+/* The TLS handshake failed (`ssl_err`, the first OpenSSL error): say
+ * why, and count it where it belongs. */
+static void tls_failed(struct net_link *l, short what, int sys_err, unsigned long ssl_err)
 {
 	bool dialer = l->hs.role == NET_ROLE_DIALER;
 	enum net_tls_fail kind;
 	char why[200];
 
-	kind = net_tls_explain(ssl_error(l->bev), (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer,
-			       l->tls_why, why, sizeof(why));
+	kind = net_tls_explain(ssl_err, (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer, l->tls_why,
+			       why, sizeof(why));
 	/* A connection that merely ended mid-handshake (a peer restarting)
 	 * is nobody's refusal: like a plain EOF, it counts nowhere. */
 	if (kind == NET_TLS_FAIL_AUTH)
@@ -788,7 +805,7 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (what & BEV_EVENT_CONNECTED)
 			tls_up(l);
 		else
-			tls_failed(l, what, err);
+			tls_failed(l, what, err, ssl_error(bev));
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED)
@@ -799,6 +816,14 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * like any other here (a cut inside a frame is caught below). */
 		what |= BEV_EVENT_EOF;
 		ssl_err = 0;
+	}
+	if (ssl_err && l->state == NET_LINK_HANDSHAKING && !l->hs.verified &&
+	    net_tls_cert_mode(l->mesh->tls)) {
+		/* TLS 1.3: a dialing side finishes its TLS handshake before the
+		 * server has checked its certificate, so a refusal of it (an
+		 * alert) arrives here, during our handshake. */
+		tls_failed(l, what, err, ssl_err);
+		return;
 	}
 	if (ssl_err) {
 		/* After the handshake, an OpenSSL error is a record that does

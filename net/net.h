@@ -84,6 +84,19 @@ struct net_config {
 	 * It is never dialed with, and a client (self 0) ignores it. */
 	const uint8_t *next_secret;
 	size_t next_secret_len;
+	/* Certificate mode (docs/security.md "Certificates"), instead of the
+	 * secrets above: all three or none, and with them `secret`,
+	 * `client_secret` and `next_secret` must be NULL. TLS then authenticates
+	 * both ends with X.509 certificates verified against tls_ca alone
+	 * (expiry included, no system store), and a certificate names its role
+	 * with a URI SAN: "paxfs://CLUSTER/node/N" (node N) or
+	 * "paxfs://CLUSTER/client" (the read-only client role). A node's own
+	 * certificate must name it; a peer may claim in its hello only the node
+	 * its certificate names (or 0, a client). */
+	const char *tls_ca;     /* CA bundle, PEM file */
+	const char *tls_cert;   /* this side's certificate chain, PEM file */
+	const uint8_t *tls_key; /* its private key, PEM bytes (copied, wiped at free) */
+	size_t tls_key_len;
 	uint32_t self;                        /* this node's id; 0 = a client: dials every node,
 				  never listens, proves the secret like a node
 				  (or the client credential: see below) */
