@@ -20,6 +20,7 @@ TESTS += \
 	tests/system/mount_errors.sh \
 	tests/system/write_behind.sh \
 	tests/system/tls_capture.sh \
+	tests/system/tls_certs.sh \
 	tests/system/mmap.sh \
 	tests/system/fsx.sh \
 	tests/system/posix_tools.sh \
