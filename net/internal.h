@@ -78,6 +78,10 @@ struct net_link {
 	unsigned silent_ms;
 	/* bytes_out = bytes queued minus bytes still queued */
 	uint64_t queued, reported_out;
+	/* a client link's rate (net_config.client_frames_per_s, _bytes_per_s):
+	 * what its token buckets hold, as of rate_ns (util_now_ns) */
+	double rate_frames, rate_bytes;
+	uint64_t rate_ns;
 	/* test seam: envelopes a DELAY verdict holds (net/hold.c); NULL when none */
 	struct net_hold *hold;
 	TAILQ_ENTRY(net_link) entry;  /* mesh->links or mesh->dead */
@@ -153,6 +157,9 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 
 /* Frees a DEAD link (or, from net_mesh_free, any link) without callbacks. */
 void net_link_free(struct net_link *l);
+
+/* Fills the rate buckets of client link `l` (it just came up). */
+void net_link_rate_start(struct net_link *l);
 
 /* Adds the bytes the kernel took since the last call to l->ctr->bytes_out. */
 void net_link_flush_counters(struct net_link *l);

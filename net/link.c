@@ -52,6 +52,7 @@
 #include <openssl/ssl.h>
 
 #include "net/internal.h"
+#include "util/clock.h"
 
 /* Bytes handed to SSL_write at a time (libevent's default is 16 KiB).
  * TLS still writes one record (<= 16 KiB) per write(2), and reads a record
@@ -612,6 +613,64 @@ static bool hand_frame(struct net_link *l, struct net_frame_msg *msg)
 	return l->state == NET_LINK_HANDSHAKING || l->state == NET_LINK_UP;
 }
 
+/* ---- the client role's rate ------------------------------------------------ */
+
+/* The buckets hold 2 s of the rate; the bytes one at least a largest
+ * client frame, so that one such frame always passes on a fresh link. */
+static double burst_frames(const struct net_mesh *m)
+{
+	return 2.0 * m->cfg.client_frames_per_s;
+}
+
+static double burst_bytes(const struct net_mesh *m)
+{
+	double b = 2.0 * (double)m->cfg.client_bytes_per_s;
+	double frame = (double)(NET_FRAME_HDR_LEN + m->cfg.client_max_frame);
+	return b > frame ? b : frame;
+}
+
+void net_link_rate_start(struct net_link *l)
+{
+	l->rate_frames = burst_frames(l->mesh);
+	l->rate_bytes = burst_bytes(l->mesh);
+	l->rate_ns = util_now_ns();
+}
+
+/* Pays for one frame of `total` bytes from client link `l` before it is
+ * read in: refills the buckets for the time since the last frame, then
+ * takes one frame and `total` bytes. Returns false (the link closed, with
+ * a line saying which rate) when a bucket cannot pay: a client asks
+ * questions, and one that floods a node is dropped rather than queued. */
+static bool client_pay(struct net_link *l, size_t total)
+{
+	struct net_mesh *m = l->mesh;
+	uint64_t now = util_now_ns();
+	double s = (double)(now - l->rate_ns) / 1e9;
+
+	l->rate_ns = now;
+	l->rate_frames += s * m->cfg.client_frames_per_s;
+	l->rate_bytes += s * (double)m->cfg.client_bytes_per_s;
+	if (l->rate_frames > burst_frames(m))
+		l->rate_frames = burst_frames(m);
+	if (l->rate_bytes > burst_bytes(m))
+		l->rate_bytes = burst_bytes(m);
+	if (l->rate_frames >= 1.0 && l->rate_bytes >= (double)total) {
+		l->rate_frames -= 1.0;
+		l->rate_bytes -= (double)total;
+		return true;
+	}
+	l->ctr->refused++;
+	if (l->rate_frames < 1.0)
+		net_link_close(l, NET_CLOSE_BUSY, UTIL_LOG_WARN,
+			       "closing: exceeds the client rate of %u frames/s (a burst of %.0f)",
+			       m->cfg.client_frames_per_s, burst_frames(m));
+	else
+		net_link_close(l, NET_CLOSE_BUSY, UTIL_LOG_WARN,
+			       "closing: exceeds the client rate of %zu bytes/s (a burst of %.0f)",
+			       m->cfg.client_bytes_per_s, burst_bytes(m));
+	return false;
+}
+
 /* Moves on with the large frame in l->big: takes what the input buffer
  * holds of it, never past the frame's end. Returns 1 when the frame was
  * complete and handled, 0 to wait for more, -1 when the link was closed. */
@@ -691,7 +750,11 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		total = NET_FRAME_HDR_LEN + (size_t)h.len;
+		/* a client's frame is paid for once, when we commit to reading
+		 * it (straight into l->big, or whole from the buffer) */
 		if (avail < total && h.len >= LINK_BIG_FRAME) {
+			if (l->state == NET_LINK_UP && l->client && !client_pay(l, total))
+				return;
 			l->big = malloc(total);
 			if (!l->big) {
 				net_link_close(l, 0, UTIL_LOG_ERR,
@@ -708,6 +771,8 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 			want_bytes(l, total);
 			return;
 		}
+		if (l->state == NET_LINK_UP && l->client && !client_pay(l, total))
+			return;
 		frame = evbuffer_pullup(in, (ev_ssize_t)total);
 		if (!frame) {
 			net_link_close(l, 0, UTIL_LOG_ERR,

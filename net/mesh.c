@@ -151,6 +151,10 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 		return bad(err, errlen, -EINVAL,
 			   "client_max_frame %zu: must be %d bytes .. max_frame (%zu)",
 			   c->client_max_frame, NET_HANDSHAKE_MAX_FRAME, c->max_frame);
+	if (!c->client_frames_per_s)
+		c->client_frames_per_s = NET_DEFAULT_CLIENT_FRAMES_PER_S;
+	if (!c->client_bytes_per_s)
+		c->client_bytes_per_s = NET_DEFAULT_CLIENT_BYTES_PER_S;
 	if (!c->heartbeat_ms)
 		c->heartbeat_ms = NET_DEFAULT_HEARTBEAT_MS;
 	if (!c->dead_ms)
@@ -370,6 +374,7 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 		l->handle = h;
 		l->ctr = &l->own;
 		l->own.links_up = 1;
+		net_link_rate_start(l);
 		TAILQ_INSERT_TAIL(&m->clients, l, pentry);
 		m->n_clients++;
 		l->state = NET_LINK_UP;

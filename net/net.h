@@ -51,6 +51,8 @@ struct net_mesh;
 /* Defaults for the zero fields of struct net_config. */
 #define NET_DEFAULT_MAX_FRAME            (64u << 20)
 #define NET_DEFAULT_CLIENT_MAX_FRAME     (1u << 20)
+#define NET_DEFAULT_CLIENT_FRAMES_PER_S  1000
+#define NET_DEFAULT_CLIENT_BYTES_PER_S   (8u << 20)
 #define NET_DEFAULT_HEARTBEAT_MS         500
 #define NET_DEFAULT_DEAD_MS              3000
 #define NET_DEFAULT_OUT_LIMIT            (32u << 20)
@@ -106,10 +108,18 @@ struct net_config {
 	size_t client_max_frame; /* largest frame body a node accepts from a client
 				    (whichever credential it proved): a larger one
 				    closes the link; 0 = 1 MiB; at most max_frame */
-	unsigned heartbeat_ms;   /* idle links send a heartbeat this often; 0 = 500 */
-	unsigned dead_ms;        /* silence that declares a peer dead; 0 = 3000;
+	/* The rate a node accepts from each client link (the client role,
+	 * whichever credential it proved): token buckets of frames and of
+	 * bytes, each holding 2 s of its rate (the bytes one at least a frame of
+	 * client_max_frame) and full when the link comes up. A frame the
+	 * buckets cannot pay for closes the link with a log line. Node links
+	 * have no rate limit. 0 = 1000 frames/s, 8 MiB/s. */
+	unsigned client_frames_per_s;
+	size_t client_bytes_per_s;
+	unsigned heartbeat_ms; /* idle links send a heartbeat this often; 0 = 500 */
+	unsigned dead_ms;      /* silence that declares a peer dead; 0 = 3000;
 				  at least 2 x heartbeat_ms */
-	size_t out_limit;        /* per-link queued output beyond which net_send
+	size_t out_limit;      /* per-link queued output beyond which net_send
 				  fails with -ENOBUFS; 0 = 32 MiB */
 	unsigned reconnect_min_ms, reconnect_max_ms; /* redial backoff; 0 = 100, 2000 */
 	unsigned handshake_timeout_ms;               /* connect + handshake deadline; 0 = 5000 */
