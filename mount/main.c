@@ -89,11 +89,13 @@ int main(int argc, char **argv)
 		mount_args_close(&args);
 		return 1;
 	}
-	if (!conf.secret_len) {
-		/* a tools-only config: the read-only credential cannot run a node */
+	if (!conf.secret_len && !conf.tls_key_len) {
+		/* a tools-only config: the read-only credential cannot run a node
+		 * (a client certificate is refused by net/: it names no node) */
 		fprintf(stderr,
 			"paxfs: %s: 'secret_file' is missing: a node needs the node secret "
-			"(client_secret_file is the read-only credential of the tools)\n",
+			"(client_secret_file is the read-only credential of the tools) or a "
+			"node certificate (tls_ca, tls_cert, tls_key)\n",
 			args.config);
 		util_conf_close(&conf);
 		mount_args_close(&args);

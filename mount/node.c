@@ -212,6 +212,14 @@ static int open_mesh(struct mount_node *n, char *err, size_t errlen)
 		cfg.next_secret = n->conf->next_secret;
 		cfg.next_secret_len = n->conf->next_secret_len;
 	}
+	if (n->conf->tls_key_len) {
+		/* certificate mode (util/conf.h): then there is no secret */
+		cfg.secret = NULL;
+		cfg.tls_ca = n->conf->tls_ca;
+		cfg.tls_cert = n->conf->tls_cert;
+		cfg.tls_key = n->conf->tls_key_pem;
+		cfg.tls_key_len = n->conf->tls_key_len;
+	}
 	cfg.self = n->self;
 	for (size_t i = 0; i < n->conf->n_nodes; i++) {
 		const struct util_conf_node *c = &n->conf->nodes[i];

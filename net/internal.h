@@ -56,6 +56,8 @@ struct net_link {
 	bool got_preamble;
 	bool client;            /* the peer is a client (hello id 0) */
 	enum net_tls_cred cred; /* the credential TLS was keyed by (net/tls.h) */
+	uint32_t cert_node;     /* certificate mode: the node the peer's certificate
+				   names, 0 for a client certificate */
 	bool counted_in;        /* counted in its peer's n_in */
 	bool pending;           /* in mesh->pending */
 	bool want_writable;
@@ -76,6 +78,10 @@ struct net_link {
 	unsigned silent_ms;
 	/* bytes_out = bytes queued minus bytes still queued */
 	uint64_t queued, reported_out;
+	/* a client link's rate (net_config.client_frames_per_s, _bytes_per_s):
+	 * what its token buckets hold, as of rate_ns (util_now_ns) */
+	double rate_frames, rate_bytes;
+	uint64_t rate_ns;
 	/* test seam: envelopes a DELAY verdict holds (net/hold.c); NULL when none */
 	struct net_hold *hold;
 	TAILQ_ENTRY(net_link) entry;  /* mesh->links or mesh->dead */
@@ -151,6 +157,9 @@ void net_link_close(struct net_link *l, enum net_close_code code, enum util_log_
 
 /* Frees a DEAD link (or, from net_mesh_free, any link) without callbacks. */
 void net_link_free(struct net_link *l);
+
+/* Fills the rate buckets of client link `l` (it just came up). */
+void net_link_rate_start(struct net_link *l);
 
 /* Adds the bytes the kernel took since the last call to l->ctr->bytes_out. */
 void net_link_flush_counters(struct net_link *l);

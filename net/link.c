@@ -52,6 +52,7 @@
 #include <openssl/ssl.h>
 
 #include "net/internal.h"
+#include "util/clock.h"
 
 /* Bytes handed to SSL_write at a time (libevent's default is 16 KiB).
  * TLS still writes one record (<= 16 KiB) per write(2), and reads a record
@@ -612,6 +613,64 @@ static bool hand_frame(struct net_link *l, struct net_frame_msg *msg)
 	return l->state == NET_LINK_HANDSHAKING || l->state == NET_LINK_UP;
 }
 
+/* ---- the client role's rate ------------------------------------------------ */
+
+/* The buckets hold 2 s of the rate; the bytes one at least a largest
+ * client frame, so that one such frame always passes on a fresh link. */
+static double burst_frames(const struct net_mesh *m)
+{
+	return 2.0 * m->cfg.client_frames_per_s;
+}
+
+static double burst_bytes(const struct net_mesh *m)
+{
+	double b = 2.0 * (double)m->cfg.client_bytes_per_s;
+	double frame = (double)(NET_FRAME_HDR_LEN + m->cfg.client_max_frame);
+	return b > frame ? b : frame;
+}
+
+void net_link_rate_start(struct net_link *l)
+{
+	l->rate_frames = burst_frames(l->mesh);
+	l->rate_bytes = burst_bytes(l->mesh);
+	l->rate_ns = util_now_ns();
+}
+
+/* Pays for one frame of `total` bytes from client link `l` before it is
+ * read in: refills the buckets for the time since the last frame, then
+ * takes one frame and `total` bytes. Returns false (the link closed, with
+ * a line saying which rate) when a bucket cannot pay: a client asks
+ * questions, and one that floods a node is dropped rather than queued. */
+static bool client_pay(struct net_link *l, size_t total)
+{
+	struct net_mesh *m = l->mesh;
+	uint64_t now = util_now_ns();
+	double s = (double)(now - l->rate_ns) / 1e9;
+
+	l->rate_ns = now;
+	l->rate_frames += s * m->cfg.client_frames_per_s;
+	l->rate_bytes += s * (double)m->cfg.client_bytes_per_s;
+	if (l->rate_frames > burst_frames(m))
+		l->rate_frames = burst_frames(m);
+	if (l->rate_bytes > burst_bytes(m))
+		l->rate_bytes = burst_bytes(m);
+	if (l->rate_frames >= 1.0 && l->rate_bytes >= (double)total) {
+		l->rate_frames -= 1.0;
+		l->rate_bytes -= (double)total;
+		return true;
+	}
+	l->ctr->refused++;
+	if (l->rate_frames < 1.0)
+		net_link_close(l, NET_CLOSE_BUSY, UTIL_LOG_WARN,
+			       "closing: exceeds the client rate of %u frames/s (a burst of %.0f)",
+			       m->cfg.client_frames_per_s, burst_frames(m));
+	else
+		net_link_close(l, NET_CLOSE_BUSY, UTIL_LOG_WARN,
+			       "closing: exceeds the client rate of %zu bytes/s (a burst of %.0f)",
+			       m->cfg.client_bytes_per_s, burst_bytes(m));
+	return false;
+}
+
 /* Moves on with the large frame in l->big: takes what the input buffer
  * holds of it, never past the frame's end. Returns 1 when the frame was
  * complete and handled, 0 to wait for more, -1 when the link was closed. */
@@ -691,7 +750,11 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		total = NET_FRAME_HDR_LEN + (size_t)h.len;
+		/* a client's frame is paid for once, when we commit to reading
+		 * it (straight into l->big, or whole from the buffer) */
 		if (avail < total && h.len >= LINK_BIG_FRAME) {
+			if (l->state == NET_LINK_UP && l->client && !client_pay(l, total))
+				return;
 			l->big = malloc(total);
 			if (!l->big) {
 				net_link_close(l, 0, UTIL_LOG_ERR,
@@ -708,6 +771,8 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 			want_bytes(l, total);
 			return;
 		}
+		if (l->state == NET_LINK_UP && l->client && !client_pay(l, total))
+			return;
 		frame = evbuffer_pullup(in, (ev_ssize_t)total);
 		if (!frame) {
 			net_link_close(l, 0, UTIL_LOG_ERR,
@@ -744,6 +809,22 @@ static void tls_up(struct net_link *l)
 		net_link_close(l, 0, UTIL_LOG_WARN, "refused: %s", why);
 		return;
 	}
+	l->cert_node = net_tls_peer_node(bufferevent_openssl_get_ssl(l->bev));
+	if (net_tls_cert_mode(l->mesh->tls) && l->hs.role == NET_ROLE_DIALER &&
+	    l->cert_node != l->hs.peer) {
+		/* the node we dialed must show its own certificate */
+		net_wipe(channel, sizeof(channel));
+		l->ctr->auth_failures++;
+		if (l->cert_node)
+			net_link_close(l, 0, UTIL_LOG_WARN,
+				       "refused: certificate names node %u, we dialed node %u",
+				       l->cert_node, l->hs.peer);
+		else
+			net_link_close(l, 0, UTIL_LOG_WARN,
+				       "refused: a client certificate answers for node %u",
+				       l->hs.peer);
+		return;
+	}
 	net_hs_bind(&l->hs, channel);
 	net_wipe(channel, sizeof(channel));
 	link_start_handshake(l);
@@ -759,15 +840,16 @@ static unsigned long ssl_error(struct bufferevent *bev)
 	return first;
 }
 
-/* The TLS handshake failed: say why, and count it where it belongs. */
-static void tls_failed(struct net_link *l, short what, int sys_err)
+/* The TLS handshake failed (`ssl_err`, the first OpenSSL error): say
+ * why, and count it where it belongs. */
+static void tls_failed(struct net_link *l, short what, int sys_err, unsigned long ssl_err)
 {
 	bool dialer = l->hs.role == NET_ROLE_DIALER;
 	enum net_tls_fail kind;
 	char why[200];
 
-	kind = net_tls_explain(ssl_error(l->bev), (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer,
-			       l->tls_why, why, sizeof(why));
+	kind = net_tls_explain(ssl_err, (what & BEV_EVENT_EOF) ? 0 : sys_err, !dialer, l->tls_why,
+			       why, sizeof(why));
 	/* A connection that merely ended mid-handshake (a peer restarting)
 	 * is nobody's refusal: like a plain EOF, it counts nowhere. */
 	if (kind == NET_TLS_FAIL_AUTH)
@@ -788,7 +870,7 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (what & BEV_EVENT_CONNECTED)
 			tls_up(l);
 		else
-			tls_failed(l, what, err);
+			tls_failed(l, what, err, ssl_error(bev));
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED)
@@ -799,6 +881,14 @@ static void link_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * like any other here (a cut inside a frame is caught below). */
 		what |= BEV_EVENT_EOF;
 		ssl_err = 0;
+	}
+	if (ssl_err && l->state == NET_LINK_HANDSHAKING && !l->hs.verified &&
+	    net_tls_cert_mode(l->mesh->tls)) {
+		/* TLS 1.3: a dialing side finishes its TLS handshake before the
+		 * server has checked its certificate, so a refusal of it (an
+		 * alert) arrives here, during our handshake. */
+		tls_failed(l, what, err, ssl_err);
+		return;
 	}
 	if (ssl_err) {
 		/* After the handshake, an OpenSSL error is a record that does

@@ -38,6 +38,10 @@
 #define LOG_LINES_PER_SEC 20
 #define RELISTEN_MS       100
 
+/* The inner handshake's key in certificate mode: public on purpose (see
+ * net_mesh_new). */
+static const char cert_mode_key[] = "paxfs-certificate-mode-v1";
+
 /* ---- config ---------------------------------------------------------------- */
 
 static int bad(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -64,8 +68,25 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 	if (!c->cluster || !(clen = strlen(c->cluster)) || clen > NET_CLUSTER_MAX)
 		return bad(err, errlen, -EINVAL, "cluster name must be 1..%d bytes",
 			   NET_CLUSTER_MAX);
-	/* A node needs the node credential; a client needs one or the other. */
-	if (c->self || !c->client_secret) {
+	if (!!c->tls_ca + !!c->tls_cert + !!c->tls_key != 0 &&
+	    !!c->tls_ca + !!c->tls_cert + !!c->tls_key != 3)
+		return bad(err, errlen, -EINVAL,
+			   "tls_ca, tls_cert and tls_key: all three or none (given: %s%s%s)",
+			   c->tls_ca ? "tls_ca " : "", c->tls_cert ? "tls_cert " : "",
+			   c->tls_key ? "tls_key" : "");
+	if (c->tls_cert && (c->secret || c->client_secret || c->next_secret))
+		return bad(err, errlen, -EINVAL,
+			   "certificates (tls_cert) and a %s secret: choose one (certificate mode "
+			   "replaces the secrets on the wire)",
+			   c->secret          ? "cluster"
+			   : c->client_secret ? "client"
+					      : "next");
+	if (c->tls_cert) {
+		if (!c->tls_key_len)
+			return bad(err, errlen, -EINVAL, "tls_key is empty");
+	} else if (c->self || !c->client_secret) {
+		/* A node needs the node credential; a client needs one or the
+		 * other. */
 		if (!c->secret || c->secret_len < MIN_SECRET_LEN)
 			return bad(err, errlen, -EINVAL,
 				   "cluster secret is %zu bytes; it must be at least %d",
@@ -130,6 +151,10 @@ static int config_check(const struct net_config *in, struct net_config *c, char 
 		return bad(err, errlen, -EINVAL,
 			   "client_max_frame %zu: must be %d bytes .. max_frame (%zu)",
 			   c->client_max_frame, NET_HANDSHAKE_MAX_FRAME, c->max_frame);
+	if (!c->client_frames_per_s)
+		c->client_frames_per_s = NET_DEFAULT_CLIENT_FRAMES_PER_S;
+	if (!c->client_bytes_per_s)
+		c->client_bytes_per_s = NET_DEFAULT_CLIENT_BYTES_PER_S;
 	if (!c->heartbeat_ms)
 		c->heartbeat_ms = NET_DEFAULT_HEARTBEAT_MS;
 	if (!c->dead_ms)
@@ -250,6 +275,14 @@ int net_mesh_admit(struct net_mesh *m, struct net_link *l, enum net_close_code *
 	struct net_peer *p;
 
 	*level = UTIL_LOG_WARN;
+	if (net_tls_cert_mode(m->tls) && l->cred == NET_TLS_CRED_NODE && id != 0 &&
+	    id != l->cert_node) {
+		/* The binding: a node certificate stands for its node only (or
+		 * a client, as the node secret does). */
+		*code = NET_CLOSE_IDENTITY;
+		return bad(why, whylen, -EACCES, "certificate names node %u, link claims node %u",
+			   l->cert_node, id);
+	}
 	if (l->cred == NET_TLS_CRED_CLIENT && id != 0) {
 		/* The read-only credential: whoever holds it may ask questions,
 		 * never stand for a node (docs/security.md "Roles"). */
@@ -341,14 +374,21 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 		l->handle = h;
 		l->ctr = &l->own;
 		l->own.links_up = 1;
+		net_link_rate_start(l);
 		TAILQ_INSERT_TAIL(&m->clients, l, pentry);
 		m->n_clients++;
 		l->state = NET_LINK_UP;
 		snprintf(l->name, sizeof(l->name), "client %u (%s)", h, l->addr);
-		LOG_INFO("%s: %s: connected (%s credential)", m->who, l->name,
-			 l->cred == NET_TLS_CRED_CLIENT ? "client"
-			 : l->cred == NET_TLS_CRED_NEXT ? "next node"
-							: "node");
+		if (net_tls_cert_mode(m->tls) && l->cred == NET_TLS_CRED_CLIENT)
+			LOG_INFO("%s: %s: connected (client certificate)", m->who, l->name);
+		else if (net_tls_cert_mode(m->tls))
+			LOG_INFO("%s: %s: connected (certificate of node %u)", m->who, l->name,
+				 l->cert_node);
+		else
+			LOG_INFO("%s: %s: connected (%s credential)", m->who, l->name,
+				 l->cred == NET_TLS_CRED_CLIENT ? "client"
+				 : l->cred == NET_TLS_CRED_NEXT ? "next node"
+								: "node");
 		return 0;
 	}
 	p = m->peers[l->hs.peer];
@@ -377,11 +417,15 @@ int net_mesh_link_up(struct net_mesh *m, struct net_link *l, enum net_close_code
 			       "dropping our dial: the link node %u dialed is up", p->id);
 	/* the key id says which secret a rotation has reached (a tool on
 	 * the client credential has none) */
-	LOG_INFO("%s: %s: link up (%s, %s%s%s)", m->who, l->name,
-		 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed",
-		 net_tls_cred_id(m->tls, l->cred) ? "key " : "client credential",
-		 net_tls_cred_id(m->tls, l->cred) ? net_tls_cred_id(m->tls, l->cred) : "",
-		 l->cred == NET_TLS_CRED_NEXT ? ", our next_secret_file" : "");
+	if (net_tls_cert_mode(m->tls))
+		LOG_INFO("%s: %s: link up (%s, certificate of node %u)", m->who, l->name,
+			 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed", l->cert_node);
+	else
+		LOG_INFO("%s: %s: link up (%s, %s%s%s)", m->who, l->name,
+			 l->hs.role == NET_ROLE_DIALER ? "we dialed" : "they dialed",
+			 net_tls_cred_id(m->tls, l->cred) ? "key " : "client credential",
+			 net_tls_cred_id(m->tls, l->cred) ? net_tls_cred_id(m->tls, l->cred) : "",
+			 l->cred == NET_TLS_CRED_NEXT ? ", our next_secret_file" : "");
 	return 0;
 }
 
@@ -635,8 +679,31 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 	m->next_keys.cluster = m->cluster;
 	m->next_keys.secret = m->next_secret;
 	m->next_keys.secret_len = m->cfg.next_secret_len;
-	rc = net_tls_new(m->cluster, m->secret, m->cfg.secret_len, m->client_secret,
-			 m->cfg.client_secret_len, &m->tls, err, errlen);
+	if (m->cfg.tls_cert) {
+		/* The inner handshake (net/handshake.h) still runs, keyed by a
+		 * public constant: the certificates authenticated TLS, and the
+		 * hello's id is checked against them (net_mesh_admit, link.c). */
+		m->keys.secret = m->client_keys.secret = (const uint8_t *)cert_mode_key;
+		m->keys.secret_len = m->client_keys.secret_len = sizeof(cert_mode_key) - 1;
+		rc = net_tls_new_cert(m->cluster, cfg->tls_ca, cfg->tls_cert, cfg->tls_key,
+				      cfg->tls_key_len, &m->tls, err, errlen);
+		/* only read here: the key was parsed, not kept */
+		m->cfg.tls_ca = m->cfg.tls_cert = NULL;
+		m->cfg.tls_key = NULL;
+		if (rc == 0 && cfg->self && net_tls_own_node(m->tls) != cfg->self) {
+			uint32_t own = net_tls_own_node(m->tls);
+			rc = own ? bad(err, errlen, -EINVAL,
+				       "net: tls_cert %s names node %u, this is node %u",
+				       cfg->tls_cert, own, cfg->self)
+				 : bad(err, errlen, -EINVAL,
+				       "net: tls_cert %s names the client role; node %u needs a "
+				       "certificate naming paxfs://%s/node/%u",
+				       cfg->tls_cert, cfg->self, m->cluster, cfg->self);
+		}
+	} else {
+		rc = net_tls_new(m->cluster, m->secret, m->cfg.secret_len, m->client_secret,
+				 m->cfg.client_secret_len, &m->tls, err, errlen);
+	}
 	if (rc == 0 && m->next_secret)
 		rc = net_tls_accept_next(m->tls, m->next_secret, m->cfg.next_secret_len, err,
 					 errlen);
@@ -686,11 +753,17 @@ int net_mesh_new(struct event_base *base, const struct net_config *cfg,
 		 * never the bytes: during a rotation the operator checks here
 		 * that every node has the one the others dial with. */
 		const char *next = net_tls_cred_id(m->tls, NET_TLS_CRED_NEXT);
-		LOG_INFO("%s: accepts node keys %s (secret_file, dialed with)%s%s%s%s", m->who,
-			 net_tls_cred_id(m->tls, NET_TLS_CRED_NODE), next ? " and " : "",
-			 next ? next : "", next ? " (next_secret_file)" : "",
-			 m->client_secret ? "; and the client credential (client_secret_file)"
-					  : "");
+		if (net_tls_cert_mode(m->tls))
+			LOG_INFO("%s: authenticates with certificates (tls_cert %s, naming node "
+				 "%u; peers verified against tls_ca %s)",
+				 m->who, cfg->tls_cert, m->cfg.self, cfg->tls_ca);
+		else
+			LOG_INFO(
+			    "%s: accepts node keys %s (secret_file, dialed with)%s%s%s%s", m->who,
+			    net_tls_cred_id(m->tls, NET_TLS_CRED_NODE), next ? " and " : "",
+			    next ? next : "", next ? " (next_secret_file)" : "",
+			    m->client_secret ? "; and the client credential (client_secret_file)"
+					     : "");
 		rc = -EINVAL; /* config_check made sure self is in the list */
 		for (size_t i = 0; i < m->cfg.n_nodes; i++)
 			if (m->cfg.nodes[i].id == m->cfg.self)

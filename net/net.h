@@ -51,6 +51,8 @@ struct net_mesh;
 /* Defaults for the zero fields of struct net_config. */
 #define NET_DEFAULT_MAX_FRAME            (64u << 20)
 #define NET_DEFAULT_CLIENT_MAX_FRAME     (1u << 20)
+#define NET_DEFAULT_CLIENT_FRAMES_PER_S  1000
+#define NET_DEFAULT_CLIENT_BYTES_PER_S   (8u << 20)
 #define NET_DEFAULT_HEARTBEAT_MS         500
 #define NET_DEFAULT_DEAD_MS              3000
 #define NET_DEFAULT_OUT_LIMIT            (32u << 20)
@@ -84,6 +86,19 @@ struct net_config {
 	 * It is never dialed with, and a client (self 0) ignores it. */
 	const uint8_t *next_secret;
 	size_t next_secret_len;
+	/* Certificate mode (docs/security.md "Certificates"), instead of the
+	 * secrets above: all three or none, and with them `secret`,
+	 * `client_secret` and `next_secret` must be NULL. TLS then authenticates
+	 * both ends with X.509 certificates verified against tls_ca alone
+	 * (expiry included, no system store), and a certificate names its role
+	 * with a URI SAN: "paxfs://CLUSTER/node/N" (node N) or
+	 * "paxfs://CLUSTER/client" (the read-only client role). A node's own
+	 * certificate must name it; a peer may claim in its hello only the node
+	 * its certificate names (or 0, a client). */
+	const char *tls_ca;     /* CA bundle, PEM file */
+	const char *tls_cert;   /* this side's certificate chain, PEM file */
+	const uint8_t *tls_key; /* its private key, PEM bytes (copied, wiped at free) */
+	size_t tls_key_len;
 	uint32_t self;                        /* this node's id; 0 = a client: dials every node,
 				  never listens, proves the secret like a node
 				  (or the client credential: see below) */
@@ -93,10 +108,18 @@ struct net_config {
 	size_t client_max_frame; /* largest frame body a node accepts from a client
 				    (whichever credential it proved): a larger one
 				    closes the link; 0 = 1 MiB; at most max_frame */
-	unsigned heartbeat_ms;   /* idle links send a heartbeat this often; 0 = 500 */
-	unsigned dead_ms;        /* silence that declares a peer dead; 0 = 3000;
+	/* The rate a node accepts from each client link (the client role,
+	 * whichever credential it proved): token buckets of frames and of
+	 * bytes, each holding 2 s of its rate (the bytes one at least a frame of
+	 * client_max_frame) and full when the link comes up. A frame the
+	 * buckets cannot pay for closes the link with a log line. Node links
+	 * have no rate limit. 0 = 1000 frames/s, 8 MiB/s. */
+	unsigned client_frames_per_s;
+	size_t client_bytes_per_s;
+	unsigned heartbeat_ms; /* idle links send a heartbeat this often; 0 = 500 */
+	unsigned dead_ms;      /* silence that declares a peer dead; 0 = 3000;
 				  at least 2 x heartbeat_ms */
-	size_t out_limit;        /* per-link queued output beyond which net_send
+	size_t out_limit;      /* per-link queued output beyond which net_send
 				  fails with -ENOBUFS; 0 = 32 MiB */
 	unsigned reconnect_min_ms, reconnect_max_ms; /* redial backoff; 0 = 100, 2000 */
 	unsigned handshake_timeout_ms;               /* connect + handshake deadline; 0 = 5000 */

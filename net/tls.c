@@ -17,6 +17,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 static const char psk_salt[] = "paxfs-tls-psk-v1";
 static const char client_psk_salt[] = "paxfs-tls-client-psk-v1";
@@ -41,10 +44,17 @@ struct net_tls {
 	SSL_CTX *ctx;
 	char *cluster;
 	struct net_cred node, next, client;
+	bool cert_mode;    /* net_tls_new_cert: certificates, no PSK */
+	uint32_t own_node; /* the node our certificate names; 0 = the client role */
 };
 
 static int why_index = -1;  /* SSL ex_data slot: the `why` buffer of a connection */
 static int cred_index = -1; /* SSL ex_data slot: the enum net_tls_cred in use, as a pointer */
+/* SSL ex_data slot, certificate mode only: the struct net_tls (PSK mode
+ * leaves it NULL, and its SSLs may outlive their net_tls: harness.c) */
+static int cert_index = -1;
+static int peer_index = -1; /* SSL ex_data slot: 1 + the node the peer's certificate names */
+static const char uri_scheme[] = "paxfs://";
 
 static int derive(const char *salt, size_t salt_len, const char *cluster, const uint8_t *secret,
 		  size_t secret_len, uint8_t psk[NET_TLS_PSK_LEN])
@@ -314,6 +324,35 @@ static void cred_wipe(struct net_cred *cr)
 	memset(cr, 0, sizeof(*cr));
 }
 
+/* Allocates the SSL ex_data slots once. False when OpenSSL cannot. */
+static bool ex_indexes(void)
+{
+	int *slots[] = {&why_index, &cred_index, &cert_index, &peer_index};
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		if (*slots[i] < 0)
+			*slots[i] = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return why_index >= 0 && cred_index >= 0 && cert_index >= 0 && peer_index >= 0;
+}
+
+/* The TLS 1.3 settings both modes share. False when OpenSSL refuses them. */
+static bool ctx_common(SSL_CTX *ctx)
+{
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256") ||
+	    !SSL_CTX_set_num_tickets(ctx, 0))
+		return false;
+	/* No resumption (a ticket would be a second credential to guard), no
+	 * renegotiation in TLS 1.3, no compression. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* No read-ahead: libevent 2.1 only drains SSL_pending() after a read,
+	 * not records OpenSSL has read ahead but not yet decrypted, so those
+	 * would sit until more bytes arrive (a handshake stalled in the tests).
+	 * It costs a second recv per record on the receiving side. */
+	return true;
+}
+
 int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen)
@@ -322,11 +361,7 @@ int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 	int rc = 0;
 
 	*out = NULL;
-	if (why_index < 0)
-		why_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (cred_index < 0)
-		cred_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (!t || why_index < 0 || cred_index < 0 || !(t->cluster = strdup(cluster)))
+	if (!t || !ex_indexes() || !(t->cluster = strdup(cluster)))
 		goto nomem;
 	if (!secret && !client_secret) {
 		snprintf(err, errlen, "net: neither a node secret nor a client secret");
@@ -348,22 +383,11 @@ int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 	if (!t->ctx)
 		goto nomem;
 	SSL_CTX_set_app_data(t->ctx, t);
-	if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(t->ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(t->ctx, "TLS_AES_128_GCM_SHA256") ||
-	    !SSL_CTX_set_num_tickets(t->ctx, 0)) {
+	if (!ctx_common(t->ctx)) {
 		snprintf(err, errlen, "net: OpenSSL refuses the TLS 1.3 settings");
 		net_tls_free(t);
 		return -EIO;
 	}
-	/* No resumption (a ticket would be a second credential to guard), no
-	 * renegotiation in TLS 1.3, no compression. */
-	SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
-	/* No read-ahead: libevent 2.1 only drains SSL_pending() after a read,
-	 * not records OpenSSL has read ahead but not yet decrypted, so those
-	 * would sit until more bytes arrive (a handshake stalled in the tests).
-	 * It costs a second recv per record on the receiving side. */
 	SSL_CTX_set_psk_use_session_callback(t->ctx, use_session_cb);
 	SSL_CTX_set_psk_find_session_callback(t->ctx, find_session_cb);
 	*out = t;
@@ -372,6 +396,233 @@ nomem:
 	net_tls_free(t);
 	snprintf(err, errlen, "net: out of memory");
 	return -ENOMEM;
+}
+
+/* ---- certificate mode ------------------------------------------------------ */
+
+/* The role certificate `x` names in `cluster`: returns 0 with *node (0 =
+ * the client role), or -EACCES with `why` saying what is wrong. Exactly
+ * one URI SAN "paxfs://CLUSTER/node/N" (N = 1..255, no leading zero) or
+ * "paxfs://CLUSTER/client"; URIs of other clusters or schemes are ignored. */
+static int cert_role(X509 *x, const char *cluster, uint32_t *node, char *why, size_t whylen)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t slen = sizeof(uri_scheme) - 1, clen = strlen(cluster);
+	int found = 0, rc = 0;
+	char shown[80];
+
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		const unsigned char *u, *rest;
+		size_t len, rlen;
+		uint32_t id = 0;
+
+		if (g->type != GEN_URI)
+			continue;
+		u = ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
+		if (len < slen + clen + 1 || memcmp(u, uri_scheme, slen) ||
+		    memcmp(u + slen, cluster, clen) || u[slen + clen] != '/')
+			continue;
+		rest = u + slen + clen + 1;
+		rlen = len - slen - clen - 1;
+		if (rlen == 6 && !memcmp(rest, "client", 6)) {
+			id = 0;
+		} else if (rlen > 5 && rlen <= 8 && !memcmp(rest, "node/", 5) && rest[5] != '0') {
+			for (size_t j = 5; j < rlen; j++)
+				id = rest[j] >= '0' && rest[j] <= '9' ? id * 10 + (rest[j] - '0')
+								      : 1000;
+			if (id < 1 || id > 255)
+				id = UINT32_MAX;
+		} else {
+			id = UINT32_MAX;
+		}
+		if (id == UINT32_MAX) {
+			printable(shown, sizeof(shown), u, len, 60);
+			snprintf(why, whylen,
+				 "the certificate's URI '%s' is no role (want paxfs://%s/node/N, "
+				 "N = 1..255, or paxfs://%s/client)",
+				 shown, cluster, cluster);
+			rc = -EACCES;
+			break;
+		}
+		if (found++ && id != *node) {
+			snprintf(
+			    why, whylen,
+			    "the certificate names two roles in cluster '%s' (node %u and %s%u)",
+			    cluster, *node, id ? "node " : "client ", id);
+			rc = -EACCES;
+			break;
+		}
+		*node = id;
+	}
+	GENERAL_NAMES_free(names);
+	if (rc == 0 && !found) {
+		snprintf(why, whylen,
+			 "the certificate names no role in cluster '%s' (it needs a URI SAN "
+			 "paxfs://%s/node/N or paxfs://%s/client)",
+			 cluster, cluster, cluster);
+		rc = -EACCES;
+	}
+	return rc;
+}
+
+/* Notes why a certificate chain failed OpenSSL's verification, in the
+ * connection's `why` (the first reason only: the one that matters). */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	char *why = ssl ? SSL_get_ex_data(ssl, why_index) : NULL;
+	X509 *c = X509_STORE_CTX_get_current_cert(x);
+	char subject[160] = "?";
+
+	if (ok || !why || why[0])
+		return ok;
+	/* X509_NAME_oneline escapes what is not printable */
+	if (c)
+		X509_NAME_oneline(X509_get_subject_name(c), subject, sizeof(subject));
+	snprintf(why, NET_TLS_WHY_LEN,
+		 "authentication failed: the peer's certificate does not verify against "
+		 "tls_ca: %s (certificate %s)",
+		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)), subject);
+	return ok;
+}
+
+/* The reason of the first OpenSSL error queued (drained), for messages. */
+static const char *ssl_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	ERR_clear_error();
+	snprintf(buf, len, "%s", r ? r : e ? "OpenSSL error" : "unknown error");
+	return buf;
+}
+
+/* No passphrase: an encrypted key is refused, never prompted for. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/* Checks that our own chain verifies against the CA bundle now: a node
+ * whose certificate has expired or comes from another CA would only be
+ * refused by every peer; better said once, at start. 0 or -EINVAL. */
+static int own_chain_ok(SSL_CTX *ctx, const char *cert, char *err, size_t errlen)
+{
+	X509_STORE_CTX *v = X509_STORE_CTX_new();
+	STACK_OF(X509) *chain = NULL;
+	int rc = -EINVAL;
+
+	SSL_CTX_get0_chain_certs(ctx, &chain);
+	if (!v || !X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx),
+				       SSL_CTX_get0_certificate(ctx), chain)) {
+		snprintf(err, errlen, "net: out of memory");
+		rc = -ENOMEM;
+	} else if (X509_verify_cert(v) != 1) {
+		snprintf(err, errlen, "net: tls_cert %s does not verify against tls_ca: %s", cert,
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(v)));
+	} else {
+		rc = 0;
+	}
+	X509_STORE_CTX_free(v);
+	return rc;
+}
+
+int net_tls_new_cert(const char *cluster, const char *ca, const char *cert, const uint8_t *key,
+		     size_t key_len, struct net_tls **out, char *err, size_t errlen)
+{
+	struct net_tls *t = calloc(1, sizeof(*t));
+	EVP_PKEY *pk = NULL;
+	BIO *b = NULL;
+	char r[160], why[NET_TLS_WHY_LEN];
+	int rc = -EINVAL;
+
+	*out = NULL;
+	ERR_clear_error();
+	if (!t || !ex_indexes() || !(t->cluster = strdup(cluster)) ||
+	    !(t->ctx = SSL_CTX_new(TLS_method()))) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "net: out of memory");
+		goto fail;
+	}
+	t->cert_mode = true;
+	SSL_CTX_set_app_data(t->ctx, t);
+	if (!ctx_common(t->ctx)) {
+		snprintf(err, errlen, "net: OpenSSL refuses the TLS 1.3 settings");
+		goto fail;
+	}
+	/* The CA bundle alone: SSL_CTX_set_default_verify_paths is never
+	 * called, so the system store plays no part. */
+	if (SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1) {
+		snprintf(err, errlen, "net: tls_ca %s: cannot load a PEM CA bundle from it (%s)",
+			 ca, ssl_reason(r, sizeof(r)));
+		goto fail;
+	}
+	/* The chain is what tls_cert holds (the certificate, then any
+	 * intermediates), never completed from the CA bundle: a peer of
+	 * another CA then hears "unable to get local issuer certificate". */
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_NO_AUTO_CHAIN);
+	if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1) {
+		snprintf(err, errlen,
+			 "net: tls_cert %s: cannot load a PEM certificate from it (%s)", cert,
+			 ssl_reason(r, sizeof(r)));
+		goto fail;
+	}
+	b = BIO_new_mem_buf(key, (int)key_len);
+	pk = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+	if (!pk) {
+		/* the reason only: never a byte of the key */
+		snprintf(err, errlen,
+			 "net: tls_key: not an unencrypted PEM private key (%s) for tls_cert %s",
+			 ssl_reason(r, sizeof(r)), cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey(t->ctx, pk) != 1 || SSL_CTX_check_private_key(t->ctx) != 1) {
+		ERR_clear_error();
+		snprintf(err, errlen, "net: tls_key does not match the certificate of tls_cert %s",
+			 cert);
+		goto fail;
+	}
+	rc = own_chain_ok(t->ctx, cert, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = -EINVAL;
+	if (cert_role(SSL_CTX_get0_certificate(t->ctx), cluster, &t->own_node, why, sizeof(why)) <
+	    0) {
+		snprintf(err, errlen, "net: tls_cert %s: %s", cert, why + strlen("the "));
+		goto fail;
+	}
+	/* Both sides demand a certificate; verify_cb only says why one fails
+	 * (OpenSSL's verdict stands). */
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+	*out = t;
+	return 0;
+fail:
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+	net_tls_free(t);
+	ERR_clear_error();
+	return rc;
+}
+
+bool net_tls_cert_mode(const struct net_tls *t)
+{
+	return t->cert_mode;
+}
+
+uint32_t net_tls_own_node(const struct net_tls *t)
+{
+	return t->own_node;
+}
+
+uint32_t net_tls_peer_node(SSL *ssl)
+{
+	uintptr_t v = peer_index >= 0 ? (uintptr_t)SSL_get_ex_data(ssl, peer_index) : 0;
+	return v ? (uint32_t)(v - 1) : 0;
 }
 
 int net_tls_accept_next(struct net_tls *t, const uint8_t *next, size_t next_len, char *err,
@@ -424,6 +675,20 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 		return NULL;
 	why[0] = '\0';
 	SSL_set_ex_data(ssl, why_index, why);
+	if (t->cert_mode) {
+		/* the context verifies certificates both ways (net_tls_new_cert);
+		 * the inner handshake is keyed by the dialing side's role */
+		SSL_set_ex_data(ssl, cert_index, t);
+		if (!server)
+			SSL_set_ex_data(ssl, cred_index,
+					(void *)(uintptr_t)(t->own_node ? NET_TLS_CRED_NODE
+									: NET_TLS_CRED_CLIENT));
+		if (server)
+			SSL_set_accept_state(ssl);
+		else
+			SSL_set_connect_state(ssl);
+		return ssl;
+	}
 	/* a dialing side knows now which credential it will offer; a server
 	 * learns it in find_session_cb */
 	SSL_set_ex_data(ssl, cred_index,
@@ -444,9 +709,33 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why)
 int net_tls_established(SSL *ssl, uint8_t channel[NET_TLS_CHANNEL_LEN], enum net_tls_cred *cred,
 			char *why, size_t whylen)
 {
-	/* For TLS 1.3, "reused" means a PSK authenticated the handshake: ours
-	 * is the only one either side knows. */
-	if (SSL_version(ssl) != TLS1_3_VERSION || !SSL_session_reused(ssl)) {
+	struct net_tls *t = cert_index >= 0 ? SSL_get_ex_data(ssl, cert_index) : NULL;
+
+	if (t) {
+		/* Certificate mode: OpenSSL verified the chain (or the handshake
+		 * would have failed); checked again, then the role. */
+		X509 *peer = SSL_get0_peer_certificate(ssl);
+		uint32_t node = 0;
+
+		if (SSL_version(ssl) != TLS1_3_VERSION || !peer ||
+		    SSL_get_verify_result(ssl) != X509_V_OK) {
+			snprintf(why, whylen, "TLS handshake without a verified certificate");
+			return -EACCES;
+		}
+		if (cert_role(peer, t->cluster, &node, why, whylen) < 0) {
+			char role[NET_TLS_WHY_LEN];
+			snprintf(role, sizeof(role), "%s", why);
+			snprintf(why, whylen, "authentication failed: %s", role + strlen("the "));
+			return -EACCES;
+		}
+		SSL_set_ex_data(ssl, peer_index, (void *)(uintptr_t)(node + 1));
+		if (SSL_is_server(ssl))
+			SSL_set_ex_data(
+			    ssl, cred_index,
+			    (void *)(uintptr_t)(node ? NET_TLS_CRED_NODE : NET_TLS_CRED_CLIENT));
+	} else if (SSL_version(ssl) != TLS1_3_VERSION || !SSL_session_reused(ssl)) {
+		/* For TLS 1.3, "reused" means a PSK authenticated the handshake:
+		 * ours is the only one either side knows. */
 		snprintf(why, whylen, "TLS handshake without the cluster's key");
 		return -EACCES;
 	}
@@ -465,6 +754,11 @@ enum net_tls_fail net_tls_explain(unsigned long err, int sys_errno, bool server,
 	int reason = ERR_GET_REASON(err);
 	char what[128];
 
+	if (own_why && own_why[0] && reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+		/* certificate mode: verify_cb said why the peer's chain failed */
+		snprintf(why, whylen, "%s", own_why);
+		return NET_TLS_FAIL_AUTH;
+	}
 	if (own_why && own_why[0] && reason != SSL_R_BINDER_DOES_NOT_VERIFY) {
 		snprintf(why, whylen, "%s", own_why);
 		return NET_TLS_FAIL_REFUSED;
@@ -501,6 +795,23 @@ enum net_tls_fail net_tls_explain(unsigned long err, int sys_errno, bool server,
 		snprintf(why, whylen,
 			 "authentication failed: the peer showed a certificate instead of proving "
 			 "the cluster secret");
+		return NET_TLS_FAIL_AUTH;
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		/* certificate mode: the peer's verification refused ours */
+		snprintf(why, whylen,
+			 "authentication failed: the peer refuses this side's certificate (%s; its "
+			 "log says why)",
+			 ERR_reason_error_string(err) ? ERR_reason_error_string(err) : "alert");
+		return NET_TLS_FAIL_AUTH;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		snprintf(why, whylen,
+			 "authentication failed: the peer shows no certificate (is it set up with "
+			 "the cluster secret instead of tls_cert?)");
 		return NET_TLS_FAIL_AUTH;
 	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
 		if (!server) {

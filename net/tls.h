@@ -1,4 +1,5 @@
-/* net/tls.h — TLS 1.3 under every link, keyed by the cluster secret.
+/* net/tls.h — TLS 1.3 under every link, keyed by the cluster secret or
+ * by certificates.
  *
  * Every connection (node to node, client to node) is TLS 1.3 with an
  * external pre-shared key and no certificates:
@@ -49,6 +50,13 @@
  * net/handshake.h, whose proof covers net_tls_established's `channel`
  * (an RFC 8446 exporter value), so it cannot be lifted into another
  * connection. docs/security.md says why that is sound and what it is not.
+ *
+ * Certificate mode (net_tls_new_cert) replaces all of the above on the
+ * wire: both ends show an X.509 chain and verify the other's against the
+ * CA bundle; a certificate names its role with a URI SAN
+ * "paxfs://CLUSTER/node/N" or "paxfs://CLUSTER/client" (exactly one for
+ * our cluster), so the node id is bound to a credential only that node
+ * holds; the mesh checks the hello's id against it (net/mesh.c).
  *
  * Borrowed strings are copied; a struct net_tls belongs to one mesh (one
  * thread). */
@@ -106,6 +114,31 @@ int net_tls_new(const char *cluster, const uint8_t *secret, size_t secret_len,
 		const uint8_t *client_secret, size_t client_secret_len, struct net_tls **out,
 		char *err, size_t errlen);
 
+/* Creates the TLS context of a mesh in certificate mode (net/net.h,
+ * docs/security.md "Certificates"): TLS 1.3 only, the one suite, no PSK,
+ * no tickets; this side shows the chain of PEM file `cert` with the
+ * private key `key` (PEM bytes: parsed now, never kept or printed; an
+ * encrypted key is refused), and requires and verifies the peer's
+ * certificate against the PEM bundle `ca` alone (OpenSSL's verification,
+ * expiry included; no system store). Our own certificate must verify
+ * against `ca` too and name a role in `cluster` (net_tls_own_node).
+ * Returns 0 and sets *out, or -EINVAL (a file that does not load, a key
+ * that is not the certificate's, a certificate that does not verify or
+ * names no role) or -ENOMEM, with err naming the file and the reason. */
+int net_tls_new_cert(const char *cluster, const char *ca, const char *cert, const uint8_t *key,
+		     size_t key_len, struct net_tls **out, char *err, size_t errlen);
+
+/* True when `t` authenticates with certificates (net_tls_new_cert). */
+bool net_tls_cert_mode(const struct net_tls *t);
+
+/* The node our own certificate names, 0 for the client role (certificate
+ * mode only; 0 in PSK mode). */
+uint32_t net_tls_own_node(const struct net_tls *t);
+
+/* After net_tls_established succeeded in certificate mode: the node the
+ * peer's certificate names, 0 for the client role (and 0 in PSK mode). */
+uint32_t net_tls_peer_node(SSL *ssl);
+
 /* Makes the server side of `t` (which has a node secret) also accept the
  * node secret `next`, under its own key id. Returns 0, -EINVAL (no node
  * secret, or `next` gives the same key id) or -EIO, with err saying why. */
@@ -128,6 +161,10 @@ SSL *net_tls_conn(struct net_tls *t, bool server, char *why);
 /* After the handshake completed: checks that it was authenticated by one
  * of our PSKs, sets *cred to the credential it was (on a dialing side:
  * the one offered; on a server: the one the peer's identity named), and
+ * in certificate mode that the peer showed a certificate that verified
+ * and names a role in our cluster (-EACCES and `why` otherwise), *cred
+ * being the dialing side's role (NODE for a node certificate, CLIENT for
+ * a client one, so that both ends key the inner handshake alike); then
  * fills `channel` with the exporter value both ends share (label
  * "EXPORTER-paxfs-channel-v2"). Returns 0, or -EACCES (no PSK) / -EIO with
  * `why` set. */

@@ -30,6 +30,14 @@ int verify_client_open(struct event_base *base, const struct util_conf *conf,
 	cfg->secret_len = conf->secret_len;
 	cfg->client_secret = conf->client_secret_len ? conf->client_secret : NULL;
 	cfg->client_secret_len = conf->client_secret_len;
+	if (conf->tls_key_len) {
+		/* certificate mode: a client certificate (read-only), or a
+		 * node's (a node certificate may connect as a client) */
+		cfg->tls_ca = conf->tls_ca;
+		cfg->tls_cert = conf->tls_cert;
+		cfg->tls_key = conf->tls_key_pem;
+		cfg->tls_key_len = conf->tls_key_len;
+	}
 	cfg->self = 0;
 	cfg->nodes[0].id = cn->id;
 	snprintf(cfg->nodes[0].host, sizeof(cfg->nodes[0].host), "%s", cn->host);
@@ -54,11 +62,11 @@ bool verify_client_unreachable(struct net_mesh *m, uint32_t id, bool past_deadli
 	if (net_peer_stats(m, id, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	if (st.auth_failures) {
-		snprintf(
-		    why, whylen,
-		    "refused: the handshake failed authentication (the secret differs from the "
-		    "node's: the client secret when the config names one, else the cluster "
-		    "secret)");
+		snprintf(why, whylen,
+			 "refused: the handshake failed authentication (the secret differs from "
+			 "the node's: the client secret when the config names one, else the "
+			 "cluster secret; or, with certificates, one does not verify)%s%s",
+			 st.last_error[0] ? ": " : "", st.last_error);
 		return true;
 	}
 	if (st.refused) {

@@ -133,10 +133,10 @@ static int check_metrics(const struct util_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads the secret file `file` (named in errors as config key `key`) into
- * buf (UTIL_CONF_SECRET_MAX bytes), its length into *len. */
-static int load_secret(const struct util_conf *c, const char *key, const char *file, uint8_t *buf,
-		       size_t *len, char *err, size_t errlen)
+/* Reads the private file `file` (named in errors as config key `key`) into
+ * buf (`max` bytes), its length into *len: owned by us, mode 0600 or less. */
+static int load_private(const struct util_conf *c, const char *key, const char *file, uint8_t *buf,
+			size_t max, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	ssize_t got;
@@ -167,14 +167,14 @@ static int load_secret(const struct util_conf *c, const char *key, const char *f
 			    "chmod 600 it",
 			    c->path, key, file, (unsigned)(st.st_mode & 0777));
 	}
-	got = read(fd, buf, UTIL_CONF_SECRET_MAX);
+	got = read(fd, buf, max);
 	close(fd);
 	if (got < 0)
 		return fail(err, errlen, -EIO, "%s: %s %s: %s", c->path, key, file,
 			    strerror(errno));
-	if ((size_t)got == UTIL_CONF_SECRET_MAX)
-		return fail(err, errlen, -EINVAL, "%s: %s %s is larger than %d bytes", c->path, key,
-			    file, UTIL_CONF_SECRET_MAX - 1);
+	if ((size_t)got == max)
+		return fail(err, errlen, -EINVAL, "%s: %s %s is larger than %zu bytes", c->path,
+			    key, file, max - 1);
 	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
 		got--;
 	if (got < UTIL_CONF_SECRET_MIN)
@@ -183,6 +183,13 @@ static int load_secret(const struct util_conf *c, const char *key, const char *f
 			    got, UTIL_CONF_SECRET_MIN);
 	*len = (size_t)got;
 	return 0;
+}
+
+/* The secret files: UTIL_CONF_SECRET_MAX bytes at most. */
+static int load_secret(const struct util_conf *c, const char *key, const char *file, uint8_t *buf,
+		       size_t *len, char *err, size_t errlen)
+{
+	return load_private(c, key, file, buf, UTIL_CONF_SECRET_MAX, len, err, errlen);
 }
 
 /* Writes `value`, relative to the config file's directory, to out. */
@@ -195,7 +202,8 @@ static void resolve_relative(const struct util_conf *c, const char *value, char 
 		snprintf(out, len, "%.*s/%s", (int)(slash - c->path), c->path, value);
 }
 
-/* The path buffer of secret-file key `key`, or NULL for another key. */
+/* The path buffer of file key `key` (a secret file or a tls_ file), or
+ * NULL for another key. */
 static char *secret_path(struct util_conf *c, const char *key)
 {
 	if (!strcmp(key, "secret_file"))
@@ -204,7 +212,45 @@ static char *secret_path(struct util_conf *c, const char *key)
 		return c->client_secret_file;
 	if (!strcmp(key, "next_secret_file"))
 		return c->next_secret_file;
+	if (!strcmp(key, "tls_ca"))
+		return c->tls_ca;
+	if (!strcmp(key, "tls_cert"))
+		return c->tls_cert;
+	if (!strcmp(key, "tls_key"))
+		return c->tls_key;
 	return NULL;
+}
+
+/* Certificate mode: the three tls_ keys together and alone, the key read
+ * under the secret files' rules, the CA and the certificate readable. */
+static int load_tls(struct util_conf *c, char *err, size_t errlen)
+{
+	const char *keys[] = {"tls_ca", "tls_cert", "tls_key"};
+	const char *paths[] = {c->tls_ca, c->tls_cert, c->tls_key};
+	int given = !!c->tls_ca[0] + !!c->tls_cert[0] + !!c->tls_key[0];
+
+	if (!given)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (given != 3 && !paths[i][0])
+			return fail(err, errlen, -EINVAL,
+				    "%s: '%s' is missing: tls_ca, tls_cert and tls_key come "
+				    "together (certificate mode)",
+				    c->path, keys[i]);
+	if (c->secret_file[0] || c->client_secret_file[0] || c->next_secret_file[0])
+		return fail(err, errlen, -EINVAL,
+			    "%s: '%s' beside tls_cert: certificate mode replaces the secret "
+			    "files; remove one or the other",
+			    c->path,
+			    c->secret_file[0]          ? "secret_file"
+			    : c->client_secret_file[0] ? "client_secret_file"
+						       : "next_secret_file");
+	for (int i = 0; i < 2; i++)
+		if (access(paths[i], R_OK) < 0)
+			return fail(err, errlen, -errno, "%s: %s %s: %s", c->path, keys[i],
+				    paths[i], strerror(errno));
+	return load_private(c, "tls_key", c->tls_key, c->tls_key_pem, sizeof(c->tls_key_pem),
+			    &c->tls_key_len, err, errlen);
 }
 
 int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errlen)
@@ -277,8 +323,11 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 				goto out;
 			}
 			_Static_assert(sizeof(c->secret_file) == sizeof(c->client_secret_file) &&
-					   sizeof(c->secret_file) == sizeof(c->next_secret_file),
-				       "one size for the three paths");
+					   sizeof(c->secret_file) == sizeof(c->next_secret_file) &&
+					   sizeof(c->secret_file) == sizeof(c->tls_ca) &&
+					   sizeof(c->secret_file) == sizeof(c->tls_cert) &&
+					   sizeof(c->secret_file) == sizeof(c->tls_key),
+				       "one size for the six paths");
 			resolve_relative(c, value, file, sizeof(c->secret_file));
 		} else if (!strncmp(key, "node.", 5)) {
 			long id = parse_id(key + 5);
@@ -342,9 +391,11 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	}
 	if (!have_cluster)
 		rc = fail(err, errlen, -EINVAL, "%s: 'cluster' is missing", path);
-	else if (!c->secret_file[0] && !c->client_secret_file[0])
+	else if (!c->secret_file[0] && !c->client_secret_file[0] && !c->tls_ca[0] &&
+		 !c->tls_cert[0] && !c->tls_key[0])
 		rc = fail(err, errlen, -EINVAL,
-			  "%s: 'secret_file' (or, for the tools, 'client_secret_file') is missing",
+			  "%s: 'secret_file' (or, for the tools, 'client_secret_file') is missing "
+			  "(or, in certificate mode, tls_ca, tls_cert and tls_key)",
 			  path);
 	else if (c->next_secret_file[0] && !c->secret_file[0])
 		rc = fail(err, errlen, -EINVAL,
@@ -370,7 +421,8 @@ int util_conf_load(const char *path, struct util_conf *c, char *err, size_t errl
 	if (rc)
 		goto out;
 	qsort(c->metrics, c->n_metrics, sizeof(c->metrics[0]), cmp_metrics);
-	if (c->secret_file[0])
+	rc = load_tls(c, err, errlen);
+	if (!rc && c->secret_file[0])
 		rc = load_secret(c, "secret_file", c->secret_file, c->secret, &c->secret_len, err,
 				 errlen);
 	if (!rc && c->client_secret_file[0])
@@ -425,6 +477,10 @@ void util_conf_close(struct util_conf *c)
 {
 	/* volatile writes so the wipe is not optimised away */
 	volatile uint8_t *p = c->secret, *q = c->client_secret, *r = c->next_secret;
+	volatile uint8_t *k = c->tls_key_pem;
+	for (size_t i = 0; i < sizeof(c->tls_key_pem); i++)
+		k[i] = 0;
+	c->tls_key_len = 0;
 	for (size_t i = 0; i < sizeof(c->secret); i++)
 		p[i] = 0;
 	for (size_t i = 0; i < sizeof(c->client_secret); i++)

@@ -21,6 +21,7 @@ SYSTEM_TESTS = \
 	tests/system/write_behind.sh \
 	tests/system/setattr_carry.sh \
 	tests/system/tls_capture.sh \
+	tests/system/tls_certs.sh \
 	tests/system/mmap.sh \
 	tests/system/fsx.sh \
 	tests/system/posix_tools.sh \

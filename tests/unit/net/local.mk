@@ -17,6 +17,7 @@ NET_TESTS = \
 	tests/unit/net/test_net_tls \
 	tests/unit/net/test_net_roles \
 	tests/unit/net/test_net_rotate \
+	tests/unit/net/test_net_certs \
 	tests/unit/net/fuzz_replay
 check_PROGRAMS += $(NET_TESTS)
 TESTS += $(NET_TESTS)
@@ -56,6 +57,10 @@ tests_unit_net_test_net_roles_LDADD = $(NET_TEST_LIBS) -lpthread
 tests_unit_net_test_net_rotate_SOURCES = tests/unit/net/test_net_rotate.c tests/lib/check_main.h
 tests_unit_net_test_net_rotate_CFLAGS = $(NET_TEST_CFLAGS)
 tests_unit_net_test_net_rotate_LDADD = $(NET_TEST_LIBS) -lpthread
+
+tests_unit_net_test_net_certs_SOURCES = tests/unit/net/test_net_certs.c tests/lib/check_main.h
+tests_unit_net_test_net_certs_CFLAGS = $(NET_TEST_CFLAGS)
+tests_unit_net_test_net_certs_LDADD = $(NET_TEST_LIBS) -lpthread
 
 # The frame fuzz target: its corpus replays in `make check` (any compiler);
 # `make fuzz-net` builds the libFuzzer binary with clang.

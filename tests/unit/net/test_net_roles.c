@@ -280,6 +280,88 @@ START_TEST(an_oversize_client_frame_closes_the_link)
 }
 END_TEST
 
+/* ---- the client role's rate ---------------------------------------------- */
+
+/* Sends `n` envelopes of `len` bytes from the client, `gap_ms` apart
+ * (0: all at once). */
+static void client_sends(struct event_base *base, struct world *w, int n, size_t len,
+			 unsigned gap_ms)
+{
+	struct th_msg m;
+	for (int i = 0; i < n; i++) {
+		th_msg_init(&m, 100 + (uint64_t)i, MSG_SALT,
+			    th_payload(100 + (uint64_t)i, MSG_SALT, len), len);
+		ck_assert_int_eq(net_send(w->client, 1, &m.env), 0);
+		if (gap_ms)
+			th_run_for(base, gap_ms);
+	}
+}
+
+/* A client within its frame rate is served; a burst beyond it closes its
+ * link, saying so. */
+START_TEST(a_client_over_its_frame_rate_is_dropped)
+{
+	struct net_config cn, cc;
+	struct world w = {0};
+	struct net_peer_stats st;
+	uint16_t port;
+
+	th_log_capture();
+	th_free_ports(&port, 1);
+	node_config(&cn, &port);
+	cn.client_frames_per_s = 50; /* a bucket of 100 frames */
+	client_config(&cc, &port, CLIENT_SECRET);
+	struct event_base *base = event_base_new();
+	open_pair(base, &w, &cn, &cc);
+	ck_assert(th_run_until(base, client_up, &w, 5000));
+	client_sends(base, &w, 120, 100, 40); /* 25 a second for 4.8 s: fine */
+	th_run_for(base, 200);
+	ck_assert_msg(net_peer_up(w.client, 1), "dropped at 25 frames/s: %s", th_log_capture());
+	ck_assert_uint_eq(w.node_got, 120);
+	client_sends(base, &w, 400, 100, 0); /* 400 at once */
+	ck_assert_msg(th_run_until(base, client_down, &w, 5000), "link still up: %s",
+		      th_log_capture());
+	ck_assert_msg(
+	    th_log_wait("net(1): client 256", "exceeds the client rate of 50 frames/s", 1000),
+	    "log: %s", th_log_capture());
+	ck_assert_uint_lt(w.node_got, 120 + 400);
+	ck_assert_int_eq(net_peer_stats(w.node, 0, &st), 0);
+	ck_assert_uint_ge(st.refused, 1);
+	close_pair(base, &w);
+}
+END_TEST
+
+/* The same for bytes: a bucket of 2 s of client_bytes_per_s. */
+START_TEST(a_client_over_its_byte_rate_is_dropped)
+{
+	struct net_config cn, cc;
+	struct world w = {0};
+	uint16_t port;
+
+	th_log_capture();
+	th_free_ports(&port, 1);
+	node_config(&cn, &port);
+	cn.client_max_frame = 64 << 10;
+	cn.client_bytes_per_s = 64 << 10; /* a bucket of 128 KiB */
+	client_config(&cc, &port, CLIENT_SECRET);
+	struct event_base *base = event_base_new();
+	open_pair(base, &w, &cn, &cc);
+	ck_assert(th_run_until(base, client_up, &w, 5000));
+	client_sends(base, &w, 2, 60 << 10, 0); /* 120 KiB: within the bucket */
+	th_run_for(base, 300);
+	ck_assert_msg(net_peer_up(w.client, 1), "dropped within the burst: %s", th_log_capture());
+	ck_assert_uint_eq(w.node_got, 2);
+	client_sends(base, &w, 6, 60 << 10, 0); /* 360 KiB more at once */
+	ck_assert_msg(th_run_until(base, client_down, &w, 5000), "link still up: %s",
+		      th_log_capture());
+	ck_assert_msg(
+	    th_log_wait("net(1): client 256", "exceeds the client rate of 65536 bytes/s", 1000),
+	    "log: %s", th_log_capture());
+	ck_assert_uint_lt(w.node_got, 8);
+	close_pair(base, &w);
+}
+END_TEST
+
 /* ---- a client credential that claims a node id ------------------------ */
 
 struct forger {
@@ -413,5 +495,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, a_node_without_client_secret_refuses_the_client_credential, 30);
 	TEST_CASE(s, the_node_secret_still_works, 30);
 	TEST_CASE(s, an_oversize_client_frame_closes_the_link, 30);
+	TEST_CASE(s, a_client_over_its_frame_rate_is_dropped, 30);
+	TEST_CASE(s, a_client_over_its_byte_rate_is_dropped, 30);
 	return s;
 }

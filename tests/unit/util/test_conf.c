@@ -296,6 +296,52 @@ START_TEST(next_secret_file_is_read_and_checked)
 }
 END_TEST
 
+/* Certificate mode: the three tls_ keys together, instead of the secret
+ * files; the key under the secret files' rules and read into memory; the
+ * CA and the certificate readable. */
+START_TEST(tls_files_are_read_and_checked)
+{
+	const char *certs = "cluster = demo\ntls_ca = ca.pem\ntls_cert = node1.pem\n"
+			    "tls_key = node1.key\nnode.1 = 127.0.0.1:7101\n";
+	const char *pem = "-----BEGIN PRIVATE KEY-----\nnot really a key, but 16+ bytes\n"
+			  "-----END PRIVATE KEY-----\n";
+
+	write_file("ca.pem", "ca\n", 0644);
+	write_file("node1.pem", "cert\n", 0644);
+	write_file("node1.key", pem, 0600);
+	ck_assert_msg(load(certs) == 0, "%s", err);
+	ck_assert_uint_eq(conf.secret_len, 0);
+	ck_assert_ptr_nonnull(strstr(conf.tls_ca, "/ca.pem"));
+	ck_assert_ptr_nonnull(strstr(conf.tls_cert, "/node1.pem"));
+	ck_assert_ptr_nonnull(strstr(conf.tls_key, "/node1.key"));
+	ck_assert_uint_eq(conf.tls_key_len, strlen(pem) - 1); /* the last newline goes */
+	ck_assert_int_eq(memcmp(conf.tls_key_pem, pem, conf.tls_key_len), 0);
+	util_conf_close(&conf);
+	ck_assert_uint_eq(conf.tls_key_len, 0);
+	ck_assert_uint_eq(conf.tls_key_pem[0], 0);
+
+	/* all three or none */
+	EXPECT_ERROR("cluster = demo\ntls_ca = ca.pem\ntls_cert = node1.pem\nnode.1 = a:1\n",
+		     -EINVAL, "'tls_key' is missing");
+	EXPECT_ERROR("cluster = demo\ntls_key = node1.key\nnode.1 = a:1\n", -EINVAL,
+		     "'tls_ca' is missing");
+	/* not beside a secret */
+	EXPECT_ERROR("cluster = demo\nsecret_file = demo.key\ntls_ca = ca.pem\n"
+		     "tls_cert = node1.pem\ntls_key = node1.key\nnode.1 = a:1\n",
+		     -EINVAL, "'secret_file' beside tls_cert");
+	EXPECT_ERROR("cluster = demo\ntls_ca = ca.pem\ntls_ca = x\nnode.1 = a:1\n", -EINVAL,
+		     "cluster.conf:3: 'tls_ca' given twice");
+	/* the key as a secret file: mode, and never its bytes in an error */
+	write_file("node1.key", pem, 0644);
+	EXPECT_ERROR(certs, -EPERM, "tls_key");
+	ck_assert_msg(strstr(err, "chmod 600"), "error '%s'", err);
+	ck_assert(!strstr(err, "PRIVATE KEY"));
+	write_file("node1.key", pem, 0600);
+	unlink(strcat(strcpy(err, dir), "/ca.pem"));
+	EXPECT_ERROR(certs, -ENOENT, "tls_ca");
+}
+END_TEST
+
 START_TEST(missing_config_file)
 {
 	ck_assert_int_eq(util_conf_load("/nonexistent/paxfs.conf", &conf, err, sizeof(err)),
@@ -317,6 +363,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, secret_file_of_another_user_is_refused);
 	tcase_add_test(tc, client_secret_file_is_read_and_checked);
 	tcase_add_test(tc, next_secret_file_is_read_and_checked);
+	tcase_add_test(tc, tls_files_are_read_and_checked);
 	tcase_add_test(tc, missing_config_file);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
