@@ -32,5 +32,6 @@ TESTS += \
 	tests/system/catchup_status.sh \
 	tests/system/install.sh \
 	tests/system/locks.sh \
-	tests/system/sqlite_locks.sh
+	tests/system/sqlite_locks.sh \
+	tests/system/lock_lease.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(filter tests/system/%.sh,$(TESTS))
