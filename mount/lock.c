@@ -598,6 +598,8 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 		park(n, r);
 		return;
 	}
+	if (r->lk.type != FS_LOCK_UNLOCK)
+		mount_lease_hold(n, r->ino); /* held: the lease is kept from now on */
 	if (r->lk.type != FS_LOCK_UNLOCK && n->notify &&
 	    mount_notify_done(n->notify) < mount_notify_queued(n->notify)) {
 		/* granted: answer once the kernel dropped data cached before */
