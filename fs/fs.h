@@ -268,6 +268,12 @@ int fs_cmd_lease_expire(const struct fs_caller *c, uint32_t node, const struct f
 int fs_cmd_lock_release_expired(const struct fs_caller *c, uint64_t ino, uint32_t node,
 				uint64_t life, uint64_t epoch, struct fs_cmd *out);
 
+/* Whether `ino`'s fence of `node` (the local applied state) is at or above
+ * (life, epoch): that lease's locks on it were released as expired. 0 and
+ * *covered, or -EIO. */
+int fs_locks_fenced(struct fs *fs, uint64_t ino, uint32_t node, uint64_t life, uint64_t epoch,
+		    bool *covered);
+
 /* The locks of `ino` held by `node` (the local applied state), calling cb
  * for each; a non-zero return stops and is returned. A file that is not a
  * regular file, or has no locks: 0 and no call. -EIO. */

@@ -522,3 +522,21 @@ int fs_lease_check_fence(struct fs_actx *c)
 	fs_locks_close(&tab);
 	return rc;
 }
+
+int fs_locks_fenced(struct fs *fs, uint64_t ino, uint32_t node, uint64_t life, uint64_t epoch,
+		    bool *covered)
+{
+	struct fs_locks tab;
+	const struct fs_fence *f;
+	int rc;
+
+	*covered = false;
+	if (fs_serviceable(fs, ino) < 0)
+		return -EIO;
+	if ((rc = table_load(fs, NULL, ino, &tab)) < 0)
+		return fs_read_err(rc);
+	f = fs_locks_fence_of(&tab, node);
+	*covered = f && fs_lease_cmp(life, epoch, f->life, f->epoch) <= 0;
+	fs_locks_close(&tab);
+	return 0;
+}

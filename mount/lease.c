@@ -150,9 +150,14 @@ static void lapse(struct mount_node *n, struct mount_lease *l, const char *why)
 	l->next_renew = 0;
 	if (l->held.len && !(inos = calloc(l->held.len, sizeof(*inos))))
 		LOG_ERR("lock lease: out of memory: files not fenced");
-	while (inos && util_u64map_next(&l->held, &pos, &ino, &val))
-		if (holds(n, ino, epoch))
+	while (inos && util_u64map_next(&l->held, &pos, &ino, &val)) {
+		bool released = false;
+		/* held here, or already released by the others (their release
+		 * may be applied before this node noticed its own lapse) */
+		if (holds(n, ino, epoch) ||
+		    (fs_locks_fenced(n->fs, ino, n->self, life, epoch, &released) == 0 && released))
 			inos[count++] = ino;
+	}
 	for (size_t i = 0; i < count; i++) {
 		/* the processes here think they hold these locks: every I/O on
 		 * the file fails until they close it, and the locks go */
@@ -355,7 +360,8 @@ static void watch(struct mount_node *n, struct mount_lease *l, uint32_t node, ui
 
 	if (fs_lease_get(n->fs, node, &rec) < 0)
 		return;
-	if (!w->known || memcmp(&rec, &w->rec, sizeof(rec)) != 0) {
+	if (!w->known || rec.life != w->rec.life || rec.epoch != w->rec.epoch ||
+	    rec.seq != w->rec.seq || rec.expired != w->rec.expired) {
 		bool ended = w->known && rec.expired && !w->rec.expired;
 		w->known = true;
 		w->rec = rec;

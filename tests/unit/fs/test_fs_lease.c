@@ -211,6 +211,14 @@ START_TEST(an_expired_lease_frees_the_locks_and_fences_the_late_writes)
 	held = 0;
 	ck_assert_int_eq(fs_locks_of_node(a.fs, f, 2, count_cb, &held), 0);
 	ck_assert_int_eq(held, 1);
+	/* what node 2 finds when it notices its lapse after the release */
+	bool covered;
+	ck_assert_int_eq(fs_locks_fenced(a.fs, f, 2, 7, 1, &covered), 0);
+	ck_assert(covered);
+	ck_assert_int_eq(fs_locks_fenced(a.fs, f, 2, 7, 2, &covered), 0);
+	ck_assert(!covered);
+	ck_assert_int_eq(fs_locks_fenced(a.fs, f, 3, 7, 1, &covered), 0);
+	ck_assert(!covered);
 	stamp(&a, 3, 1);
 	ck_assert_int_eq(flock_on(&a, 1, f, 9, 3, FS_LOCK_WRITE, &r), 0);
 	ck_assert_int_eq(write_on(&a, 1, f, 0, "NODE1"), 0);
