@@ -518,7 +518,7 @@ int fs_cmd_lock_release_expired(const struct fs_caller *c, uint64_t ino, uint32_
 }
 
 int fs_cmd_lease_renew(const struct fs_caller *c, uint64_t life, uint64_t epoch, uint64_t seq,
-		       struct fs_cmd *out)
+		       uint64_t lease_ms, struct fs_cmd *out)
 {
 	Paxfs__Command m;
 	Paxfs__LeaseRenew op;
@@ -531,6 +531,7 @@ int fs_cmd_lease_renew(const struct fs_caller *c, uint64_t life, uint64_t epoch,
 	op.life = life;
 	op.epoch = epoch;
 	op.seq = seq;
+	op.lease_ms = lease_ms;
 	m.op_case = PAXFS__COMMAND__OP_LEASE_RENEW;
 	m.lease_renew = &op;
 	return finish(&m, FS_NAMESPACE, out);

@@ -242,6 +242,7 @@ struct fs_lease {
 	uint64_t epoch;
 	uint64_t seq;
 	bool expired;
+	uint64_t lease_ms; /* the node's lease length: the others count by it */
 };
 
 /* (life, epoch) ordering of leases: <0, 0, >0. */
@@ -259,7 +260,7 @@ bool fs_lease_ended(const struct fs_lease *rec, const struct fs_lock *l);
 /* Namespace commands: renew the proposer's lease; expire node's lease if
  * its record still is `rec` (what the proposer saw). */
 int fs_cmd_lease_renew(const struct fs_caller *c, uint64_t life, uint64_t epoch, uint64_t seq,
-		       struct fs_cmd *out);
+		       uint64_t lease_ms, struct fs_cmd *out);
 int fs_cmd_lease_expire(const struct fs_caller *c, uint32_t node, const struct fs_lease *rec,
 			struct fs_cmd *out);
 

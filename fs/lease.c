@@ -68,6 +68,7 @@ static int lease_load(struct fs *fs, struct fs_txn *t, uint32_t node, struct fs_
 	out->epoch = m->epoch;
 	out->seq = m->seq;
 	out->expired = m->expired;
+	out->lease_ms = m->lease_ms;
 	paxfs__fs_lease__free_unpacked(m, NULL);
 	return 0;
 }
@@ -84,7 +85,8 @@ static int lease_store(struct fs_txn *t, uint32_t node, const struct fs_lease *l
 	m.epoch = l->epoch;
 	m.seq = l->seq;
 	m.expired = l->expired;
-	len = paxfs__fs_lease__pack(&m, buf); /* 4 fields: at most 34 bytes */
+	m.lease_ms = l->lease_ms;
+	len = paxfs__fs_lease__pack(&m, buf); /* 5 fields: at most 45 bytes */
 	lease_key(&k, node);
 	return fs_txn_put(t, k.b, k.len, buf, len);
 }
@@ -110,7 +112,8 @@ static int lease_result(struct fs_actx *c, uint32_t node, const struct fs_lease 
 
 static int apply_renew(struct fs_actx *c, const Paxfs__LeaseRenew *m)
 {
-	struct fs_lease rec, want = {.life = m->life, .epoch = m->epoch, .seq = m->seq};
+	struct fs_lease rec,
+	    want = {.life = m->life, .epoch = m->epoch, .seq = m->seq, .lease_ms = m->lease_ms};
 	int rc = lease_load(c->fs, c->t, c->node, &rec);
 	int cmp;
 

@@ -32,7 +32,6 @@ struct watch {
 struct mount_lease {
 	struct event *tick;
 	uint64_t lease_ms;
-	uint64_t bound_ms;
 	/* this node's lease */
 	uint64_t epoch;            /* the current one; 0 until the first lease */
 	uint64_t seq;              /* of the last renewal proposed */
@@ -82,7 +81,8 @@ static void propose_renew(struct mount_node *n, struct mount_lease *l, uint64_t 
 	r->lease_seq = ++l->seq;
 	r->lease_at = now; /* before the engine sees it: the count starts early */
 	l->next_renew = now + l->lease_ms / 3;
-	fire(n, r, &cmd, fs_cmd_lease_renew(&c, r->lk.life, r->lk.epoch, r->lease_seq, &cmd));
+	fire(n, r, &cmd,
+	     fs_cmd_lease_renew(&c, r->lk.life, r->lk.epoch, r->lease_seq, l->lease_ms, &cmd));
 }
 
 static void propose_expire(struct mount_node *n, uint32_t node, const struct fs_lease *rec)
@@ -312,10 +312,13 @@ void mount_lease_expired(struct mount_node *n, const struct mount_req *r,
 	if (res->err)
 		return; /* a renewal came first, or another node's expire did */
 	s.rec.expired = true;
-	LOG_WARN("node %u's lock lease (epoch %llu) ended: no renewal for %llu ms; releasing "
-		 "its locks",
+	LOG_WARN("node %u's lock lease (epoch %llu, %llu ms) ended: no renewal seen for %llu ms; "
+		 "releasing its locks",
 		 r->lease_node, (unsigned long long)r->lease_rec.epoch,
-		 (unsigned long long)n->lease->bound_ms);
+		 (unsigned long long)r->lease_rec.lease_ms,
+		 (unsigned long long)mount_lease_bound_ms(r->lease_rec.lease_ms > n->lease->lease_ms
+							      ? r->lease_rec.lease_ms
+							      : n->lease->lease_ms));
 	/* this node proposed the expire that took effect: it frees the locks
 	 * (a lock request meeting one frees it too: mount/lock.c) */
 	if ((rc = fs_entities(n->fs, 0, sweep_cb, &s)) < 0)
@@ -357,6 +360,7 @@ static void watch(struct mount_node *n, struct mount_lease *l, uint32_t node, ui
 {
 	struct watch *w = &l->w[node];
 	struct fs_lease rec;
+	uint64_t bound;
 
 	if (fs_lease_get(n->fs, node, &rec) < 0)
 		return;
@@ -371,8 +375,10 @@ static void watch(struct mount_node *n, struct mount_lease *l, uint32_t node, ui
 			mount_lock_wake_all(n); /* their locks go: waiters try again */
 		return;
 	}
-	if (rec.expired || now - w->since < l->bound_ms ||
-	    (w->sent_at && now - w->sent_at < l->bound_ms))
+	/* by the holder's lease, if longer than ours (a node started with
+	 * another -o lock_lease must not be cut short) */
+	bound = mount_lease_bound_ms(rec.lease_ms > l->lease_ms ? rec.lease_ms : l->lease_ms);
+	if (rec.expired || now - w->since < bound || (w->sent_at && now - w->sent_at < bound))
 		return; /* (again after a bound: the last one may have failed) */
 	w->sent_at = now;
 	propose_expire(n, node, &rec);
@@ -431,7 +437,6 @@ int mount_lease_start(struct mount_node *n)
 		return -ENOMEM;
 	n->lease = l;
 	l->lease_ms = (uint64_t)n->args->lock_lease_s * 1000;
-	l->bound_ms = mount_lease_bound_ms(l->lease_ms);
 	util_u64map_init(&l->held);
 	util_u64map_init(&l->fenced);
 	/* a tenth of the lease, 50..250 ms: the bound is met within a tick */

@@ -57,7 +57,7 @@ if [[ -e $_tmp/gotA ]]; then
 	check "...within 3 x lease of the kill (${ms} ms)" -- test "$ms" -le $((3 * LEASE * 1000))
 fi
 check "node 2 or 3 logged the end of node 1's lease" -- \
-	grep -qs "node 1's lock lease (epoch [0-9]*) ended" "$C/log/2.log" "$C/log/3.log"
+	grep -qs "node 1's lock lease (epoch [0-9]*, [0-9]* ms) ended" "$C/log/2.log" "$C/log/3.log"
 kill -9 "$HOLDER" 2>/dev/null
 wait "$HOLDER" 2>/dev/null
 check "node 1 starts again" -- "$CLUSTER" start "$C" 1

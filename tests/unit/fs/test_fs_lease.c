@@ -36,7 +36,7 @@ static int renew(struct tnode *n, uint32_t node, uint64_t life, uint64_t epoch, 
 		 struct fs_result *r)
 {
 	struct fs_cmd c;
-	ck_assert_int_eq(fs_cmd_lease_renew(&n->who, life, epoch, seq, &c), 0);
+	ck_assert_int_eq(fs_cmd_lease_renew(&n->who, life, epoch, seq, 1000 * epoch, &c), 0);
 	return as(n, node, &c, r);
 }
 
@@ -95,6 +95,9 @@ START_TEST(a_lease_is_renewed_and_expired_in_the_namespace)
 	/* a new epoch starts a new lease; the old one stays ended */
 	ck_assert_int_eq(renew(&a, 2, 7, 2, 1, NULL), 0);
 	expect_lease(&a, 2, 7, 2, 1, false);
+	struct fs_lease got;
+	ck_assert_int_eq(fs_lease_get(a.fs, 2, &got), 0);
+	ck_assert_uint_eq(got.lease_ms, 2000); /* the others count by the holder's lease */
 	ck_assert_int_eq(renew(&a, 2, 7, 1, 9, NULL), -ESTALE);
 	/* a later life starts over at any epoch */
 	ck_assert_int_eq(renew(&a, 2, 8, 1, 1, NULL), 0);
@@ -120,10 +123,10 @@ START_TEST(a_lease_is_renewed_and_expired_in_the_namespace)
 	/* lease commands belong to the namespace */
 	uint64_t f = t_create(&a, ROOT, "f", 0644);
 	struct fs_cmd c;
-	ck_assert_int_eq(fs_cmd_lease_renew(&a.who, 8, 1, 2, &c), 0);
+	ck_assert_int_eq(fs_cmd_lease_renew(&a.who, 8, 1, 2, 15000, &c), 0);
 	c.entity = f;
 	ck_assert_int_eq(as(&a, 2, &c, NULL), -EINVAL);
-	ck_assert_int_eq(fs_cmd_lease_renew(&a.who, 8, 0, 2, &c), -EINVAL);
+	ck_assert_int_eq(fs_cmd_lease_renew(&a.who, 8, 0, 2, 15000, &c), -EINVAL);
 	tn_close(&a);
 }
 END_TEST
