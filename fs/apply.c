@@ -281,6 +281,8 @@ static bool is_known_op(Paxfs__Command__OpCase op)
 	case PAXFS__COMMAND__OP_LOCK:
 	case PAXFS__COMMAND__OP_LOCK_RELEASE:
 	case PAXFS__COMMAND__OP_WRITE_SETATTR:
+	case PAXFS__COMMAND__OP_LEASE_RENEW:
+	case PAXFS__COMMAND__OP_LEASE_EXPIRE:
 		return true;
 	default:
 		return is_ns_op(op);
@@ -293,7 +295,10 @@ static int run_command(struct fs_actx *c)
 	Paxfs__Command__OpCase op = c->cmd->op_case;
 	bool any_inode = op == PAXFS__COMMAND__OP_SETATTR || op == PAXFS__COMMAND__OP_SETXATTR ||
 			 op == PAXFS__COMMAND__OP_REMOVEXATTR;
+	bool lease = op == PAXFS__COMMAND__OP_LEASE_RENEW || op == PAXFS__COMMAND__OP_LEASE_EXPIRE;
 
+	if (lease)
+		return c->entity == FS_NAMESPACE ? fs_apply_lease(c) : -EINVAL;
 	if (c->entity == FS_NAMESPACE) {
 		/* Data commands belong to a file entity, never here. */
 		if (!is_ns_op(op) && !any_inode)

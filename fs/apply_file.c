@@ -326,6 +326,12 @@ int fs_apply_file(struct fs_actx *c)
 	 * command of a file entity removes them. */
 	if (rc < 0)
 		return rc == -ENOENT ? -EIO : rc;
+	/* A change under a lease the file released: it was proposed before
+	 * its node's lease ran out, and chosen after another node was given
+	 * the lock (fs.h, "lock leases"). */
+	if (cmd->op_case != PAXFS__COMMAND__OP_LOCK &&
+	    cmd->op_case != PAXFS__COMMAND__OP_LOCK_RELEASE && (rc = fs_lease_check_fence(c)) < 0)
+		return rc;
 	switch (cmd->op_case) {
 	case PAXFS__COMMAND__OP_WRITE:
 		return op_write(c, ino, &f, false, cmd->write->offset, &cmd->write->data,

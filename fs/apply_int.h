@@ -71,5 +71,10 @@ int fs_apply_ns(struct fs_actx *c);
 int fs_apply_file(struct fs_actx *c);
 /* Lock and LockRelease on the file entity c->entity (fs/lock.c). */
 int fs_apply_lock(struct fs_actx *c);
+/* LeaseRenew and LeaseExpire on the namespace (fs/lease.c). */
+int fs_apply_lease(struct fs_actx *c);
+/* -EIO when the command is stamped with a lease of its node that the file
+ * c->entity has fenced (fs/lock.c); 0 otherwise. */
+int fs_lease_check_fence(struct fs_actx *c);
 
 #endif

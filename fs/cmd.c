@@ -41,6 +41,8 @@ static void cmd_init(Paxfs__Command *m, const struct fs_caller *c)
 	m->time_ns = c->time_ns;
 	m->uid = c->uid;
 	m->gid = c->gid;
+	m->lease_life = c->lease_life;
+	m->lease_epoch = c->lease_epoch;
 }
 
 static int finish(const Paxfs__Command *m, uint64_t entity, struct fs_cmd *out)
@@ -530,4 +532,64 @@ int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t 
 	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
 	m.lock_release = &op;
 	return finish(&m, ino, out);
+}
+
+int fs_cmd_lock_release_expired(const struct fs_caller *c, uint64_t ino, uint32_t node,
+				uint64_t life, uint64_t epoch, struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LockRelease op;
+
+	memset(out, 0, sizeof(*out));
+	if (node > 255 || epoch == 0)
+		return -EINVAL;
+	cmd_init(&m, c);
+	paxfs__lock_release__init(&op);
+	op.expire = true;
+	op.expire_node = node;
+	op.life = life;
+	op.expire_epoch = epoch;
+	m.op_case = PAXFS__COMMAND__OP_LOCK_RELEASE;
+	m.lock_release = &op;
+	return finish(&m, ino, out);
+}
+
+int fs_cmd_lease_renew(const struct fs_caller *c, uint64_t life, uint64_t epoch, uint64_t seq,
+		       uint64_t lease_ms, struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LeaseRenew op;
+
+	memset(out, 0, sizeof(*out));
+	if (epoch == 0)
+		return -EINVAL;
+	cmd_init(&m, c);
+	paxfs__lease_renew__init(&op);
+	op.life = life;
+	op.epoch = epoch;
+	op.seq = seq;
+	op.lease_ms = lease_ms;
+	m.op_case = PAXFS__COMMAND__OP_LEASE_RENEW;
+	m.lease_renew = &op;
+	return finish(&m, FS_NAMESPACE, out);
+}
+
+int fs_cmd_lease_expire(const struct fs_caller *c, uint32_t node, const struct fs_lease *rec,
+			struct fs_cmd *out)
+{
+	Paxfs__Command m;
+	Paxfs__LeaseExpire op;
+
+	memset(out, 0, sizeof(*out));
+	if (node > 255)
+		return -EINVAL;
+	cmd_init(&m, c);
+	paxfs__lease_expire__init(&op);
+	op.node = node;
+	op.life = rec->life;
+	op.epoch = rec->epoch;
+	op.seq = rec->seq;
+	m.op_case = PAXFS__COMMAND__OP_LEASE_EXPIRE;
+	m.lease_expire = &op;
+	return finish(&m, FS_NAMESPACE, out);
 }

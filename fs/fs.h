@@ -100,8 +100,10 @@ struct fs_caller {
 	uint32_t uid;
 	uint32_t gid;
 	int64_t time_ns;
-	bool kill_suidgid; /* write, append: the writer lacks CAP_FSETID (it is not root),
+	bool kill_suidgid;    /* write, append: the writer lacks CAP_FSETID (it is not root),
 			      so the write clears S_ISUID, and S_ISGID with S_IXGRP */
+	uint64_t lease_life;  /* the proposer's lock lease (life, epoch), stamped on */
+	uint64_t lease_epoch; /* every command; epoch 0: none (below) */
 };
 
 /* An encoded paxfs.Command (proto/command.proto) and the entity that orders
@@ -192,6 +194,7 @@ struct fs_lock {
 	uint64_t life;
 	uint64_t owner;
 	uint32_t pid;
+	uint64_t epoch; /* the holder's lease epoch when it set it (0: none, never expires) */
 };
 
 /* Lock command on regular file `ino`: sets (type read or write), or unlocks
@@ -215,6 +218,62 @@ int fs_cmd_lock_release(const struct fs_caller *c, uint64_t ino, uint64_t life,
  * (a restarted node: none of their holders is left). */
 int fs_cmd_lock_release_stale(const struct fs_caller *c, uint64_t ino, uint64_t life,
 			      struct fs_cmd *out);
+
+/* ---- lock leases (fs/lease.c) -------------------------------------------
+ *
+ * A node that holds locks renews a lease (life, epoch) in the namespace;
+ * its commands carry it (fs_caller.lease_*). The record of node N in the
+ * namespace is the last renewal applied, (life, epoch, seq), and whether it
+ * expired. Rules at apply (docs/decisions.md, "Locks"):
+ *   LeaseRenew of N   -ESTALE when N's record is expired at or above
+ *                     (life, epoch), or above it: N's lease is gone; else 0
+ *                     (the record rises to (life, epoch, seq) if above it)
+ *   LeaseExpire(N, life, epoch, seq)
+ *                     0 and the record expired when it is exactly that and
+ *                     not expired: no renewal came after the one judged
+ *                     overdue; -ESTALE otherwise (a renewal won, a duplicate)
+ *   LockRelease expire(N, life, epoch) on a file
+ *                     drops N's locks stamped at or below (life, epoch) and
+ *                     raises the file's fence of N to it (duplicates: no-op)
+ *   lock set, write, append, truncate, fallocate, setattr, xattrs of N on a
+ *   file, stamped at or below the file's fence of N: -EIO, nothing done. */
+struct fs_lease {
+	uint64_t life;
+	uint64_t epoch;
+	uint64_t seq;
+	bool expired;
+	uint64_t lease_ms; /* the node's lease length: the others count by it */
+};
+
+/* (life, epoch) ordering of leases: <0, 0, >0. */
+int fs_lease_cmp(uint64_t life_a, uint64_t epoch_a, uint64_t life_b, uint64_t epoch_b);
+
+/* Node `node`'s lease record (the local applied namespace): 0, -ENOENT (it
+ * never renewed), -EIO. */
+int fs_lease_get(struct fs *fs, uint32_t node, struct fs_lease *out);
+
+/* Whether lock l's lease is over by `rec`, its node's record: the record
+ * expired at or above l's (life, epoch), or moved past it. Locks without
+ * an epoch never are. */
+bool fs_lease_ended(const struct fs_lease *rec, const struct fs_lock *l);
+
+/* Namespace commands: renew the proposer's lease; expire node's lease if
+ * its record still is `rec` (what the proposer saw). */
+int fs_cmd_lease_renew(const struct fs_caller *c, uint64_t life, uint64_t epoch, uint64_t seq,
+		       uint64_t lease_ms, struct fs_cmd *out);
+int fs_cmd_lease_expire(const struct fs_caller *c, uint32_t node, const struct fs_lease *rec,
+			struct fs_cmd *out);
+
+/* File command: drops `node`'s locks on `ino` stamped at or below (life,
+ * epoch) and fences its commands stamped so (any node may propose it). */
+int fs_cmd_lock_release_expired(const struct fs_caller *c, uint64_t ino, uint32_t node,
+				uint64_t life, uint64_t epoch, struct fs_cmd *out);
+
+/* Whether `ino`'s fence of `node` (the local applied state) is at or above
+ * (life, epoch): that lease's locks on it were released as expired. 0 and
+ * *covered, or -EIO. */
+int fs_locks_fenced(struct fs *fs, uint64_t ino, uint32_t node, uint64_t life, uint64_t epoch,
+		    bool *covered);
 
 /* The locks of `ino` held by `node` (the local applied state), calling cb
  * for each; a non-zero return stops and is returned. A file that is not a
@@ -304,8 +363,11 @@ struct fs_result {
 	uint64_t written; /* write/append: bytes written */
 	bool has_lock;    /* lock: -EAGAIN, or a test that found one: the conflicting lock */
 	struct fs_lock lock;
-	bool unlocked; /* lock, lock release: some lock was dropped or narrowed (waiters
+	bool unlocked;  /* lock, lock release: some lock was dropped or narrowed (waiters
 			  may now get theirs) */
+	bool has_lease; /* lease renew / expire (err 0 or -ESTALE): lease_node's record after */
+	uint32_t lease_node;
+	struct fs_lease lease;
 };
 
 /* An inode whose cached attributes (and, when `data`, cached data in

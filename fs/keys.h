@@ -11,6 +11,7 @@
  *     1 'D' parent:8 name    FsDirent      one directory entry
  *     1 'I' ino:8            FsInode       one inode (root: ino 1)
  *     1 'X' ino:8 name       bytes         an xattr of an inode that is not a regular file
+ *     1 'L' node:8           FsLease       the lock lease of a node (fs/lease.c)
  *   regular file (entity = ino)
  *     ino 'a'                FsFile        attributes
  *     ino 'c' index:8        bytes         data chunk `index`: bytes [index*4096, ...);
@@ -41,6 +42,7 @@ enum {
 	FS_TAG_DIRENT = 'D',
 	FS_TAG_INODE = 'I',
 	FS_TAG_NSXATTR = 'X',
+	FS_TAG_LEASE = 'L',
 	FS_TAG_ATTR = 'a',
 	FS_TAG_CHUNK = 'c',
 	FS_TAG_LOCKS = 'l',

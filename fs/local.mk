@@ -10,6 +10,7 @@ fs_libfs_a_SOURCES = \
 	fs/record.c fs/record.h \
 	fs/apply_int.h fs/apply.c fs/apply_ns.c fs/apply_file.c \
 	fs/lock.c fs/lock.h \
+	fs/lease.c \
 	fs/read.c \
 	fs/cmd.c \
 	fs/maint.c \

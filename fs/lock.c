@@ -33,6 +33,7 @@ void fs_locks_init(struct fs_locks *t)
 void fs_locks_close(struct fs_locks *t)
 {
 	free(t->v);
+	free(t->fences);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -189,6 +190,51 @@ size_t fs_locks_release_stale(struct fs_locks *t, uint32_t node, uint64_t life)
 	return gone;
 }
 
+size_t fs_locks_release_expired(struct fs_locks *t, uint32_t node, uint64_t life, uint64_t epoch)
+{
+	size_t kept = 0, gone = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct fs_lock *l = &t->v[i];
+		if (l->node == node && l->epoch != 0 &&
+		    fs_lease_cmp(l->life, l->epoch, life, epoch) <= 0)
+			gone++;
+		else
+			t->v[kept++] = *l;
+	}
+	t->n = kept;
+	return gone;
+}
+
+const struct fs_fence *fs_locks_fence_of(const struct fs_locks *t, uint32_t node)
+{
+	for (size_t i = 0; i < t->n_fences; i++)
+		if (t->fences[i].node == node)
+			return &t->fences[i];
+	return NULL;
+}
+
+int fs_locks_fence(struct fs_locks *t, uint32_t node, uint64_t life, uint64_t epoch)
+{
+	struct fs_fence *f = (struct fs_fence *)fs_locks_fence_of(t, node), *v;
+	size_t i;
+
+	if (f) {
+		if (fs_lease_cmp(life, epoch, f->life, f->epoch) <= 0)
+			return 0;
+		f->life = life;
+		f->epoch = epoch;
+		return 1;
+	}
+	if (!(v = realloc(t->fences, (t->n_fences + 1) * sizeof(*v))))
+		return -ENOMEM;
+	t->fences = v;
+	for (i = t->n_fences; i > 0 && v[i - 1].node > node; i--)
+		v[i] = v[i - 1];
+	v[i] = (struct fs_fence){.node = node, .life = life, .epoch = epoch};
+	t->n_fences++;
+	return 1;
+}
+
 int fs_locks_decode(const void *val, size_t len, struct fs_locks *t)
 {
 	Paxfs__FsLocks *m = paxfs__fs_locks__unpack(NULL, len, val);
@@ -215,7 +261,8 @@ int fs_locks_decode(const void *val, size_t len, struct fs_locks *t)
 				    .node = x->node,
 				    .life = x->life,
 				    .owner = x->owner,
-				    .pid = x->pid};
+				    .pid = x->pid,
+				    .epoch = x->epoch};
 		if (!valid(&l, false)) {
 			rc = -EBADMSG;
 			goto out;
@@ -232,6 +279,23 @@ int fs_locks_decode(const void *val, size_t len, struct fs_locks *t)
 		}
 		t->v[t->n++] = l;
 	}
+	if (m->n_fences > 256) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	if (m->n_fences && !(t->fences = calloc(m->n_fences, sizeof(*t->fences)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_fences; i++) {
+		const Paxfs__FsFence *x = m->fences[i];
+		if (x->node > 255 || (i > 0 && t->fences[i - 1].node >= x->node)) {
+			rc = -EBADMSG;
+			goto out;
+		}
+		t->fences[t->n_fences++] =
+		    (struct fs_fence){.node = x->node, .life = x->life, .epoch = x->epoch};
+	}
 out:
 	paxfs__fs_locks__free_unpacked(m, NULL);
 	if (rc < 0)
@@ -244,9 +308,11 @@ int fs_locks_encode(const struct fs_locks *t, uint8_t **buf, size_t *len)
 	Paxfs__FsLocks m;
 	Paxfs__FsLock *msgs = calloc(t->n ? t->n : 1, sizeof(*msgs));
 	Paxfs__FsLock **ptrs = calloc(t->n ? t->n : 1, sizeof(*ptrs));
+	Paxfs__FsFence *fmsgs = calloc(t->n_fences ? t->n_fences : 1, sizeof(*fmsgs));
+	Paxfs__FsFence **fptrs = calloc(t->n_fences ? t->n_fences : 1, sizeof(*fptrs));
 	int rc = 0;
 
-	if (!msgs || !ptrs) {
+	if (!msgs || !ptrs || !fmsgs || !fptrs) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -262,10 +328,20 @@ int fs_locks_encode(const struct fs_locks *t, uint8_t **buf, size_t *len)
 		msgs[i].owner = l->owner;
 		msgs[i].pid = l->pid;
 		msgs[i].life = l->life;
+		msgs[i].epoch = l->epoch;
 		ptrs[i] = &msgs[i];
 	}
 	m.n_locks = t->n;
 	m.locks = ptrs;
+	for (size_t i = 0; i < t->n_fences; i++) {
+		paxfs__fs_fence__init(&fmsgs[i]);
+		fmsgs[i].node = t->fences[i].node;
+		fmsgs[i].life = t->fences[i].life;
+		fmsgs[i].epoch = t->fences[i].epoch;
+		fptrs[i] = &fmsgs[i];
+	}
+	m.n_fences = t->n_fences;
+	m.fences = fptrs;
 	*len = paxfs__fs_locks__get_packed_size(&m);
 	if (!(*buf = malloc(*len ? *len : 1))) {
 		rc = -ENOMEM;
@@ -275,6 +351,8 @@ int fs_locks_encode(const struct fs_locks *t, uint8_t **buf, size_t *len)
 out:
 	free(msgs);
 	free(ptrs);
+	free(fmsgs);
+	free(fptrs);
 	return rc;
 }
 
@@ -313,7 +391,7 @@ static int table_store(struct fs_txn *t, uint64_t ino, const struct fs_locks *ta
 	int rc;
 
 	fs_key_make(&k, ino, FS_TAG_LOCKS, NULL, NULL, 0);
-	if (tab->n == 0)
+	if (tab->n == 0 && tab->n_fences == 0)
 		return fs_txn_del(t, k.b, k.len);
 	if ((rc = fs_locks_encode(tab, &buf, &len)) < 0) {
 		fs_txn_fail(t, rc);
@@ -333,8 +411,10 @@ static int apply_lock(struct fs_actx *c, struct fs_locks *tab, const Paxfs__Lock
 			       .node = c->node,
 			       .life = m->life,
 			       .owner = m->owner,
-			       .pid = m->pid};
+			       .pid = m->pid,
+			       .epoch = c->cmd->lease_epoch};
 	const struct fs_lock *cl;
+	const struct fs_fence *f;
 	int rc;
 
 	if (want.kind == FS_LOCK_FLOCK) {
@@ -350,6 +430,12 @@ static int apply_lock(struct fs_actx *c, struct fs_locks *tab, const Paxfs__Lock
 		}
 		return 0;
 	}
+	/* A lock asked under a lease this file has released: chosen after
+	 * the release, it would hand the node a lock it no longer holds. */
+	if (want.type != FS_LOCK_UNLOCK && want.epoch != 0 &&
+	    (f = fs_locks_fence_of(tab, c->node)) &&
+	    fs_lease_cmp(c->cmd->lease_life, want.epoch, f->life, f->epoch) <= 0)
+		return -EIO;
 	rc = fs_locks_set(tab, &want, &c->res->lock, &c->res->unlocked);
 	if (rc == -EAGAIN)
 		c->res->has_lock = true;
@@ -372,12 +458,30 @@ int fs_apply_lock(struct fs_actx *c)
 		rc = apply_lock(c, &tab, cmd->lock);
 	} else {
 		const Paxfs__LockRelease *r = cmd->lock_release;
-		size_t gone = r->stale ? fs_locks_release_stale(&tab, c->node, r->life)
-				       : fs_locks_release(&tab, c->node, r->life, r->owners,
-							  r->n_owners, r->kinds);
+		size_t gone;
+		int rose = 0;
+		if (r->expire) {
+			if (r->expire_node > 255 || r->expire_epoch == 0) {
+				fs_locks_close(&tab);
+				return -EINVAL;
+			}
+			gone = fs_locks_release_expired(&tab, r->expire_node, r->life,
+							r->expire_epoch);
+			rose = fs_locks_fence(&tab, r->expire_node, r->life, r->expire_epoch);
+			if (rose < 0) {
+				fs_txn_fail(c->t, rose);
+				fs_locks_close(&tab);
+				return rose;
+			}
+		} else {
+			gone = r->stale ? fs_locks_release_stale(&tab, c->node, r->life)
+					: fs_locks_release(&tab, c->node, r->life, r->owners,
+							   r->n_owners, r->kinds);
+		}
 		rc = 0;
-		if (gone > 0) {
+		if (gone > 0)
 			c->res->unlocked = true;
+		if (gone > 0 || rose > 0) {
 			rc = table_store(c->t, c->entity, &tab);
 		}
 	}
@@ -399,4 +503,40 @@ int fs_locks_of_node(struct fs *fs, uint64_t ino, uint32_t node, fs_lock_cb cb, 
 			rc = cb(arg, &tab.v[i]);
 	fs_locks_close(&tab);
 	return rc;
+}
+
+int fs_lease_check_fence(struct fs_actx *c)
+{
+	struct fs_locks tab;
+	const struct fs_fence *f;
+	int rc;
+
+	if (c->cmd->lease_epoch == 0)
+		return 0;
+	if ((rc = table_load(c->fs, c->t, c->entity, &tab)) < 0)
+		return rc;
+	f = fs_locks_fence_of(&tab, c->node);
+	rc = f && fs_lease_cmp(c->cmd->lease_life, c->cmd->lease_epoch, f->life, f->epoch) <= 0
+		 ? -EIO
+		 : 0;
+	fs_locks_close(&tab);
+	return rc;
+}
+
+int fs_locks_fenced(struct fs *fs, uint64_t ino, uint32_t node, uint64_t life, uint64_t epoch,
+		    bool *covered)
+{
+	struct fs_locks tab;
+	const struct fs_fence *f;
+	int rc;
+
+	*covered = false;
+	if (fs_serviceable(fs, ino) < 0)
+		return -EIO;
+	if ((rc = table_load(fs, NULL, ino, &tab)) < 0)
+		return fs_read_err(rc);
+	f = fs_locks_fence_of(&tab, node);
+	*covered = f && fs_lease_cmp(life, epoch, f->life, f->epoch) <= 0;
+	fs_locks_close(&tab);
+	return 0;
 }

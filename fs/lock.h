@@ -6,7 +6,7 @@
  * the locks of one holder (node, life, owner, kind) never overlap, and two of
  * the same type are never adjacent (they would have merged); the array is in
  * canonical order (kind, node, life, owner, start), so two nodes that applied the
- * same commands store the same bytes.
+ * same commands store the same bytes; fences ascend by node, one per node.
  */
 #ifndef PAXFS_FS_LOCK_H
 #define PAXFS_FS_LOCK_H
@@ -17,9 +17,19 @@
 
 #include "fs/fs.h"
 
+/* A node's lease released on this file: its commands stamped at or below
+ * (life, epoch) are refused (fs.h, "lock leases"). */
+struct fs_fence {
+	uint32_t node;
+	uint64_t life;
+	uint64_t epoch;
+};
+
 struct fs_locks {
 	struct fs_lock *v;
 	size_t n, cap;
+	struct fs_fence *fences; /* ascending node, one per node */
+	size_t n_fences;
 };
 
 void fs_locks_init(struct fs_locks *t);
@@ -48,6 +58,17 @@ size_t fs_locks_release(struct fs_locks *t, uint32_t node, uint64_t life, const 
 
 /* Drops every lock of `node` from a life below `life`. Returns how many. */
 size_t fs_locks_release_stale(struct fs_locks *t, uint32_t node, uint64_t life);
+
+/* Drops every lock of `node` stamped with a lease at or below (life,
+ * epoch) (lease-less locks, epoch 0, stay). Returns how many went. */
+size_t fs_locks_release_expired(struct fs_locks *t, uint32_t node, uint64_t life, uint64_t epoch);
+
+/* Raises the fence of `node` to (life, epoch). Returns 1 when it rose, 0
+ * when it already was there or above, -ENOMEM. */
+int fs_locks_fence(struct fs_locks *t, uint32_t node, uint64_t life, uint64_t epoch);
+
+/* The fence of `node`, or NULL. */
+const struct fs_fence *fs_locks_fence_of(const struct fs_locks *t, uint32_t node);
 
 /* The record. decode: 0, -EBADMSG (does not decode, or breaks the
  * invariant), -ENOMEM; encode: malloc'd buffer (free()), -ENOMEM. */

@@ -44,6 +44,7 @@ static const struct fuse_opt opts[] = {
     OPT("retention=%u", retention),
     OPT("retention_bytes=%u", retention_bytes),
     OPT("catchup_rate=%u", catchup_rate),
+    OPT("lock_lease=%u", lock_lease_s),
     OPT("log=%s", log),
     OPT("test_faults=%s", test_faults),
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -151,6 +152,7 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	a->retention = MOUNT_DEFAULT_RETENTION;
 	a->retention_bytes = MOUNT_DEFAULT_RETENTION_BYTES;
 	a->catchup_rate = MOUNT_DEFAULT_CATCHUP_RATE;
+	a->lock_lease_s = MOUNT_DEFAULT_LOCK_LEASE_S;
 	a->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	state = &st;
 	rc = fuse_opt_parse(&a->fuse, a, opts, opt_cb);
@@ -178,6 +180,10 @@ int mount_args_parse(int argc, char **argv, struct mount_args *a, char *err, siz
 	}
 	if (!a->timeout_s) {
 		snprintf(err, errlen, "timeout must be at least 1 second");
+		goto fail;
+	}
+	if (a->lock_lease_s < 1 || a->lock_lease_s > MOUNT_MAX_LOCK_LEASE_S) {
+		snprintf(err, errlen, "lock_lease must be 1..%d seconds", MOUNT_MAX_LOCK_LEASE_S);
 		goto fail;
 	}
 	if (a->data) {
@@ -232,6 +238,10 @@ void mount_args_usage(const char *prog)
 	    "  -o catchup_rate=MIB       what this node sends to nodes catching up (file\n"
 	    "                            states, log entries): at most MIB MiB/s\n"
 	    "                            (default %d; 0: no limit)\n"
+	    "  -o lock_lease=SECONDS     a dead or cut-off node's locks are freed by the\n"
+	    "                            others about 1.1 x SECONDS + 1 after its last\n"
+	    "                            renewal; it refuses I/O on those files once its own\n"
+	    "                            lease ran out (default %d)\n"
 	    "  -o sync                   every write() is chosen (on a majority) before it\n"
 	    "                            returns; default: write-behind, where written data\n"
 	    "                            is chosen when fsync(), fdatasync() or close()\n"
@@ -253,7 +263,7 @@ void mount_args_usage(const char *prog)
 	    "\n"
 	    "Other -o options are FUSE mount options (see mount.fuse3(8)).\n",
 	    prog, MOUNT_DEFAULT_TIMEOUT_S, MOUNT_DEFAULT_RETENTION, MOUNT_DEFAULT_RETENTION_BYTES,
-	    MOUNT_DEFAULT_CATCHUP_RATE);
+	    MOUNT_DEFAULT_CATCHUP_RATE, MOUNT_DEFAULT_LOCK_LEASE_S);
 }
 
 void mount_args_close(struct mount_args *a)

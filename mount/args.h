@@ -7,6 +7,7 @@
  *       -o retention=ENTRIES               log window of an entity, in entries (mount/retain.h)
  *       -o retention_bytes=BYTES           log window of a file: at least this many value bytes
  *       -o catchup_rate=MIB                catch-up this node serves (states, entries): at most MIB MiB/s (0: no limit)
+ *       -o lock_lease=SECONDS              a node's locks outlive it (dead, cut off) by this (mount/lease.h)
  *       -o sync                            every write() is chosen before it returns (default:
  *                                          write-behind, chosen at fsync/close; mount/wbuf.h)
  *       -o log=FILE                        where a background daemon logs (default DATA/paxfs.log)
@@ -28,6 +29,8 @@
 #define MOUNT_DEFAULT_RETENTION       1000
 #define MOUNT_DEFAULT_RETENTION_BYTES 4096
 #define MOUNT_DEFAULT_CATCHUP_RATE    32
+#define MOUNT_DEFAULT_LOCK_LEASE_S    15
+#define MOUNT_MAX_LOCK_LEASE_S        3600
 
 struct mount_args {
 	char *config;      /* absolute path of CONFIG */
@@ -40,6 +43,7 @@ struct mount_args {
 	unsigned retention;
 	unsigned retention_bytes;
 	unsigned catchup_rate; /* MiB/s of catch-up served; 0 = no limit */
+	unsigned lock_lease_s; /* lock lease (mount/lease.h), 1..MOUNT_MAX_LOCK_LEASE_S */
 	bool sync;             /* -o sync: no write-behind */
 	bool foreground;
 	bool debug;

@@ -19,6 +19,7 @@ mount_libmount_a_SOURCES = \
 	mount/quorum.c mount/quorum.h \
 	mount/syncer.c mount/syncer.h \
 	mount/lock.c mount/lock.h \
+	mount/lease.c mount/lease.h \
 	mount/loopwatch.c mount/loopwatch.h \
 	mount/metrics.c mount/metrics.h \
 	mount/reply.h \

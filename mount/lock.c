@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 
+#include "mount/lease.h"
 #include "mount/notify.h"
 #include "mount/reply.h"
 #include "mount/req.h"
@@ -45,7 +46,14 @@ static uint64_t life_of(struct mount_node *n)
 	return n->lock_life;
 }
 
-static void caller_of(fuse_req_t req, struct fs_caller *c)
+uint64_t mount_lock_life(struct mount_node *n)
+{
+	return life_of(n);
+}
+
+static void park(struct mount_node *n, struct mount_req *r);
+
+static void caller_of(struct mount_node *n, fuse_req_t req, struct fs_caller *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (req) {
@@ -54,6 +62,7 @@ static void caller_of(fuse_req_t req, struct fs_caller *c)
 		c->gid = ctx->gid;
 	}
 	c->time_ns = mount_wall_ns();
+	mount_lease_stamp(n, c);
 }
 
 /* Builds and submits r's command. The inode's command count (mount/wbuf.h)
@@ -68,7 +77,26 @@ static void submit(struct mount_node *n, struct mount_req *r)
 		mount_req_reply_err(n, r, -EINTR);
 		return;
 	}
-	caller_of(r->req, &c);
+	r->lease_wait = false;
+	if ((r->lock_op == MLOCK_SET && r->lk.type != FS_LOCK_UNLOCK) || r->lock_op == MLOCK_TEST) {
+		if ((rc = mount_lease_check(n, r->ino)) < 0) {
+			mount_req_reply_err(n, r, rc);
+			return;
+		}
+	}
+	if (r->lock_op == MLOCK_SET && r->lk.type != FS_LOCK_UNLOCK) {
+		/* a lock only under a lease the others can end */
+		mount_lease_hold(n, r->ino);
+		if (!mount_lease_valid(n)) {
+			r->lease_wait = true;
+			r->parked = true;
+			r->next = n->lock_waiters;
+			n->lock_waiters = r;
+			return;
+		}
+	}
+	caller_of(n, r->req, &c);
+	r->lk.epoch = c.lease_epoch;
 	if (r->lock_op == MLOCK_SET || r->lock_op == MLOCK_TEST)
 		rc = fs_cmd_lock(&c, r->ino, &r->lk, r->lock_op == MLOCK_TEST, &cmd);
 	else if (r->lock_op == MLOCK_STALE)
@@ -343,6 +371,7 @@ void mount_lock_release(struct mount_node *n, uint64_t ino, const struct fuse_fi
 	int rc;
 
 	if (last) {
+		mount_lease_closed(n, ino);
 		/* every holder on this node: none of them can hold a lock on
 		 * a file it does not have open */
 		rc = fs_locks_of_node(n->fs, ino, n->self, owners_cb, &o);
@@ -466,10 +495,30 @@ static void reply_test(struct mount_node *n, struct mount_req *r, const struct f
 	mount_req_free(n, r, 0);
 }
 
+/* Fire and forget: the release of node's locks of an ended lease on ino. */
+static void release_expired(struct mount_node *n, uint64_t ino, uint32_t node, uint64_t life,
+			    uint64_t epoch)
+{
+	struct mount_req *r = release_req(n, NULL, ino, MLOCK_EXPIRED, NULL, 0, 0);
+	struct fs_caller c;
+	struct fs_cmd cmd = {0};
+	int rc;
+
+	if (!r)
+		return;
+	caller_of(n, NULL, &c);
+	if ((rc = fs_cmd_lock_release_expired(&c, ino, node, life, epoch, &cmd)) < 0) {
+		fs_cmd_close(&cmd);
+		mount_req_free(n, r, 0);
+		return;
+	}
+	mount_req_submit(n, r, &cmd);
+}
+
 void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct fs_result *res)
 {
 	fuse_req_t req;
-	uint64_t ino;
+	uint64_t ino, life, epoch;
 
 	switch (r->lock_op) {
 	case MLOCK_TEST:
@@ -482,10 +531,19 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 		mount_req_free(n, r, 0);
 		return;
 	case MLOCK_STALE:
+	case MLOCK_EXPIRED:
 		/* whatever it found, requests parked behind it try again */
 		ino = r->ino;
 		mount_req_free(n, r, 0);
 		mount_lock_wake(n, ino);
+		return;
+	case MLOCK_RENEW:
+		mount_lease_renewed(n, r, res);
+		mount_req_free(n, r, 0);
+		return;
+	case MLOCK_EXPIRE:
+		mount_lease_expired(n, r, res);
+		mount_req_free(n, r, 0);
 		return;
 	case MLOCK_FLUSH:
 		/* the locks are gone: now the flush itself (its writes were
@@ -511,6 +569,15 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 		park(n, r);
 		return;
 	}
+	if (res->err == -EAGAIN && res->has_lock && !r->expire_tried &&
+	    mount_lease_lock_ended(n, &res->lock, &life, &epoch)) {
+		/* in the way: a lock of a lease that is over (its node died or
+		 * was cut off, and nobody released it yet). Drop, try again. */
+		r->expire_tried = true;
+		release_expired(n, r->ino, res->lock.node, life, epoch);
+		park(n, r);
+		return;
+	}
 	if (res->err == -EAGAIN && r->lock_wait && !r->interrupted) {
 		park(n, r);
 		return;
@@ -520,6 +587,19 @@ void mount_lock_applied(struct mount_node *n, struct mount_req *r, const struct 
 				    res->err == -EAGAIN && r->interrupted ? -EINTR : res->err);
 		return;
 	}
+	struct fs_lock mine = r->lk;
+	mine.node = n->self;
+	if (r->lk.type != FS_LOCK_UNLOCK && r->lk.epoch &&
+	    mount_lease_lock_ended(n, &mine, &life, &epoch)) {
+		/* granted under a lease that ran out before it was chosen: the
+		 * others may have ended it, so it is not handed out; it goes,
+		 * and the request asks again under the next lease */
+		release_expired(n, r->ino, n->self, life, epoch);
+		park(n, r);
+		return;
+	}
+	if (r->lk.type != FS_LOCK_UNLOCK)
+		mount_lease_hold(n, r->ino); /* held: the lease is kept from now on */
 	if (r->lk.type != FS_LOCK_UNLOCK && n->notify &&
 	    mount_notify_done(n->notify) < mount_notify_queued(n->notify)) {
 		/* granted: answer once the kernel dropped data cached before */
@@ -552,6 +632,50 @@ void mount_lock_wake(struct mount_node *n, uint64_t ino)
 		wake = r->next;
 		r->next = NULL;
 		submit(n, r);
+	}
+}
+
+void mount_lock_wake_all(struct mount_node *n)
+{
+	struct mount_req *wake = n->lock_waiters;
+
+	n->lock_waiters = NULL;
+	while (wake) {
+		struct mount_req *r = wake;
+		wake = r->next;
+		r->next = NULL;
+		r->parked = false;
+		submit(n, r);
+	}
+}
+
+bool mount_lock_lease_waiting(struct mount_node *n)
+{
+	for (struct mount_req *r = n->lock_waiters; r; r = r->next)
+		if (r->lease_wait)
+			return true;
+	return false;
+}
+
+void mount_lock_lease_timeouts(struct mount_node *n)
+{
+	int64_t now = (int64_t)mount_now_ms();
+	struct mount_req **pp = &n->lock_waiters;
+
+	while (*pp) {
+		struct mount_req *r = *pp;
+		/* a non-blocking request without a majority to renew with: EIO
+		 * after -o timeout, as any command (a blocking one waits on,
+		 * until a signal) */
+		if (!r->lease_wait || r->lock_wait ||
+		    now - r->started_ms <= (int64_t)n->args->timeout_s * 1000) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		r->parked = false;
+		r->next = NULL;
+		mount_req_reply_err(n, r, -EIO);
 	}
 }
 

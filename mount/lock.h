@@ -13,7 +13,10 @@
  * lives: after its start's catch-up, or when one is in a lock's way).
  *
  * Every lock command comes after the writes buffered before it (mount/wbuf.h):
- * data written under a lock is chosen before the unlock is. */
+ * data written under a lock is chosen before the unlock is. A lock is asked
+ * only under a valid lease of this node (mount/lease.h), which the others
+ * end when this node stops renewing it; a lock of an ended lease in the
+ * way of a request is released first, as a stale one is. */
 #ifndef PAXFS_MOUNT_LOCK_H
 #define PAXFS_MOUNT_LOCK_H
 
@@ -57,6 +60,18 @@ void mount_lock_wake(struct mount_node *n, uint64_t ino);
  * node from an earlier life (a crash or restart: their holders are gone)
  * gets a stale release. Scans every entity here once. */
 void mount_lock_sweep_stale(struct mount_node *n);
+
+/* This process' life in lock holders (the id base of its first engine life). */
+uint64_t mount_lock_life(struct mount_node *n);
+
+/* Every parked request tries again (a lease became valid, or another
+ * node's lease ended). */
+void mount_lock_wake_all(struct mount_node *n);
+
+/* Whether a lock request waits for this node's lease; non-blocking ones
+ * that waited longer than -o timeout get EIO (mount/lease.c's tick). */
+bool mount_lock_lease_waiting(struct mount_node *n);
+void mount_lock_lease_timeouts(struct mount_node *n);
 
 /* Shutdown: answers every parked request with err. */
 void mount_lock_fail_all(struct mount_node *n, int err);

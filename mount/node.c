@@ -21,6 +21,7 @@
 
 #include "mount/compact.h"
 #include "mount/faults.h"
+#include "mount/lease.h"
 #include "mount/lock.h"
 #include "mount/loopwatch.h"
 #include "mount/metrics.h"
@@ -346,7 +347,7 @@ int mount_node_open(struct mount_node *n, const struct mount_args *a, const stru
 		return rc;
 	}
 	if (mount_progress_start(n) < 0 || mount_quorum_start(n) < 0 ||
-	    mount_loopwatch_start(n) < 0) {
+	    mount_loopwatch_start(n) < 0 || mount_lease_start(n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -397,6 +398,7 @@ void mount_node_close(struct mount_node *n)
 			event_free(n->sig_ev[i]);
 	mount_progress_stop(n);
 	mount_quorum_stop(n);
+	mount_lease_stop(n);
 	mount_loopwatch_stop(n);
 	mount_metrics_stop(n);
 	mount_faults_stop(n);

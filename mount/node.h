@@ -43,6 +43,7 @@ struct mount_loopwatch;
 struct mount_wbuf;
 struct mount_metrics;
 struct mount_hist;
+struct mount_lease;
 
 struct mount_node {
 	const struct mount_args *args;
@@ -76,7 +77,8 @@ struct mount_node {
 
 	/* blocking lock requests parked until a lock of their file goes (mount/lock.c) */
 	struct mount_req *lock_waiters;
-	uint64_t lock_life; /* this process' life in lock holders (mount/lock.c: life_of) */
+	uint64_t lock_life;        /* this process' life in lock holders (mount/lock.c: life_of) */
+	struct mount_lease *lease; /* this node's lock lease, the others' watched (mount/lease.h) */
 
 	/* local state of inodes */
 	struct util_u64map opens;      /* ino → number of open handles (uintptr_t) */

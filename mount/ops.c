@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "mount/lease.h"
 #include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/node.h"
@@ -38,6 +39,18 @@ static void caller_of(fuse_req_t req, struct fs_caller *c)
 	c->gid = ctx->gid;
 	c->time_ns = mount_wall_ns();
 	c->kill_suidgid = ctx->uid != 0;
+	c->lease_life = c->lease_epoch = 0;
+	mount_lease_stamp(node_of(req), c);
+}
+
+/* A file this node held a lock on when its lock lease ran out: I/O on it
+ * fails until it is closed here (mount/lease.h). true: answered. */
+static bool fenced(fuse_req_t req, fuse_ino_t ino)
+{
+	int rc = mount_lease_check(node_of(req), ino);
+	if (rc < 0)
+		mount_reply_err(req, -rc);
+	return rc < 0;
 }
 
 /* An operation on an inode the kernel holds, which no longer exists here:
@@ -396,6 +409,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 {
 	struct deferred t = {.op = D_SETATTR, .attr = *attr, .to_set = to_set};
 	(void)fi;
+	if (fenced(req, ino))
+		return;
 	if (setattr_carrying(req, ino, attr, to_set))
 		return;
 	if (!defer(req, ino, &t, NULL, NULL, 0))
@@ -556,6 +571,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct deferred t = {.op = D_READ, .size = size, .off = off};
 	(void)fi;
+	if (fenced(req, ino))
+		return;
 	if (!defer(req, ino, &t, NULL, NULL, 0))
 		do_read(req, ino, size, off);
 }
@@ -586,6 +603,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	bool append = !fi->writepage && (flags & O_APPEND) != 0;
 	struct deferred t = {.op = D_WRITE, .size = size, .off = off, .flags = append};
 
+	if (fenced(req, ino))
+		return;
 	if (fi->writepage && !n->args->sync)
 		flags &= ~O_DSYNC;
 	if (!append && !(flags & O_DSYNC) && !n->args->sync) {
@@ -901,6 +920,8 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 {
 	struct deferred t = {.op = D_FALLOCATE, .mode = mode, .off = offset, .length = length};
 	(void)fi;
+	if (fenced(req, ino))
+		return;
 	if (offset < 0 || length <= 0) {
 		mount_reply_err(req, EINVAL);
 		return;

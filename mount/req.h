@@ -32,6 +32,9 @@ enum mount_lock_op {
 	MLOCK_RELEASE, /* close, exit, last handle */
 	MLOCK_FLUSH,   /* a flush's release, then the flush itself */
 	MLOCK_STALE,   /* the locks of this node's earlier lives */
+	MLOCK_RENEW,   /* this node's lease renewal (mount/lease.c) */
+	MLOCK_EXPIRE,  /* another node's lease, judged over */
+	MLOCK_EXPIRED, /* a release of the locks of a lease that is over, on ino */
 };
 
 #define MREQ_MAX_WAIT 2
@@ -66,11 +69,19 @@ struct mount_req {
 	struct fs_lock lk; /* set, test */
 	uint64_t *owners;  /* release: malloc'd, freed with the request */
 	size_t n_owners;
-	uint32_t kinds;   /* release: kind bits */
-	bool lock_wait;   /* F_SETLKW, flock without LOCK_NB */
-	bool interrupted; /* a signal came while it waited */
-	bool parked;      /* on n->lock_waiters */
-	bool stale_tried; /* met a lock of this node's earlier life: released it once */
+	uint32_t kinds;    /* release: kind bits */
+	bool lock_wait;    /* F_SETLKW, flock without LOCK_NB */
+	bool interrupted;  /* a signal came while it waited */
+	bool parked;       /* on n->lock_waiters */
+	bool stale_tried;  /* met a lock of this node's earlier life: released it once */
+	bool expire_tried; /* met a lock of an ended lease: released it once */
+	bool lease_wait;   /* parked until this node holds a valid lease */
+	/* lease commands (mount/lease.c); lk.life, lk.epoch: the lease a lock
+	 * command or renewal was stamped with */
+	uint64_t lease_seq;
+	uint64_t lease_at; /* boot ms when the renewal was proposed */
+	uint32_t lease_node;
+	struct fs_lease lease_rec;
 };
 
 /* A new request of `kind` for FUSE request `req` (counted in n->pending;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/lease.h"
 #include "mount/notify.h"
 #include "mount/reply.h"
 #include "mount/req.h"
@@ -321,7 +322,12 @@ static void pump(struct mount_node *n, struct wb_inode *wi)
 		}
 		x = &b->ex.v[b->next_ext++];
 		c.time_ns = mount_wall_ns();
-		rc = fs_cmd_write(&c, wi->ino, x->off, x->data, x->len, &cmd);
+		mount_lease_stamp(n, &c);
+		/* written under a lock this node has lost: not sent under its
+		 * next lease (mount/lease.h); fsync and close report EIO */
+		rc = mount_lease_check(n, wi->ino);
+		if (rc == 0)
+			rc = fs_cmd_write(&c, wi->ino, x->off, x->data, x->len, &cmd);
 		wb->bytes -= x->len;
 		free(x->data);
 		x->data = NULL;

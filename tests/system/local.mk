@@ -35,7 +35,8 @@ SYSTEM_TESTS = \
 	tests/system/install.sh \
 	tests/system/locks.sh \
 	tests/system/sqlite_locks.sh \
-	tests/system/deb.sh
+	tests/system/deb.sh \
+	tests/system/lock_lease.sh
 TESTS += $(SYSTEM_TESTS)
 # Not $(filter ...,$(TESTS)): `make dist TESTS=...` would then leave scripts out.
 EXTRA_DIST += tests/system/lib.sh tests/system/tree.sh tests/system/failsync.c $(SYSTEM_TESTS)

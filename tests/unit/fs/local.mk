@@ -53,3 +53,10 @@ tests_unit_fs_test_fs_lock_SOURCES = tests/unit/fs/test_fs_lock.c $(FS_TEST_COMM
 tests_unit_fs_test_fs_lock_CFLAGS = $(FS_TEST_CCFLAGS_ALL)
 tests_unit_fs_test_fs_lock_LDFLAGS = $(FS_TEST_LINKFLAGS)
 tests_unit_fs_test_fs_lock_LDADD = $(FS_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/fs/test_fs_lease
+TESTS += tests/unit/fs/test_fs_lease
+tests_unit_fs_test_fs_lease_SOURCES = tests/unit/fs/test_fs_lease.c $(FS_TEST_COMMON)
+tests_unit_fs_test_fs_lease_CFLAGS = $(FS_TEST_CCFLAGS_ALL)
+tests_unit_fs_test_fs_lease_LDFLAGS = $(FS_TEST_LINKFLAGS)
+tests_unit_fs_test_fs_lease_LDADD = $(FS_TEST_LIBS)

@@ -6,6 +6,7 @@
 #define PAXFS_CHECK_MAIN
 #include "tests/lib/check_main.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,10 +74,44 @@ START_TEST(suid_and_dev_turn_each_off)
 }
 END_TEST
 
+/* mount_args_parse of `paxfs -o node=1,OPTS conf mnt`: rc, *lease, err. */
+static int parse_lease(const char *opts, unsigned *lease, char *err, size_t errlen)
+{
+	char o[256];
+	char *argv[] = {"paxfs", "-o", o, "conf", "mnt", NULL};
+	struct mount_args a;
+	int rc;
+
+	snprintf(o, sizeof(o), "node=1%s%s", opts[0] ? "," : "", opts);
+	err[0] = 0;
+	rc = mount_args_parse(5, argv, &a, err, errlen);
+	if (rc == 0) {
+		*lease = a.lock_lease_s;
+		mount_args_close(&a);
+	}
+	return rc;
+}
+
+START_TEST(lock_lease_defaults_to_15_and_is_bounded)
+{
+	char err[256];
+	unsigned lease = 0;
+	ck_assert_int_eq(parse_lease("", &lease, err, sizeof(err)), 0);
+	ck_assert_uint_eq(lease, 15);
+	ck_assert_int_eq(parse_lease("lock_lease=3", &lease, err, sizeof(err)), 0);
+	ck_assert_uint_eq(lease, 3);
+	ck_assert_int_eq(parse_lease("lock_lease=0", &lease, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "lock_lease must be 1..3600 seconds"), "%s", err);
+	ck_assert_int_eq(parse_lease("lock_lease=3601", &lease, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(parse_lease("lock_lease=x", &lease, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("args");
 	TEST_CASE(s, nosuid_nodev_by_default, 10);
 	TEST_CASE(s, suid_and_dev_turn_each_off, 10);
+	TEST_CASE(s, lock_lease_defaults_to_15_and_is_bounded, 10);
 	return s;
 }
