@@ -124,10 +124,17 @@ int mount_peer_check_secret(struct mount_node *n, char *err, size_t errlen)
 	if (up || !refusing[0])
 		return 0;
 	bool several = strchr(refusing, ',') != NULL;
-	snprintf(err, errlen,
-		 "node%s %s refuse%s this node's proof of the cluster secret, and no node "
-		 "accepted it: the secret in %s is not the one the cluster uses (copy the "
-		 "cluster's secret file here; every node needs the same one)",
-		 several ? "s" : "", refusing, several ? "" : "s", n->conf->secret_file);
+	if (n->conf->tls_cert[0])
+		snprintf(err, errlen,
+			 "node%s %s refuse%s this node's certificate, and no node accepted it: "
+			 "check that %s is signed by the CA in the others' tls_ca and names this "
+			 "node (their logs say why)",
+			 several ? "s" : "", refusing, several ? "" : "s", n->conf->tls_cert);
+	else
+		snprintf(err, errlen,
+			 "node%s %s refuse%s this node's proof of the cluster secret, and no "
+			 "node accepted it: the secret in %s is not the one the cluster uses (copy "
+			 "the cluster's secret file here; every node needs the same one)",
+			 several ? "s" : "", refusing, several ? "" : "s", n->conf->secret_file);
 	return -EACCES;
 }

@@ -75,6 +75,8 @@ out=$(timeout 30 "$PAXFS" -o "node=3,data=$C/data/3,log=$_tmp/other.log" "$C/oth
 	"$C/mnt/3" 2>&1)
 rc=$?
 check "node 3 with another CA's certificate does not start (rc $rc)" -- test $rc -ne 0 -a $rc -ne 124
+check "... and says which certificate to check: $out" -- \
+	grep -q "refuse this node's certificate.*other3.pem" <<<"$out"
 # TLS 1.3: the server shows its certificate first, so whichever side
 # verifies first refuses: the other hears the alert
 check "... node 3 names OpenSSL's reason for the others' certificates" -- \
