@@ -96,6 +96,12 @@ int mount_status_fill(struct mount_node *n, struct mount_status *s)
 	r->catchup_queued = ps.catchup_queued;
 	r->catchup_active = ps.catchup_active;
 	r->catchup_done = ps.catchup_done;
+	r->entries_proposed = ps.entries_proposed;
+	r->entries_fast = ps.entries_fast;
+	r->phase1_rounds = ps.phase1_rounds;
+	r->preempted = ps.preempted;
+	r->entries_lost = ps.entries_lost;
+	r->resends = ps.resends;
 	r->scans_open = ps.scans_open;
 	r->alloc_bytes = ps.alloc_bytes;
 	r->apply_deferred = node_deferred(n->core);

@@ -316,6 +316,9 @@ struct paxos {
 	size_t cu_head, cu_len, cu_cap;
 	size_t cu_active;
 	uint64_t cu_done;
+	struct {
+		uint64_t proposed, fast, phase1, preempted, lost, resends;
+	} ctr; /* paxos_stats: proposals since this engine started */
 	struct paxos_scan scans[PAXOS_MAX_NODES];
 	uint64_t peers_up;   /* bit per node index */
 	uint64_t peers_down; /* bit per node index: PEER_DOWN, and nothing heard since */

@@ -407,6 +407,12 @@ void paxos_get_stats(const struct paxos *p, struct paxos_stats *out)
 	out->catchup_queued = p->cu_len;
 	out->catchup_active = p->cu_active;
 	out->catchup_done = p->cu_done;
+	out->entries_proposed = p->ctr.proposed;
+	out->entries_fast = p->ctr.fast;
+	out->phase1_rounds = p->ctr.phase1;
+	out->preempted = p->ctr.preempted;
+	out->entries_lost = p->ctr.lost;
+	out->resends = p->ctr.resends;
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (p->scans[i].open)
 			out->scans_open++;

@@ -694,9 +694,17 @@ struct paxos_stats {
 	size_t catchup_queued;   /* entities found behind, waiting for catch-up */
 	size_t catchup_active;   /* entities being caught up now */
 	uint64_t catchup_done;   /* entities caught up since start */
-	size_t scans_open;       /* peers whose entity listing is still being read */
-	bool amnesia;            /* not voting yet */
-	uint64_t alloc_bytes;    /* bytes allocated since start (all allocations) */
+	/* proposals of this engine since it started (counters) */
+	uint64_t entries_proposed; /* entries this node opened as proposer */
+	uint64_t entries_fast;     /* ...of them at round 0: one round trip, no phase 1 */
+	uint64_t phase1_rounds;    /* phase-1 rounds (PREPAREs at a new ballot) */
+	uint64_t preempted;        /* proposals preempted by a higher ballot (a conflict) */
+	uint64_t entries_lost;     /* entries this node was proposing at, chosen with another
+				      value (its commands wait for the next entry) */
+	uint64_t resends;          /* PREPAREs or ACCEPTs sent again after retry_ms */
+	size_t scans_open;         /* peers whose entity listing is still being read */
+	bool amnesia;              /* not voting yet */
+	uint64_t alloc_bytes;      /* bytes allocated since start (all allocations) */
 	uint64_t alloc_count;
 };
 

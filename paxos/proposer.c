@@ -214,6 +214,7 @@ void paxos_proposer_resolved(struct paxos *p, struct paxos_entity *e, uint64_t e
 		cmds_free(p, pr->inflight);
 		pr->inflight = NULL;
 	} else {
+		p->ctr.lost++;
 		requeue_inflight(p, e, pr);
 	}
 	e->prop = NULL;
@@ -445,6 +446,7 @@ static int start_phase1(struct paxos *p, struct paxos_entity *e, struct paxos_pr
 	uint64_t round = paxos_max(pr->max_round, paxos_ballot_round(s->promised));
 	round = paxos_max(round, paxos_ballot_round(s->accepted));
 	pr->ballot = paxos_ballot(round + 1, p->cfg.incarnation, p->cfg.self);
+	p->ctr.phase1++;
 	/* A ballot of this life, promised by a majority (our PREPAREs leave
 	 * after our own promise is durable): no other life uses it. */
 	pr->early = true;
@@ -507,7 +509,9 @@ int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
 		return -ENOMEM;
 	}
 	enum preauth pa = preauthorised(p, e, s);
+	p->ctr.proposed++;
 	if (pa != PREAUTH_NONE) {
+		p->ctr.fast++;
 		pr->ballot = paxos_ballot(0, p->cfg.incarnation, p->cfg.self);
 		pr->early = pa == PREAUTH_EARLY;
 		return start_phase2(p, e, pr);
@@ -586,6 +590,7 @@ int paxos_on_reject(struct paxos *p, struct paxos_entity *e, size_t from, const 
 	 * that two proposers do not keep preempting each other, then try again
 	 * above what we saw. */
 	pr->max_round = paxos_max(pr->max_round, paxos_ballot_round(m->promised));
+	p->ctr.preempted++;
 	pr->phase = PAXOS_PHASE_BACKOFF;
 	pr->attempts++;
 	pr->deadline = p->now + paxos_backoff(p, pr->attempts);
@@ -611,9 +616,11 @@ int paxos_proposer_timer(struct paxos *p, struct paxos_entity *e)
 		return start_phase1(p, e, pr);
 	case PAXOS_PHASE_PREPARE:
 		pr->deadline = p->now + p->cfg.retry_ms;
+		p->ctr.resends++;
 		return send_prepares(p, e, pr, ~pr->acks);
 	case PAXOS_PHASE_ACCEPT:
 		pr->deadline = p->now + p->cfg.retry_ms;
+		p->ctr.resends++;
 		return send_accepts(p, e, pr, ~pr->acks);
 	}
 	return 0;

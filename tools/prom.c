@@ -29,6 +29,12 @@ NODE_GET(requests_pending)
 NODE_GET(catchup_queued)
 NODE_GET(catchup_active)
 NODE_GET(catchup_done)
+NODE_GET(entries_proposed)
+NODE_GET(entries_fast)
+NODE_GET(phase1_rounds)
+NODE_GET(preempted)
+NODE_GET(entries_lost)
+NODE_GET(resends)
 NODE_GET(scans_open)
 NODE_GET(apply_deferred)
 NODE_GET(ns_chosen)
@@ -103,6 +109,21 @@ static const struct family families[] = {
     N("paxfs_entities_in_memory", "gauge", "Paxos entities the engine holds in memory.",
       get_entities_in_memory),
     N("paxfs_proposals", "gauge", "Proposers running.", get_proposals),
+    N("paxfs_proposals_total", "counter", "Log entries this node opened as proposer.",
+      get_entries_proposed),
+    N("paxfs_proposals_fast_total", "counter",
+      "Of them, opened at round 0: one round trip, no phase 1.", get_entries_fast),
+    N("paxfs_phase1_rounds_total", "counter", "Phase-1 rounds (PREPAREs at a new ballot).",
+      get_phase1_rounds),
+    N("paxfs_proposals_preempted_total", "counter",
+      "Proposals preempted by a higher ballot of another proposer (conflicts).", get_preempted),
+    N("paxfs_proposals_lost_total", "counter",
+      "Entries this node was proposing at that were chosen with another value; its commands "
+      "wait for the next entry.",
+      get_entries_lost),
+    N("paxfs_proposal_resends_total", "counter",
+      "PREPAREs or ACCEPTs sent again after retry_ms without a majority's answer (retries).",
+      get_resends),
     N("paxfs_commands_waiting", "gauge", "Commands submitted, not yet chosen or failed.",
       get_commands_waiting),
     N("paxfs_requests_pending", "gauge", "FUSE requests not yet answered.", get_requests_pending),

@@ -72,6 +72,17 @@ check "... a write's time is in seconds, not zero" -- \
 	awk -v s="paxfs_fuse_request_seconds_sum{$lbl,op=\"create\"}" 'index($0, s " ") == 1 { exit !($NF > 0 && $NF < 30) } ' "$m"
 n=$(value "$_tmp/m2" "paxfs_fuse_requests_total{cluster=\"local\",node=\"2\",op=\"create\"}")
 check "node 2 answered no create: its mount made none (${n:-none})" -- test "$n" = 0
+# Proposals, conflicts and retries: node 1 proposed the create (namespace)
+# and the write (the new file's entry 1, at round 0: it created the file).
+p=$(value "$m" "paxfs_proposals_total{$lbl}")
+fast=$(value "$m" "paxfs_proposals_fast_total{$lbl}")
+check "node 1 counted its proposals (${p:-none}), one at least at round 0 (${fast:-none})" -- \
+	test "${p:-0}" -ge 2 -a "${fast:-0}" -ge 1 -a "${fast:-0}" -le "${p:-0}"
+for fam in paxfs_phase1_rounds_total paxfs_proposals_preempted_total \
+	paxfs_proposals_lost_total paxfs_proposal_resends_total; do
+	check "... and $fam ($(value "$m" "$fam{$lbl}"))" -- \
+		grep -Eq "^$fam\\{$lbl\\} [0-9]+$" "$m"
+done
 
 before=$(value "$m" "paxfs_fuse_requests_total{$lbl,op=\"mkdir\"}")
 before_err=$(value "$m" "paxfs_fuse_request_errors_total{$lbl,op=\"lookup\"}")

@@ -429,6 +429,46 @@ START_TEST(entry_one_is_round_zero_only_for_the_life_that_made_it)
 }
 END_TEST
 
+/* The proposal counters of paxos_stats (metrics: paxfs_proposals_total and
+ * the rest): an entry opened at round 0, one by phase 1, a REJECT, a resend,
+ * and an entry another value took from our commands. */
+START_TEST(proposal_counters)
+{
+	struct fx f;
+	struct paxos_stats st;
+	fx_init(&f, 1, false);
+	submit(&f, E_OWNED_BY_1, "fast");
+	const uint64_t other = 0x301;
+	submit(&f, other, "slow");
+	const struct paxos_msg *pm = sent(&f, 2, PAXOS_MSG_PREPARE);
+	ck_assert_ptr_nonnull(pm);
+	uint64_t b = pm->ballot;
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.entries_proposed, 2);
+	ck_assert_uint_eq(st.entries_fast, 1);
+	ck_assert_uint_eq(st.phase1_rounds, 1);
+	ck_assert_uint_eq(st.preempted + st.entries_lost + st.resends, 0);
+	/* nobody answers: resent after retry_ms (both proposals) */
+	tick(&f, f.cfg.retry_ms);
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.resends, 2);
+	/* node 2 promised a higher ballot: preempted */
+	struct paxos_msg rj = msg(PAXOS_MSG_REJECT, other, 1, b);
+	rj.promised = paxos_ballot(5, 1, 2);
+	ck_assert_int_eq(recv(&f, 2, &rj), 0);
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.preempted, 1);
+	/* node 2's value is chosen at that entry: ours go back to the queue */
+	struct paxos_msg ch = msg(PAXOS_MSG_CHOSEN, other, 1, paxos_ballot(5, 1, 2));
+	ch.value_id = 0x0201000000000009ull;
+	ch.has_value = true;
+	ck_assert_int_eq(recv(&f, 2, &ch), 0);
+	paxos_get_stats(f.p, &st);
+	ck_assert_uint_eq(st.entries_lost, 1);
+	fx_close(&f);
+}
+END_TEST
+
 /* Round 0 after a restart: the value chosen at entry 1 was built by the
  * earlier life, which may have sent round-0 ACCEPTs for entry 2 before its
  * acceptance was durable and lost it: a second round-0 ballot (the new
@@ -1517,6 +1557,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, fast_path_is_one_round_trip, 10);
 	TEST_CASE(s, early_accept_counts_self_only_after_the_sync, 10);
 	TEST_CASE(s, entry_one_is_round_zero_only_for_the_life_that_made_it, 10);
+	TEST_CASE(s, proposal_counters, 10);
 	TEST_CASE(s, no_round_zero_after_a_restart_on_an_earlier_life_value, 10);
 	TEST_CASE(s, votes_are_never_early, 10);
 	TEST_CASE(s, a_restarted_node_lists_one_past_its_earlier_value, 10);
