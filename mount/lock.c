@@ -53,18 +53,6 @@ uint64_t mount_lock_life(struct mount_node *n)
 
 static void park(struct mount_node *n, struct mount_req *r);
 
-static void caller_of(struct mount_node *n, fuse_req_t req, struct fs_caller *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (req) {
-		const struct fuse_ctx *ctx = fuse_req_ctx(req);
-		c->uid = ctx->uid;
-		c->gid = ctx->gid;
-	}
-	c->time_ns = mount_wall_ns();
-	mount_lease_stamp(n, c);
-}
-
 /* Builds and submits r's command. The inode's command count (mount/wbuf.h)
  * keeps buffered writes from overtaking it. */
 static void submit(struct mount_node *n, struct mount_req *r)
@@ -95,7 +83,7 @@ static void submit(struct mount_node *n, struct mount_req *r)
 			return;
 		}
 	}
-	caller_of(n, r->req, &c);
+	mount_caller(n, r->req, &c);
 	r->lk.epoch = c.lease_epoch;
 	if (r->lock_op == MLOCK_SET || r->lock_op == MLOCK_TEST)
 		rc = fs_cmd_lock(&c, r->ino, &r->lk, r->lock_op == MLOCK_TEST, &cmd);
@@ -506,7 +494,7 @@ static void release_expired(struct mount_node *n, uint64_t ino, uint32_t node, u
 
 	if (!r)
 		return;
-	caller_of(n, NULL, &c);
+	mount_caller(n, NULL, &c);
 	if ((rc = fs_cmd_lock_release_expired(&c, ino, node, life, epoch, &cmd)) < 0) {
 		fs_cmd_close(&cmd);
 		mount_req_free(n, r, 0);

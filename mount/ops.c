@@ -34,13 +34,7 @@ static struct mount_node *node_of(fuse_req_t req)
 
 static void caller_of(fuse_req_t req, struct fs_caller *c)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	c->uid = ctx->uid;
-	c->gid = ctx->gid;
-	c->time_ns = mount_wall_ns();
-	c->kill_suidgid = ctx->uid != 0;
-	c->lease_life = c->lease_epoch = 0;
-	mount_lease_stamp(node_of(req), c);
+	mount_caller(node_of(req), req, c);
 }
 
 /* A file this node held a lock on when its lock lease ran out: I/O on it
@@ -148,6 +142,11 @@ static void deferred_run(struct mount_node *n, struct mount_wbuf_wait *w, int er
 
 	if (err < 0) {
 		mount_reply_err(req, -err);
+		deferred_free(d);
+		return;
+	}
+	/* The lease may have run out while it waited (mount/lease.h). */
+	if (d->op != D_LOOKUP && d->op != D_GETATTR && fenced(req, w->ino)) {
 		deferred_free(d);
 		return;
 	}
@@ -828,6 +827,8 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 			size_t size, int flags)
 {
 	struct deferred t = {.op = D_SETXATTR, .size = size, .flags = flags};
+	if (fenced(req, ino))
+		return;
 	if (!defer(req, ino, &t, name, value, size))
 		do_setxattr(req, ino, name, value, size, flags);
 }
@@ -887,6 +888,8 @@ static void do_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct deferred t = {.op = D_REMOVEXATTR};
+	if (fenced(req, ino))
+		return;
 	if (!defer(req, ino, &t, name, NULL, 0))
 		do_removexattr(req, ino, name);
 }

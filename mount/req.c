@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mount/lease.h"
 #include "mount/lock.h"
 #include "mount/names.h"
 #include "mount/notify.h"
@@ -113,19 +114,29 @@ void mount_req_submit(struct mount_node *n, struct mount_req *r, struct fs_cmd *
 	r->cmd_id = id;
 }
 
+void mount_caller(struct mount_node *n, fuse_req_t req, struct fs_caller *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (req) {
+		const struct fuse_ctx *ctx = fuse_req_ctx(req);
+		c->uid = ctx->uid;
+		c->gid = ctx->gid;
+		c->kill_suidgid = ctx->uid != 0;
+	}
+	c->time_ns = mount_wall_ns();
+	mount_lease_stamp(n, c);
+}
+
 /* create without O_EXCL met an existing file and O_TRUNC asks to empty it. */
 static bool create_needs_truncate(struct mount_node *n, struct mount_req *r,
 				  const struct fs_result *res)
 {
 	struct fs_caller c;
 	struct fs_cmd cmd;
-	const struct fuse_ctx *ctx = fuse_req_ctx(r->req);
 
 	if (r->truncate || res->created || !(r->fi.flags & O_TRUNC) || res->st.st_size == 0)
 		return false;
-	c.uid = ctx->uid;
-	c.gid = ctx->gid;
-	c.time_ns = mount_wall_ns();
+	mount_caller(n, r->req, &c);
 	if (fs_cmd_truncate(&c, res->ino, 0, &cmd) < 0)
 		return false;
 	r->truncate = true;
@@ -152,14 +163,15 @@ static bool carried_write_done(struct mount_node *n, struct mount_req *r,
 		mount_wbuf_cmd_done(n, ino, true, 0);
 		return false;
 	}
-	/* counted before the write's outcome lets the inode's next ops go */
+	/* The setattr alone goes before the write's outcome lets the ops that
+	 * came after it run (they may propose too). */
 	mount_wbuf_cmd_begin(n, ino);
-	mount_wbuf_cmd_done(n, ino, true, res->err);
 	rc = fs_cmd_setattr(n->fs, &r->carried_caller, ino, &r->carried_attr, &cmd);
 	if (rc < 0)
 		mount_req_reply_err(n, r, rc == -ENOENT ? -ESTALE : rc);
 	else
 		mount_req_submit(n, r, &cmd);
+	mount_wbuf_cmd_done(n, ino, true, res->err);
 	return true;
 }
 

@@ -88,6 +88,11 @@ struct mount_req {
  * req is NULL for MREQ_WBUF). */
 struct mount_req *mount_req_new(struct mount_node *n, enum mount_req_kind kind, fuse_req_t req);
 
+/* The caller of FUSE request `req` (NULL: the daemon itself, uid 0): its
+ * uid and gid, the time now, kill_suidgid for a writer without CAP_FSETID
+ * (not root), and this node's lock lease (mount_lease_stamp). */
+void mount_caller(struct mount_node *n, fuse_req_t req, struct fs_caller *c);
+
 /* Answers `r` with an error (0 for success of MREQ_ERR) and frees it; an
  * MREQ_WBUF command hands its outcome to mount/wbuf.c. */
 void mount_req_reply_err(struct mount_node *n, struct mount_req *r, int err);

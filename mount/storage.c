@@ -21,6 +21,7 @@ static int load_meta(void *ctx, uint64_t entity, struct paxos_meta *out)
 	out->trimmed_entry = m.trimmed_entry;
 	out->trimmed_crc = m.trimmed_crc;
 	out->vote_after = m.vote_after;
+	out->born = m.born;
 	return 0;
 }
 

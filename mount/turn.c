@@ -123,6 +123,7 @@ static int io_persist(void *ctx, const struct paxos_update *u)
 		    .trimmed_entry = m->trimmed_entry,
 		    .trimmed_crc = m->trimmed_crc,
 		    .vote_after = m->vote_after,
+		    .born = m->born,
 		};
 		store_batch_put_paxos_meta(b, u->metas[i].entity, &sm);
 	}

@@ -38,20 +38,22 @@ struct wb_batch {
 	struct wb_batch *next;
 	uint64_t seq;
 	struct wb_exts ex;
-	size_t next_ext;   /* extents before it were submitted */
-	bool kill_suidgid; /* a writer without CAP_FSETID (fs_caller) */
+	size_t next_ext;                  /* extents before it were submitted */
+	bool kill_suidgid;                /* a writer without CAP_FSETID (fs_caller) */
+	uint64_t lease_life, lease_epoch; /* the lock lease its writes came under */
 };
 
 struct wb_inode {
 	uint64_t ino;
 	struct wb_exts open; /* not sealed yet */
 	size_t open_bytes;
-	bool open_kill_suidgid;        /* a write in open came from a user */
-	uint64_t open_since_ms;        /* when open became non-empty */
-	struct wb_batch *head, *tail;  /* sealed, oldest first */
-	uint64_t sealed_seq, done_seq; /* last batch sealed / done */
-	unsigned inflight;             /* commands of this inode in flight (any op) */
-	bool ours_inflight;            /* one of them is a wbuf write */
+	bool open_kill_suidgid;         /* a write in open came from a user */
+	uint64_t open_life, open_epoch; /* the lock lease the writes in open came under */
+	uint64_t open_since_ms;         /* when open became non-empty */
+	struct wb_batch *head, *tail;   /* sealed, oldest first */
+	uint64_t sealed_seq, done_seq;  /* last batch sealed / done */
+	unsigned inflight;              /* commands of this inode in flight (any op) */
+	bool ours_inflight;             /* one of them is a wbuf write */
 	size_t inflight_bytes;
 	int err;            /* first error not reported yet */
 	uint64_t inval_seq; /* the notify item dropping the pages of a failed write */
@@ -259,6 +261,8 @@ static void seal(struct mount_wbuf *wb, struct wb_inode *wi)
 	b->seq = ++wi->sealed_seq;
 	b->ex = wi->open;
 	b->kill_suidgid = wi->open_kill_suidgid;
+	b->lease_life = wi->open_life;
+	b->lease_epoch = wi->open_epoch;
 	memset(&wi->open, 0, sizeof(wi->open));
 	wi->open_bytes = 0;
 	wi->open_kill_suidgid = false;
@@ -322,7 +326,11 @@ static void pump(struct mount_node *n, struct wb_inode *wi)
 		}
 		x = &b->ex.v[b->next_ext++];
 		c.time_ns = mount_wall_ns();
-		mount_lease_stamp(n, &c);
+		/* the lease it was written under: a write of a lease that ran
+		 * out is refused at apply (fs/lock.c, the fence), whenever it
+		 * is sent */
+		c.lease_life = b->lease_life;
+		c.lease_epoch = b->lease_epoch;
 		/* written under a lock this node has lost: not sent under its
 		 * next lease (mount/lease.h); fsync and close report EIO */
 		rc = mount_lease_check(n, wi->ino);
@@ -463,12 +471,20 @@ static int buffer(struct mount_node *n, uint64_t ino, const char *buf, size_t si
 {
 	struct mount_wbuf *wb = n->wbuf;
 	struct wb_inode *wi = inode_get(wb, ino, true);
+	struct fs_caller stamp = {0};
 	size_t added;
 	bool was_empty;
 	int rc;
 
 	if (!wi)
 		return -ENOMEM;
+	/* writes of another lease go into a batch of their own */
+	mount_lease_stamp(n, &stamp);
+	if (wi->open.n &&
+	    (stamp.lease_life != wi->open_life || stamp.lease_epoch != wi->open_epoch))
+		seal(wb, wi);
+	wi->open_life = stamp.lease_life;
+	wi->open_epoch = stamp.lease_epoch;
 	was_empty = !wi->open.n;
 	rc = exts_write(&wi->open, (uint64_t)off, (const uint8_t *)buf, size, &added);
 	wi->open_bytes += added;
@@ -707,6 +723,8 @@ bool mount_wbuf_carry(struct mount_node *n, uint64_t ino, const struct fs_caller
 		return false;
 	seal(wb, wi);
 	b = wi->head;
+	if (b->lease_life != c->lease_life || b->lease_epoch != c->lease_epoch)
+		return false; /* one command carries one lease */
 	x = &b->ex.v[b->next_ext];
 	w = (struct fs_carried_write){
 	    .offset = x->off, .data = x->data, .len = x->len, .kill_suidgid = b->kill_suidgid};

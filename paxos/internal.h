@@ -151,6 +151,7 @@ struct paxos_entity {
 				 * above it are only in the update being built */
 	uint64_t trimmed;
 	uint64_t vote_after;
+	uint64_t born; /* PaxosMeta.born */
 	uint32_t chosen_proposer;
 	bool chosen_mine;    /* the value chosen at `chosen` was built by this engine
 			   * (this life); not persisted: false after a load */
@@ -196,10 +197,12 @@ struct paxos_entity {
 #define PAXOS_ENT_IDLE         0x10 /* on the LRU idle list */
 #define PAXOS_ENT_CATCHUP      0x20 /* counted in catchup_active */
 #define PAXOS_ENT_SLOTS_DIRTY  0x40
-#define PAXOS_ENT_META_SYNC    0x80 /* the dirty meta raises the amnesia fence */
-#define PAXOS_ENT_BORN                                                                             \
-	0x100 /* made by a command of this life: round 0 at entry 1
-				       * (proposer.c, preauthorised); lost on eviction */
+#define PAXOS_ENT_META_SYNC    0x80  /* the dirty meta raises the amnesia fence */
+/* made by a create of this life (PAXOS_EV_BORN); and its PaxosMeta.born is
+ * durable, so entry 1's round 0 may leave early (proposer.c). Lost on
+ * eviction: then phase 1. */
+#define PAXOS_ENT_BORN        0x100
+#define PAXOS_ENT_BORN_SYNCED 0x200
 
 /* ---- scans (entity listings from peers) ------------------------------- */
 
@@ -504,8 +507,9 @@ int paxos_fetch_maybe(struct paxos *p, struct paxos_entity *e);
 int paxos_applied(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
 int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, uint32_t crc);
 int paxos_snapshot_failed(struct paxos *p, uint64_t entity);
-/* PAXOS_EV_BORN (proposer.c). */
+/* PAXOS_EV_BORN, and its PAXOS_NOTE_BORN back after the sync (proposer.c). */
 int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id);
+void paxos_born_synced(struct paxos *p, uint64_t entity);
 /* Arms or disarms the orphan timer (end of step); runs it when due. */
 void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e);
 int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e);

@@ -225,6 +225,10 @@ static int on_persisted(struct paxos *p, const struct paxos_event *ev)
 		return -EINVAL;
 	for (size_t i = 0; i < ev->persisted.n; i++) {
 		const struct paxos_msg *m = &ev->persisted.msgs[i];
+		if (m->type == PAXOS_NOTE_BORN) {
+			paxos_born_synced(p, m->entity);
+			continue;
+		}
 		if (m->type != PAXOS_MSG_ACCEPTED)
 			return -EINVAL;
 		/* Only an entity in memory can have the proposal it is for. */

@@ -346,6 +346,8 @@ struct paxos_meta {
 	uint64_t trimmed_entry;   /* entries <= this are gone from the log */
 	uint32_t trimmed_crc;     /* chained checksum at trimmed_entry */
 	uint64_t vote_after;      /* amnesia fence: vote only at entries above */
+	uint64_t born;            /* id base of this node's life whose create made the
+				     entity (PAXOS_EV_BORN; 0: none) */
 };
 
 typedef int (*paxos_record_cb)(void *arg, uint64_t entry, const struct paxos_record *rec);
@@ -408,6 +410,10 @@ struct paxos_config {
 };
 
 /* ---- messages ------------------------------------------------------------ */
+
+/* A notice that is never a message (paxos_update.notices): PaxosMeta.born
+ * of `entity` is durable (proposer.c, paxos_born). */
+#define PAXOS_NOTE_BORN 0x100
 
 enum paxos_msg_type {
 	PAXOS_MSG_PREPARE = 1,

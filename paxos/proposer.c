@@ -247,11 +247,10 @@ enum preauth {
  * on this node (a promise there revokes it), and then:
  * - entry 1: the entity was made by a command of THIS life (PAXOS_EV_BORN;
  *   its low byte names us, never the namespace). Only that life ever uses
- *   round 0 there, so it may go before it is durable, as at i+1 below; a
- *   later life (the flag is not persisted), or this one after the entity
- *   was evicted, runs phase 1. Before, every life used round 0 at entry 1
- *   and each persisted its acceptance first, so that a later one found it:
- *   a sync before the ACCEPTs on the first write of every new file;
+ *   round 0 there; it goes before our acceptance is durable once the create
+ *   is (PaxosMeta.born, which a later process lists: scan.c), else it is
+ *   persisted first. A later life (the flag is not persisted), or this one
+ *   after the entity was evicted, runs phase 1;
  * - entry i+1: the value chosen at i was built by THIS life. No earlier life
  *   can have known that value chosen, so none used round 0 here, and no
  *   later life ever will (below): our round-0 ballot is the only one ever
@@ -267,8 +266,11 @@ static enum preauth preauthorised(const struct paxos *p, const struct paxos_enti
 	uint64_t entry = e->chosen + 1;
 	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
 		return PREAUTH_NONE;
-	if (e->chosen == 0)
-		return e->flags & PAXOS_ENT_BORN ? PREAUTH_EARLY : PREAUTH_NONE;
+	if (e->chosen == 0) {
+		if (!(e->flags & PAXOS_ENT_BORN))
+			return PREAUTH_NONE;
+		return e->flags & PAXOS_ENT_BORN_SYNCED ? PREAUTH_EARLY : PREAUTH_PERSIST;
+	}
 	if (e->chosen_proposer != p->cfg.self || !e->chosen_mine)
 		return PREAUTH_NONE;
 	/* Early only once our acceptance at i is durable: then our listing
@@ -289,9 +291,24 @@ int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id)
 		return 0;
 	if ((rc = paxos_entity_get(p, entity, &e)))
 		return rc == -EIO ? 0 : rc;
-	if (e->chosen == 0)
-		e->flags |= PAXOS_ENT_BORN;
-	return 0;
+	if (e->chosen || (e->flags & PAXOS_ENT_BORN))
+		return 0;
+	/* Durable before entry 1 goes early: a later life lists entry 1 from
+	 * it (scan.c, listed_top), so a wiped node does not vote there on its
+	 * word; until the sync that wrote it returned, entry 1 persists our
+	 * acceptance first. */
+	e->born = p->cfg.id_base;
+	e->flags |= PAXOS_ENT_BORN;
+	paxos_meta_fence(e);
+	struct paxos_msg note = {.type = PAXOS_NOTE_BORN, .entity = entity};
+	return paxos_upd_notice(p, &note);
+}
+
+void paxos_born_synced(struct paxos *p, uint64_t entity)
+{
+	struct paxos_entity *e = paxos_entity_peek(p, entity);
+	if (e && (e->flags & PAXOS_ENT_BORN) && e->born == p->cfg.id_base)
+		e->flags |= PAXOS_ENT_BORN_SYNCED;
 }
 
 /* Builds our own value for the entry: the queued commands that fit, or a

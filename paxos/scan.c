@@ -55,7 +55,8 @@ static int send_scan(struct paxos *p, size_t peer)
 /* The top this node lists for `e`: the highest entry it holds any record
  * of, plus one when that entry holds a value an earlier process of this
  * node built (or may have: a chosen entry whose value this process did not
- * see built). That process may have sent round-0 ACCEPTs for the next entry
+ * see built); 1 for an entity an earlier process created (PaxosMeta.born)
+ * and holds no record of, for the same reason at entry 1. That process may have sent round-0 ACCEPTs for the next entry
  * before its own acceptance there was durable (proposer.c: only once its
  * acceptance here was durable, so this record survives), then died: they
  * may still reach a peer that has not heard from this process yet, after it
@@ -64,8 +65,8 @@ static int send_scan(struct paxos *p, size_t peer)
 static uint64_t listed_top(const struct paxos *p, const struct paxos_entity *e)
 {
 	uint64_t top = paxos_slots_top(e);
-	if (!top)
-		return 0;
+	if (!top) /* an earlier process's create: it may have sent entry 1 early */
+		return e->born && e->born != p->cfg.id_base ? 1 : 0;
 	const struct paxos_slot *s = NULL;
 	for (const struct paxos_slot *x = e->slots; x; x = x->next)
 		if (x->entry == top)

@@ -257,6 +257,7 @@ static int entity_load(struct paxos *p, struct paxos_entity *e)
 	e->trimmed = m.trimmed_entry;
 	e->trimmed_crc = m.trimmed_crc;
 	e->vote_after = m.vote_after;
+	e->born = m.born;
 	e->applied = m.trimmed_entry;
 	struct load_ctx c = {p, e};
 	rc = p->cfg.ops->scan_records(p->cfg.ops_ctx, e->id, e->chosen + 1, load_slot_cb, &c);

@@ -172,6 +172,7 @@ int paxos_upd_meta(struct paxos *p, struct paxos_entity *e)
 	m->meta.trimmed_entry = e->trimmed;
 	m->meta.trimmed_crc = e->trimmed_crc;
 	m->meta.vote_after = e->vote_after;
+	m->meta.born = e->born;
 	m->sync = (e->flags & PAXOS_ENT_META_SYNC) != 0;
 	o->needs_sync |= m->sync;
 	e->flags &= (uint16_t) ~(PAXOS_ENT_META_DIRTY | PAXOS_ENT_META_SYNC);

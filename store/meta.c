@@ -95,6 +95,7 @@ static void paxos_meta_from(struct store_paxos_meta *out, const Paxfs__PaxosMeta
 	out->trimmed_entry = m->trimmed_entry;
 	out->trimmed_crc = m->trimmed_crc;
 	out->vote_after = m->vote_after;
+	out->born = m->born;
 }
 
 int store_get_paxos_meta(struct store *s, uint64_t entity, struct store_paxos_meta *out)
@@ -142,6 +143,7 @@ void store_batch_put_paxos_meta(struct store_batch *b, uint64_t entity,
 	m.trimmed_entry = pm->trimmed_entry;
 	m.trimmed_crc = pm->trimmed_crc;
 	m.vote_after = pm->vote_after;
+	m.born = pm->born;
 	store_key_entity(key, STORE_TAG_PAXOS_META, entity);
 	store_batch_put_msg(b, key, sizeof(key), &m.base);
 }

@@ -215,6 +215,7 @@ struct store_paxos_meta {
 	uint64_t trimmed_entry;   /* entries <= this are gone from the log */
 	uint32_t trimmed_crc;     /* chained checksum at trimmed_entry */
 	uint64_t vote_after;      /* amnesia fence: vote only at entries above this */
+	uint64_t born;            /* id base of the life whose create made it (0: none) */
 };
 
 struct store_apply_meta {

@@ -245,10 +245,26 @@ static int load_tls(struct util_conf *c, char *err, size_t errlen)
 			    c->secret_file[0]          ? "secret_file"
 			    : c->client_secret_file[0] ? "client_secret_file"
 						       : "next_secret_file");
-	for (int i = 0; i < 2; i++)
-		if (access(paths[i], R_OK) < 0)
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		if (access(paths[i], R_OK) < 0 || stat(paths[i], &st) < 0)
 			return fail(err, errlen, -errno, "%s: %s %s: %s", c->path, keys[i],
 				    paths[i], strerror(errno));
+		/* Public, but whoever may change the CA bundle may make a
+		 * certificate for any node: only root or this user. */
+		if (st.st_uid != geteuid() && st.st_uid != 0)
+			return fail(err, errlen, -EPERM,
+				    "%s: %s %s is owned by uid %u, not by root or uid %u that "
+				    "runs this; chown %u %s",
+				    c->path, keys[i], paths[i], (unsigned)st.st_uid,
+				    (unsigned)geteuid(), (unsigned)geteuid(), paths[i]);
+		if (st.st_mode & 022)
+			return fail(err, errlen, -EPERM,
+				    "%s: %s %s is writable by group or others (mode %03o); "
+				    "chmod go-w %s",
+				    c->path, keys[i], paths[i], (unsigned)(st.st_mode & 0777),
+				    paths[i]);
+	}
 	return load_private(c, "tls_key", c->tls_key, c->tls_key_pem, sizeof(c->tls_key_pem),
 			    &c->tls_key_len, err, errlen);
 }

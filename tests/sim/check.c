@@ -577,13 +577,19 @@ void sim_chk_send(struct sim *s, int node, int to, const struct paxos_msg *m)
 			 * ids are above its base. */
 			uint64_t *born = e == 1 ? sim_map_get(&s->chk.born, m->entity) : NULL;
 			uint64_t c = e > 1 ? chosen_id(s, m->entity, e - 1) : born ? *born : 0;
+			/* At entry 1 the create must also be durable in the
+			 * sender's meta (PaxosMeta.born), which its next
+			 * process lists (scan.c, listed_top). */
+			bool born_durable = de && de->has_meta && de->meta.born &&
+					    de->meta.born == s->nodes[node].id_base;
 			if (!c || paxos_id_node(c) != (uint32_t)node ||
 			    paxos_ballot_node(m->ballot) != (uint32_t)node ||
-			    paxos_id_seq(c) <= s->nodes[node].id_base)
+			    paxos_id_seq(c) <= s->nodes[node].id_base || (e == 1 && !born_durable))
 				sim_fail(s,
 					 "n%d sends pre-authorised ACCEPT E%llu.%llu b=%s before "
 					 "persisting it, and E%llu.%llu is not chosen with a value "
-					 "of that life (entry 1: no create of that life made it)",
+					 "of that life (entry 1: no create of that life made it, "
+					 "or its mark is not durable)",
 					 node, E, e, sim_fmt_ballot(m->ballot), E, e - 1);
 		}
 		break;

@@ -564,8 +564,12 @@ static void net_send(struct sim *s, struct sim_node *n, const struct paxos_outbo
 		copies = 2;
 	for (int c = 0; c < copies; c++) {
 		p->refs++;
-		struct sim_ev ev = {
-		    .t = s->now + net_delay(s), .kind = SE_DELIVER, .node = to, .ptr = p};
+		struct sim_ev ev = {.t = s->now + (s->link_delay[n->id][to]
+						       ? s->link_delay[n->id][to]
+						       : net_delay(s)),
+				    .kind = SE_DELIVER,
+				    .node = to,
+				    .ptr = p};
 		ev_push(s, ev);
 	}
 }
@@ -1469,6 +1473,11 @@ void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t
 	s->cfg.delay_max_ms = delay_max < delay_min ? delay_min : delay_max;
 	s->cfg.loss_pct = loss_pct;
 	s->cfg.dup_pct = dup_pct;
+}
+
+void sim_set_link_delay(struct sim *s, int from, int to, uint32_t ms)
+{
+	s->link_delay[from][to] = ms;
 }
 
 void sim_set_disk(struct sim *s, int node, uint32_t ms)

@@ -125,6 +125,9 @@ void sim_heal(struct sim *s);
 void sim_set_net(struct sim *s, uint32_t delay_min, uint32_t delay_max, uint32_t loss_pct,
 		 uint32_t dup_pct);
 void sim_set_disk(struct sim *s, int node, uint32_t ms);
+/* Messages from `from` to `to` sent from now on take `ms` (0: the network's
+ * delay again); only that direction. */
+void sim_set_link_delay(struct sim *s, int from, int to, uint32_t ms);
 
 /* Runs a callback at virtual time t (actions of a scripted or random run). */
 typedef void (*sim_action_cb)(struct sim *s, void *arg, uint64_t a, uint64_t b);

@@ -249,6 +249,7 @@ struct sim {
 	size_t heap_len, heap_cap;
 	struct sim_node nodes[SIM_MAX_NODES + 1]; /* [1..n] */
 	bool blocked[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	uint32_t link_delay[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1]; /* ms from a to b; 0: cfg's */
 	bool reconnecting[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
 	struct sim_check chk;
 	struct sim_stats stats;

@@ -406,6 +406,13 @@ START_TEST(lost_chosen_meta_after_a_power_cut)
 }
 END_TEST
 
+/* a: from << 16 | to; b: the delay in ms (0: the network's again). */
+static void at_link_delay(struct sim *s, void *arg, uint64_t a, uint64_t b)
+{
+	(void)arg;
+	sim_set_link_delay(s, (int)(a >> 16), (int)(a & 0xffff), (uint32_t)b);
+}
+
 static void at_delay(struct sim *s, void *arg, uint64_t ms, uint64_t b)
 {
 	sim_set_net(s, (uint32_t)ms, (uint32_t)ms, 0, 0);
@@ -572,6 +579,42 @@ START_TEST(no_round_zero_at_entry_one_after_a_lost_early_accept)
 }
 END_TEST
 
+/* The wiped-node gap at entry 1 (docs/decisions.md, "Wiped nodes"): n1
+ * creates G and sends its round-0 ACCEPT early; n3 accepts it, n2 gets it
+ * only later (a resend, delayed), after n3 was wiped and n2 answered n3's
+ * listing. n1's own acceptance is lost in a power cut, so nothing n1's next
+ * life lists names G either. Unless n1's next life lists G.1 all the same
+ * (a durable mark of the create, written before the early ACCEPT left),
+ * n3 would not fence G.1, and n1 + n3 could choose another value there
+ * over the one n2 and n3's earlier disk chose. */
+START_TEST(entry_one_early_accept_and_a_wiped_node)
+{
+	struct run r;
+	const uint64_t G = 0x401;
+	run_start(&r, 100);
+	sim_at(r.s, 105, at_create, NULL, 1, G);
+	sim_at(r.s, 115, at_link_delay, NULL, 1 << 16 | 2, 200); /* n1 -> n2: 200 ms */
+	sim_at(r.s, 118, at_disk, NULL, 1, 1000);                /* n1's own sync never finishes */
+	sim_at(r.s, 120, at_submit, "v", 1, G);                  /* n3 accepts at 121, n2 at 320 */
+	sim_at(r.s, 125, at_link_delay, NULL, 1 << 16 | 2, 0);
+	sim_at(r.s, 130, at_power_cut, NULL, 1, 0); /* n1's acceptance is lost */
+	sim_at(r.s, 131, at_disk, NULL, 1, 0);
+	sim_at(r.s, 140, at_wipe, NULL, 3, 0);
+	sim_at(r.s, 145, at_restart, NULL, 3, 0); /* lists n2's records before n2 has G.1 */
+	sim_at(r.s, 325, at_block, NULL, 1, 2);   /* n1's next life never reaches n2 */
+	sim_at(r.s, 330, at_restart, NULL, 1, 0);
+	sim_at(r.s, 400, at_submit, "w", 1, G);
+	sim_at(r.s, 800, at_heal, NULL, 0, 0);
+	ck_assert_msg(sim_run_until(r.s, 2000) == 0, "%s", sim_failure(r.s));
+	ck_assert(traced(&r, "n3 <- n1 ACCEPT E1025.1 b=0.1#1"));
+	ck_assert(traced(&r, "n2 <- n1 ACCEPT E1025.1 b=0.1#1"));
+	for (int i = 1; i <= 3; i++)
+		ck_assert_uint_eq(sim_applied(r.s, i, G), 2);
+	run_finish(&r, "entry_one_early_accept_and_a_wiped_node");
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(no_round_zero_after_a_lost_early_accept)
 {
 	struct run r;
@@ -669,6 +712,7 @@ Suite *test_suite(void)
 	Suite *s = suite_create("paxos simulator scenarios");
 	TEST_CASE(s, fast_path, 30);
 	TEST_CASE(s, no_round_zero_at_entry_one_after_a_lost_early_accept, 30);
+	TEST_CASE(s, entry_one_early_accept_and_a_wiped_node, 30);
 	TEST_CASE(s, no_round_zero_after_a_lost_early_accept, 30);
 	TEST_CASE(s, preempted_proposer, 30);
 	TEST_CASE(s, forwarded_to_the_holder, 30);

@@ -49,6 +49,7 @@ static void fx_start(struct fx *f)
 }
 
 static int step(struct fx *f, struct paxos_event *ev);
+static void synced(struct fx *f);
 
 /* The file system made `entity` with a command of this life (a create
  * applied): entry 1 is this node's at round 0, ACCEPTs at once. */
@@ -57,7 +58,10 @@ static int born(struct fx *f, uint64_t entity, uint64_t cmd_id)
 	struct paxos_event ev = {.type = PAXOS_EV_BORN};
 	ev.born.entity = entity;
 	ev.born.cmd_id = cmd_id;
-	return step(f, &ev);
+	int rc = step(f, &ev);
+	if (rc == 0)
+		synced(f); /* PaxosMeta.born is durable: entry 1 may go early */
+	return rc;
 }
 
 /* An id of this life's range (paxos.h, "Ids never repeat"). */
@@ -563,6 +567,40 @@ START_TEST(a_restarted_node_lists_one_past_its_earlier_value)
 	ck_assert_uint_eq(listed_top(&f, E_OWNED_BY_1), 1);
 	fx_restart(&f);
 	ck_assert_uint_eq(listed_top(&f, E_OWNED_BY_1), 2);
+	fx_close(&f);
+}
+END_TEST
+
+/* Entry 1 goes early only once PaxosMeta.born is durable (the notice back
+ * after the sync); before, our acceptance is persisted first. A later
+ * process lists entry 1 of an entity an earlier one created and never wrote:
+ * that one may have sent its round-0 ACCEPTs there before they were durable
+ * anywhere it could list, and a wiped node must not vote there on its word
+ * (docs/decisions.md, "Wiped nodes"; tests/sim
+ * entry_one_early_accept_and_a_wiped_node). */
+START_TEST(a_create_is_durable_before_entry_one_goes_early)
+{
+	struct fx f;
+	const uint64_t a = 0x701, b = 0x801;
+	fx_init(&f, 1, false);
+	struct paxos_event ev = {.type = PAXOS_EV_BORN};
+	ev.born.entity = a;
+	ev.born.cmd_id = id_of_this_life(&f);
+	ck_assert_int_eq(step(&f, &ev), 0);
+	ck_assert(f.u->needs_sync);
+	ck_assert_uint_eq(f.u->n_metas, 1);
+	ck_assert_uint_eq(f.u->metas[0].meta.born, f.cfg.id_base);
+	ck_assert(f.u->metas[0].sync);
+	ck_assert_uint_eq(f.u->n_notices, 1); /* not handed back: not known durable */
+	submit(&f, a, "v");
+	ck_assert_ptr_null(sent_early(&f, 2, PAXOS_MSG_ACCEPT));
+	ck_assert_ptr_nonnull(sent(&f, 2, PAXOS_MSG_ACCEPT)); /* after the sync */
+	ck_assert_uint_eq(listed_top(&f, a), 1);              /* its record */
+
+	ck_assert_int_eq(born(&f, b, id_of_this_life(&f)), 0); /* never written */
+	ck_assert_uint_eq(listed_top(&f, b), 0); /* this process: nothing sent there */
+	fx_restart(&f);
+	ck_assert_uint_eq(listed_top(&f, b), 1); /* an earlier one's create */
 	fx_close(&f);
 }
 END_TEST
@@ -1560,6 +1598,7 @@ Suite *test_suite(void)
 	TEST_CASE(s, proposal_counters, 10);
 	TEST_CASE(s, no_round_zero_after_a_restart_on_an_earlier_life_value, 10);
 	TEST_CASE(s, votes_are_never_early, 10);
+	TEST_CASE(s, a_create_is_durable_before_entry_one_goes_early, 10);
 	TEST_CASE(s, a_restarted_node_lists_one_past_its_earlier_value, 10);
 	TEST_CASE(s, others_and_the_namespace_run_phase_one, 10);
 	TEST_CASE(s, phase_one_adopts_the_highest_accepted_value, 10);

@@ -91,7 +91,7 @@ START_TEST(node_and_metas_round_trip_and_persist)
 	struct store *s = open_store(NULL);
 	struct store_batch *b = store_batch_new();
 	struct store_node n = {.node_id = 3, .boot_count = 7, .amnesia = true}, n2;
-	struct store_paxos_meta pm = {UINT64_MAX, 255, UINT64_MAX - 1, 0xdeadbeef, 42}, pm2;
+	struct store_paxos_meta pm = {UINT64_MAX, 255, UINT64_MAX - 1, 0xdeadbeef, 42, 7ull << 40}, pm2;
 	struct store_apply_meta am = {123456789012ull, 0xcafef00d, 0x0123456789abcdefull}, am2;
 
 	ck_assert_int_eq(store_get_node(s, &n2), -ENOENT);
@@ -117,6 +117,7 @@ START_TEST(node_and_metas_round_trip_and_persist)
 		ck_assert_uint_eq(pm2.trimmed_entry, UINT64_MAX - 1);
 		ck_assert_uint_eq(pm2.trimmed_crc, 0xdeadbeef);
 		ck_assert_uint_eq(pm2.vote_after, 42);
+		ck_assert_uint_eq(pm2.born, 7ull << 40);
 		ck_assert_int_eq(store_get_apply_meta(s, 9, &am2), 0);
 		ck_assert_uint_eq(am2.applied_entry, 123456789012ull);
 		ck_assert_uint_eq(am2.chain_crc, 0xcafef00d);

@@ -337,6 +337,14 @@ START_TEST(tls_files_are_read_and_checked)
 	ck_assert_msg(strstr(err, "chmod 600"), "error '%s'", err);
 	ck_assert(!strstr(err, "PRIVATE KEY"));
 	write_file("node1.key", pem, 0600);
+	/* the CA bundle and the certificate: nobody else may change them */
+	write_file("ca.pem", "ca\n", 0664);
+	EXPECT_ERROR(certs, -EPERM, "tls_ca");
+	ck_assert_msg(strstr(err, "chmod go-w"), "error '%s'", err);
+	write_file("ca.pem", "ca\n", 0644);
+	write_file("node1.pem", "cert\n", 0646);
+	EXPECT_ERROR(certs, -EPERM, "tls_cert");
+	write_file("node1.pem", "cert\n", 0644);
 	unlink(strcat(strcpy(err, dir), "/ca.pem"));
 	EXPECT_ERROR(certs, -ENOENT, "tls_ca");
 }
