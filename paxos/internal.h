@@ -509,7 +509,7 @@ int paxos_snapshot_installed(struct paxos *p, uint64_t entity, uint64_t entry, u
 int paxos_snapshot_failed(struct paxos *p, uint64_t entity);
 /* PAXOS_EV_BORN, and its PAXOS_NOTE_BORN back after the sync (proposer.c). */
 int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id);
-void paxos_born_synced(struct paxos *p, uint64_t entity);
+int paxos_born_synced(struct paxos *p, uint64_t entity);
 /* Arms or disarms the orphan timer (end of step); runs it when due. */
 void paxos_orphan_settle(struct paxos *p, struct paxos_entity *e);
 int paxos_orphan_timer(struct paxos *p, struct paxos_entity *e);

@@ -226,7 +226,9 @@ static int on_persisted(struct paxos *p, const struct paxos_event *ev)
 	for (size_t i = 0; i < ev->persisted.n; i++) {
 		const struct paxos_msg *m = &ev->persisted.msgs[i];
 		if (m->type == PAXOS_NOTE_BORN) {
-			paxos_born_synced(p, m->entity);
+			int rc = paxos_born_synced(p, m->entity);
+			if (rc)
+				return rc;
 			continue;
 		}
 		if (m->type != PAXOS_MSG_ACCEPTED)

@@ -247,10 +247,10 @@ enum preauth {
  * on this node (a promise there revokes it), and then:
  * - entry 1: the entity was made by a command of THIS life (PAXOS_EV_BORN;
  *   its low byte names us, never the namespace). Only that life ever uses
- *   round 0 there; it goes before our acceptance is durable once the create
- *   is (PaxosMeta.born, which a later process lists: scan.c), else it is
- *   persisted first. A later life (the flag is not persisted), or this one
- *   after the entity was evicted, runs phase 1;
+ *   round 0 there, before our acceptance is durable, once the create is
+ *   (PaxosMeta.born, which a later process lists: scan.c; the proposal waits
+ *   for that sync, paxos_propose_maybe). A later life (the flag is not
+ *   persisted), or this one after the entity was evicted, runs phase 1;
  * - entry i+1: the value chosen at i was built by THIS life. No earlier life
  *   can have known that value chosen, so none used round 0 here, and no
  *   later life ever will (below): our round-0 ballot is the only one ever
@@ -266,11 +266,8 @@ static enum preauth preauthorised(const struct paxos *p, const struct paxos_enti
 	uint64_t entry = e->chosen + 1;
 	if (!paxos_may_vote(p, e, entry) || s->promised || s->accepted)
 		return PREAUTH_NONE;
-	if (e->chosen == 0) {
-		if (!(e->flags & PAXOS_ENT_BORN))
-			return PREAUTH_NONE;
-		return e->flags & PAXOS_ENT_BORN_SYNCED ? PREAUTH_EARLY : PREAUTH_PERSIST;
-	}
+	if (e->chosen == 0) /* (not proposed while the create is not durable) */
+		return e->flags & PAXOS_ENT_BORN_SYNCED ? PREAUTH_EARLY : PREAUTH_NONE;
 	if (e->chosen_proposer != p->cfg.self || !e->chosen_mine)
 		return PREAUTH_NONE;
 	/* Early only once our acceptance at i is durable: then our listing
@@ -304,11 +301,14 @@ int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id)
 	return paxos_upd_notice(p, &note);
 }
 
-void paxos_born_synced(struct paxos *p, uint64_t entity)
+int paxos_born_synced(struct paxos *p, uint64_t entity)
 {
 	struct paxos_entity *e = paxos_entity_peek(p, entity);
-	if (e && (e->flags & PAXOS_ENT_BORN) && e->born == p->cfg.id_base)
-		e->flags |= PAXOS_ENT_BORN_SYNCED;
+	if (!e || !(e->flags & PAXOS_ENT_BORN) || e->born != p->cfg.id_base)
+		return 0;
+	e->flags |= PAXOS_ENT_BORN_SYNCED;
+	paxos_touch(p, e);
+	return paxos_propose_maybe(p, e, false); /* what waited for it */
 }
 
 /* Builds our own value for the entry: the queued commands that fit, or a
@@ -506,6 +506,11 @@ int paxos_propose_maybe(struct paxos *p, struct paxos_entity *e, bool close)
 	 * (learning calls back here). A closing proposal is how catching up
 	 * ends when no peer can serve the entry. */
 	if (e->behind_to > e->chosen && !close)
+		return 0;
+	/* Entry 1 of a file this life created, its create not durable yet: the
+	 * sync under way writes it and its notice proposes (paxos_born_synced),
+	 * sooner than persisting our acceptance after it. */
+	if (e->chosen == 0 && (e->flags & PAXOS_ENT_BORN) && !(e->flags & PAXOS_ENT_BORN_SYNCED))
 		return 0;
 	/* Someone else holds the next entry: our commands may go to it. */
 	if (!close) {
