@@ -197,7 +197,7 @@ struct paxos_entity {
 #define PAXOS_ENT_IDLE         0x10 /* on the LRU idle list */
 #define PAXOS_ENT_CATCHUP      0x20 /* counted in catchup_active */
 #define PAXOS_ENT_SLOTS_DIRTY  0x40
-#define PAXOS_ENT_META_SYNC    0x80  /* the dirty meta raises the amnesia fence */
+#define PAXOS_ENT_META_SYNC    0x80 /* the dirty meta raises the amnesia fence */
 /* made by a create of this life (PAXOS_EV_BORN); and its PaxosMeta.born is
  * durable, so entry 1's round 0 may leave early (proposer.c). Lost on
  * eviction: then phase 1. */

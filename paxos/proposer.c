@@ -292,8 +292,7 @@ int paxos_born(struct paxos *p, uint64_t entity, uint64_t cmd_id)
 		return 0;
 	/* Durable before entry 1 goes early: a later life lists entry 1 from
 	 * it (scan.c, listed_top), so a wiped node does not vote there on its
-	 * word; until the sync that wrote it returned, entry 1 persists our
-	 * acceptance first. */
+	 * word. Entry 1 waits for the notice of that sync (paxos_born_synced). */
 	e->born = p->cfg.id_base;
 	e->flags |= PAXOS_ENT_BORN;
 	paxos_meta_fence(e);

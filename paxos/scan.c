@@ -56,9 +56,10 @@ static int send_scan(struct paxos *p, size_t peer)
  * of, plus one when that entry holds a value an earlier process of this
  * node built (or may have: a chosen entry whose value this process did not
  * see built); 1 for an entity an earlier process created (PaxosMeta.born)
- * and holds no record of, for the same reason at entry 1. That process may have sent round-0 ACCEPTs for the next entry
- * before its own acceptance there was durable (proposer.c: only once its
- * acceptance here was durable, so this record survives), then died: they
+ * and holds no record of, for the same reason at entry 1. That process may
+ * have sent round-0 ACCEPTs for the next entry before its own acceptance
+ * there was durable (proposer.c: only once its acceptance here was
+ * durable, so this record survives), then died: they
  * may still reach a peer that has not heard from this process yet, after it
  * answered an amnesic node, which must not vote there (paxos.h, "Amnesia
  * guard"). */

@@ -91,7 +91,8 @@ START_TEST(node_and_metas_round_trip_and_persist)
 	struct store *s = open_store(NULL);
 	struct store_batch *b = store_batch_new();
 	struct store_node n = {.node_id = 3, .boot_count = 7, .amnesia = true}, n2;
-	struct store_paxos_meta pm = {UINT64_MAX, 255, UINT64_MAX - 1, 0xdeadbeef, 42, 7ull << 40}, pm2;
+	struct store_paxos_meta pm = {UINT64_MAX, 255, UINT64_MAX - 1, 0xdeadbeef, 42, 7ull << 40},
+				pm2;
 	struct store_apply_meta am = {123456789012ull, 0xcafef00d, 0x0123456789abcdefull}, am2;
 
 	ck_assert_int_eq(store_get_node(s, &n2), -ENOENT);
