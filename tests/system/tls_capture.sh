@@ -16,7 +16,10 @@ trap '_rc=$?; [[ -n $tcpdump_pid ]] && kill "$tcpdump_pid" 2>/dev/null; (exit $_
 ports=$(sed -n 's/^node\.[0-9]* *= *[^:]*:\([0-9]*\).*/\1/p' "$C/cluster.conf")
 filter="tcp and ($(sed 's/^/port /' <<<"$ports" | paste -sd' ' | sed 's/ port/ or port/g'))"
 cap=$_tmp/lo.pcap
-tcpdump -i lo -U -s 0 -w "$cap" "$filter" 2>"$_tmp/tcpdump.err" &
+# --immediate-mode: without it packets reach tcpdump in blocks, retired by a
+# timeout, and a block not yet retired when it stops is never written (a
+# loaded run captured nothing).
+tcpdump -i lo --immediate-mode -U -s 0 -w "$cap" "$filter" 2>"$_tmp/tcpdump.err" &
 tcpdump_pid=$!
 check "tcpdump captures the cluster's ports ($filter)" -- \
 	wait_until 10 grep -q "listening on" "$_tmp/tcpdump.err"
@@ -29,7 +32,7 @@ check "... reads back the same on node 2" -- \
 	wait_until 20 cmp "$_tmp/content" "$C/mnt/2/$name"
 check "... and on node 3" -- wait_until 20 cmp "$_tmp/content" "$C/mnt/3/$name"
 sync "$C/mnt/1/$name"
-sleep 0.5
+sleep 1
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 tcpdump_pid=""
