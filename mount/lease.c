@@ -265,53 +265,22 @@ void mount_lease_renewed(struct mount_node *n, const struct mount_req *r,
 
 /* ---- the other nodes' --------------------------------------------------- */
 
-struct sweep {
-	struct mount_node *n;
-	uint32_t node;
-	struct fs_lease rec;
-	uint64_t *inos;
-	size_t count, cap;
-	bool found;
-};
-
-static int ended_cb(void *arg, const struct fs_lock *lk)
+static bool lease_ended(void *arg, const struct fs_lock *lk)
 {
-	struct sweep *s = arg;
-	if (fs_lease_ended(&s->rec, lk))
-		s->found = true;
-	return 0;
-}
-
-static int sweep_cb(void *arg, const struct fs_entity_info *e)
-{
-	struct sweep *s = arg;
-
-	if (e->entity == FS_NAMESPACE || e->state != FS_ENTITY_LIVE)
-		return 0;
-	s->found = false;
-	if (fs_locks_of_node(s->n->fs, e->entity, s->node, ended_cb, s) < 0 || !s->found)
-		return 0;
-	if (s->count == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		uint64_t *v = realloc(s->inos, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->inos = v;
-		s->cap = cap;
-	}
-	s->inos[s->count++] = e->entity;
-	return 0;
+	return fs_lease_ended(arg, lk);
 }
 
 void mount_lease_expired(struct mount_node *n, const struct mount_req *r,
 			 const struct fs_result *res)
 {
-	struct sweep s = {.n = n, .node = r->lease_node, .rec = r->lease_rec};
+	struct fs_lease rec = r->lease_rec;
+	uint64_t *inos;
+	size_t count;
 	int rc;
 
 	if (res->err)
 		return; /* a renewal came first, or another node's expire did */
-	s.rec.expired = true;
+	rec.expired = true;
 	LOG_WARN("node %u's lock lease (epoch %llu, %llu ms) ended: no renewal seen for %llu ms; "
 		 "releasing its locks",
 		 r->lease_node, (unsigned long long)r->lease_rec.epoch,
@@ -321,13 +290,13 @@ void mount_lease_expired(struct mount_node *n, const struct mount_req *r,
 							      : n->lease->lease_ms));
 	/* this node proposed the expire that took effect: it frees the locks
 	 * (a lock request meeting one frees it too: mount/lock.c) */
-	if ((rc = fs_entities(n->fs, 0, sweep_cb, &s)) < 0)
+	if ((rc = mount_lock_files_of(n, r->lease_node, lease_ended, &rec, &inos, &count)) < 0)
 		LOG_WARN("node %u's expired locks: the scan failed (%s); they go when they are "
 			 "in a lock's way",
 			 r->lease_node, strerror(-rc));
-	for (size_t i = 0; i < s.count; i++)
-		release_on(n, s.inos[i], r->lease_node, r->lease_rec.life, r->lease_rec.epoch);
-	free(s.inos);
+	for (size_t i = 0; i < count; i++)
+		release_on(n, inos[i], r->lease_node, r->lease_rec.life, r->lease_rec.epoch);
+	free(inos);
 }
 
 bool mount_lease_lock_ended(struct mount_node *n, const struct fs_lock *lk, uint64_t *life,

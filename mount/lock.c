@@ -402,15 +402,18 @@ static void stale_release(struct mount_node *n, uint64_t ino)
 
 struct sweep {
 	struct mount_node *n;
+	uint32_t node;
+	mount_lock_match match;
+	void *arg;
 	uint64_t *inos;
 	size_t count, cap;
 	bool found;
 };
 
-static int stale_cb(void *arg, const struct fs_lock *l)
+static int match_cb(void *arg, const struct fs_lock *l)
 {
 	struct sweep *s = arg;
-	if (l->life < life_of(s->n))
+	if (s->match(s->arg, l))
 		s->found = true;
 	return 0;
 }
@@ -422,7 +425,7 @@ static int sweep_cb(void *arg, const struct fs_entity_info *e)
 	if (e->entity == FS_NAMESPACE || e->state != FS_ENTITY_LIVE)
 		return 0;
 	s->found = false;
-	if (fs_locks_of_node(s->n->fs, e->entity, s->n->self, stale_cb, s) < 0 || !s->found)
+	if (fs_locks_of_node(s->n->fs, e->entity, s->node, match_cb, s) < 0 || !s->found)
 		return 0;
 	if (s->count == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -436,21 +439,37 @@ static int sweep_cb(void *arg, const struct fs_entity_info *e)
 	return 0;
 }
 
+int mount_lock_files_of(struct mount_node *n, uint32_t node, mount_lock_match match, void *arg,
+			uint64_t **inos, size_t *count)
+{
+	struct sweep s = {.n = n, .node = node, .match = match, .arg = arg};
+	int rc = fs_entities(n->fs, 0, sweep_cb, &s);
+	*inos = s.inos;
+	*count = s.count;
+	return rc < 0 ? rc : 0;
+}
+
+static bool earlier_life(void *arg, const struct fs_lock *l)
+{
+	return l->life < life_of(arg);
+}
+
 void mount_lock_sweep_stale(struct mount_node *n)
 {
-	struct sweep s = {.n = n};
-	int rc = fs_entities(n->fs, 0, sweep_cb, &s);
+	uint64_t *inos;
+	size_t count;
+	int rc = mount_lock_files_of(n, n->self, earlier_life, n, &inos, &count);
 
 	if (rc < 0)
 		LOG_WARN("locks of this node's earlier lives: the scan failed (%s); they go when "
 			 "they are in a lock's way",
 			 strerror(-rc));
-	if (s.count)
+	if (count)
 		LOG_INFO("releasing the locks this node held before its restart on %zu file(s)",
-			 s.count);
-	for (size_t i = 0; i < s.count; i++)
-		stale_release(n, s.inos[i]);
-	free(s.inos);
+			 count);
+	for (size_t i = 0; i < count; i++)
+		stale_release(n, inos[i]);
+	free(inos);
 }
 
 /* ---- outcomes ------------------------------------------------------------ */

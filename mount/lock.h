@@ -61,6 +61,13 @@ void mount_lock_wake(struct mount_node *n, uint64_t ino);
  * gets a stale release. Scans every entity here once. */
 void mount_lock_sweep_stale(struct mount_node *n);
 
+/* The live files holding a lock of `node` for which match(arg, lock) is
+ * true: *inos (malloc'd, free() it; NULL when none) and *count. A failed
+ * scan returns its error, with what it found before. */
+typedef bool (*mount_lock_match)(void *arg, const struct fs_lock *l);
+int mount_lock_files_of(struct mount_node *n, uint32_t node, mount_lock_match match, void *arg,
+			uint64_t **inos, size_t *count);
+
 /* This process' life in lock holders (the id base of its first engine life). */
 uint64_t mount_lock_life(struct mount_node *n);
 
